@@ -1,0 +1,74 @@
+"""Input-output analysis of an economy: the Leontief core applied with labels, results as pandas objects.
+
+A thin layer: it picks the technology for a technique choice, calls the pure functions of
+:mod:`needplan.leontief`, and labels the results by good id. It never solves anything itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from needplan import leontief
+from needplan.economy.model import Economy, IntArray
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Leontief analysis of one economy and technique choice.
+
+    ``gross_output``: units of each product per period to deliver ``final_demand``, made by the chosen
+    techniques (joint products are credited through the net technology matrix). ``embodied``: products x
+    primary goods, primary units per unit of product ("labour values"). ``multipliers``: type I output
+    multipliers per product. ``solver``: the combined report of the solves.
+    """
+
+    economy_name: str
+    techniques: pd.Series
+    final_demand: pd.Series
+    gross_output: pd.Series
+    embodied: pd.DataFrame
+    multipliers: pd.Series
+    solver: leontief.SolveReport
+
+
+def analyze(
+    economy: Economy,
+    final_demand: pd.Series | None = None,
+    *,
+    choice: Mapping[str, str] | Sequence[int] | IntArray | None = None,
+    method: leontief.Method = "auto",
+    tol: float = 1e-12,
+) -> Analysis:
+    """Gross output, embodied primary inputs and output multipliers of ``economy``.
+
+    ``final_demand`` is a Series indexed by product id (missing products count as zero; ids that are not
+    products raise ``ValueError``); by default the economy's need targets. ``choice`` picks one technique per
+    product (see :meth:`Economy.resolve_choice`).
+    """
+    tech = economy.technology(choice)
+    product_ids = economy.goods[tech.products]
+    if final_demand is None:
+        d = economy.target[tech.products].copy()
+    else:
+        unknown = final_demand.index.difference(product_ids)
+        if len(unknown):
+            raise ValueError(f"final demand names goods that are not products: {', '.join(map(str, unknown[:5]))}")
+        d = final_demand.reindex(product_ids, fill_value=0.0).to_numpy(dtype=np.float64)
+    x, rep_x = leontief.gross_output(tech.A, d, tol=tol, method=method)
+    emb, rep_e = leontief.embodied_inputs(tech.A, tech.R, tol=tol, method=method)
+    mult, rep_m = leontief.output_multipliers(tech.A, tol=tol, method=method)
+    primary_ids = economy.goods[tech.primaries]
+    return Analysis(
+        economy_name=economy.name,
+        techniques=pd.Series(economy.techniques[tech.techniques], index=product_ids, name="technique"),
+        final_demand=pd.Series(d, index=product_ids, name="final_demand"),
+        gross_output=pd.Series(x, index=product_ids, name="gross_output"),
+        embodied=pd.DataFrame(np.asarray(emb).reshape(len(product_ids), len(primary_ids)), index=product_ids,
+                              columns=primary_ids),
+        multipliers=pd.Series(mult, index=product_ids, name="output_multiplier"),
+        solver=rep_x.combine(rep_e).combine(rep_m),
+    )

@@ -1,0 +1,59 @@
+"""The command line, thin: parse arguments, call the library, print. Errors become one line each, exit 1.
+
+Each group of commands lives in its own module with a ``register(app)`` function.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from needplan.errors import EconomyError, NeedplanError
+
+app = typer.Typer(
+    name="needplan",
+    help="Plan an economy for the best satisfaction of human needs, and simulate plans executed by people.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from needplan.cli import (
+        economy_commands,
+        generate_commands,
+        plan_commands,
+        simulate_commands,
+        sut_commands,
+    )
+
+    for module in (economy_commands, generate_commands, plan_commands, sut_commands, simulate_commands):
+        module.register(app)
+
+
+_register()
+
+
+def fail(message: str) -> None:
+    """Print one error line and exit 1 (for commands that detect a problem themselves)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``needplan`` command: usage errors exit 2, bad input exits 1 with one line each."""
+    try:
+        app(args=argv)
+    except EconomyError as exc:
+        for line in exc.lines():
+            typer.echo(f"error: {line}", err=True)
+        sys.exit(1)
+    except NeedplanError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        sys.exit(1)
+    except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,82 @@
+"""CLI commands on economy folders: ``validate``, ``analyze``, ``generate``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from needplan.analysis import analyze
+from needplan.economy import read_economy
+from needplan.economy.model import Economy
+
+Folder = Annotated[Path, typer.Argument(help="economy folder (economy.toml plus CSV or Parquet tables)")]
+
+
+def load(folder: Path) -> Economy:
+    """Read an economy with a spinner on the terminal (large folders take seconds)."""
+    with Console(stderr=True).status(f"reading {folder}", spinner="dots"):
+        return read_economy(folder)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def validate_cmd(folder: Folder) -> None:
+    """Check an economy folder; print a one-line summary, or one line per problem and exit 1."""
+    economy = load(folder)
+    typer.echo(f"ok: {economy!r}")
+
+
+def analyze_cmd(
+    folder: Folder,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
+    limit: Annotated[int, typer.Option(help="rows of the table to print (largest gross output first)")] = 25,
+    method: Annotated[str, typer.Option(help="auto, neumann or direct")] = "auto",
+) -> None:
+    """Leontief analysis: gross output for the needs as final demand, embodied labour and resources."""
+    if method not in ("auto", "neumann", "direct"):
+        raise typer.BadParameter(f"method must be auto, neumann or direct, got {method!r}")
+    economy = load(folder)
+    with Console(stderr=True).status("solving", spinner="dots"):
+        result = analyze(economy, method=method)  # type: ignore[arg-type]
+    s = result.solver
+    if as_json:
+        emb = result.embodied
+        payload = {
+            "gross_output": {str(k): float(v) for k, v in result.gross_output.items()},
+            "embodied": {str(p): {str(c): float(v) for c, v in zip(emb.columns, row, strict=True)}
+                         for p, row in zip(emb.index, emb.to_numpy(), strict=True)},
+            "solver": {"method": s.method, "iterations": s.iterations, "residual": _num(s.residual),
+                       "seconds": s.seconds},
+        }
+        typer.echo(json.dumps(payload))
+        return
+    console = Console()
+    table = Table(title=f"{economy.name}: gross output for the needs, and what one unit embodies")
+    for col in ("product", "technique", "final demand", "gross output", "multiplier"):
+        table.add_column(col, justify="left" if col in ("product", "technique") else "right")
+    for primary in result.embodied.columns:
+        table.add_column(f"{primary} / unit", justify="right")
+    order = result.gross_output.sort_values(ascending=False).index[:limit]
+    for product in order:
+        table.add_row(str(product), str(result.techniques[product]), f"{result.final_demand[product]:,.6g}",
+                      f"{result.gross_output[product]:,.6g}", f"{result.multipliers[product]:.4f}",
+                      *(f"{v:.6g}" for v in result.embodied.loc[product]))
+    console.print(table)
+    if len(result.gross_output) > limit:
+        console.print(f"... {len(result.gross_output) - limit} more products (use --json for all)")
+    console.print(f"solver: {s.method}, {s.iterations} iterations, relative residual {s.residual:.1e}, "
+                  f"{s.seconds:.3f} s")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("validate")(validate_cmd)
+    app.command("analyze")(analyze_cmd)

@@ -1,0 +1,160 @@
+"""Read and write economy folders (``economy.toml`` plus one CSV or Parquet file per table).
+
+Reading names the file and line of every problem; writing goes to a temporary folder beside the target that is
+renamed into place only when complete, so a failed write never leaves a half folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from needplan.economy.model import Economy
+from needplan.economy.schema import FORMAT_VERSION, TABLES
+from needplan.economy.validate import TableSource, build_economy
+from needplan.errors import EconomyError, Problem
+
+MANIFEST = "economy.toml"
+TableFormat = Literal["csv", "parquet"]
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise EconomyError(Problem(MANIFEST, "manifest is missing (an economy folder needs economy.toml)"),
+                           str(folder))
+    try:
+        manifest = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise EconomyError(Problem(MANIFEST, f"not valid TOML: {exc}"), str(folder)) from None
+    problems = []
+    version = manifest.get("format_version")
+    if version is None:
+        problems.append(Problem(MANIFEST, "format_version is missing"))
+    elif version != FORMAT_VERSION:
+        problems.append(Problem(MANIFEST, f"unknown format_version {version!r}; this needplan reads version "
+                                          f"{FORMAT_VERSION}"))
+    name = manifest.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem(MANIFEST, "name is missing or empty"))
+    if "description" in manifest and not isinstance(manifest["description"], str):
+        problems.append(Problem(MANIFEST, "description must be a string"))
+    if problems:
+        raise EconomyError(problems, str(folder))
+    return manifest
+
+
+def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSource]:
+    csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
+    if csv.exists() and parquet.exists():
+        raise EconomyError(Problem(f"{table}.csv", f"both {table}.csv and {table}.parquet exist; keep one"),
+                           str(folder))
+    if parquet.exists():
+        src = TableSource(parquet.name, 1, "row")
+        try:
+            return pd.read_parquet(parquet), src
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
+    src = TableSource(csv.name, 2, "line")
+    if not csv.exists():
+        return None, src
+    try:
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise EconomyError(Problem(csv.name, "file is empty (it needs at least a header line)"),
+                           str(folder)) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise EconomyError(Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
+    return frame, src
+
+
+def read_economy(folder: str | os.PathLike[str], *, check_productive: bool = True) -> Economy:
+    """Load and validate an economy folder; raises :class:`~needplan.errors.EconomyError` naming every problem."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise EconomyError(Problem(str(path), "is not a folder"))
+    manifest = _read_manifest(path)
+    frames: dict[str, pd.DataFrame | None] = {}
+    sources: dict[str, TableSource] = {}
+    for table in TABLES:
+        frames[table.name], sources[table.name] = _read_table(path, table.name)
+    provenance = {"folder": str(path.resolve())}
+    provenance.update({k: v for k, v in manifest.items() if k not in ("format_version", "name", "description")})
+    return build_economy(frames, name=str(manifest["name"]), description=str(manifest.get("description", "")),
+                         sources=sources, origin=str(path), provenance=provenance,
+                         check_productive=check_productive)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def manifest_text(name: str, description: str = "", extra: Mapping[str, Any] | None = None) -> str:
+    """The text of an ``economy.toml``; ``extra`` holds flat keys (provenance, assumptions) kept as metadata."""
+    lines = [f"format_version = {FORMAT_VERSION}", f"name = {_toml_value(name)}"]
+    if description:
+        lines.append(f"description = {_toml_value(description)}")
+    for key, value in (extra or {}).items():
+        if key in ("format_version", "name", "description", "folder") or isinstance(value, dict):
+            continue
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds."""
+    dest = Path(target)
+    if dest.exists() and not overwrite:
+        raise FileExistsError(f"{dest} exists (pass overwrite to replace it)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old{os.getpid()}")
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], fmt: TableFormat) -> None:
+    """Write tidy tables into an existing folder as CSV or Parquet (no manifest, not atomic by itself)."""
+    for name, frame in tables.items():
+        if fmt == "parquet":
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+        else:
+            frame.to_csv(folder / f"{name}.csv", index=False)
+
+
+def write_economy(economy: Economy, folder: str | os.PathLike[str], *, fmt: TableFormat = "csv",
+                  overwrite: bool = False) -> Path:
+    """Write ``economy`` as a folder (atomically). Returns the folder's path."""
+    tables = economy.tables()
+    if tables["outputs"].empty:
+        del tables["outputs"]
+    with atomic_folder(folder, overwrite=overwrite) as tmp:
+        (tmp / MANIFEST).write_text(manifest_text(economy.name, economy.description, economy.provenance),
+                                    encoding="utf-8")
+        write_tables(tmp, tables, fmt)
+    return Path(folder)
