@@ -197,7 +197,9 @@ def build_economy(
         result = _parse_table(table.name, frame, srcs[table.name], out)
         if result is not None:
             parsed[table.name] = result
-    out.raise_if_any(origin)
+    if len(parsed) < len(TABLES):
+        out.raise_if_any(origin)  # without every table's columns nothing further can be checked
+    # Bad cells were reported and replaced by neutral values: go on, so that one run reports every problem.
 
     g, te, _, outp, res, nd = (parsed[k] for k in ("goods", "techniques", "inputs", "outputs", "resources", "needs"))
 

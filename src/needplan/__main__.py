@@ -1,0 +1,5 @@
+"""``python -m needplan`` runs the command line."""
+
+from needplan.cli import main
+
+main()

@@ -1,0 +1,172 @@
+"""Every way a folder can be bad gets a message naming the file, the row and the problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from needplan import EconomyError, read_economy
+
+
+def edit(folder: Path, table: str, old: str, new: str) -> None:
+    path = folder / f"{table}.csv"
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {table}.csv"
+    path.write_text(text.replace(old, new, 1))
+
+
+def append(folder: Path, table: str, line: str) -> None:
+    with (folder / f"{table}.csv").open("a") as fh:
+        fh.write(line + "\n")
+
+
+def line_of(folder: Path, table: str, start: str) -> int:
+    for i, line in enumerate((folder / f"{table}.csv").read_text().splitlines(), start=1):
+        if line.startswith(start):
+            return i
+    raise AssertionError(start)
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(EconomyError) as info:
+        read_economy(folder)
+    return info.value.lines()
+
+
+def test_demo_is_valid(demo_dir: Path) -> None:
+    e = read_economy(demo_dir)
+    assert e.n_goods == 11 and e.n_techniques == 10
+
+
+CASES = [
+    # (table, how to break it, expected fragment, the line the message must name: its first characters)
+    ("goods", ("append", "coal,product,kt,duplicate"), "duplicate good id 'coal'", "coal,product,kt,duplicate"),
+    ("techniques", ("append", "steel_mill,steel,1,,1.0"), "duplicate technique id 'steel_mill'",
+     "steel_mill,steel,1,,1.0\n"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,koal,1.5"), "unknown good 'koal'", "steel_mill,koal"),
+    ("inputs", ("edit", "tannery,grain,0.4", "tanery,grain,0.4"), "unknown technique 'tanery'", "tanery,grain"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,-1.5"), "amount is negative: -1.5",
+     "steel_mill,coal"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,inf"), "amount is not finite", "steel_mill,coal"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,nan"), "amount is not finite", "steel_mill,coal"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,lots"), "amount is not a number: 'lots'",
+     "steel_mill,coal"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,"), "amount is empty", "steel_mill,coal"),
+    ("inputs", ("append", "steel_mill,coal,2"), "input 'coal' of technique 'steel_mill' is listed twice",
+     "steel_mill,coal,2"),
+    ("techniques", ("append", "training,labour_skilled,1,,1.0"), "only products are made by techniques",
+     "training,"),
+    ("techniques", ("edit", "power_station,electricity,1,400,1.0", "power_station,electricity,1,-4,1.0"),
+     "capacity is negative", "power_station"),
+    ("techniques", ("edit", "shoe_factory,shoes,1,,0.6", "shoe_factory,shoes,0,,0.6"),
+     "output must be positive", "shoe_factory"),
+    ("goods", ("append", "bicycles,product,units,Bicycles"), "has no technique that makes it", "bicycles"),
+    ("goods", ("edit", "land,resource", "land,resorce"), "kind must be one of", "land,"),
+    ("resources", ("append", "grain,5"), "'grain' is a product", "grain,5"),
+    ("resources", ("edit", "land,30000", "land,-3"), "available is negative", "land,"),
+    ("needs", ("append", "labour_skilled,10,1,true"), "not a product", "labour_skilled,10"),
+    ("needs", ("edit", "grain,20000,3,true", "grain,-20000,3,true"), "target is negative", "grain,"),
+    ("needs", ("edit", "grain,20000,3,true", "grain,20000,3,maybe"), "quality_weighted must be true or false",
+     "grain,"),
+    ("outputs", ("append", "tannery,labour_skilled,1"), "only products can be made", "tannery,labour"),
+    ("outputs", ("append", "tannery,leather,1"), "is the main product of technique 'tannery'", "tannery,leather"),
+]
+
+
+@pytest.mark.parametrize(("table", "change", "fragment", "row_start"), CASES,
+                         ids=[f"{c[0]}-{c[2][:30]}" for c in CASES])
+def test_bad_row_is_named(demo_copy: Path, table: str, change: tuple[str, ...], fragment: str,
+                          row_start: str) -> None:
+    if change[0] == "append":
+        append(demo_copy, table, change[1])
+    else:
+        edit(demo_copy, table, change[1], change[2])
+    row = line_of(demo_copy, table, row_start) if not row_start.endswith("\n") else \
+        len((demo_copy / f"{table}.csv").read_text().splitlines())
+    lines = problems(demo_copy)
+    expected_where = f"{table}.csv line {row}:"
+    assert any(fragment in ln and expected_where in ln for ln in lines), lines
+    assert all(str(demo_copy) in ln for ln in lines), lines
+
+
+def test_needed_product_that_nothing_makes(demo_copy: Path) -> None:
+    append(demo_copy, "goods", "bicycles,product,units,Bicycles")
+    append(demo_copy, "needs", "bicycles,10,1,true")
+    lines = problems(demo_copy)
+    row = line_of(demo_copy, "needs", "bicycles")
+    assert any(f"needs.csv line {row}: product 'bicycles' is needed but no technique makes it" in ln
+               for ln in lines), lines
+
+
+def test_missing_required_column(demo_copy: Path) -> None:
+    edit(demo_copy, "inputs", "technique,good,amount", "technique,good,amt")
+    lines = problems(demo_copy)
+    assert any("inputs.csv: missing required column 'amount'" in ln for ln in lines), lines
+    assert any("unknown column 'amt'" in ln for ln in lines), lines
+
+
+def test_missing_required_table(demo_copy: Path) -> None:
+    (demo_copy / "needs.csv").unlink()
+    assert any("needs.csv: required table is missing" in ln for ln in problems(demo_copy))
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ('format_version = 2\nname = "x"\n', "unknown format_version 2"),
+    ('name = "x"\n', "format_version is missing"),
+    ("format_version = 1\n", "name is missing"),
+    ("format_version = 1\nname = \n", "not valid TOML"),
+])
+def test_bad_manifest(demo_copy: Path, text: str, fragment: str) -> None:
+    (demo_copy / "economy.toml").write_text(text)
+    lines = problems(demo_copy)
+    assert any("economy.toml" in ln and fragment in ln for ln in lines), lines
+
+
+def test_missing_manifest(demo_copy: Path) -> None:
+    (demo_copy / "economy.toml").unlink()
+    assert any("economy.toml: manifest is missing" in ln for ln in problems(demo_copy))
+
+
+def test_not_productive_names_the_goods(demo_copy: Path) -> None:
+    # Coal needs more steel than steel's coal can spare: coal and steel feed each other at a loss.
+    edit(demo_copy, "inputs", "coal_mine,steel,0.01", "coal_mine,steel,0.9")
+    lines = problems(demo_copy)
+    assert len(lines) == 1
+    assert "not productive" in lines[0] and "coal" in lines[0] and "steel" in lines[0], lines
+    assert "shoes" not in lines[0]
+
+
+def test_all_problems_reported_together(demo_copy: Path) -> None:
+    edit(demo_copy, "inputs", "steel_mill,coal,1.5", "steel_mill,coal,-1.5")
+    edit(demo_copy, "inputs", "tannery,grain,0.4", "tannery,grain,x")
+    assert len(problems(demo_copy)) == 2
+
+
+def test_csv_and_parquet_both_present(demo_copy: Path) -> None:
+    pd.read_csv(demo_copy / "needs.csv").to_parquet(demo_copy / "needs.parquet")
+    assert any("both needs.csv and needs.parquet" in ln for ln in problems(demo_copy))
+
+
+def test_parquet_rows_are_named(demo_copy: Path) -> None:
+    frame = pd.read_csv(demo_copy / "inputs.csv")
+    frame.loc[3, "amount"] = -2.0
+    frame.to_parquet(demo_copy / "inputs.parquet")
+    (demo_copy / "inputs.csv").unlink()
+    lines = problems(demo_copy)
+    assert any("inputs.parquet row 4: amount is negative: -2" in ln for ln in lines), lines
+
+
+def test_cli_prints_one_line_per_problem_and_exits_nonzero(demo_copy: Path) -> None:
+    edit(demo_copy, "inputs", "steel_mill,coal,1.5", "steel_mill,coal,-1.5")
+    edit(demo_copy, "goods", "land,resource", "land,resorce")
+    proc = subprocess.run([sys.executable, "-m", "needplan", "validate", str(demo_copy)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()
+    assert err and all(ln.startswith("error: ") for ln in err), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert any("goods.csv line" in ln and "resorce" in ln for ln in err), err

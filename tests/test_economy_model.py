@@ -1,0 +1,86 @@
+"""The data model: immutability, exact round trips through CSV and Parquet, atomic writes, technique choice."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from needplan import read_economy, write_economy
+from needplan.economy import io as economy_io
+from needplan.economy import schema_markdown
+
+
+def test_economy_is_immutable(demo_dir: Path) -> None:
+    e = read_economy(demo_dir)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        e.name = "other"  # type: ignore[misc]
+    for array in (e.target, e.available, e.technique_capacity, e.good_kind):
+        with pytest.raises(ValueError):
+            array[0] = 1
+    with pytest.raises(ValueError):
+        e.use.data[0] = 5.0
+    with pytest.raises((TypeError, ValueError)):
+        e.goods.values[0] = "x"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        e.provenance["folder"] = "x"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_round_trip_is_exact(demo_dir: Path, tmp_path: Path, fmt: str) -> None:
+    e = read_economy(demo_dir)
+    out = write_economy(e, tmp_path / "copy", fmt=fmt)  # type: ignore[arg-type]
+    assert (out / f"goods.{fmt}").exists()
+    back = read_economy(out)
+    assert back.name == e.name and back.description == e.description
+    assert list(back.goods) == list(e.goods) and list(back.techniques) == list(e.techniques)
+    for name in ("good_kind", "technique_good", "technique_output", "technique_capacity", "technique_quality",
+                 "available", "target", "weight", "quality_weighted", "need_listed"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(e, name), err_msg=name)
+    assert (back.use != e.use).nnz == 0 and (back.make != e.make).nnz == 0
+
+
+def test_write_refuses_to_overwrite_and_is_atomic(demo_dir: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    e = read_economy(demo_dir)
+    target = write_economy(e, tmp_path / "copy")
+    with pytest.raises(FileExistsError):
+        write_economy(e, target)
+    before = sorted(p.name for p in target.iterdir())
+
+    def broken(folder: Path, tables: object, fmt: str) -> None:
+        (folder / "goods.csv").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(economy_io, "write_tables", broken)
+    with pytest.raises(OSError, match="disk full"):
+        economy_io.write_economy(e, target, overwrite=True)
+    with pytest.raises(OSError, match="disk full"):
+        economy_io.write_economy(e, tmp_path / "new")
+    assert sorted(p.name for p in target.iterdir()) == before  # the old folder is untouched
+    assert read_economy(target).n_goods == e.n_goods
+    assert not (tmp_path / "new").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["copy"]  # no temporary folder left behind
+
+
+def test_technique_choice(demo_dir: Path) -> None:
+    e = read_economy(demo_dir)
+    default = e.technology()
+    assert e.techniques[default.techniques[list(e.goods[e.products]).index("shoes")]] == "shoe_workshop"
+    tractor = e.technology({"grain": "grain_tractor"})
+    grain = list(e.goods[e.products]).index("grain")
+    assert e.techniques[tractor.techniques[grain]] == "grain_tractor"
+    # The horse technique's joint leather is credited; the tractor technique has none.
+    leather = list(e.goods[e.products]).index("leather")
+    assert default.A[leather, grain] == pytest.approx(-0.002) and tractor.A[leather, grain] == 0
+    with pytest.raises(ValueError, match="makes 'grain', not 'shoes'"):
+        e.technology({"shoes": "grain_tractor"})
+    with pytest.raises(ValueError, match="unknown technique"):
+        e.technology({"grain": "grain_by_magic"})
+
+
+def test_format_doc_is_generated_from_the_schema() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
+    assert schema_markdown() in doc, "docs/format.md is out of date: paste needplan.economy.schema_markdown()"

@@ -1,0 +1,85 @@
+"""Property tests of the Leontief core on random productive economies."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from needplan import leontief
+
+
+@st.composite
+def productive_systems(draw: st.DrawFn) -> tuple[sp.csr_matrix, np.ndarray]:
+    """A random sparse A >= 0 with spectral radius below one (column sums scaled below ``rho``) and d >= 0."""
+    n = draw(st.integers(2, 60))
+    seed = draw(st.integers(0, 2**32 - 1))
+    density = draw(st.floats(0.05, 0.6))
+    rho = draw(st.floats(0.05, 0.95))
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, n, density=density, random_state=rng, format="csr")
+    col = np.asarray(A.sum(axis=0)).ravel()
+    col[col == 0] = 1.0
+    A = sp.csr_matrix(A @ sp.diags(rho * rng.uniform(0.2, 1.0, n) / col))
+    d = rng.uniform(0.0, 100.0, n) * (rng.random(n) < 0.8)
+    return A, d
+
+
+def _check(A: sp.csr_matrix, x: np.ndarray, d: np.ndarray, rel: float) -> None:
+    r = (x - A @ x) - d
+    assert np.max(np.abs(r)) <= rel * max(np.max(np.abs(d)), 1e-300) + 1e-300
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(productive_systems())
+def test_solution_balances_and_covers_demand(system: tuple[sp.csr_matrix, np.ndarray]) -> None:
+    A, d = system
+    for method in ("neumann", "direct", "auto"):
+        x, rep = leontief.gross_output(A, d, method=method)  # type: ignore[arg-type]
+        _check(A, x, d, 1e-9)
+        assert np.all(x >= d - 1e-9 * max(d.max(), 1.0))
+        assert rep.converged and rep.residual <= 1e-9
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(productive_systems(), st.floats(0.01, 1000.0))
+def test_gross_output_is_linear_in_demand(system: tuple[sp.csr_matrix, np.ndarray], k: float) -> None:
+    A, d = system
+    x1, _ = leontief.gross_output(A, d)
+    xk, _ = leontief.gross_output(A, k * d)
+    np.testing.assert_allclose(xk, k * x1, rtol=1e-9, atol=1e-9 * k * max(d.max(), 1.0))
+    d2 = np.roll(d, 1)
+    x2, _ = leontief.gross_output(A, d2)
+    xs, _ = leontief.gross_output(A, d + d2)
+    np.testing.assert_allclose(xs, x1 + x2, rtol=1e-9, atol=1e-9 * max(d.max(), 1.0))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(productive_systems())
+def test_iterative_and_direct_agree_including_transposed(system: tuple[sp.csr_matrix, np.ndarray]) -> None:
+    A, d = system
+    xn, rn = leontief.solve(A, d, method="neumann")
+    xd, _ = leontief.solve(A, d, method="direct")
+    scale = max(np.max(np.abs(xd)), 1.0)
+    np.testing.assert_allclose(xn, xd, rtol=0, atol=1e-9 * scale)
+    assert rn.method == "neumann"
+    R = np.vstack([np.ones(A.shape[0]), d])  # two "primaries"
+    vn, _ = leontief.embodied_inputs(A, R, method="neumann")
+    vd, _ = leontief.embodied_inputs(A, R, method="direct")
+    np.testing.assert_allclose(vn, vd, rtol=0, atol=1e-9 * max(np.max(np.abs(vd)), 1.0))
+    # What is embodied in final demand equals what gross output uses directly (the value identity).
+    np.testing.assert_allclose(vd.T @ d, R @ xd, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(productive_systems())
+def test_productive_systems_pass_and_scaled_up_ones_fail(system: tuple[sp.csr_matrix, np.ndarray]) -> None:
+    A, _ = system
+    ok, blocking = leontief.check_productive(A)
+    assert ok and blocking == ()
+    rho = max(abs(np.linalg.eigvals(A.toarray())))
+    if rho > 1e-6:
+        bad = A * (1.5 / rho)
+        ok, blocking = leontief.check_productive(bad)
+        assert not ok and len(blocking) > 0
