@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from needplan.analysis import analyze
+from needplan.analysis import Analysis, analyze
 from needplan.economy import read_economy
 from needplan.economy.model import Economy
 
@@ -22,6 +24,16 @@ def load(folder: Path) -> Economy:
     """Read an economy with a spinner on the terminal (large folders take seconds)."""
     with Console(stderr=True).status(f"reading {folder}", spinner="dots"):
         return read_economy(folder)
+
+
+def stdout_console() -> Console:
+    """A console for results: the terminal's width, or 140 columns when piped (tables stay readable in logs)."""
+    return Console(width=None if sys.stdout.isatty() else 140)
+
+
+def demo_folder() -> Path:
+    """The small economy bundled with needplan."""
+    return Path(str(resources.files("needplan") / "data" / "demo"))
 
 
 def _num(x: float) -> float | None:
@@ -58,7 +70,13 @@ def analyze_cmd(
         }
         typer.echo(json.dumps(payload))
         return
-    console = Console()
+    print_analysis(economy, result, limit)
+
+
+def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
+    """The analysis as a readable table on standard output."""
+    s = result.solver
+    console = stdout_console()
     table = Table(title=f"{economy.name}: gross output for the needs, and what one unit embodies")
     for col in ("product", "technique", "final demand", "gross output", "multiplier"):
         table.add_column(col, justify="left" if col in ("product", "technique") else "right")
@@ -76,7 +94,18 @@ def analyze_cmd(
                   f"{s.seconds:.3f} s")
 
 
+def demo_cmd() -> None:
+    """Run needplan's main job on the small bundled economy and print a readable result."""
+    folder = demo_folder()
+    economy = read_economy(folder)
+    console = stdout_console()
+    console.print(f"[bold]{economy.name}[/bold]: {economy.description}")
+    console.print(f"{economy!r}, read from {folder}\n")
+    print_analysis(economy, analyze(economy))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("demo")(demo_cmd)
     app.command("validate")(validate_cmd)
     app.command("analyze")(analyze_cmd)

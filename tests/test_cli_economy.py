@@ -1,0 +1,47 @@
+"""The economy commands end to end: validate, analyze (table and JSON), demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from needplan import read_economy
+from needplan.analysis import analyze
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "needplan", *args], capture_output=True, text=True, check=False)
+
+
+def test_analyze_json_has_the_documented_shape(demo_dir: Path) -> None:
+    proc = run("analyze", str(demo_dir), "--json")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert set(payload) == {"gross_output", "embodied", "solver"}
+    assert set(payload["solver"]) == {"method", "iterations", "residual", "seconds"}
+    assert isinstance(payload["solver"]["iterations"], int) and payload["solver"]["residual"] < 1e-9
+    expected = analyze(read_economy(demo_dir))
+    got = np.array([payload["gross_output"][p] for p in expected.gross_output.index])
+    np.testing.assert_allclose(got, expected.gross_output.to_numpy(), rtol=1e-12)
+    assert set(payload["embodied"]["shoes"]) == {"labour_unskilled", "labour_skilled", "land"}
+    # Gross output covers the needs (shoes are needed, nothing uses them).
+    assert payload["gross_output"]["shoes"] == 60000.0
+
+
+def test_analyze_table_and_demo(demo_dir: Path) -> None:
+    proc = run("analyze", str(demo_dir))
+    assert proc.returncode == 0 and "gross output" in proc.stdout and "steel_mill" in proc.stdout
+    demo = run("demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "demo" in demo.stdout and "shoes" in demo.stdout
+
+
+def test_validate_ok_and_missing_folder(demo_dir: Path, tmp_path: Path) -> None:
+    ok = run("validate", str(demo_dir))
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: Economy('demo'")
+    missing = run("validate", str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "is not a folder" in missing.stderr and "Traceback" not in missing.stderr
