@@ -172,7 +172,7 @@ def embodied_inputs(A: sp.spmatrix | sp.sparray, R: sp.spmatrix | sp.sparray | F
     ``R`` is primaries x products (primary units per unit of product). Returns products x primaries:
     ``v = (I - A)^{-T} R^T``, in primary units per unit of product.
     """
-    Rd = R.toarray() if sp.issparse(R) else np.asarray(R, dtype=np.float64)
+    Rd = sp.csr_matrix(R).toarray() if sp.issparse(R) else np.asarray(R, dtype=np.float64)
     rhs = np.ascontiguousarray(Rd.T, dtype=np.float64)
     return solve(A, rhs, transpose=True, tol=tol, method=method)
 
@@ -194,7 +194,7 @@ def leontief_inverse_dense(A: sp.spmatrix | sp.sparray | FloatArray, *, max_size
     Computed by solving against the identity, column by column in one factorisation; never use it to compute
     gross output (use :func:`gross_output`).
     """
-    Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
+    Ad = sp.csr_matrix(A).toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
     n = Ad.shape[0]
     if n > max_size:
         raise ValueError(f"a dense inverse of {n} x {n} is refused (max {max_size}); solve instead")

@@ -78,8 +78,8 @@ def _parse_number(col: Column, series: pd.Series, src: TableSource, out: _Collec
     else:
         text = _text(series)
         empty = text == ""
-        values = pd.to_numeric(pd.Series(np.where(empty, None, text), dtype=object),
-                               errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        cells = pd.Series(text, dtype=object).where(~empty, None)
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         word_nan = np.char.lower(text.astype(str)) == "nan"
         not_numeric = ~empty & np.isnan(values) & ~word_nan
         out.rows(src, not_numeric, lambda i: f"{col.name} is not a number: {text[i]!r}")
@@ -140,7 +140,7 @@ def _parse_table(name: str, frame: pd.DataFrame, src: TableSource, out: _Collect
     for col in table.columns:
         if col.name not in frame.columns:
             if col.type == "number":
-                parsed[col.name] = np.full(n, np.nan if col.default is None else float(col.default))  # type: ignore[arg-type]
+                parsed[col.name] = np.full(n, np.nan if col.default is None else float(col.default))
             elif col.type == "bool":
                 parsed[col.name] = np.full(n, bool(col.default))
             else:
