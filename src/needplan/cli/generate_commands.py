@@ -2,8 +2,53 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from needplan.data.generate import FAMILIES, GeneratorError, make_spec, write_generated
+
+
+def generate_cmd(
+    out: Annotated[Path, typer.Argument(help="folder to write (must not exist unless --overwrite)")],
+    goods: Annotated[int, typer.Option("--goods", help="number of products")] = 1000,
+    inputs_per_good: Annotated[int, typer.Option("--inputs-per-good", help="material inputs per technique")] = 10,
+    techniques_per_good: Annotated[int | None, typer.Option(
+        "--techniques-per-good", help="techniques of a product with alternatives (default: uniform 1, structured 2)",
+        show_default=False)] = None,
+    labour_kinds: Annotated[int | None, typer.Option(
+        "--labour-kinds", help="kinds of labour (default: uniform 1, structured 2)", show_default=False)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the one random generator")] = 0,
+    family: Annotated[str, typer.Option("--family", help=f"{' or '.join(FAMILIES)}")] = "uniform",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv or parquet (default: parquet above 10^4 goods)", show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT if it exists")] = False,
+) -> None:
+    """Write a valid, productive synthetic economy with alternatives, capacities, scarce labour and needs."""
+    if fmt not in (None, "csv", "parquet"):
+        raise typer.BadParameter(f"format must be csv or parquet, got {fmt!r}", param_hint="--format")
+    try:
+        spec = make_spec(goods, inputs_per_good=inputs_per_good, techniques_per_good=techniques_per_good,
+                         labour_kinds=labour_kinds, family=family, seed=seed)
+    except GeneratorError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console = Console(stderr=True)
+    # A bar only where it is worth watching (large economies take seconds to minutes) and a terminal shows it.
+    with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(), console=console,
+                  transient=True, disable=spec.n_goods < 10**5 or not console.is_terminal) as bar:
+        task = bar.add_task("generating", total=1.0)
+
+        def progress(step: str, done: float) -> None:
+            bar.update(task, description=step, completed=done)
+
+        folder = write_generated(out, spec, fmt=fmt, overwrite=overwrite,  # type: ignore[arg-type]
+                                 progress=progress)
+    typer.echo(f"wrote {folder}: {spec.family} economy of {spec.n_goods} goods (seed {spec.seed})")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("generate")(generate_cmd)
