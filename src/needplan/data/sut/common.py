@@ -1,0 +1,430 @@
+"""From a supply-use table of domestic output to a needplan :class:`Economy`, with the identity check built in.
+
+The readers (``ine``, ``scb``, ``csv_tables``) do the country-specific work: find the blocks, strip imports,
+margins and taxes, and hand over a :class:`SupplyUseTable` of *domestic output at basic prices*. This module does
+the economics that every source shares: the technology assumption, labour and emissions per unit of product,
+the needs, the balance check per product and the identity check. It reads no files.
+
+Notation (as in Eurostat's manual of supply, use and input-output tables): ``S`` supply, products x industries
+(output of each product by each industry); ``U`` intermediate use of domestic output, products x industries;
+``q = S 1`` product output; ``g = S^T 1`` industry output; ``F`` final use of domestic output, products x
+categories; ``l`` a primary input (labour, CO2) per industry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from needplan.analysis import analyze
+from needplan.economy.model import Economy
+from needplan.economy.validate import build_economy
+from needplan.errors import EconomyError, NeedplanError, Problem
+
+Assumption = Literal["industry", "product"]
+LABOUR_MEASURES = ("fte", "persons", "jobs", "hours", "compensation")
+
+IDENTITY_TOLERANCE = 1e-6
+"""Largest relative error allowed between the economy's gross output (or labour) and the table's."""
+
+NEGATIVE_EPS = 1e-12
+"""Product-technology coefficients below ``-NEGATIVE_EPS`` count as negative (smaller ones are rounding noise)."""
+
+
+class SutError(EconomyError):
+    """A supply-use table that cannot be imported; each problem names the file and the cell or row."""
+
+
+class IdentityError(NeedplanError):
+    """The imported economy does not reproduce the table it came from (a bug, or a table needplan misread)."""
+
+
+@dataclass(frozen=True)
+class PrimaryInput:
+    """A primary input by industry: labour in one measure, or an emission.
+
+    ``amount`` is indexed by industry id, in ``unit`` per period; NaN marks an industry with no figure in the
+    table (never filled in).
+    """
+
+    good: str
+    kind: Literal["labour", "resource"]
+    unit: str
+    amount: pd.Series
+    description: str
+
+
+@dataclass(frozen=True)
+class SupplyUseTable:
+    """A supply-use table of domestic output at basic prices, as the readers hand it over.
+
+    ``supply`` and ``use`` are products x industries (``use`` is intermediate use of domestic output),
+    ``final_use`` products x final-use categories (domestic output), all in ``unit``. ``labour`` maps each
+    measure the table has (a key of :data:`LABOUR_MEASURES`) to its :class:`PrimaryInput`; ``emissions`` lists
+    emissions by industry. ``set_aside`` gives the size (in ``unit``) of every item that is not domestic
+    output at basic prices and was left out (imports, margins, taxes, purchases by non-residents ...).
+    ``totals`` are the table's own totals as published (for the report). ``balance_tolerance`` is how far a
+    product's use may differ from its supply before the table counts as unbalanced (relative to its supply),
+    and ``balance_absolute`` the same in ``unit``: published tables are rounded. ``notes`` and ``provenance``
+    describe what the reader did.
+    """
+
+    name: str
+    source: str
+    unit: str
+    supply: pd.DataFrame
+    use: pd.DataFrame
+    final_use: pd.DataFrame
+    product_names: Mapping[str, str] = field(default_factory=dict)
+    labour: Mapping[str, PrimaryInput] = field(default_factory=dict)
+    emissions: Sequence[PrimaryInput] = ()
+    set_aside: Mapping[str, float] = field(default_factory=dict)
+    totals: Mapping[str, float] = field(default_factory=dict)
+    balance_tolerance: float = 0.0
+    balance_absolute: float = 0.0
+    notes: Sequence[str] = ()
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, with every term needed to recompute it.
+
+    ``balance`` has one row per product of the table: ``supply`` (domestic output), ``intermediate`` and
+    ``final`` (use of domestic output as published after setting items aside), ``discrepancy`` =
+    intermediate + final - supply and ``relative`` = discrepancy / supply; the import scales each product's use
+    row so that it matches supply (rounding in the published table), within the table's tolerance.
+    ``identity_output`` and ``identity_labour`` are the largest relative errors of the check.
+    """
+
+    source: str
+    fmt: str
+    year: int | None
+    unit: str
+    assumption: Assumption
+    construction: str
+    totals: dict[str, float]
+    set_aside: dict[str, float]
+    balance: pd.DataFrame
+    final_use_by_category: dict[str, float]
+    needs_categories: tuple[str, ...]
+    needs_clipped: tuple[str, ...]
+    labour_measure: str | None
+    labour_total: float | None
+    labour_unit: str
+    industries_without_labour: tuple[str, ...]
+    emissions_total: dict[str, float]
+    dropped_products: tuple[str, ...]
+    dropped_industries: tuple[str, ...]
+    negative_coefficients: int
+    negative_handling: str
+    identity_output: float
+    identity_labour: float | None
+    notes: tuple[str, ...]
+
+    @property
+    def largest_discrepancy(self) -> float:
+        """Largest |relative| balance discrepancy over products with output (0 when balanced)."""
+        rel = self.balance["relative"].to_numpy(dtype=np.float64)
+        rel = rel[np.isfinite(rel)]
+        return float(np.max(np.abs(rel), initial=0.0))
+
+
+def _fail(source: str, where: str, message: str) -> SutError:
+    return SutError(Problem(where, message), source)
+
+
+def _labour_choice(table: SupplyUseTable, labour: str | None) -> PrimaryInput | None:
+    """The labour measure to import: the one asked for, or (``None``) the first the table has."""
+    if labour is None:
+        for measure in ("fte", "hours", "persons", "jobs", "compensation"):
+            if measure in table.labour:
+                return table.labour[measure]
+        return None
+    if labour not in LABOUR_MEASURES:
+        raise _fail(table.source, "", f"unknown labour measure {labour!r}; choose one of {', '.join(LABOUR_MEASURES)}")
+    if labour not in table.labour:
+        have = ", ".join(table.labour) or "none"
+        raise _fail(table.source, "", f"the table has no {labour!r} labour figures (it has: {have}); "
+                                      "needplan never invents labour, choose another --labour")
+    return table.labour[labour]
+
+
+def _needs_categories(table: SupplyUseTable, needs: str | Sequence[str] | None) -> tuple[str, ...]:
+    categories = tuple(str(c) for c in table.final_use.columns)
+    if needs is None:
+        return categories
+    asked = [c.strip() for c in (needs.split(",") if isinstance(needs, str) else needs) if c.strip()]
+    unknown = [c for c in asked if c not in categories]
+    if unknown or not asked:
+        raise _fail(table.source, "", f"unknown final-use categor{'ies' if len(unknown) > 1 else 'y'} "
+                                      f"{', '.join(map(repr, unknown)) or 'none given'}; "
+                                      f"the table has: {', '.join(categories)}")
+    return tuple(asked)
+
+
+def _balance(table: SupplyUseTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per-product balance; returns (report frame, use and final use scaled so that each row matches supply)."""
+    q = table.supply.sum(axis=1)
+    inter = table.use.sum(axis=1)
+    final = table.final_use.sum(axis=1)
+    disc = inter + final - q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = (disc / q).where(q != 0, np.nan)
+    frame = pd.DataFrame({"supply": q, "intermediate": inter, "final": final, "discrepancy": disc,
+                          "relative": rel})
+    allowed = np.maximum(table.balance_tolerance * q.abs(), table.balance_absolute)
+    bad = disc.abs() > allowed + 1e-9 * np.maximum(q.abs(), 1.0)
+    if bad.any():
+        problems = []
+        for product in q.index[bad.to_numpy()][:5]:
+            problems.append(Problem(
+                f"product {product!r}",
+                f"supply {q[product]:,.6g} but intermediate use {inter[product]:,.6g} + final use "
+                f"{final[product]:,.6g} = {inter[product] + final[product]:,.6g} (difference "
+                f"{disc[product]:+,.6g}, allowed {allowed[product]:,.3g}): the table does not balance"))
+        if bad.sum() > 5:
+            problems.append(Problem("", f"... and {int(bad.sum()) - 5} more unbalanced products"))
+        raise SutError(problems, table.source)
+    total = inter + final
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = (q / total).where(total != 0, 1.0)
+    return frame, table.use.mul(factor, axis=0), table.final_use.mul(factor, axis=0)
+
+
+def industry_technology(supply: np.ndarray, use: np.ndarray, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Product-by-product coefficients under the industry-technology assumption (market shares).
+
+    ``supply`` S and ``use`` U are products x industries, ``primary`` P primaries x industries (same units per
+    period). Every industry has the same input structure whatever it makes, and each product is made by the
+    industries in proportion to their market shares: ``A = U diag(1/g) S^T diag(1/q)`` and
+    ``R = P diag(1/g) S^T diag(1/q)``, with ``g = S^T 1``, ``q = S 1`` (all positive). Never negative when the
+    inputs are not. Returns (A products x products, R primaries x products), per unit of product output.
+    """
+    q = supply.sum(axis=1)
+    g = supply.sum(axis=0)
+    shares = supply.T / q  # industries x products: industry j's share of product k
+    return (use / g) @ shares, (primary / g) @ shares
+
+
+def product_technology(supply: np.ndarray, use: np.ndarray, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Product-by-product coefficients under the product-technology assumption, before removing negatives.
+
+    Every product has one input structure whichever industry makes it, so an industry's inputs are the sum of
+    the structures of what it makes: ``A S = U`` and ``R S = P``. With as many products as industries this is
+    ``A = U S^-1``; with more products than industries (Spain: 110 x 81) ``A = U S^+`` with the Moore-Penrose
+    pseudo-inverse, the least-norm solution, which still gives ``A S = U`` exactly when S has full column rank.
+    Returns (A, R) as for :func:`industry_technology`; entries may be negative.
+    """
+    pinv = np.linalg.pinv(supply)
+    return use @ pinv, primary @ pinv
+
+
+def remove_negatives(coeff: np.ndarray, q: np.ndarray, row_totals: np.ndarray) -> tuple[np.ndarray, int]:
+    """Set negative coefficients to zero and rescale each row to keep its total ``coeff @ q`` = ``row_totals``.
+
+    This keeps every product's total intermediate use (and every primary input's total) equal to the table's,
+    so the identity check still holds; the structure of each row changes where negatives were removed.
+    Returns (the new coefficients, how many were negative). Raises ``ValueError`` naming the row when a row
+    needs a positive total but has no positive coefficient left.
+    """
+    negative = coeff < -NEGATIVE_EPS * max(float(np.abs(coeff).max(initial=0.0)), 1.0)
+    count = int(negative.sum())
+    clipped = np.where(coeff > 0, coeff, 0.0)
+    have = clipped @ q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(have > 0, row_totals / have, 0.0)
+    stuck = (have <= 0) & (row_totals > 0)
+    if stuck.any():
+        raise ValueError(f"row {int(np.flatnonzero(stuck)[0])} has no positive coefficient left")
+    return clipped * factor[:, None], count
+
+
+INDUSTRY_CONSTRUCTION = ("industry-technology assumption (market shares): A = U diag(1/g) S^T diag(1/q), "
+                         "R = P diag(1/g) S^T diag(1/q); one technique per product, inputs per unit of product")
+PRODUCT_CONSTRUCTION = ("product-technology assumption: A S = U, R S = P solved as A = U pinv(S), R = P pinv(S) "
+                        "(least-norm when products outnumber industries); one technique per product")
+
+
+def build_from_table(
+    table: SupplyUseTable,
+    *,
+    fmt: str,
+    year: int | None = None,
+    assumption: Assumption = "industry",
+    labour: str | None = None,
+    needs: str | Sequence[str] | None = None,
+) -> tuple[Economy, ImportReport]:
+    """Turn a :class:`SupplyUseTable` into an economy and check it reproduces the table.
+
+    Products with no domestic output are left out (they can only be imported); industries with no output are
+    left out (their use and primary inputs must be zero, else :class:`SutError`). Products are goods of kind
+    product in ``table.unit``; each gets one technique ``make_<product>`` whose inputs per unit of output come
+    from the chosen technology assumption. The labour measure (``None``: the first of fte, hours, persons, jobs,
+    compensation the table has) becomes one labour good, emissions become resource goods; ``resources.csv``
+    holds the table's totals. ``needs`` selects final-use categories (default all) of domestic output; negative
+    sums (inventories drawn down) become 0 in needs.csv and are reported.
+
+    Raises :class:`SutError` for tables that cannot be imported and :class:`IdentityError` when the economy's
+    gross output for the table's own final demand differs from the table's output by more than
+    :data:`IDENTITY_TOLERANCE` (relative) for any product, or its labour total from the table's.
+    """
+    if assumption not in ("industry", "product"):
+        raise _fail(table.source, "", f"unknown technology assumption {assumption!r} (industry or product)")
+    src = table.source
+    if list(table.supply.index) != list(table.use.index) or list(table.supply.index) != list(table.final_use.index):
+        only_s = [p for p in table.supply.index if p not in set(table.use.index)]
+        only_u = [p for p in table.use.index if p not in set(table.supply.index)]
+        raise _fail(src, "products", "supply and use list different products"
+                    + (f"; only in supply: {', '.join(map(str, only_s[:5]))}" if only_s else "")
+                    + (f"; only in use: {', '.join(map(str, only_u[:5]))}" if only_u else "")
+                    + ("; same products in a different order" if not only_s and not only_u else ""))
+    if list(table.supply.columns) != list(table.use.columns):
+        only_s = [p for p in table.supply.columns if p not in set(table.use.columns)]
+        only_u = [p for p in table.use.columns if p not in set(table.supply.columns)]
+        raise _fail(src, "industries", "supply and use list different industries"
+                    + (f"; only in supply: {', '.join(map(str, only_s[:5]))}" if only_s else "")
+                    + (f"; only in use: {', '.join(map(str, only_u[:5]))}" if only_u else ""))
+    neg = table.supply.to_numpy() < 0
+    if neg.any():
+        i, j = (int(k[0]) for k in np.nonzero(neg))
+        raise _fail(src, f"supply, product {table.supply.index[i]!r}, industry {table.supply.columns[j]!r}",
+                    f"negative output {table.supply.iat[i, j]:g}")
+    labour_input = _labour_choice(table, labour)
+    categories = _needs_categories(table, needs)
+    balance, use, final_use = _balance(table)
+
+    q_all = table.supply.sum(axis=1)
+    g_all = table.supply.sum(axis=0)
+    primaries: list[PrimaryInput] = ([labour_input] if labour_input is not None else []) + list(table.emissions)
+    dead_ind = g_all.index[(g_all <= 0).to_numpy()]
+    for ind in dead_ind:
+        used = float(use[ind].abs().sum())
+        prim = [p.good for p in primaries if abs(float(np.nan_to_num(p.amount.get(ind, 0.0)))) > 0]
+        if used > 0 or prim:
+            raise _fail(src, f"industry {ind!r}", f"has no output but uses {used:,.6g} of products"
+                        + (f" and {', '.join(prim)}" if prim else "") + ": the table is inconsistent")
+    live_ind = g_all.index[(g_all > 0).to_numpy()]
+    dead_prod = q_all.index[(q_all <= 0).to_numpy()]
+    live_prod = q_all.index[(q_all > 0).to_numpy()]
+
+    S = table.supply.loc[live_prod, live_ind].to_numpy(dtype=np.float64)
+    U = use.loc[live_prod, live_ind].to_numpy(dtype=np.float64)
+    F = final_use.loc[live_prod].to_numpy(dtype=np.float64)
+    P = np.array([p.amount.reindex(live_ind).fillna(0.0).to_numpy(dtype=np.float64) for p in primaries]
+                 ).reshape(len(primaries), len(live_ind))
+    q = S.sum(axis=1)
+    negatives = 0
+    if assumption == "industry":
+        A, R = industry_technology(S, U, P)
+        construction, handling = INDUSTRY_CONSTRUCTION, "none arise under the industry-technology assumption"
+    else:
+        if S.shape[0] < S.shape[1]:
+            raise _fail(src, "supply", f"the product-technology assumption needs at least as many products as "
+                                       f"industries with output ({S.shape[0]} < {S.shape[1]}); use industry")
+        A, R = product_technology(S, U, P)
+        try:
+            A, neg_a = remove_negatives(A, q, U.sum(axis=1))
+            R, neg_r = remove_negatives(R, q, P.sum(axis=1))
+        except ValueError as exc:
+            raise _fail(src, "supply", f"product technology: {exc}; use the industry-technology assumption"
+                        ) from None
+        negatives = neg_a + neg_r
+        construction = PRODUCT_CONSTRUCTION
+        handling = (f"{neg_a} negative input coefficients and {neg_r} negative primary coefficients set to 0; "
+                    "each row then rescaled so that the product's total intermediate use (and each primary "
+                    "input's total) equals the table's")
+
+    products = [str(p) for p in live_prod]
+    economy = _economy(table, products, A, R, primaries, F, final_use.columns, categories, construction,
+                       handling, negatives, fmt, year, assumption, labour_input)
+    d = pd.Series(F.sum(axis=1), index=products)
+    result = analyze(economy, d, method="direct")
+    out_err = float(np.max(np.abs(result.gross_output.to_numpy() - q) / q, initial=0.0))
+    if not np.isfinite(out_err) or out_err > IDENTITY_TOLERANCE:
+        worst = int(np.argmax(np.abs(result.gross_output.to_numpy() - q) / q))
+        raise IdentityError(f"{src}: identity check failed: with the table's final demand the economy makes "
+                            f"{result.gross_output.iloc[worst]:,.9g} of {products[worst]!r}, the table "
+                            f"{q[worst]:,.9g} (relative error {out_err:.2e} > {IDENTITY_TOLERANCE:g})")
+    lab_err: float | None = None
+    lab_total: float | None = None
+    if labour_input is not None:
+        lab_total = float(np.nansum(labour_input.amount.to_numpy(dtype=np.float64)))
+        embodied = result.embodied[labour_input.good].to_numpy()
+        got = float(embodied @ d.to_numpy())
+        lab_err = abs(got - lab_total) / abs(lab_total) if lab_total else abs(got)
+        if not math.isfinite(lab_err) or lab_err > IDENTITY_TOLERANCE:
+            raise IdentityError(f"{src}: identity check failed: the economy uses {got:,.9g} {labour_input.unit} "
+                                f"of labour for the table's final demand, the table {lab_total:,.9g}")
+    missing = tuple(str(i) for i in labour_input.amount.index[labour_input.amount.isna().to_numpy()]
+                    ) if labour_input is not None else ()
+    d_needs = final_use.loc[live_prod, list(categories)].sum(axis=1)
+    report = ImportReport(
+        source=src, fmt=fmt, year=year, unit=table.unit, assumption=assumption, construction=construction,
+        totals=dict(table.totals), set_aside=dict(table.set_aside), balance=balance,
+        final_use_by_category={str(c): float(v) for c, v in final_use.sum(axis=0).items()},
+        needs_categories=categories,
+        needs_clipped=tuple(str(p) for p in d_needs.index[(d_needs < 0).to_numpy()]),
+        labour_measure=None if labour_input is None else labour_input.good,
+        labour_total=lab_total, labour_unit="" if labour_input is None else labour_input.unit,
+        industries_without_labour=missing,
+        emissions_total={e.good: float(np.nansum(e.amount.to_numpy(dtype=np.float64))) for e in table.emissions},
+        dropped_products=tuple(str(p) for p in dead_prod), dropped_industries=tuple(str(i) for i in dead_ind),
+        negative_coefficients=negatives, negative_handling=handling,
+        identity_output=out_err, identity_labour=lab_err, notes=tuple(table.notes),
+    )
+    return economy, report
+
+
+def _economy(table: SupplyUseTable, products: list[str], A: np.ndarray, R: np.ndarray,
+             primaries: list[PrimaryInput], F: np.ndarray, categories_all: pd.Index, categories: tuple[str, ...],
+             construction: str, handling: str, negatives: int, fmt: str, year: int | None, assumption: str,
+             labour_input: PrimaryInput | None) -> Economy:
+    techniques = [f"make_{p}" for p in products]
+    goods = pd.DataFrame({
+        "good": products + [p.good for p in primaries],
+        "kind": ["product"] * len(products) + [p.kind for p in primaries],
+        "unit": [table.unit] * len(products) + [p.unit for p in primaries],
+        "name": [table.product_names.get(p, p) for p in products] + [p.description for p in primaries],
+    })
+    ti, pi = np.nonzero(A.T > 0)
+    rows = [pd.DataFrame({"technique": np.asarray(techniques, dtype=object)[ti],
+                          "good": np.asarray(products, dtype=object)[pi], "amount": A.T[ti, pi]})]
+    for k, prim in enumerate(primaries):
+        nz = np.flatnonzero(R[k] > 0)
+        rows.append(pd.DataFrame({"technique": np.asarray(techniques, dtype=object)[nz], "good": prim.good,
+                                  "amount": R[k, nz]}))
+    inputs = pd.concat(rows, ignore_index=True)
+    resources = pd.DataFrame({"good": [p.good for p in primaries],
+                              "available": [float(np.nansum(p.amount.to_numpy(dtype=np.float64)))
+                                            for p in primaries]})
+    pos = [list(categories_all).index(c) for c in categories]
+    target = F[:, pos].sum(axis=1)
+    needs = pd.DataFrame({"good": products, "target": np.maximum(target, 0.0)})
+    needs = needs[needs["target"] > 0]
+    tables = {"goods": goods,
+              "techniques": pd.DataFrame({"technique": techniques, "good": products}),
+              "inputs": inputs, "resources": resources, "needs": needs}
+    provenance: dict[str, Any] = {
+        "source": table.source, "source_format": fmt, "unit": table.unit,
+        "technology_assumption": assumption, "construction": construction,
+        "negative_coefficients": negatives, "negative_handling": handling,
+        "needs_categories": list(categories),
+        "needs_definition": "final use of domestic output at basic prices over the listed categories; "
+                            "negative sums set to 0",
+        "labour_measure": "" if labour_input is None else labour_input.good,
+        "labour_unit": "" if labour_input is None else labour_input.unit,
+        "resources_definition": "available = the table's total over industries",
+        "identity_check": f"gross output for the table's final demand equals the table's output of every product "
+                          f"to {IDENTITY_TOLERANCE:g} relative; labour total likewise",
+    }
+    if year is not None:
+        provenance["year"] = year
+    provenance.update({k: v for k, v in table.provenance.items() if k not in provenance})
+    desc = f"Imported from {table.name} ({fmt}) with the {assumption}-technology assumption"
+    return build_economy(tables, name=table.name, description=desc, origin=table.source, provenance=provenance)

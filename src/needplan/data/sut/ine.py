@@ -1,0 +1,276 @@
+"""Reader of the INE (Spain) supply and use workbooks: ``sut_2010.xlsx`` ... ``sut_2019.xlsx``.
+
+Blocks are found by their labels (sheet titles, column headers, row labels), never by cell address: the sheets
+are named ``Tabla1`` or ``Table1``, the 2010-2015 workbooks have 64 products x 64 industries with the product
+number in a column of its own, the 2016-2019 ones 110 products x 81 industries numbered inside the label.
+
+The only use table at the full detail is at purchasers' prices and includes imports, so the reader turns it
+into use of domestic output at basic prices with two stated assumptions, both applied product by product:
+
+1. *Valuation*: every user of a product pays the same shares of trade margins, transport margins and taxes
+   less subsidies as the product's totals in the supply table. The margins taken out of goods are handed to
+   the trade (resp. transport) products that supply margins (their negative entries in the margin columns), in
+   proportion to those entries; the taxes are set aside.
+2. *Imports*: every user of a product takes the same share of imports (the import-proportionality assumption),
+   ``imports / (output + imports)`` at basic prices, exports included.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from needplan.data.sut.common import PrimaryInput, SupplyUseTable, SutError
+from needplan.data.sut.sheets import Sheet, load_workbook, norm
+from needplan.errors import Problem
+
+FINAL_CATEGORIES = (
+    ("household", lambda t: t.startswith("final consumption expenditure by households")),
+    ("npish", lambda t: t.startswith("final consumption expenditure by non-profit") or "npish" in t),
+    ("government", lambda t: t.startswith("final consumption expenditure by public")
+     or t.startswith("final consumption expenditure by general government")),
+    ("gfcf", lambda t: t.startswith("gross fix")),
+    ("inventories", lambda t: t.startswith("changes in inventories")),
+    ("exports", lambda t: t == "total exports"),
+)
+"""Final-use categories of the use table (their sum is the table's 'Final uses' column)."""
+
+_PRODUCT_LABEL = re.compile(r"^(\d+)\s*\.\s*(.*)$")
+_SET_ASIDE_ROWS = ("taxes less subsidies on products", "cif/fob adjustments",
+                   "purchases on the domestic territory by non-residents", "direct purchases abroad by residents")
+_LABOUR_ROWS = (("jobs", "jobs", "thousand jobs"), ("persons", "employment (persons)", "thousand persons"),
+                ("fte", "full-time equivalents", "thousand full-time equivalents"))
+
+
+def _find_sheet(sheets: dict[str, Sheet], path: Path, *words: str) -> Sheet:
+    for sheet in sheets.values():
+        titles = [norm(v) for v in sheet.cells[:12].ravel() if isinstance(v, str)]
+        if any(t.startswith("table") and all(w in t for w in words) for t in titles):
+            return sheet
+    raise SutError(Problem(str(path), f"no sheet titled like 'Table n. {' ... '.join(words)}' "
+                                      f"(sheets: {', '.join(sheets)})"))
+
+
+def _header(sheet: Sheet, label: str) -> tuple[int, int]:
+    hit = sheet.find_cell(lambda t: t == label, rows=range(min(sheet.shape[0], 30)))
+    if hit is None:
+        if sheet.shape[0] == 0 or sheet.shape[1] == 0:
+            raise sheet.error(0, None, "the sheet is empty")
+        raise sheet.error(0, None, f"no column headed {label!r} in the first 30 rows")
+    return hit
+
+
+def _columns(sheet: Sheet, header_row: int, match: str) -> int:
+    for c in range(sheet.shape[1]):
+        if norm(sheet.cells[header_row, c]).startswith(match):
+            return c
+    raise sheet.error(header_row, None, f"no column headed {match!r}")
+
+
+def _layout(sheet: Sheet, total_label: str) -> tuple[int, int, list[int], list[str], list[int], list[str], list[str]]:
+    """Header row, label column, industry columns and names, product rows, ids and names of one sheet."""
+    hr, c_total = _header(sheet, total_label)
+    # 'of which' columns (imputed rents in 2010-2015) are part of the industry before them, not industries.
+    ind_cols = [c for c in range(c_total) if isinstance(sheet.cells[hr, c], str) and norm(sheet.cells[hr, c])
+                and not norm(sheet.cells[hr, c]).startswith("of which")]
+    if not ind_cols:
+        raise sheet.error(hr, None, "no industry columns before the total column")
+    label_col = max(0, ind_cols[0] - 1)
+    # The label column is the one left of the data holding text; the 64-product years put the number there.
+    for c in range(ind_cols[0] - 1, -1, -1):
+        if any(isinstance(v, str) and len(v) > 12 for v in sheet.cells[hr + 1:, c]):
+            label_col = c
+            break
+    rows, ids, names = [], [], []
+    stop = sheet.shape[0]
+    for r in range(hr + 1, sheet.shape[0]):
+        t = norm(sheet.cells[r, label_col])
+        if t == "total" or t.startswith(_SET_ASIDE_ROWS) or t.startswith("total uses"):
+            stop = r
+            break
+        if not t or t.startswith("of which"):
+            continue
+        m = _PRODUCT_LABEL.match(t)
+        raw = str(sheet.cells[r, label_col]).strip()
+        if m:
+            num, name = int(m.group(1)), re.sub(r"^\d+\s*\.\s*", "", raw)
+        else:
+            num_cell = sheet.cells[r, label_col + 1] if label_col + 1 < ind_cols[0] else None
+            if isinstance(num_cell, int | float) and not isinstance(num_cell, bool):
+                num = int(num_cell)
+            elif isinstance(num_cell, str) and num_cell.strip().isdigit():
+                num = int(num_cell)
+            else:
+                continue  # a sub-item such as '44 bis'
+            name = raw
+        rows.append(r)
+        ids.append(f"p{num:03d}")
+        names.append(re.sub(r"\s+", " ", name).strip())
+    if not rows:
+        raise sheet.error(hr, None, "no product rows below the header")
+    del stop
+    return hr, label_col, ind_cols, [norm(sheet.cells[hr, c]) for c in ind_cols], rows, ids, names
+
+
+def _row(sheet: Sheet, label_col: int, start: int, label: str) -> int:
+    rows = sheet.find_rows(label_col, lambda t: t.startswith(label), start)
+    if not rows:
+        raise sheet.error(start, None, f"no row labelled {label!r}")
+    return rows[0]
+
+
+def read_ine(path: str | Path) -> SupplyUseTable:
+    """Read an INE supply-use workbook into use of domestic output at basic prices (million euros).
+
+    Labour: jobs, persons and full-time equivalents (thousands in the table, multiplied by 1000 here) and
+    compensation of employees (million euros); INE publishes no hours. Raises :class:`SutError` naming the
+    sheet and cell of anything it cannot read.
+    """
+    path = Path(path)
+    sheets = load_workbook(path)
+    if not sheets:
+        raise SutError(Problem(str(path), "the workbook has no sheets"))
+    sup = _find_sheet(sheets, path, "supply table at basic prices")
+    use = _find_sheet(sheets, path, "use table at purchaser")
+    src = str(path)
+
+    s_hr, s_lab, s_cols, s_inds, s_rows, s_ids, names = _layout(sup, "total output")
+    u_hr, u_lab, u_cols, u_inds, u_rows, u_ids, _ = _layout(use, "total intermediate consumption")
+    if s_ids != u_ids:
+        only_s = sorted(set(s_ids) - set(u_ids))
+        only_u = sorted(set(u_ids) - set(s_ids))
+        raise SutError(Problem(f"{sup.name} / {use.name}", "supply and use list different products"
+                               + (f"; only in supply: {', '.join(only_s[:5])}" if only_s else "")
+                               + (f"; only in use: {', '.join(only_u[:5])}" if only_u else "")), src)
+    if s_inds != u_inds:
+        k = next((i for i, (a, b) in enumerate(zip(s_inds, u_inds, strict=False)) if a != b), min(len(s_inds),
+                                                                                                  len(u_inds)))
+        raise SutError(Problem(f"{sup.name} / {use.name}", f"supply has {len(s_inds)} industries, use "
+                               f"{len(u_inds)}; they differ from industry {k + 1}"), src)
+    industries = [f"i{k + 1:02d}" for k in range(len(s_cols))]
+
+    supply = sup.numbers(s_rows, s_cols)
+    neg = np.argwhere(supply < 0)
+    if neg.size:
+        r, c = neg[0]
+        raise sup.error(s_rows[r], s_cols[c], f"negative output {supply[r, c]:g}")
+    col = {key: _columns(sup, s_hr, key) for key in ("total output", "total imports", "trade margins",
+                                                      "transport margins", "taxes less subsidies on products",
+                                                      "total supply at purchaser")}
+    layers = {k: sup.numbers(s_rows, [c])[:, 0] for k, c in col.items()}
+    q = supply.sum(axis=1)
+    imports, trade, transport = layers["total imports"], layers["trade margins"], layers["transport margins"]
+    taxes, s_purch = layers["taxes less subsidies on products"], layers["total supply at purchaser"]
+
+    final_cols = []
+    for key, match in FINAL_CATEGORIES:
+        hits = [c for c in range(use.shape[1]) if match(norm(use.cells[u_hr, c]))]
+        if not hits:
+            raise use.error(u_hr, None, f"no final-use column for {key!r}")
+        final_cols.append(hits[0])
+    cats = [k for k, _ in FINAL_CATEGORIES]
+    w = use.numbers(u_rows, u_cols + final_cols)  # purchasers' prices, domestic output and imports
+    n_ind = len(u_cols)
+
+    # Valuation: take margins and taxes out of every cell of a product's row in the shares of its supply.
+    basic_total = q + imports
+    neg_margin = np.maximum(-trade, 0) + np.maximum(-transport, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = np.where(s_purch != 0, 1.0 / s_purch, 0.0)
+    direct = w * ((basic_total - neg_margin) * per_unit)[:, None]
+    basic = direct.copy()
+    for layer in (trade, transport):
+        pool = (np.maximum(layer, 0) * per_unit) @ w  # margin paid by each user, over all products it buys
+        supplied = np.maximum(-layer, 0)
+        if pool.sum() > 0 and supplied.sum() > 0:
+            basic += np.outer(supplied, pool / pool.sum())
+    tax_paid = (taxes * per_unit) @ w
+    # Imports: the same import share for every user of a product.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dom_share = np.where(basic_total > 0, q / basic_total, 0.0)
+    domestic = basic * dom_share[:, None]
+    imported = basic - domestic
+
+    set_aside_vals = {}
+    for label in _SET_ASIDE_ROWS[1:]:
+        r = sup.find_rows(s_lab, lambda t, lab=label: t.startswith(lab), s_hr)
+        if r:
+            set_aside_vals[f"{label} (supply table, total supply at purchasers' prices)"] = float(
+                sup.numbers([r[0]], [col["total supply at purchaser"]])[0, 0])
+    for label in _SET_ASIDE_ROWS:
+        r = use.find_rows(u_lab, lambda t, lab=label: t.startswith(lab), u_hr)
+        if r:
+            set_aside_vals[f"{label} (use table row, all uses)"] = float(use.numbers([r[0]], u_cols + final_cols
+                                                                                   ).sum())
+    set_aside = {
+        "imports of products (cif)": float(imports.sum()),
+        "imported products used (intermediate)": float(imported[:, :n_ind].sum()),
+        "imported products used (final)": float(imported[:, n_ind:].sum()),
+        "trade margins": float(np.maximum(trade, 0).sum()),
+        "transport margins": float(np.maximum(transport, 0).sum()),
+        "taxes less subsidies on products": float(taxes.sum()),
+        "taxes less subsidies on products paid by industries": float(tax_paid[:n_ind].sum()),
+        **set_aside_vals,
+    }
+
+    # Labour and compensation by industry, from the rows below the use table.
+    ind_data_cols = u_cols
+    labour: dict[str, PrimaryInput] = {}
+    for measure, label, unit in _LABOUR_ROWS:
+        head = use.find_rows(u_lab, lambda t, lab=label: t == lab or t.startswith(lab + " "), u_hr)
+        if not head:
+            continue
+        total_rows = use.find_rows(u_lab, lambda t: t == "total", head[0] + 1, head[0] + 3)
+        if not total_rows:
+            raise use.error(head[0], None, f"no 'Total' row under {label!r}")
+        thousands = use.numbers(total_rows, ind_data_cols, blank=np.nan)[0]
+        labour[measure] = PrimaryInput(f"labour_{measure}", "labour", unit.removeprefix("thousand "),
+                                       pd.Series(thousands * 1000.0, index=industries),
+                                       f"labour, {unit.removeprefix('thousand ')} per year (INE: {label}, total)")
+    comp = use.find_rows(u_lab, lambda t: t.startswith("compensation of employees"), u_hr)
+    if comp:
+        labour["compensation"] = PrimaryInput(
+            "labour_compensation", "labour", "million EUR",
+            pd.Series(use.numbers(comp[:1], ind_data_cols, blank=np.nan)[0], index=industries),
+            "compensation of employees, million euros per year")
+    out_row = use.find_rows(u_lab, lambda t: t.startswith("output at basic prices"), u_hr)
+    notes = [
+        "valuation: each product's trade and transport margins and taxes less subsidies are taken out of every "
+        "use in the proportions of its supply at purchasers' prices; margins go to the margin products",
+        "imports: import-proportionality assumption, the same import share for every use of a product",
+        "labour figures are published in thousands; multiplied by 1000",
+    ]
+    if out_row:
+        g_table = use.numbers(out_row[:1], ind_data_cols)[0]
+        gap = np.abs(g_table - supply.sum(axis=0))
+        notes.append(f"industry output in the use table vs column sums of supply: largest difference "
+                     f"{gap.max():.3g} million EUR")
+
+    frame = pd.DataFrame
+    return SupplyUseTable(
+        name=f"spain_{path.stem.split('_')[-1]}" if path.stem.split("_")[-1].isdigit() else path.stem,
+        source=src, unit="million EUR",
+        supply=frame(supply, index=s_ids, columns=industries),
+        use=frame(domestic[:, :n_ind], index=s_ids, columns=industries),
+        final_use=frame(domestic[:, n_ind:], index=s_ids, columns=cats),
+        product_names=dict(zip(s_ids, names, strict=True)),
+        labour=labour,
+        set_aside=set_aside,
+        totals={
+            "output at basic prices (supply table)": float(q.sum()),
+            "total supply at purchasers' prices": float(s_purch.sum()),
+            "total use at purchasers' prices (product rows)": float(w.sum()),
+            "intermediate use at purchasers' prices": float(w[:, :n_ind].sum()),
+            "final use at purchasers' prices": float(w[:, n_ind:].sum()),
+        },
+        # INE rounds to 0.1 million euros; a row of ~90 cells may be off by a few tenths.
+        balance_tolerance=1e-3, balance_absolute=2.0,
+        notes=notes,
+        provenance={"publisher": "INE, Annual Spanish National Accounts, supply and use tables",
+                    "valuation": "basic prices (margins and taxes removed proportionally)",
+                    "imports_treatment": "import proportionality (same import share for every use)",
+                    "industries": "; ".join(f"{i}={n}" for i, n in zip(industries, s_inds, strict=True))[:4000]},
+    )
