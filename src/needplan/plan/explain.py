@@ -1,0 +1,229 @@
+"""Plain-language explanations: what binds and what it holds back, or why no plan exists.
+
+:func:`bottlenecks` ranks the binding labour kinds, resources and capacities by elasticity (per cent of the
+objective gained per per cent more of the constraint, so that constraints in different units compare) and
+names the needs each one holds back (the needs with a positive shadow price that the constraint reaches
+through the techniques the plan runs). :func:`find_conflict` isolates an irreducible infeasible subset of the
+target, labour, resource, capacity and user constraints by a deletion filter over HiGHS feasibility LPs.
+This module writes no files and prints nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from needplan.economy.model import LABOUR
+from needplan.plan.lp import HighsSession, LinearProgram
+
+if TYPE_CHECKING:
+    from needplan.plan.model import PlanModel
+
+MAX_EXPLAINED = 20
+"""Bottlenecks explained in full (the rest are listed with a shorter text): reachability costs time."""
+
+_COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "explanation"]
+
+
+def _label(model: PlanModel, g: int) -> str:
+    eco = model.economy
+    name = str(eco.good_name[g] or "")
+    gid = str(eco.goods[g])
+    return f"{name} ({gid})" if name and name != gid else gid
+
+
+def _gain(objective_name: str, price: float, unit: str) -> str:
+    if objective_name == "ray":
+        return f"one more {unit} of it raises fulfilment by {100 * price:.3g} percentage points"
+    if objective_name == "min-labour":
+        return f"one more {unit} of it saves {price:.4g} units of (weighted) labour"
+    return f"one more {unit} of it raises the harmony by {price:.4g}"
+
+
+def _reached_needs(model: PlanModel, active: np.ndarray, use_b: sp.csr_matrix, make_b: sp.csr_matrix,
+                   start_techniques: np.ndarray) -> np.ndarray:
+    """Goods (bool, n_goods) made directly or indirectly, in the plan, with what ``start_techniques`` make."""
+    techs = start_techniques & active
+    goods = np.asarray(make_b @ techs).ravel() > 0
+    for _ in range(64):  # the chains of real economies are short; 64 steps bound the cost
+        more = (np.asarray(use_b.T @ goods).ravel() > 0) & active & ~techs
+        if not more.any():
+            break
+        techs |= more
+        goods = np.asarray(make_b @ techs).ravel() > 0
+    return goods
+
+
+def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: np.ndarray, needs: pd.DataFrame,
+                objective: float, lam: float | None) -> pd.DataFrame:
+    """The binding labour kinds, resources and capacities, ranked by elasticity, each with an explanation.
+
+    ``price`` (n_goods) and ``cap_price`` (n_techniques) are shadow prices in objective units per unit;
+    ``needs`` is the result's needs table. Returns columns constraint, kind, shadow_price, elasticity,
+    explanation.
+    """
+    eco = model.economy
+    scale = max(abs(objective), 1e-12)
+    eps = 1e-9 * max(1.0, abs(objective))
+    prim = eco.primaries
+    fin = prim[np.isfinite(eco.available[prim])]
+    used = eco.use @ x
+    items: list[tuple[str, str, float, float, str, np.ndarray]] = []
+    for g in fin[price[fin] > eps]:
+        kind = "labour" if eco.good_kind[g] == LABOUR else "resource"
+        avail = float(eco.available[g])
+        unit = str(eco.good_unit[g])
+        text = f"{_label(model, int(g))} is fully used ({used[g]:,.6g} of {avail:,.6g} {unit})"
+        start = np.asarray(sp.csr_matrix(eco.use)[[int(g)]].toarray()).ravel() > 0  # techniques using g
+        items.append((str(eco.goods[g]), kind, float(price[g]), float(price[g]) * avail / scale,
+                      f"{text}|{_gain(model.objective, float(price[g]), unit)}", start))
+    cap = eco.technique_capacity
+    for j in np.flatnonzero(cap_price > eps):
+        text = (f"the capacity of {eco.techniques[j]} ({eco.goods[eco.technique_good[j]]}) is fully used "
+                f"({x[j]:,.6g} of {cap[j]:,.6g} per period)")
+        start = np.zeros(eco.n_techniques, dtype=bool)
+        start[j] = True
+        items.append((str(eco.techniques[j]), "capacity", float(cap_price[j]), float(cap_price[j] * cap[j]) / scale,
+                      f"{text}|{_gain(model.objective, float(cap_price[j]), 'unit of activity')}", start))
+    if not items:
+        return pd.DataFrame(columns=_COLUMNS)
+    items.sort(key=lambda it: -it[3])
+    active = x > 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    use_b = sp.csr_matrix(eco.use > 0, dtype=np.float64)
+    make_b = sp.csr_matrix(eco.make > 0, dtype=np.float64)
+    need_pos = eco.goods.get_indexer(needs.index)
+    valued = needs["shadow_price"].to_numpy() > eps
+    rows = []
+    for k, (name, kind, p, elasticity, text, start) in enumerate(items):
+        head, gain = text.split("|")
+        if k < MAX_EXPLAINED:
+            reached = _reached_needs(model, active, use_b, make_b, start)
+            held = needs[valued & reached[need_pos]].sort_values("fulfilment")
+            if len(held):
+                parts = [f"{g} at {f:.1%} of target" for g, f in zip(held.index[:4], held["fulfilment"][:4],
+                                                                         strict=True)]
+                more = f" and {len(held) - 4} more" if len(held) > 4 else ""
+                hold = f"; it holds back {', '.join(parts)}{more}"
+            else:
+                hold = "; no need that it supplies has a shadow price, it binds only through the other constraints"
+        else:
+            hold = ""
+        rows.append({"constraint": name, "kind": kind, "shadow_price": p, "elasticity": elasticity,
+                     "explanation": f"{head}{hold}; {gain} (1% more raises the objective by {elasticity:.3g}%)"
+                     if model.objective != "min-labour" else
+                     f"{head}{hold}; {gain} (1% more lowers total labour by {elasticity:.3g}%)"})
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """An irreducible set of constraints that cannot hold together (with the product balances and x >= 0).
+
+    Deletion filter: relax candidate constraints (first in blocks, then one by one); a constraint whose
+    relaxation leaves the problem infeasible is dropped for good. What stays is irreducible: relaxing any one
+    member makes the rest feasible. Returns (conflict table with constraint, kind, bound, unit; a plain-language
+    message; the labour/resource/capacity members as bottleneck rows with an undefined shadow price).
+    """
+    eco, lp = model.economy, model.lp
+    rows = model.rows
+    kinds = rows["kind"].to_numpy()
+    goods = rows["good"].to_numpy()
+    feas = LinearProgram(lp.A, lp.row_lower.copy(), lp.row_upper.copy(), np.zeros(lp.n_cols),
+                         lp.col_lower.copy(), lp.col_upper.copy())
+    session = HighsSession(feas, tolerance=1e-7)
+    # candidates: ("row"|"col", index)
+    cands: list[tuple[str, int]] = [("row", int(i)) for i in np.flatnonzero(
+        (kinds == "need") | (kinds == "primary") | (kinds == "user"))]
+    n_t = eco.n_techniques
+    cands += [("col", int(j)) for j in np.flatnonzero(np.isfinite(lp.col_upper[:n_t]))]
+    saved = {c: _bounds(feas, c) for c in cands}
+
+    def relax(c: tuple[str, int]) -> None:
+        if c[0] == "row":
+            feas.row_lower[c[1]], feas.row_upper[c[1]] = -np.inf, np.inf
+        else:
+            feas.col_upper[c[1]] = np.inf
+
+    def restore(c: tuple[str, int]) -> None:
+        lo, hi = saved[c]
+        if c[0] == "row":
+            feas.row_lower[c[1]], feas.row_upper[c[1]] = lo, hi
+        else:
+            feas.col_upper[c[1]] = hi
+
+    def infeasible() -> bool:
+        return session.run().status == "infeasible"
+
+    if not infeasible():
+        return pd.DataFrame(), "the solver reported infeasibility that a second solve did not confirm", \
+            pd.DataFrame(columns=_COLUMNS)
+    block = max(1, len(cands) // 8)
+    kept: list[tuple[str, int]] = []
+    for s in range(0, len(cands), block):
+        blk = cands[s:s + block]
+        for c in blk:
+            relax(c)
+        if infeasible():
+            continue
+        for c in blk:
+            restore(c)
+        kept += blk
+    conflict: list[tuple[str, int]] = []
+    for c in kept:
+        relax(c)
+        if infeasible():
+            continue
+        restore(c)
+        conflict.append(c)
+
+    table_rows = []
+    for kind_, i in conflict:
+        if kind_ == "col":
+            table_rows.append({"constraint": str(eco.techniques[i]), "kind": "capacity", "bound": lp.col_upper[i],
+                               "text": f"capacity of {eco.techniques[i]} <= {lp.col_upper[i]:,.6g}"})
+            continue
+        g = int(goods[i])
+        if kinds[i] == "need":
+            unit = str(eco.good_unit[g])
+            table_rows.append({"constraint": str(eco.goods[g]), "kind": "target", "bound": eco.target[g],
+                               "text": f"target {eco.goods[g]} >= {eco.target[g]:,.6g} {unit}"})
+        elif kinds[i] == "primary":
+            k = "labour" if eco.good_kind[g] == LABOUR else "resource"
+            table_rows.append({"constraint": str(eco.goods[g]), "kind": k, "bound": lp.row_upper[i],
+                               "text": f"{eco.goods[g]} <= {lp.row_upper[i]:,.6g} {eco.good_unit[g]}"})
+        else:
+            table_rows.append({"constraint": str(rows["name"].iloc[i]), "kind": "user", "bound": lp.row_upper[i],
+                               "text": f"user constraint {rows['name'].iloc[i]}"})
+    table = pd.DataFrame(table_rows, columns=["constraint", "kind", "bound", "text"])
+    targets = table.loc[table["kind"] == "target", "constraint"].tolist()
+    what = (f"the targets for {', '.join(targets)} cannot be met together" if targets
+            else "the constraints cannot hold together")
+    message = (f"no feasible plan: {what}; smallest conflicting set (with the product balances): "
+               f"{'; '.join(table['text'])}")
+    if model.objective == "min-labour":
+        best = _best_common_fulfilment(model)
+        if best is not None:
+            message += f"; at most {best:.1%} of every target can be met together (objective ray)"
+    bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
+                           "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
+                          for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
+                         columns=_COLUMNS)
+    return table, message, bottl
+
+
+def _bounds(lp: LinearProgram, c: tuple[str, int]) -> tuple[float, float]:
+    if c[0] == "row":
+        return float(lp.row_lower[c[1]]), float(lp.row_upper[c[1]])
+    return float(lp.col_lower[c[1]]), float(lp.col_upper[c[1]])
+
+
+def _best_common_fulfilment(model: PlanModel) -> float | None:
+    from needplan.plan.model import build_plan
+
+    ray = build_plan(model.economy, "ray")
+    sol = HighsSession(ray.lp).run()
+    if sol.status != "optimal" or ray.lambda_col is None:
+        return None
+    return float(sol.x[ray.lambda_col])

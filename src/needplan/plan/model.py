@@ -1,0 +1,273 @@
+"""Build the planning LP from an :class:`~needplan.economy.model.Economy` and hold it between build and solve.
+
+:func:`build_plan` assembles the LP with whole sparse blocks (no Python loop over goods or techniques);
+:class:`PlanModel` keeps it in structured form (which row is which good's balance, need, labour or resource), so
+that a user can add a constraint or change a bound and re-solve without rebuilding. Solving and reading the
+solution back live in :mod:`needplan.plan.solve` and :mod:`needplan.plan.result`; this module does no solving.
+
+Rows (all ``>=`` unless said):
+
+* balance, one per product: physical net output ``sum_j (make_gj - use_gj) x_j >= 0`` (free disposal);
+* need, one per product with a positive target: the counted net output ``>= lambda * target`` (ray), ``>= target``
+  (min-labour) or ``>= target * (1 + s_g)`` (harmony). For a quality-weighted need the counted net output is the
+  quality-adjusted ``sum_j (quality_j * make_gj - use_gj) x_j`` and the need is a separate row beside the physical
+  balance; otherwise the need tightens the balance row itself;
+* primary, one per labour kind or resource with a finite availability: ``sum_j use_rj x_j <= available_r``;
+* user and cut rows appended later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from needplan.economy.model import LABOUR, Economy
+from needplan.plan.errors import PlanInputError
+from needplan.plan.lp import HighsSession, LinearProgram
+
+if TYPE_CHECKING:
+    from needplan.plan.result import PlanResult
+
+Objective = Literal["ray", "min-labour", "harmony"]
+SolverName = Literal["auto", "highs", "fast"]
+OBJECTIVES: tuple[str, ...] = ("ray", "min-labour", "harmony")
+SOLVERS: tuple[str, ...] = ("auto", "highs", "fast")
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+HARMONY_START_POINTS = (-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 3.0)
+"""Where the first tangent cuts of each harmony term are placed (relative deviation from target)."""
+
+
+def harmony(s: FloatArray) -> FloatArray:
+    """Cockshott's harmony ``H(s) = s - s^2/2`` for ``s < 0``, ``ln(1 + s)`` for ``s >= 0`` (``s >= -1``)."""
+    s = np.asarray(s, dtype=np.float64)
+    return np.where(s < 0, s - 0.5 * s * s, np.log1p(np.maximum(s, 0.0)))
+
+
+def harmony_slope(s: FloatArray) -> FloatArray:
+    """``H'(s)``: ``1 - s`` below zero, ``1 / (1 + s)`` above (continuous, equal to 1 at zero)."""
+    s = np.asarray(s, dtype=np.float64)
+    return np.where(s < 0, 1.0 - s, 1.0 / (1.0 + np.maximum(s, 0.0)))
+
+
+@dataclass
+class PlanModel:
+    """The planning LP of one economy and objective, in structured form (see the module docstring).
+
+    Columns: ``x`` (one per technique, activity per period) first, then ``lambda`` (ray) or ``s_g`` and ``z_g``
+    per weighted need (harmony). ``rows`` has one row per LP row with ``name``, ``kind`` (``balance``, ``need``,
+    ``primary``, ``user``, ``cut``) and ``good`` (position in ``economy.goods``, -1 if none).
+    """
+
+    economy: Economy
+    objective: Objective
+    lp: LinearProgram
+    rows: pd.DataFrame
+    need_goods: IntArray
+    need_rows: IntArray
+    lambda_col: int | None
+    s_cols: IntArray
+    z_cols: IntArray
+    labour_weights: FloatArray
+    session: HighsSession | None = None
+
+    # --- sizes ------------------------------------------------------------------------------------------
+    @property
+    def n_techniques(self) -> int:
+        return self.economy.n_techniques
+
+    @property
+    def user_rows(self) -> IntArray:
+        return np.flatnonzero(self.rows["kind"].to_numpy() == "user")
+
+    # --- edits between build and solve --------------------------------------------------------------------
+    def add_constraint(self, coefficients: Mapping[str, float] | pd.Series, *, lower: float = -np.inf,
+                       upper: float = np.inf, name: str | None = None) -> int:
+        """Add ``lower <= sum_j coefficients[j] * x_j <= upper`` over technique activities; returns the row.
+
+        ``coefficients`` maps technique ids to coefficients (aligned by label: an unknown id raises
+        :class:`PlanInputError`). The next :meth:`solve` passes only the new row to the solver.
+        """
+        series = pd.Series(coefficients, dtype=np.float64)
+        pos = self.economy.techniques.get_indexer(series.index)
+        if np.any(pos < 0):
+            unknown = [str(k) for k, p in zip(series.index, pos, strict=True) if p < 0]
+            raise PlanInputError(f"constraint names unknown technique(s): {', '.join(unknown[:5])}")
+        if not (np.isfinite(series.to_numpy()).all()):
+            raise PlanInputError("constraint coefficients must be finite")
+        if lower > upper or (np.isinf(lower) and lower > 0) or (np.isinf(upper) and upper < 0):
+            raise PlanInputError(f"constraint bounds are empty: lower {lower} > upper {upper}")
+        row = sp.csr_matrix((series.to_numpy(), (np.zeros(len(pos), dtype=np.int64), pos)),
+                            shape=(1, self.lp.n_cols))
+        self.lp.add_rows(row, np.array([lower], dtype=np.float64), np.array([upper], dtype=np.float64))
+        label = name or f"user_{len(self.user_rows) + 1}"
+        self.rows = pd.concat([self.rows, pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1]})],
+                              ignore_index=True)
+        return self.lp.n_rows - 1
+
+    def set_capacity(self, technique: str, capacity: float) -> None:
+        """Change one technique's capacity (activity per period; ``inf`` = unlimited) for the next solve."""
+        j = self.economy.techniques.get_indexer([technique])[0]
+        if j < 0:
+            raise PlanInputError(f"unknown technique {technique!r}")
+        if not capacity >= 0:
+            raise PlanInputError(f"capacity of {technique!r} must be >= 0, got {capacity}")
+        self.lp.col_upper[j] = capacity
+
+    def set_available(self, good: str, available: float) -> None:
+        """Change the availability of a labour kind or resource that has a row (a finite availability)."""
+        g = self.economy.goods.get_indexer([good])[0]
+        hit = np.flatnonzero((self.rows["kind"].to_numpy() == "primary") & (self.rows["good"].to_numpy() == g))
+        if g < 0 or hit.size == 0:
+            raise PlanInputError(f"{good!r} is not a labour kind or resource with a finite availability")
+        if not available >= 0:
+            raise PlanInputError(f"availability of {good!r} must be >= 0, got {available}")
+        self.lp.row_upper[hit[0]] = available
+
+    def solve(self, solver: SolverName = "auto", tolerance: float = 1e-6,
+              time_limit: float | None = None) -> PlanResult:
+        """Solve and read back (see :func:`needplan.plan.solve.solve_model`)."""
+        from needplan.plan.solve import solve_model
+
+        return solve_model(self, solver=solver, tolerance=tolerance, time_limit=time_limit)
+
+
+def build_plan(economy: Economy, objective: Objective | str = "ray", *,
+               labour_weights: Mapping[str, float] | None = None) -> PlanModel:
+    """Build the planning LP for ``economy`` (see the module docstring for its rows and columns).
+
+    ``labour_weights`` (``min-labour`` only) maps labour kinds to the weight of one unit of each in the total
+    minimised (default 1 each; unnamed kinds keep 1). Raises :class:`PlanInputError` for an unknown objective,
+    no positive target, all capacities zero, or a need that no technique with capacity can make.
+    """
+    if objective not in OBJECTIVES:
+        raise PlanInputError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    eco = economy
+    n_t = eco.n_techniques
+    products = eco.products
+    target = eco.target
+    if np.any(~np.isfinite(target)) or np.any(target < 0):
+        bad = eco.goods[np.flatnonzero(~(target >= 0))[0]]
+        raise PlanInputError(f"needs: target of {bad!r} must be a finite number >= 0")
+    need_goods = np.flatnonzero(eco.need_listed & (target > 0)).astype(np.int64)
+    if need_goods.size == 0:
+        raise PlanInputError("needs: no product has a positive target, so there is nothing to plan for")
+    cap = np.asarray(eco.technique_capacity, dtype=np.float64)
+    if n_t == 0 or np.all(cap == 0):
+        raise PlanInputError("techniques: every capacity is zero, so nothing can be produced")
+    # A need is hopeless when every technique that makes it has capacity zero: say so instead of planning 0.
+    makers = sp.csr_matrix(eco.make)[need_goods] @ (cap > 0).astype(np.float64)
+    hopeless = need_goods[np.asarray(makers).ravel() <= 0]
+    if hopeless.size:
+        names = ", ".join(repr(str(eco.goods[g])) for g in hopeless[:5])
+        raise PlanInputError(f"needs: nothing can make {names}: no technique with capacity above zero produces it")
+
+    weights_by_labour = np.ones(eco.n_goods)
+    if labour_weights:
+        idx = eco.goods.get_indexer(list(labour_weights))
+        for (name, w), g in zip(labour_weights.items(), idx, strict=True):
+            if g < 0 or eco.good_kind[g] != LABOUR:
+                raise PlanInputError(f"labour weight given for {name!r}, which is not a labour kind")
+            if not (np.isfinite(w) and w >= 0):
+                raise PlanInputError(f"labour weight of {name!r} must be a finite number >= 0, got {w}")
+            weights_by_labour[g] = w
+    labour = eco.labour
+
+    make = sp.csr_matrix(eco.make)
+    use = sp.csr_matrix(eco.use)
+    net_phys = sp.csr_matrix((make - use)[products])
+    qw = eco.quality_weighted[need_goods]
+    q_goods = need_goods[qw]
+    net_qual = sp.csr_matrix((make @ sp.diags(eco.technique_quality) - use)[q_goods])
+    primaries = eco.primaries
+    finite = primaries[np.isfinite(eco.available[primaries])]
+    prim_rows = sp.csr_matrix(use[finite])
+
+    n_p, n_q, n_r = len(products), len(q_goods), len(finite)
+    product_row = np.full(eco.n_goods, -1, dtype=np.int64)
+    product_row[products] = np.arange(n_p)
+    need_rows = np.where(qw, n_p + np.cumsum(qw) - 1, product_row[need_goods]).astype(np.int64)
+    k = len(need_goods)
+
+    # Extra columns and their coefficients in the need rows.
+    if objective == "ray":
+        n_extra = 1
+        extra = sp.csr_matrix((-target[need_goods], (need_rows, np.zeros(k, dtype=np.int64))),
+                              shape=(n_p + n_q + n_r, 1))
+        rhs_need = np.zeros(k)
+    elif objective == "harmony":
+        n_extra = 2 * k
+        extra = sp.csr_matrix((-target[need_goods], (need_rows, np.arange(k))), shape=(n_p + n_q + n_r, 2 * k))
+        rhs_need = target[need_goods]
+    else:
+        n_extra = 0
+        extra = sp.csr_matrix((n_p + n_q + n_r, 0))
+        rhs_need = target[need_goods]
+
+    A_x = sp.vstack([net_phys, net_qual, prim_rows], format="csr")
+    A = sp.csr_matrix(sp.hstack([A_x, extra], format="csr"))
+    row_lower = np.concatenate([np.zeros(n_p + n_q), np.full(n_r, -np.inf)])
+    row_upper = np.concatenate([np.full(n_p + n_q, np.inf), eco.available[finite]])
+    row_lower[need_rows] = rhs_need
+
+    cost = np.zeros(n_t + n_extra)
+    col_lower = np.zeros(n_t + n_extra)
+    col_upper = np.concatenate([cap, np.full(n_extra, np.inf)])
+    lambda_col = None
+    s_cols = z_cols = np.zeros(0, dtype=np.int64)
+    maximize = objective != "min-labour"
+    if objective == "ray":
+        lambda_col = n_t
+        cost[n_t] = -1.0
+    elif objective == "harmony":
+        s_cols = np.arange(n_t, n_t + k, dtype=np.int64)
+        z_cols = np.arange(n_t + k, n_t + 2 * k, dtype=np.int64)
+        cost[z_cols] = -eco.weight[need_goods]
+        # s >= -1 keeps the delivered (quality-adjusted) output nonnegative, where H is defined.
+        col_lower[s_cols] = -1.0
+        col_lower[z_cols] = -np.inf
+    else:
+        cost[:n_t] = np.asarray(use[labour].T @ weights_by_labour[labour]).ravel()
+
+    goods_of_rows = np.concatenate([products, q_goods, finite])
+    kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)
+    kinds[product_row[need_goods[~qw]]] = "need"
+    row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
+    rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows})
+    lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize)
+    model = PlanModel(eco, objective, lp, rows, need_goods, need_rows, lambda_col, s_cols, z_cols,  # type: ignore[arg-type]
+                      weights_by_labour)
+    if objective == "harmony":
+        add_harmony_cuts(model, np.tile(np.asarray(HARMONY_START_POINTS), (k, 1)))
+    return model
+
+
+def add_harmony_cuts(model: PlanModel, points: FloatArray) -> int:
+    """Add tangent cuts ``z_g <= H(p) + H'(p) (s_g - p)`` at points ``p`` (needs x cuts each, NaN = none).
+
+    Every cut is valid everywhere because ``H`` is concave, so the LP over the cuts bounds the harmony from
+    above. Returns the number of cuts added.
+    """
+    pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    g_idx, c_idx = np.nonzero(np.isfinite(pts))
+    if g_idx.size == 0:
+        return 0
+    p = pts[g_idx, c_idx]
+    slope = harmony_slope(p)
+    n = g_idx.size
+    r = np.repeat(np.arange(n), 2)
+    cols = np.column_stack([model.z_cols[g_idx], model.s_cols[g_idx]]).ravel()
+    vals = np.column_stack([np.ones(n), -slope]).ravel()
+    block = sp.csr_matrix((vals, (r, cols)), shape=(n, model.lp.n_cols))
+    model.lp.add_rows(block, np.full(n, -np.inf), harmony(p) - slope * p)
+    names = [f"cut:{model.economy.goods[model.need_goods[g]]}" for g in g_idx]
+    model.rows = pd.concat([model.rows, pd.DataFrame({"name": names, "kind": ["cut"] * n,
+                                                      "good": model.need_goods[g_idx]})], ignore_index=True)
+    return n

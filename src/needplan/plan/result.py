@@ -1,0 +1,247 @@
+"""Read a solved plan back into tables, verify it against the economy itself, and write or print it.
+
+Everything here is recomputed from the activities and the economy's own matrices (not from the LP the solver
+saw), so a mistake in building the LP shows up as a residual, not as a silently wrong plan. This module does
+not solve anything except, for an infeasible problem, the small LPs of the conflict search in
+:mod:`needplan.plan.explain`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from needplan.economy.io import atomic_folder
+from needplan.economy.model import LABOUR
+from needplan.plan.explain import bottlenecks, find_conflict
+from needplan.plan.lp import LpSolution, check_solution
+
+if TYPE_CHECKING:
+    from needplan.plan.model import PlanModel
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A solved (or refused) plan. Quantities per period; tables indexed by technique or good id.
+
+    ``activity`` (techniques): good, activity, capacity, utilisation, capacity_price. ``products`` (products):
+    made, used, net_output (physical), quality_adjusted, target, quantity_index, quality_index, shadow_price.
+    ``primaries`` (labour kinds and resources): kind, used, available, shadow_price. ``needs`` (products with a
+    positive target): target, weight, quality_weighted, counted, fulfilment, quantity_index, quality_index.
+    ``indices``: economy-wide ``quantity`` and ``quality_adjusted`` (need-weighted means of the per-need
+    indices). ``residuals``: largest relative violations of balance, resources and capacity recomputed from
+    the plan. ``bottlenecks``: constraint, kind, shadow_price, elasticity, explanation, ranked by elasticity.
+    ``conflict`` (infeasible only): the smallest conflicting set of constraints found. When the status is not
+    optimal or stopped the tables are empty and ``objective``/``fulfilment`` are ``None``.
+    """
+
+    objective_name: str
+    status: str
+    objective: float | None
+    fulfilment: float | None
+    activity: pd.DataFrame
+    products: pd.DataFrame
+    primaries: pd.DataFrame
+    needs: pd.DataFrame
+    indices: dict[str, float | None]
+    residuals: dict[str, float | None]
+    bottlenecks: pd.DataFrame
+    explanation: str
+    solver: dict[str, Any]
+    constraints: pd.DataFrame
+    conflict: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "stopped") and not self.activity.empty
+
+    @property
+    def shadow_prices(self) -> pd.Series:
+        """Objective gained per extra unit of each product, labour kind and resource (min-labour: labour saved)."""
+        if not self.has_plan:
+            return pd.Series(dtype=np.float64, name="shadow_price")
+        return pd.concat([self.products["shadow_price"], self.primaries["shadow_price"]]).rename("shadow_price")
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as the JSON object of ``needplan plan --json`` (non-finite numbers become ``null``)."""
+        plan = self.has_plan
+        bottl = [{"constraint": str(r.constraint), "kind": str(r.kind), "shadow_price": _num(r.shadow_price),
+                  "explanation": str(r.explanation)} for r in self.bottlenecks.itertuples()]
+        return {
+            "status": self.status,
+            "objective": _num(self.objective),
+            "fulfilment": _num(self.fulfilment),
+            "activity": {str(k): float(v) for k, v in self.activity["activity"].items()} if plan else {},
+            "net_output": {str(k): float(v) for k, v in self.products["net_output"].items()} if plan else {},
+            "shadow_prices": {str(k): float(v) for k, v in self.shadow_prices.items()} if plan else {},
+            "residuals": {k: _num(self.residuals.get(k)) for k in ("balance", "resources", "capacity")},
+            "bottlenecks": bottl,
+            "indices": {k: _num(self.indices.get(k)) for k in ("quantity", "quality_adjusted")},
+            "solver": {"name": str(self.solver["name"]), "seconds": float(self.solver["seconds"]),
+                       "iterations": int(self.solver["iterations"])},
+        }
+
+    def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the result as tidy CSV tables plus ``plan.json`` into ``folder``, atomically.
+
+        Tables: ``activity``, ``products``, ``primaries``, ``needs``, ``bottlenecks``, ``constraints``,
+        ``conflict`` (each with its id column first), ``summary`` (one row per scalar: objective, fulfilment,
+        indices, residuals, solver facts).
+        """
+        summary = {"objective_name": self.objective_name, "status": self.status, "objective": self.objective,
+                   "fulfilment": self.fulfilment, **{f"index_{k}": v for k, v in self.indices.items()},
+                   **{f"residual_{k}": v for k, v in self.residuals.items()},
+                   **{f"solver_{k}": v for k, v in self.solver.items()}, "explanation": self.explanation}
+        tables = {
+            "activity": self.activity.reset_index(), "products": self.products.reset_index(),
+            "primaries": self.primaries.reset_index(), "needs": self.needs.reset_index(),
+            "bottlenecks": self.bottlenecks, "constraints": self.constraints, "conflict": self.conflict,
+            "summary": pd.DataFrame({"key": list(summary), "value": [_cell(v) for v in summary.values()]}),
+        }
+        with atomic_folder(folder, overwrite=overwrite) as tmp:
+            for name, frame in tables.items():
+                frame.to_csv(tmp / f"{name}.csv", index=False)
+            (tmp / "plan.json").write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+        return Path(folder)
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str, Any],
+           conflict: pd.DataFrame | None = None, bottl: pd.DataFrame | None = None) -> PlanResult:
+    return PlanResult(
+        model.objective, sol.status, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+        {"quantity": None, "quality_adjusted": None}, {"balance": None, "resources": None, "capacity": None},
+        bottl if bottl is not None else pd.DataFrame(columns=["constraint", "kind", "shadow_price", "elasticity",
+                                                                "explanation"]),
+        explanation, solver, pd.DataFrame(), conflict if conflict is not None else pd.DataFrame())
+
+
+def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str = "") -> PlanResult:
+    """Turn a solver's answer into a verified :class:`PlanResult` (see the module docstring)."""
+    eco, lp = model.economy, model.lp
+    solver: dict[str, Any] = {"name": sol.solver, "seconds": sol.seconds, "iterations": sol.iterations,
+                              "message": sol.message, "tolerance": tolerance, "note": note}
+    solver.update(sol.extra)
+    if sol.status == "infeasible":
+        conflict, message, bottl = find_conflict(model)
+        return _empty(model, sol, message, solver, conflict, bottl)
+    if sol.status == "unbounded" or sol.x.size == 0:
+        why = ("the objective is unbounded: no labour kind, resource or capacity limits the needs "
+               "(give availabilities in resources.csv or capacities)" if sol.status == "unbounded"
+               else f"the solver stopped without a plan ({sol.message})")
+        return _empty(model, sol, why, solver)
+
+    n_t = model.n_techniques
+    x = sol.x[:n_t]
+    checks = check_solution(lp, sol.x, sol.row_dual)
+    solver.update({"dual_residual": checks.dual_residual, "duality_gap": checks.duality_gap})
+    y = sol.row_dual
+    reduced = lp.cost - lp.A.T @ y
+
+    # --- quantities recomputed from the economy ---
+    made = eco.make @ x
+    made_q = eco.make @ (eco.technique_quality * x)
+    used = eco.use @ x
+    net, net_q = made - used, made_q - used
+    prods, prim = eco.products, eco.primaries
+    goods = eco.goods.to_numpy(dtype=object)
+
+    # Shadow prices: a standard unit of a product enters its balance and (if weighted) its need row.
+    kinds = model.rows["kind"].to_numpy()
+    row_good = model.rows["good"].to_numpy()
+    price = np.zeros(eco.n_goods)
+    sel = (kinds == "balance") | (kinds == "need")
+    np.add.at(price, row_good[sel], y[sel])
+    sel = kinds == "primary"
+    price[row_good[sel]] = -y[sel]  # an extra unit available loosens a <= row
+    cap = eco.technique_capacity
+    cap_price = np.where(np.isfinite(cap), np.maximum(-reduced[:n_t], 0.0), 0.0)
+
+    # --- the objective and the needs ---
+    t = eco.target
+    ng = model.need_goods
+    counted = np.where(eco.quality_weighted, net_q, net)
+    fulfil = counted[ng] / t[ng]
+    if model.objective == "harmony":
+        from needplan.plan.model import harmony
+
+        objective = float(eco.weight[ng] @ harmony((counted[ng] - t[ng]) / t[ng]))
+    else:
+        objective = lp.objective(sol.x)
+    lam = float(sol.x[model.lambda_col]) if model.lambda_col is not None else None
+    fulfilment = lam if lam is not None else float(np.min(fulfil))
+    w = eco.weight[ng]
+    w = w if w.sum() > 0 else np.ones_like(w)
+    indices: dict[str, float | None] = {"quantity": float(w @ (net[ng] / t[ng]) / w.sum()),
+                                        "quality_adjusted": float(w @ (net_q[ng] / t[ng]) / w.sum())}
+
+    # --- verified residuals, relative to max(1, |bound|) ---
+    required = np.zeros(eco.n_goods)
+    if lam is not None:
+        required[ng] = lam * t[ng]
+    elif model.objective == "min-labour":
+        required[ng] = t[ng]
+    bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / np.maximum(1.0, t[prods])
+    fin = prim[np.isfinite(eco.available[prim])]
+    res = np.maximum(used[fin] - eco.available[fin], 0.0) / np.maximum(1.0, eco.available[fin])
+    capv = np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(1.0, np.where(np.isfinite(cap), cap, 1.0))
+    residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
+                                          "resources": float(np.max(res, initial=0.0)),
+                                          "capacity": float(np.max(capv, initial=0.0))}
+    user = model.user_rows
+    user_violation = float(np.max(checks.row_violation[user] / np.maximum(1.0, np.abs(
+        np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), initial=0.0))
+    solver["user_constraint_residual"] = user_violation
+
+    status = sol.status
+    worst = max(max(v for v in residuals.values() if v is not None), user_violation)
+    if status == "optimal" and (worst > tolerance or checks.dual_residual > tolerance):
+        status = "stopped"
+        solver["message"] = (f"{sol.message}; verification failed: largest primal residual {worst:.2g}, "
+                             f"dual residual {checks.dual_residual:.2g} (tolerance {tolerance:g})")
+
+    # --- tables ---
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(np.isfinite(cap) & (cap > 0), x / cap, np.nan)
+    activity = pd.DataFrame({"good": goods[eco.technique_good], "activity": x,
+                             "capacity": cap, "utilisation": util, "quality": eco.technique_quality,
+                             "capacity_price": cap_price}, index=eco.techniques.rename("technique"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qi = np.where(t > 0, net / t, np.nan)
+        qai = np.where(t > 0, net_q / t, np.nan)
+    products = pd.DataFrame({"made": made[prods], "used": used[prods], "net_output": net[prods],
+                             "quality_adjusted": net_q[prods], "target": t[prods], "quantity_index": qi[prods],
+                             "quality_index": qai[prods], "shadow_price": price[prods]},
+                            index=pd.Index(goods[prods], name="good"))
+    primaries = pd.DataFrame({"kind": np.where(eco.good_kind[prim] == LABOUR, "labour", "resource"),
+                              "used": used[prim], "available": eco.available[prim], "shadow_price": price[prim]},
+                             index=pd.Index(goods[prim], name="good"))
+    needs = pd.DataFrame({"target": t[ng], "weight": eco.weight[ng], "quality_weighted": eco.quality_weighted[ng],
+                          "counted": counted[ng], "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
+                          "quality_index": net_q[ng] / t[ng], "shadow_price": price[ng]},
+                         index=pd.Index(goods[ng], name="good"))
+    constraints = pd.DataFrame({"name": model.rows["name"].to_numpy()[user], "activity": (lp.A @ sol.x)[user],
+                                "lower": lp.row_lower[user], "upper": lp.row_upper[user],
+                                # objective gained per unit the binding bound is moved outwards
+                                "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
+    bottl = bottlenecks(model, x, price, cap_price, needs, objective, lam)
+    top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
+    return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
+                      indices, residuals, bottl, top, solver, constraints)

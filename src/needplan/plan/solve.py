@@ -1,0 +1,162 @@
+"""Solve a :class:`~needplan.plan.model.PlanModel`: pick the solver, run it, hand the solution to read-back.
+
+``highs`` solves the LP with HiGHS (warm-started on re-solves); the harmony objective is solved by Kelley's
+cutting planes on HiGHS LPs until the certified gap (the LP bound over the cuts minus the true harmony at the
+LP's plan) is within the tolerance. ``fast`` calls :func:`needplan.plan.fast.solve_ray` (written separately)
+for the ray objective and falls back to HiGHS, saying so, for what it does not support. This module builds no
+model and formats no output.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from types import ModuleType
+
+import numpy as np
+import scipy.sparse as sp
+
+from needplan.plan.errors import PlanInputError, SolverUnavailableError
+from needplan.plan.lp import HighsSession, LpSolution
+from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
+from needplan.plan.result import PlanResult, read_back
+
+AUTO_FAST_TECHNIQUES = 20_000
+"""``auto`` hands the ray objective to ``fast`` from this many techniques on (below it HiGHS is quick)."""
+
+MAX_HARMONY_ROUNDS = 500
+
+
+def fast_module() -> ModuleType | None:
+    """The ``fast`` solver module, or ``None`` while it is not installed (it is developed separately)."""
+    try:
+        module = importlib.import_module("needplan.plan.fast")
+    except ImportError:
+        return None
+    return module if hasattr(module, "solve_ray") else None
+
+
+def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e-6,
+                time_limit: float | None = None) -> PlanResult:
+    """Solve ``model`` to relative ``tolerance`` and return the verified :class:`PlanResult`.
+
+    ``solver``: ``highs``, ``fast`` (ray only; other objectives and user constraints fall back to HiGHS, noted
+    in ``result.solver["note"]``) or ``auto`` (``fast`` for large ray problems when it is installed).
+    ``time_limit`` in seconds per solver call. Raises :class:`SolverUnavailableError` for ``fast`` when it is
+    not installed.
+    """
+    if solver not in SOLVERS:
+        raise PlanInputError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if not (np.isfinite(tolerance) and 0 < tolerance < 1):
+        raise PlanInputError(f"tolerance must be a number in (0, 1), got {tolerance}")
+    fast = fast_module()
+    note = ""
+    use_fast = False
+    if solver == "fast":
+        if fast is None:
+            raise SolverUnavailableError("solver 'fast' is not available in this installation yet "
+                                         "(use --solver highs or auto)")
+        if model.objective != "ray":
+            note = f"fast solves the ray objective only; {model.objective} was solved by HiGHS"
+        elif model.user_rows.size:
+            note = "fast does not take user constraints; solved by HiGHS"
+        else:
+            use_fast = True
+    elif solver == "auto":
+        use_fast = (fast is not None and model.objective == "ray" and not model.user_rows.size
+                    and model.n_techniques >= AUTO_FAST_TECHNIQUES)
+    if use_fast:
+        assert fast is not None
+        sol = _solve_fast(model, fast, tolerance, time_limit)
+    elif model.objective == "harmony":
+        sol = _solve_harmony(model, tolerance, time_limit)
+    else:
+        sol = _session(model, tolerance, time_limit).run()
+    return read_back(model, sol, tolerance=tolerance, note=note)
+
+
+def _session(model: PlanModel, tolerance: float, time_limit: float | None) -> HighsSession:
+    # Re-solves keep the HiGHS instance (and its basis); only new rows and changed bounds are passed.
+    if model.session is None:
+        model.session = HighsSession(model.lp, tolerance=tolerance, time_limit=time_limit)
+    return model.session
+
+
+def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None) -> LpSolution:
+    """Kelley's outer approximation: add tangent cuts at the LP's point until the certified gap is small."""
+    session = _session(model, tolerance, time_limit)
+    eco = model.economy
+    weights = eco.weight[model.need_goods]
+    start = time.perf_counter()
+    iterations = 0
+    gap = np.inf
+    value = 0.0
+    sol = session.run()
+    rounds = 1
+    while True:
+        iterations += sol.iterations
+        if sol.status != "optimal":
+            break
+        s_lp = sol.x[model.s_cols]
+        upper = float(weights @ sol.x[model.z_cols])
+        s_true = true_deviation(model, sol.x)
+        value = float(weights @ harmony(s_true))
+        gap = upper - value
+        if gap <= tolerance * max(1.0, abs(value)) or rounds >= MAX_HARMONY_ROUNDS:
+            break
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            break
+        # Cut where the outer approximation overstates the term; the LP point is then cut off.
+        over = sol.x[model.z_cols] - harmony(s_lp) > 0.1 * tolerance * max(1.0, abs(value)) / len(s_lp)
+        pts = np.where(over, s_lp, np.nan)[:, None]
+        if add_harmony_cuts(model, pts) == 0:
+            break
+        sol = session.run()
+        rounds += 1
+    sol.iterations = iterations
+    sol.seconds = time.perf_counter() - start
+    sol.extra = {"rounds": float(rounds), "gap": float(gap)}
+    if sol.status == "optimal" and not gap <= tolerance * max(1.0, abs(value)):
+        sol.status = "stopped"
+        sol.message = f"harmony gap {gap:.3g} above tolerance after {rounds} rounds"
+    else:
+        sol.message = f"{sol.message}; Kelley cutting planes, {rounds} LP rounds, certified gap {gap:.2g}"
+    return sol
+
+
+def true_deviation(model: PlanModel, x: np.ndarray) -> np.ndarray:
+    """``s_g = (counted_g - target_g) / target_g`` of each need, recomputed from the activities ``x``."""
+    n_t = model.n_techniques
+    A = model.lp.A[model.need_rows][:, :n_t]
+    t = model.economy.target[model.need_goods]
+    return np.asarray((A @ x[:n_t] - t) / t)
+
+
+def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit: float | None) -> LpSolution:
+    """Hand the ray LP to ``fast.solve_ray`` in its own terms and map its answer back to the LP's rows."""
+    lp, n_t = model.lp, model.n_techniques
+    assert model.lambda_col is not None
+    kinds = model.rows["kind"].to_numpy()
+    net_rows = np.flatnonzero((kinds == "balance") | (kinds == "need"))
+    prim_rows = np.flatnonzero(kinds == "primary")
+    A = lp.A
+    net = sp.csr_matrix(A[net_rows][:, :n_t])
+    target = -np.asarray(A[net_rows][:, [model.lambda_col]].toarray()).ravel()
+    primary = sp.csr_matrix(A[prim_rows][:, :n_t])
+    available = lp.row_upper[prim_rows]
+    capacity = lp.col_upper[:n_t]
+    start = time.perf_counter()
+    fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit)
+    seconds = time.perf_counter() - start
+    status = str(fr.status)
+    if status not in ("optimal", "stopped") or fr.x is None:
+        return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
+                          f"fast: {status}")
+    x = np.concatenate([np.asarray(fr.x, dtype=np.float64), [float(fr.lam)]])
+    y = np.zeros(lp.n_rows)
+    y[net_rows] = np.asarray(fr.row_duals, dtype=np.float64)
+    # fast reports nonnegative prices of <= rows; in the minimisation convention they are <= 0.
+    y[prim_rows] = -np.asarray(fr.primary_duals, dtype=np.float64)
+    d = lp.cost - lp.A.T @ y
+    return LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
+                      f"fast: {status}, gap {float(fr.gap):.2g}", {"gap": float(fr.gap)})
