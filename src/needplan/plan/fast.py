@@ -1,0 +1,578 @@
+"""The fast plan solver: the ray (Kantorovich) LP by column generation over technique choices.
+
+The LP is ``max lam`` s.t. ``net @ x >= lam * target``, ``primary @ x <= available``, ``0 <= x <= capacity``.
+Its feasible plans at ``lam = 1`` form the polyhedron ``Q = {x >= 0 : net x >= target}``, whose vertices in a
+Leontief substitution system (one main product per technique) are the *pure plans*: one technique per product,
+``v_c = B_c^{-1} target`` with ``B_c`` the square block of the chosen techniques. Every plan is ``lam`` times a
+mixture of pure plans, so the LP is a Dantzig-Wolfe master over them, with rows only for the primaries and the
+capacities (added lazily, when a mixture violates them):
+
+* the master (``lam = sum w_c``, a handful of columns) is a small LP solved by HiGHS;
+* its duals price primaries (``pi``) and capacities (``mu``); the cheapest pure plan at those prices is found by
+  Leontief substitution (policy iteration: solve ``B_c^T p = cost_c``, switch every product whose alternative is
+  cheaper at ``p``, repeat), which is the nonsubstitution theorem made into an algorithm;
+* each square solve is a Jacobi/Neumann iteration on the sparse ``net`` (one sparse product per step, no
+  factorisation, so no fill-in), or a sparse LU for small systems.
+
+With one technique per good this is one forward and one transposed Leontief solve: ``lam* = min(available_r /
+(primary x1)_r, capacity_j / x1_j)``, the closed form of the nonsubstitution theorem. In general the pricing
+step gives a dual bound, so the iteration stops at a certified gap.
+
+Whatever the path, the answer is verified on the original LP (:func:`certify`): primal residuals, dual
+residuals and the duality gap are recomputed from ``x`` and the duals; "optimal" is returned only when all three
+are within ``tol``. Problems outside the structure (a product nothing makes as its main output, a square block
+that is not productive, prices that turn negative under joint production) go to HiGHS on the full LP, and the
+result says so in ``method``. This module builds no model from an economy and reads no files.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import NDArray
+from scipy.optimize import linprog
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Status = Literal["optimal", "infeasible", "unbounded", "stopped"]
+
+DIRECT_BELOW = 3000
+"""Square blocks with fewer products are factorised (sparse LU) instead of iterated."""
+_TINY = 1e-300
+
+
+@dataclass(frozen=True)
+class FastResult:
+    """The answer of the fast solver, with the evidence for its status.
+
+    ``x`` is the activity per technique (units of activity per period); ``row_duals`` the price of each net row
+    (normalised so that ``target @ row_duals == 1``), ``primary_duals`` of each primary (0 where unlimited),
+    ``capacity_duals`` of each technique's capacity (0 where unlimited or slack); all duals are >= 0 and in units
+    of ``lam`` per unit of the constraint. ``primal_residual`` is the largest relative violation of the balances,
+    primaries and capacities by ``x``; ``dual_residual`` the largest relative violation of dual feasibility
+    (``row_duals @ net_j <= primary_duals @ primary_j + capacity_duals_j`` for every technique ``j``); ``gap``
+    the relative gap between ``lam`` and the dual objective. All three are recomputed from the returned arrays.
+    For "unbounded", ``x`` is a ray (a plan of net output ``>= target`` that uses no limited primary or
+    capacity) and ``lam`` is ``inf``; for "infeasible" and when nothing could be computed, ``lam`` is ``nan``
+    and ``message`` says why.
+    """
+
+    status: Status
+    lam: float
+    x: FloatArray
+    row_duals: FloatArray
+    primary_duals: FloatArray
+    capacity_duals: FloatArray
+    iterations: int
+    seconds: float
+    primal_residual: float
+    dual_residual: float
+    gap: float
+    method: str
+    message: str = ""
+    details: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    net: sp.csr_matrix
+    net_t: sp.csr_matrix  # net transposed (techniques x rows), for prices
+    primary: sp.csr_matrix
+    available: FloatArray
+    capacity: FloatArray
+    target: FloatArray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.net.shape  # type: ignore[no-any-return]
+
+
+class _OutsideStructure(Exception):
+    """The fast path does not apply; the message says why (HiGHS takes over)."""
+
+
+class _Budget(Exception):
+    """The time budget ran out."""
+
+
+# --- verification ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Certificate:
+    """Residuals of a primal-dual pair on the original ray LP (see :func:`certify`)."""
+
+    primal_residual: float
+    dual_residual: float
+    gap: float
+    dual_objective: float
+
+
+def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
+            target: FloatArray, lam: float, x: FloatArray, row_duals: FloatArray, primary_duals: FloatArray,
+            capacity_duals: FloatArray) -> Certificate:
+    """Recompute the residuals of ``(lam, x)`` and the duals on the ray LP, relative to the size of each side.
+
+    * primal: the largest of ``max(0, lam t_g - (net x)_g) / |lam t|_inf``, ``max(0, (P x)_r - a_r) / a_r``,
+      ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
+    * dual: the largest of ``max(0, p net_j - pi P_j - mu_j) / (|p| |net_j| + pi P_j + mu_j)``, of the negative
+      parts of the duals, and of ``|target @ p - 1|``;
+    * gap: ``|D - lam| / max(|lam|, |D|, 1e-9)`` with ``D = pi a + mu u`` (only finite limits count; a positive
+      price on an unlimited primary or capacity makes ``D`` infinite).
+    """
+    p, pi, mu = row_duals, primary_duals, capacity_duals
+    xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
+    lt = lam * target
+    bal_scale = float(np.max(np.abs(lt), initial=0.0))
+    nx = net @ x
+    if bal_scale == 0.0:
+        bal_scale = max(float(np.max(abs(net) @ np.abs(x), initial=0.0)), _TINY)
+    res = [float(np.max(np.maximum(lt - nx, 0.0), initial=0.0)) / bal_scale,
+           float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
+    fa = np.isfinite(available)
+    if fa.any():
+        use = primary @ x
+        res.append(float(np.max(np.maximum(use[fa] - available[fa], 0.0)
+                                / np.maximum(np.abs(available[fa]), _TINY), initial=0.0)))
+    fu = np.isfinite(capacity)
+    if fu.any():
+        res.append(float(np.max(np.maximum(x[fu] - capacity[fu], 0.0)
+                                / np.maximum(np.abs(capacity[fu]), _TINY), initial=0.0)))
+    value = net.T @ p
+    charge = primary.T @ pi + mu
+    scale = abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
+    dres = [float(np.max(np.maximum(value - charge, 0.0) / np.maximum(scale, _TINY), initial=0.0)),
+            float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
+            float(np.max(np.maximum(-pi, 0.0), initial=0.0)),
+            float(np.max(np.maximum(-mu, 0.0), initial=0.0)),
+            abs(float(target @ p) - 1.0)]
+    if np.any(pi[~fa] > 0) or np.any(mu[~fu] > 0):
+        dual_obj = math.inf
+    else:
+        dual_obj = float(pi[fa] @ available[fa] + mu[fu] @ capacity[fu])
+    gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
+    return Certificate(max(res), max(dres), gap, dual_obj)
+
+
+# --- square Leontief blocks --------------------------------------------------------------------------------
+
+class _Square:
+    """Solves with the square block ``B_c = net[:, choice]`` (rows = products, diagonal = main outputs)."""
+
+    def __init__(self, prob: _Problem, choice: IntArray, diag: FloatArray, deadline: float) -> None:
+        self.prob = prob
+        self.choice = choice
+        self.d = diag[choice]
+        self.deadline = deadline
+        self.lu: spla.SuperLU | None = None
+        self.iterations = 0
+        m = prob.shape[0]
+        if m < DIRECT_BELOW:
+            B = sp.csc_matrix(prob.net[:, choice])
+            try:
+                self.lu = spla.splu(B)
+            except RuntimeError as err:  # exactly singular
+                raise _OutsideStructure(f"the square block of the chosen techniques is singular ({err})") from err
+
+    def _scatter(self, v: FloatArray) -> FloatArray:
+        x = np.zeros(self.prob.shape[1])
+        x[self.choice] = v
+        return x
+
+    def forward(self, rhs: FloatArray, v0: FloatArray | None) -> FloatArray:
+        """``v`` with ``B_c v = rhs`` (activities of the chosen techniques, per product)."""
+        if self.lu is not None:
+            return np.asarray(self.lu.solve(rhs), dtype=np.float64)
+        net = self.prob.net
+        return self._jacobi(lambda v: net @ self._scatter(v), rhs, v0)
+
+    def transposed(self, rhs: FloatArray, p0: FloatArray | None) -> FloatArray:
+        """``p`` with ``B_c^T p = rhs`` (prices of the products)."""
+        if self.lu is not None:
+            return np.asarray(self.lu.solve(rhs, trans="T"), dtype=np.float64)
+        net_t, choice = self.prob.net_t, self.choice
+        return self._jacobi(lambda p: (net_t @ p)[choice], rhs, p0)
+
+    def _jacobi(self, apply_b: object, rhs: FloatArray, v0: FloatArray | None,
+                rtol: float = 1e-13, max_iter: int = 5000) -> FloatArray:
+        # Jacobi on B = D (I - A) is the Neumann iteration v <- D^{-1} rhs + A v, one sparse product per step;
+        # it converges whenever the block is productive, at the rate of the spectral radius of A.
+        assert callable(apply_b)
+        v = rhs / self.d if v0 is None else v0.copy()
+        rscale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
+        prev = math.inf
+        slow = 0
+        for k in range(max_iter):
+            r = rhs - apply_b(v)
+            v += r / self.d
+            nr = float(np.max(np.abs(r), initial=0.0))
+            if nr <= rtol * rscale:
+                self.iterations += k + 1
+                return np.asarray(v)
+            if not math.isfinite(nr):
+                break
+            slow = slow + 1 if nr >= 0.999 * prev else 0
+            if slow >= 20:
+                break
+            prev = nr
+            if k % 50 == 49 and time.perf_counter() > self.deadline:
+                raise _Budget
+        raise _OutsideStructure("the Neumann iteration on the chosen techniques does not converge "
+                                "(the chosen block is not productive)")
+
+
+# --- the solver --------------------------------------------------------------------------------------------
+
+def _prepare(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, available: FloatArray,
+             capacity: FloatArray, target: FloatArray) -> _Problem:
+    N = sp.csr_matrix(net, dtype=np.float64)
+    m, n = N.shape
+    P = sp.csr_matrix(primary, dtype=np.float64)
+    if P.shape[1] != n:
+        raise ValueError(f"primary has {P.shape[1]} columns, net has {n} techniques")
+    a = np.asarray(available, dtype=np.float64).reshape(-1)
+    u = np.asarray(capacity, dtype=np.float64).reshape(-1)
+    t = np.asarray(target, dtype=np.float64).reshape(-1)
+    if a.size != P.shape[0]:
+        raise ValueError(f"available has {a.size} entries for {P.shape[0]} primaries")
+    if u.size != n:
+        raise ValueError(f"capacity has {u.size} entries for {n} techniques")
+    if t.size != m:
+        raise ValueError(f"target has {t.size} entries for {m} net rows")
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ValueError("target must be finite and >= 0")
+    if P.nnz and float(P.data.min()) < 0:
+        raise ValueError("primary inputs must be >= 0")
+    if np.any(np.isnan(a)) or np.any(np.isnan(u)):
+        raise ValueError("available and capacity must not be NaN (use inf for no limit)")
+    net_t = sp.csr_matrix(N.T)
+    return _Problem(N, net_t, P, a, u, t)
+
+
+def _infer_main(N: sp.csr_matrix) -> IntArray:
+    """Per technique, the row of its largest positive net output (-1 where it makes nothing)."""
+    C = sp.csc_matrix(N)
+    n = C.shape[1]
+    main = np.full(n, -1, dtype=np.int64)
+    data = np.where(C.data > 0, C.data, 0.0)
+    if C.nnz:
+        lengths = np.diff(C.indptr)
+        cols = np.repeat(np.arange(n), lengths)
+        order = np.lexsort((-data, cols))
+        first = np.searchsorted(cols[order], np.arange(n))
+        has = lengths > 0
+        best = order[np.minimum(first, C.nnz - 1)]
+        ok = has & (data[best] > 0)
+        main[ok] = C.indices[best[ok]]
+    return main
+
+
+def _empty_result(prob: _Problem, status: Status, lam: float, method: str, message: str, start: float,
+                  x: FloatArray | None = None) -> FastResult:
+    m, n = prob.shape
+    return FastResult(status, lam, np.zeros(n) if x is None else x, np.zeros(m), np.zeros(prob.primary.shape[0]),
+                      np.zeros(n), 0, time.perf_counter() - start, math.nan, math.nan, math.nan, method, message)
+
+
+def solve_ray(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, available: FloatArray,
+              capacity: FloatArray, target: FloatArray, *, tol: float = 1e-6, time_limit: float | None = None,
+              main: IntArray | None = None, max_iterations: int = 1000,
+              fallback: bool = True) -> FastResult:
+    """Maximise the fulfilment ``lam`` with ``net @ x >= lam * target``, ``primary @ x <= available``,
+    ``0 <= x <= capacity``.
+
+    Shapes: ``net`` rows x techniques (net output per unit of activity, main and joint outputs minus inputs),
+    ``primary`` primaries x techniques (>= 0), ``available`` per primary and ``capacity`` per technique (``inf``
+    = no limit), ``target`` per row (>= 0; 0 for pure balance rows). ``main`` optionally gives the row of each
+    technique's main product (inferred from the largest positive net output otherwise).
+
+    ``tol`` is the relative tolerance on the primal residuals, the dual residuals and the duality gap; the
+    status is "optimal" only when the returned arrays meet all three (see :class:`FastResult`). ``time_limit``
+    (seconds) and ``max_iterations`` (column-generation rounds) give "stopped", with the best feasible plan found
+    and its certified gap. When the structure does not fit (see the module docstring) and ``fallback`` is true,
+    HiGHS solves the full LP and ``method`` starts with ``"highs"``; with ``fallback`` false the status is then
+    "stopped" and ``message`` says why.
+    """
+    start = time.perf_counter()
+    deadline = start + (time_limit if time_limit is not None else math.inf)
+    prob = _prepare(net, primary, available, capacity, target)
+    m, n = prob.shape
+    if np.any(prob.available < 0) or np.any(prob.capacity < 0):
+        bad = "available" if np.any(prob.available < 0) else "capacity"
+        return _empty_result(prob, "infeasible", math.nan, "bounds",
+                             f"a negative {bad} cannot be met even by doing nothing", start)
+    if not prob.target.any():
+        return _empty_result(prob, "unbounded", math.inf, "bounds",
+                             "every target is 0, so any fulfilment is met by doing nothing", start)
+    main_rows = _infer_main(prob.net) if main is None else np.asarray(main, dtype=np.int64)
+    if main_rows.shape != (n,):
+        raise ValueError(f"main has {main_rows.size} entries for {n} techniques")
+    try:
+        result = _column_generation(prob, main_rows, tol, deadline, max_iterations, start)
+    except _Budget:
+        return _empty_result(prob, "stopped", math.nan, "leontief-cg", "time limit reached before a first plan",
+                             start)
+    except _OutsideStructure as why:
+        result = None
+        reason = str(why)
+    if result is not None:
+        if result.status != "stopped" or not result.message.startswith("uncertified"):
+            return result
+        reason = result.message
+    if not fallback:
+        return _empty_result(prob, "stopped", math.nan, "leontief-cg", f"outside the fast structure: {reason}",
+                             start)
+    remaining = None if time_limit is None else max(deadline - time.perf_counter(), 0.1)
+    return _highs_full(prob, tol, remaining, start, f"highs (fast path declined: {reason})")
+
+
+def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: float, max_iterations: int,
+                       start: float) -> FastResult:
+    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
+    m, n = prob.shape
+    if np.any((main < -1) | (main >= m)):
+        raise ValueError("main has rows out of range")
+    valid = main >= 0
+    techs = np.flatnonzero(valid)
+    diag = np.zeros(n)
+    diag[techs] = np.asarray(N[main[techs], techs]).ravel()
+    if np.any(diag[techs] <= 0):
+        raise _OutsideStructure("a technique's net output of its main product is not positive")
+    counts = np.bincount(main[techs], minlength=m)
+    if np.any(counts == 0):
+        raise _OutsideStructure(f"{int(np.sum(counts == 0))} products have no technique making them as main output")
+    alt_techs = techs[counts[main[techs]] > 1]
+
+    fa = np.flatnonzero(np.isfinite(a))
+    capped = np.flatnonzero(np.isfinite(u))
+    cap_of = np.full(n, -1)
+    cap_of[capped] = np.arange(capped.size)
+
+    # Initial prices: each primary at one over its availability (a guess at its scarcity), capacities free.
+    pi = np.zeros(P.shape[0])
+    pi[fa] = 1.0 / np.maximum(a[fa], _TINY)
+    if not fa.size:
+        pi[:] = 0.0
+    mu = np.zeros(n)
+    first_choice = np.full(m, -1, dtype=np.int64)
+    rev = techs[::-1]
+    first_choice[main[rev]] = rev
+
+    stats = {"pricing_rounds": 0.0, "square_iterations": 0.0, "columns": 0.0, "master_rows": 0.0}
+    squares: dict[bytes, _Square] = {}
+
+    def square(choice: IntArray) -> _Square:
+        key = choice.tobytes()
+        sq = squares.get(key)
+        if sq is None:
+            if len(squares) > 8:
+                squares.clear()
+            sq = squares[key] = _Square(prob, choice, diag, deadline)
+        return sq
+
+    def price(cost: FloatArray, choice: IntArray, p0: FloatArray | None) -> tuple[IntArray, FloatArray]:
+        """The cheapest pure plan at technique costs ``cost`` (Leontief substitution by policy iteration)."""
+        choice = choice.copy()
+        p = p0
+        for _ in range(200):
+            sq = square(choice)
+            before = sq.iterations
+            p = sq.transposed(cost[choice], p)
+            stats["square_iterations"] += sq.iterations - before
+            stats["pricing_rounds"] += 1
+            if alt_techs.size == 0:
+                return choice, p
+            rc = (cost[alt_techs] - prob.net_t[alt_techs] @ p) / diag[alt_techs]
+            rows = main[alt_techs]
+            order = np.lexsort((rc, rows))
+            firsts = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
+            best, g = alt_techs[firsts], rows[firsts]
+            thresh = 1e-12 * (np.abs(p[g]) + cost[best] / diag[best]) + _TINY
+            switch = (rc[firsts] < -thresh) & (best != choice[g])
+            if not switch.any():
+                return choice, p
+            choice[g[switch]] = best[switch]
+        raise _OutsideStructure("Leontief substitution did not settle on a technique choice in 200 rounds")
+
+    cols_choice: list[IntArray] = []
+    cols_v: list[FloatArray] = []
+    cols_prim: list[FloatArray] = []
+    cols_cap: list[FloatArray] = []
+
+    def add_column(choice: IntArray, v0: FloatArray | None) -> FloatArray:
+        sq = square(choice)
+        before = sq.iterations
+        v = sq.forward(t, v0)
+        stats["square_iterations"] += sq.iterations - before
+        if float(np.min(v, initial=0.0)) < -1e-9 * float(np.max(np.abs(v), initial=1.0)):
+            raise _OutsideStructure("a pure plan needs negative activity (joint products exceed the demand)")
+        v = np.maximum(v, 0.0)
+        x = np.zeros(n)
+        x[choice] = v
+        cols_choice.append(choice)
+        cols_v.append(v)
+        cols_prim.append(P[fa] @ x)
+        cols_cap.append(x[capped])
+        return v
+
+    def column_x(k: int) -> FloatArray:
+        x = np.zeros(n)
+        x[cols_choice[k]] = cols_v[k]
+        return x
+
+    cost = P.T @ pi
+    choice, p = price(cost, first_choice, None)
+    v_last = add_column(choice, None)
+    rows_cap = np.zeros(0, dtype=np.int64)  # capacity rows in the master, as positions into ``capped``
+    best: tuple[float, FloatArray, FloatArray, FloatArray] | None = None  # UB and its normalised duals
+    lam = 0.0
+    w = np.zeros(1)
+    iterations = 0
+    status: Status = "stopped"
+    message = ""
+    while True:
+        iterations += 1
+        # Master: max sum(w) over the columns, rows for limited primaries and the capacities added so far.
+        W_prim = np.array(cols_prim).T if fa.size else np.zeros((0, len(cols_v)))
+        W_cap = np.array(cols_cap).T[rows_cap] if rows_cap.size else np.zeros((0, len(cols_v)))
+        A_ub = np.vstack([W_prim, W_cap])
+        b_ub = np.concatenate([a[fa], u[capped[rows_cap]]])
+        stats["master_rows"] = float(A_ub.shape[0])
+        stats["columns"] = float(len(cols_v))
+        if A_ub.shape[0] == 0 or np.all(A_ub.max(axis=0, initial=0.0) <= 0):
+            res_status = 3
+        else:
+            res = linprog(-np.ones(len(cols_v)), A_ub=A_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+            res_status = res.status
+        if res_status == 3:
+            # Unbounded with the rows so far: add every capacity that the columns touch, or prove a ray.
+            used = np.flatnonzero(np.array(cols_cap).max(axis=0) > 0) if capped.size else np.zeros(0, int)
+            new = np.setdiff1d(used, rows_cap)
+            if new.size:
+                rows_cap = np.union1d(rows_cap, new)
+                continue
+            for k in range(len(cols_v)):
+                if (not fa.size or np.all(cols_prim[k] <= 0)) and (not capped.size or np.all(cols_cap[k] <= 0)):
+                    return _ray_result(prob, column_x(k), iterations, start, stats)
+            raise _OutsideStructure("the master LP is unbounded without a ray among its columns")
+        if res_status != 0:
+            raise _OutsideStructure(f"the master LP failed: {res.message}")
+        w = np.maximum(res.x, 0.0)
+        lam = float(w.sum())
+        duals = -res.ineqlin.marginals
+        pi = np.zeros(P.shape[0])
+        pi[fa] = np.maximum(duals[:fa.size], 0.0)
+        mu = np.zeros(n)
+        mu[capped[rows_cap]] = np.maximum(duals[fa.size:], 0.0)
+        # Capacities not yet in the master that the mixture violates: add them and re-solve.
+        if capped.size:
+            use = np.array(cols_cap).T @ w
+            over = np.flatnonzero(use > u[capped] * (1 + 0.1 * tol))
+            new = np.setdiff1d(over, rows_cap)
+            if new.size:
+                rows_cap = np.union1d(rows_cap, new)
+                continue
+        # Pricing: the cheapest pure plan at these prices bounds lam from above (Lagrangian dual bound).
+        cost = P.T @ pi + mu
+        choice, p = price(cost, choice, p)
+        z = float(t @ p)
+        dual_obj = float(pi[fa] @ a[fa] + mu[capped] @ u[capped])
+        if z > 0:
+            ub = dual_obj / z
+            if best is None or ub < best[0]:
+                best = (ub, p / z, pi / z, mu / z)
+        assert best is not None or z <= 0
+        gap = (best[0] - lam) / max(best[0], 1e-9) if best is not None else math.inf
+        if gap <= 0.5 * tol:
+            status = "optimal"
+            break
+        if iterations >= max_iterations:
+            message = f"iteration limit {max_iterations} reached"
+            break
+        if time.perf_counter() > deadline:
+            message = "time limit reached"
+            break
+        if any(np.array_equal(choice, c) for c in cols_choice):
+            message = "uncertified: column generation repeated a column before closing the gap"
+            break
+        v_last = add_column(choice, v_last)
+
+    x = np.zeros(n)
+    for k in np.flatnonzero(w > 0):
+        x[cols_choice[k]] += w[k] * cols_v[k]
+    x = np.minimum(x, u)  # overshoots of capacity by rounding only; the certificate rechecks everything
+    if best is None:
+        best = (math.inf, np.zeros(m), np.zeros(P.shape[0]), np.zeros(n))
+    _, p_, pi_, mu_ = best
+    cert = certify(N, P, a, u, t, lam, x, np.maximum(p_, 0.0), pi_, mu_)
+    certified = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
+    if status == "optimal" and not certified:
+        status = "stopped"
+        message = (f"uncertified: residuals above tolerance on the original LP (primal {cert.primal_residual:.1e}, "
+                   f"dual {cert.dual_residual:.1e}, gap {cert.gap:.1e})")
+    elif status == "stopped" and certified:
+        status = "optimal"
+        message = ""
+    stats["seconds_total"] = time.perf_counter() - start
+    return FastResult(status, lam, x, np.maximum(p_, 0.0), pi_, mu_, iterations, time.perf_counter() - start,
+                      cert.primal_residual, cert.dual_residual, cert.gap, "leontief-cg", message, stats)
+
+
+def _ray_result(prob: _Problem, ray: FloatArray, iterations: int, start: float,
+                stats: dict[str, float]) -> FastResult:
+    """An unbounded ray LP, certified by a plan that meets the targets with no limited primary or capacity."""
+    m, n = prob.shape
+    shortfall = float(np.max(np.maximum(prob.target - prob.net @ ray, 0.0)) / np.max(prob.target))
+    fa = np.isfinite(prob.available)
+    use = prob.primary[fa] @ ray if fa.any() else np.zeros(0)
+    used_cap = ray[np.isfinite(prob.capacity)]
+    bad = max(shortfall, float(np.max(use, initial=0.0)), float(np.max(used_cap, initial=0.0)))
+    status: Status = "unbounded" if bad <= 1e-9 else "stopped"
+    return FastResult(status, math.inf, ray, np.zeros(m), np.zeros(prob.primary.shape[0]), np.zeros(n), iterations,
+                      time.perf_counter() - start, bad, 0.0, 0.0, "leontief-cg",
+                      "the targets can be met without using any limited primary or capacity", stats)
+
+
+def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: float, method: str) -> FastResult:
+    """HiGHS on the full ray LP, with the same certificate (the exact fallback)."""
+    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
+    m, n = prob.shape
+    fa = np.flatnonzero(np.isfinite(a))
+    A_ub = sp.vstack([sp.hstack([sp.csr_matrix(t.reshape(-1, 1)), -N]),
+                      sp.hstack([sp.csr_matrix((fa.size, 1)), P[fa]])], format="csr")
+    b_ub = np.concatenate([np.zeros(m), a[fa]])
+    c = np.zeros(n + 1)
+    c[0] = -1.0
+    bounds = np.column_stack([np.zeros(n + 1), np.concatenate([[np.inf], u])])
+    options: dict[str, float | bool] = {"primal_feasibility_tolerance": min(1e-7, tol),
+                                        "dual_feasibility_tolerance": min(1e-7, tol)}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs", options=options)
+    its = int(getattr(res, "nit", 0) or 0)
+    if res.status == 2:
+        return _empty_result(prob, "infeasible", math.nan, method, res.message, start)
+    if res.status == 3:
+        return _empty_result(prob, "unbounded", math.inf, method, res.message, start)
+    if res.status != 0:
+        return _empty_result(prob, "stopped", math.nan, method, res.message, start)
+    lam = float(res.x[0])
+    x = np.clip(res.x[1:], 0.0, u)
+    p = np.maximum(-res.ineqlin.marginals[:m], 0.0)
+    pi = np.zeros(P.shape[0])
+    pi[fa] = np.maximum(-res.ineqlin.marginals[m:], 0.0)
+    mu = np.maximum(-res.upper.marginals[1:], 0.0)
+    mu[~np.isfinite(u)] = 0.0
+    tp = float(t @ p)
+    if tp > 0:
+        p, pi, mu = p / tp, pi / tp, mu / tp
+    cert = certify(N, P, a, u, t, lam, x, p, pi, mu)
+    ok = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
+    return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, its, time.perf_counter() - start,
+                      cert.primal_residual, cert.dual_residual, cert.gap, method,
+                      "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")
