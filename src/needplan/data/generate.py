@@ -241,10 +241,13 @@ def generate_tables(spec: GeneratorSpec, progress: Progress | None = None) -> di
     k = min(spec.inputs_per_good, n - 1) if spec.supplier_zipf == 0 else min(spec.inputs_per_good, n)
     owner = np.repeat(np.arange(n_t, dtype=np.int64), k)
     supplier = _draw_suppliers(rng, tech_good[owner], n, spec.supplier_zipf)
-    # A supplier drawn twice for one technique is kept once (np.unique sorts technique-major, goods ascending).
-    key = np.unique(owner * n + supplier)
-    owner, supplier = key // n, key % n
-    raw = rng.lognormal(0.0, 1.0, key.size)
+    # A supplier drawn twice for one technique is kept once. Sorting each technique's k suppliers is far cheaper
+    # than a global sort or np.unique (35 s at 10^7 entries) and keeps the rows technique-major, goods ascending.
+    drawn = np.sort(supplier.reshape(n_t, k), axis=1)
+    fresh = np.ones(drawn.shape, dtype=bool)
+    fresh[:, 1:] = drawn[:, 1:] != drawn[:, :-1]
+    owner, supplier = owner[fresh.ravel()], drawn[fresh]
+    raw = rng.lognormal(0.0, 1.0, supplier.size)
     lo, hi = spec.material_share
     material = rng.uniform(lo, hi, n_t) * output  # per unit of activity, so per unit of output it is in [lo, hi]
     raw_sum = np.bincount(owner, weights=raw, minlength=n_t)
