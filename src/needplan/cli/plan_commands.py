@@ -1,9 +1,102 @@
-"""CLI commands of needplan.plan."""
+"""CLI command ``needplan plan``: parse, build and solve the plan, print it (or its JSON), write its tables."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from needplan.cli.economy_commands import Folder, load
+from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
+from needplan.plan.errors import PlanInfeasibleError, PlanInputError
+
+
+def plan_cmd(
+    folder: Folder,
+    objective: Annotated[str, typer.Option(help="ray, min-labour or harmony")] = "ray",
+    solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
+    tolerance: Annotated[float, typer.Option(help="relative tolerance on the objective, balances and duals")] = 1e-6,
+    out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")] = False,
+    limit: Annotated[int, typer.Option(help="rows of each table and bottlenecks to print")] = 10,
+) -> None:
+    """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
+    if objective not in OBJECTIVES:
+        raise PlanInputError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if solver not in SOLVERS:
+        raise PlanInputError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    economy = load(folder)
+    model = build_plan(economy, objective)
+    with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
+        result = model.solve(solver, tolerance)  # type: ignore[arg-type]
+    if out is not None:
+        result.write(out, overwrite=overwrite)
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+    else:
+        _print(result, economy.name, limit)
+    if result.status == "infeasible":
+        raise PlanInfeasibleError(result.explanation)
+    if result.status != "optimal":
+        raise PlanInfeasibleError(f"status {result.status}: {result.explanation if not result.has_plan else ''}"
+                                  f"{result.solver.get('message', '')}")
+
+
+def _print(result: PlanResult, name: str, limit: int) -> None:
+    console = Console()
+    console.print(f"[bold]{name}[/bold]: objective {result.objective_name}, status [bold]{result.status}[/bold]")
+    if not result.has_plan:
+        console.print(result.explanation)
+        if len(result.conflict):
+            table = Table(title="smallest conflicting set of constraints")
+            for col in ("constraint", "kind", "bound"):
+                table.add_column(col)
+            for r in result.conflict.itertuples():
+                table.add_row(str(r.constraint), str(r.kind), f"{r.bound:,.6g}")
+            console.print(table)
+        return
+    fulfil = "" if result.fulfilment is None else f", fulfilment {result.fulfilment:.2%}"
+    console.print(f"objective value {result.objective:.8g}{fulfil}")
+    idx = result.indices
+    console.print(f"indices (need-weighted mean of net output / target): gross quantity {idx['quantity']:.2%}, "
+                  f"quality-adjusted {idx['quality_adjusted']:.2%}")
+    table = Table(title="needs")
+    for col in ("need", "target", "net output", "quality-adj.", "quantity index", "quality index", "shadow price"):
+        table.add_column(col, justify="left" if col == "need" else "right")
+    needs = result.needs.join(result.products[["net_output", "quality_adjusted"]])
+    for good, r in needs.sort_values("fulfilment").head(limit).iterrows():
+        table.add_row(str(good), f"{r.target:,.6g}", f"{r.net_output:,.6g}", f"{r.quality_adjusted:,.6g}",
+                      f"{r.quantity_index:.2%}", f"{r.quality_index:.2%}", f"{r.shadow_price:.4g}")
+    console.print(table)
+    table = Table(title="activity (largest first)")
+    for col in ("technique", "makes", "activity", "capacity", "utilisation"):
+        table.add_column(col, justify="left" if col in ("technique", "makes") else "right")
+    for tech, r in result.activity.sort_values("activity", ascending=False).head(limit).iterrows():
+        cap = "unlimited" if r.capacity == float("inf") else f"{r.capacity:,.6g}"
+        util = "" if r.utilisation != r.utilisation else f"{r.utilisation:.1%}"
+        table.add_row(str(tech), str(r.good), f"{r.activity:,.6g}", cap, util)
+    console.print(table)
+    if len(result.bottlenecks):
+        console.print("[bold]bottlenecks[/bold] (ranked by effect: % objective per 1% more)")
+        for r in result.bottlenecks.head(limit).itertuples():
+            console.print(f"  {r.kind} [bold]{r.constraint}[/bold]: {r.explanation}")
+    else:
+        console.print("bottlenecks: none binds")
+    res = result.residuals
+    console.print(f"residuals (largest relative violation, recomputed from the plan): balance {res['balance']:.1e}, "
+                  f"resources {res['resources']:.1e}, capacity {res['capacity']:.1e}")
+    s = result.solver
+    note = f"; {s['note']}" if s.get("note") else ""
+    console.print(f"solver: {s['name']} ({s['message']}), {s['iterations']} iterations, {s['seconds']:.3f} s, "
+                  f"dual residual {s.get('dual_residual', float('nan')):.1e}, "
+                  f"duality gap {s.get('duality_gap', float('nan')):.1e}{note}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("plan")(plan_cmd)
