@@ -1,0 +1,104 @@
+"""Run scenarios and turn yearly records into the published series (one row per year, or per year and run).
+
+Indices are relative to the scenario's first year (1913 = 100 in the built-in scenarios).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from needplan.simulate.model import Model, Params, YearRecord
+from needplan.simulate.scenarios import Scenario
+
+SERIES_COLUMNS = (
+    "year", "regime", "industrial_output_index", "industrial_quality_index", "heavy_industry_index",
+    "consumer_goods_index", "grain_harvest_mt", "grain_procurement_mt", "grain_exports_mt", "cattle_m", "pigs_m",
+    "sheep_goats_m", "horses_m", "tractors_k", "population_m", "famine_excess_deaths_m", "real_wage_index",
+    "shortage_index", "conflict_index", "bureaucracy_share", "skilled_share",
+)
+"""The columns of ``series.csv``, in order (the issue's contract)."""
+
+NUMERIC_COLUMNS = SERIES_COLUMNS[2:]
+
+
+def series_from_records(records: list[YearRecord]) -> pd.DataFrame:
+    """The published series from a run's yearly records: exactly :data:`SERIES_COLUMNS`, one row per year.
+
+    ``grain_procurement_mt`` is everything the state took from the farms (taxes in kind, quotas, requisition).
+    """
+    if not records:
+        raise ValueError("no records: the scenario has no years")
+    base = records[0].values
+    rows = []
+    for rec in records:
+        v = rec.values
+        rows.append({
+            "year": rec.year,
+            "regime": rec.regime,
+            "industrial_output_index": 100 * v["industrial_output_value"] / base["industrial_output_value"],
+            "industrial_quality_index": 100 * v["industrial_quality_value"] / base["industrial_quality_value"],
+            "heavy_industry_index": 100 * v["heavy_value"] / base["heavy_value"],
+            "consumer_goods_index": 100 * v["consumer_value"] / base["consumer_value"],
+            "grain_harvest_mt": v["grain_harvest_mt"],
+            "grain_procurement_mt": v["grain_procurement_mt"],
+            "grain_exports_mt": v["grain_exports_mt"],
+            "cattle_m": v["cattle_m"],
+            "pigs_m": v["pigs_m"],
+            "sheep_goats_m": v["sheep_goats_m"],
+            "horses_m": v["horses_m"],
+            "tractors_k": v["tractors_k"],
+            "population_m": v["population_m"],
+            "famine_excess_deaths_m": v["famine_excess_deaths_m"],
+            "real_wage_index": 100 * v["real_wage_index"] / base["real_wage_index"],
+            "shortage_index": v["shortage_index"],
+            "conflict_index": v["conflict_index"],
+            "bureaucracy_share": v["bureaucracy_share"],
+            "skilled_share": v["skilled_share"],
+        })
+    frame = pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def run_scenario(scenario: Scenario, *, seed: int = 0, n_households: int = 100_000, params: Params = Params(),
+                 check: bool = True) -> tuple[pd.DataFrame, list[YearRecord]]:
+    """Run one scenario: returns (series with :data:`SERIES_COLUMNS`, the full yearly records)."""
+    model = Model(scenario, seed=seed, n_households=n_households, params=params, check=check)
+    records = model.run()
+    return series_from_records(records), records
+
+
+def run_ensemble(scenario: Scenario, *, seed: int = 0, runs: int = 10, n_households: int = 100_000,
+                 params: Params = Params()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run ``runs`` seeds (``seed``, ``seed + 1``, ...). Returns (all runs stacked with a ``run`` column, and a
+    band table: per year and column the median, 10% and 90% quantiles, in long form)."""
+    frames = []
+    for r in range(runs):
+        series, _ = run_scenario(scenario, seed=seed + r, n_households=n_households, params=params)
+        series.insert(0, "run", r)
+        frames.append(series)
+    stacked = pd.concat(frames, ignore_index=True)
+    return stacked, bands(stacked)
+
+
+def bands(stacked: pd.DataFrame) -> pd.DataFrame:
+    """Median and the 10–90% band per year for every numeric column: columns year, regime, metric, p10, median,
+    p90 (regime is the one of the first run)."""
+    out = []
+    regimes = stacked[stacked["run"] == stacked["run"].min()].set_index("year")["regime"]
+    for year, group in stacked.groupby("year", sort=True):
+        for col in NUMERIC_COLUMNS:
+            values = group[col].to_numpy(dtype=float)
+            p10, med, p90 = np.quantile(values, [0.1, 0.5, 0.9])
+            out.append({"year": int(year), "regime": regimes.loc[year], "metric": col, "p10": p10, "median": med,
+                        "p90": p90})
+    return pd.DataFrame(out)
+
+
+def median_series(stacked: pd.DataFrame) -> pd.DataFrame:
+    """The per-year median of every numeric column, in the :data:`SERIES_COLUMNS` layout."""
+    regimes = stacked[stacked["run"] == stacked["run"].min()].set_index("year")["regime"]
+    med = stacked.groupby("year", sort=True)[list(NUMERIC_COLUMNS)].median().reset_index()
+    med.insert(1, "regime", med["year"].map(regimes))
+    return med[list(SERIES_COLUMNS)]

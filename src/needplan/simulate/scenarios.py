@@ -1,0 +1,198 @@
+"""Scenarios: a span of years, a schedule of regimes by year, and exogenous shocks (wars, droughts).
+
+Shocks are confined to 1914–1922 in the historical scenario (world war, civil war, the 1920–21 droughts) and are
+calibrated on the 1913–1928 data; after 1928 nothing is imposed: the record must come from the mechanisms.
+Counterfactual scenarios share history's schedule and shocks up to 1927.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from needplan.simulate.regimes import BUILTIN_REGIMES, Regime, SimulateError, regime_from_mapping
+
+
+@dataclass(frozen=True)
+class Shock:
+    """What war and weather impose on one year. Neutral values mean "no shock"."""
+
+    mobilisation_share: float = 0.0
+    """share of rural working men taken into the army (cuts sowing labour)"""
+    industry_disruption: float = 1.0
+    """factor on industrial efficiency from transport, fuel and front-line losses (1 = none)"""
+    urban_flight_share: float = 0.0
+    """share of the town population fleeing hunger to the villages this year"""
+    capital_destruction: float = 0.0
+    """share of industrial capacity destroyed this year"""
+    weather: float | None = None
+    """harvest weather factor imposed instead of the random draw (1 = normal)"""
+    war_deaths_m: float = 0.0
+    """military, epidemic and emigration losses, millions of persons (not famine)"""
+    horse_requisition_share: float = 0.0
+    """share of horses taken by armies this year"""
+    army_grain_mt: float = 0.0
+    """grain the army needs from state stocks, Mt"""
+
+
+HISTORY_SHOCKS: dict[int, Shock] = {
+    1914: Shock(0.15, 0.95, 0.0, 0.0, 1.0, 1.0, 0.05, 2.0),
+    1915: Shock(0.25, 0.85, 0.0, 0.02, 1.0, 1.4, 0.05, 3.0),
+    1916: Shock(0.30, 0.80, 0.0, 0.0, 0.95, 1.2, 0.05, 4.0),
+    1917: Shock(0.30, 0.55, 0.03, 0.02, 0.95, 1.0, 0.03, 4.0),
+    1918: Shock(0.15, 0.30, 0.15, 0.05, 0.95, 1.3, 0.05, 2.0),
+    1919: Shock(0.25, 0.22, 0.10, 0.05, 0.95, 2.2, 0.08, 3.0),
+    1920: Shock(0.25, 0.20, 0.05, 0.03, 0.72, 2.0, 0.08, 3.0),
+    1921: Shock(0.08, 0.30, 0.0, 0.0, 0.58, 0.5, 0.02, 1.0),
+    1922: Shock(0.03, 0.50, 0.0, 0.0, 1.0, 0.2, 0.0, 0.5),
+    1923: Shock(0.0, 0.75, 0.0, 0.0, 1.0, 0.0, 0.0, 0.3),
+    1924: Shock(0.0, 0.90, 0.0, 0.0, 0.9, 0.0, 0.0, 0.3),
+}
+"""Calibrated by hand on 1913–1928 (industry trough 1920, harvest 1921, population 1920–22, herds 1923)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named span of years with the regime in force each year and the shocks of each year."""
+
+    name: str
+    description: str
+    start_year: int
+    end_year: int
+    schedule: tuple[tuple[int, str], ...]
+    """(first year, regime name), sorted by year; a regime holds until the next entry"""
+    regimes: dict[str, Regime] = field(default_factory=lambda: dict(BUILTIN_REGIMES))
+    shocks: dict[int, Shock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.end_year < self.start_year:
+            raise SimulateError(f"scenario {self.name}: end_year {self.end_year} is before start_year "
+                                f"{self.start_year}")
+        if not self.schedule or self.schedule[0][0] > self.start_year:
+            raise SimulateError(f"scenario {self.name}: schedule must give a regime for {self.start_year}")
+        for year, regime in self.schedule:
+            if regime not in self.regimes:
+                raise SimulateError(f"scenario {self.name}: schedule year {year}: unknown regime {regime!r}")
+
+    def regime(self, year: int) -> Regime:
+        """The regime in force in ``year``."""
+        current = self.schedule[0][1]
+        for first, name in self.schedule:
+            if first <= year:
+                current = name
+        return self.regimes[current]
+
+    def shock(self, year: int) -> Shock:
+        """The shocks of ``year`` (no shock when none is listed)."""
+        return self.shocks.get(year, Shock())
+
+    @property
+    def years(self) -> range:
+        """The simulated years, both ends included."""
+        return range(self.start_year, self.end_year + 1)
+
+
+_HISTORY_SCHEDULE = ((1913, "tsarist_baseline"), (1918, "war_communism"), (1921, "nep"),
+                     (1929, "forced_collectivization"), (1933, "second_five_year_plan"))
+
+
+def _counterfactual(name: str, regime: str, description: str) -> Scenario:
+    schedule = tuple(e for e in _HISTORY_SCHEDULE if e[0] < 1928) + ((1928, regime),)
+    return Scenario(name, description, 1913, 1940, schedule, shocks=dict(HISTORY_SHOCKS))
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("ussr-1913-1940", "history: 1913 baseline, world and civil war, NEP, forced collectivization and "
+                 "the first five-year plan, the second, 1938-40", 1913, 1940, _HISTORY_SCHEDULE,
+                 shocks=dict(HISTORY_SHOCKS)),
+        _counterfactual("ussr-left-opposition", "left_opposition",
+                        "history until 1927, then the Left Opposition's gradual industrialization"),
+        _counterfactual("ussr-plan-market-democracy", "plan_market_democracy",
+                        "history until 1927, then balanced quality-weighted plans checked by markets and votes"),
+    )
+}
+
+
+def get_scenario(name: str) -> Scenario:
+    """A built-in scenario by name; raises :class:`SimulateError` listing the known ones."""
+    if name not in SCENARIOS:
+        raise SimulateError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
+    return SCENARIOS[name]
+
+
+def _int(table: dict[str, Any], key: str, where: str, default: int | None = None) -> int:
+    value = table.get(key, default)
+    if value is None:
+        raise SimulateError(f"{where}{key}: is missing")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SimulateError(f"{where}{key}: must be a whole year, got {value!r}")
+    return value
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Read a user scenario from TOML: regimes under ``[regimes.NAME]`` and ``[[schedule]]`` entries.
+
+    Keys: ``name`` (required), ``description``, ``base`` (a built-in scenario whose schedule and shocks are
+    kept before the first user entry; default ``ussr-1913-1940``), ``start_year``, ``end_year``; each
+    ``[[schedule]]`` has ``from`` (a year) and ``regime`` (built-in or defined in the file). Raises
+    :class:`SimulateError` naming the file and the key of the first problem.
+    """
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SimulateError(f"{p}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SimulateError(f"{p}: not valid TOML: {exc}") from None
+    where = f"{p}: "
+    known_keys = {"name", "description", "base", "start_year", "end_year", "regimes", "schedule"}
+    for key in data:
+        if key not in known_keys:
+            raise SimulateError(f"{where}{key}: unknown key (keys: {', '.join(sorted(known_keys))})")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SimulateError(f"{where}name: is missing or not a string")
+    base_name = data.get("base", "ussr-1913-1940")
+    if not isinstance(base_name, str) or base_name not in SCENARIOS:
+        raise SimulateError(f"{where}base: unknown scenario {base_name!r} (known: {', '.join(SCENARIOS)})")
+    base = SCENARIOS[base_name]
+    regimes = dict(base.regimes)
+    user_regimes = data.get("regimes", {})
+    if not isinstance(user_regimes, dict):
+        raise SimulateError(f"{where}regimes: must be a table of regimes")
+    for rname, table in user_regimes.items():
+        regimes[rname] = regime_from_mapping(rname, table, f"{p}: regimes.{rname}", regimes)
+    entries = data.get("schedule", [])
+    if not isinstance(entries, list):
+        raise SimulateError(f"{where}schedule: must be an array of tables ([[schedule]])")
+    user: list[tuple[int, str]] = []
+    for i, entry in enumerate(entries):
+        ew = f"{where}schedule[{i}]."
+        if not isinstance(entry, dict):
+            raise SimulateError(f"{where}schedule[{i}]: must be a table with from and regime")
+        for key in entry:
+            if key not in ("from", "regime"):
+                raise SimulateError(f"{ew}{key}: unknown key (keys: from, regime)")
+        year = _int(entry, "from", ew)
+        regime = entry.get("regime")
+        if not isinstance(regime, str):
+            raise SimulateError(f"{ew}regime: is missing or not a string")
+        if regime not in regimes:
+            raise SimulateError(f"{ew}regime: unknown regime {regime!r} (known: {', '.join(sorted(regimes))})")
+        user.append((year, regime))
+    user.sort()
+    first_user = user[0][0] if user else base.end_year + 1
+    schedule = tuple(e for e in base.schedule if e[0] < first_user) + tuple(user)
+    start = _int(data, "start_year", where, base.start_year)
+    end = _int(data, "end_year", where, base.end_year)
+    description = data.get("description", f"user scenario based on {base_name}")
+    if not isinstance(description, str):
+        raise SimulateError(f"{where}description: must be a string")
+    try:
+        return Scenario(name, description, start, end, schedule, regimes, dict(base.shocks))
+    except SimulateError as exc:
+        raise SimulateError(f"{where}{exc}") from None
