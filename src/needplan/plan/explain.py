@@ -69,18 +69,19 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     scale = max(abs(objective), 1e-12)
     eps = 1e-9 * max(1.0, abs(objective))
     prim = eco.primaries
-    fin = prim[np.isfinite(eco.available[prim])]
+    available = model.available
+    fin = prim[np.isfinite(available[prim])]
     used = eco.use @ x
     items: list[tuple[str, str, float, float, str, np.ndarray]] = []
     for g in fin[price[fin] > eps]:
         kind = "labour" if eco.good_kind[g] == LABOUR else "resource"
-        avail = float(eco.available[g])
+        avail = float(available[g])
         unit = str(eco.good_unit[g])
         text = f"{_label(model, int(g))} is fully used ({used[g]:,.6g} of {avail:,.6g} {unit})"
         start = np.asarray(sp.csr_matrix(eco.use)[[int(g)]].toarray()).ravel() > 0  # techniques using g
         items.append((str(eco.goods[g]), kind, float(price[g]), float(price[g]) * avail / scale,
                       f"{text}|{_gain(model.objective, float(price[g]), unit)}", start))
-    cap = eco.technique_capacity
+    cap = model.capacity
     for j in np.flatnonzero(cap_price > eps):
         text = (f"the capacity of {eco.techniques[j]} ({eco.goods[eco.technique_good[j]]}) is fully used "
                 f"({x[j]:,.6g} of {cap[j]:,.6g} per period)")

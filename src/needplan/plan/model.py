@@ -84,6 +84,19 @@ class PlanModel:
         return self.economy.n_techniques
 
     @property
+    def capacity(self) -> FloatArray:
+        """Current capacity of each technique (activity per period, ``inf`` = unlimited), edits included."""
+        return np.asarray(self.lp.col_upper[: self.n_techniques])
+
+    @property
+    def available(self) -> FloatArray:
+        """Current availability per good (``inf`` where unlimited, 0 for products), edits included."""
+        out = np.asarray(self.economy.available, dtype=np.float64).copy()
+        sel = self.rows["kind"].to_numpy() == "primary"
+        out[self.rows["good"].to_numpy()[sel]] = self.lp.row_upper[sel]
+        return out
+
+    @property
     def user_rows(self) -> IntArray:
         return np.flatnonzero(self.rows["kind"].to_numpy() == "user")
 

@@ -171,7 +171,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     np.add.at(price, row_good[sel], y[sel])
     sel = kinds == "primary"
     price[row_good[sel]] = -y[sel]  # an extra unit available loosens a <= row
-    cap = eco.technique_capacity
+    cap = model.capacity
+    available = model.available
     cap_price = np.where(np.isfinite(cap), np.maximum(-reduced[:n_t], 0.0), 0.0)
 
     # --- the objective and the needs ---
@@ -199,8 +200,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     elif model.objective == "min-labour":
         required[ng] = t[ng]
     bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / np.maximum(1.0, t[prods])
-    fin = prim[np.isfinite(eco.available[prim])]
-    res = np.maximum(used[fin] - eco.available[fin], 0.0) / np.maximum(1.0, eco.available[fin])
+    fin = prim[np.isfinite(available[prim])]
+    res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(1.0, available[fin])
     capv = np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(1.0, np.where(np.isfinite(cap), cap, 1.0))
     residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
                                           "resources": float(np.max(res, initial=0.0)),
@@ -231,7 +232,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                              "quality_index": qai[prods], "shadow_price": price[prods]},
                             index=pd.Index(goods[prods], name="good"))
     primaries = pd.DataFrame({"kind": np.where(eco.good_kind[prim] == LABOUR, "labour", "resource"),
-                              "used": used[prim], "available": eco.available[prim], "shadow_price": price[prim]},
+                              "used": used[prim], "available": available[prim], "shadow_price": price[prim]},
                              index=pd.Index(goods[prim], name="good"))
     needs = pd.DataFrame({"target": t[ng], "weight": eco.weight[ng], "quality_weighted": eco.quality_weighted[ng],
                           "counted": counted[ng], "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],

@@ -1,0 +1,157 @@
+"""Known answers: Kantorovich's machines and parts, a hand-solved economy with alternatives and a joint product,
+harmony against an independent convex solve, and the read-back interfaces on the demo economy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize
+from test_plan_helpers import economy
+
+from needplan.economy import read_economy
+from needplan.plan import PlanInputError, build_plan, harmony
+
+DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
+
+
+def kantorovich() -> object:
+    """Machines and parts with a fixed assortment, in the form of Kantorovich (1939): 3 milling machines,
+    3 turret lathes, 1 automatic turret lathe; per machine-day they make 10/20, 20/30, 30/80 of parts 1/2;
+    a complete set is one part 1 and one part 2; maximise complete sets.
+
+    Hand solution: turret lathes on part 1 (60), the automatic on part 2 (80), milling machines split with a
+    share h on part 1: 60 + 30h = 80 + 60(1 - h) gives h = 8/9 and 86 2/3 sets. Resolving multipliers: parts
+    cost a = 2/3, b = 1/3 (a + b = 1 per set, 10a = 20b on the split milling machines), so a machine-day is worth
+    20/3 (milling), 40/3 (turret), 80/3 (automatic); 3*20/3 + 3*40/3 + 80/3 = 86 2/3 (strong duality).
+    """
+    goods = [("part1", "product"), ("part2", "product"), ("set", "product"),
+             ("milling", "resource"), ("turret", "resource"), ("automatic", "resource")]
+    rates = {"milling": (10, 20), "turret": (20, 30), "automatic": (30, 80)}
+    techniques, inputs = [("assemble", "set", 1.0, None, 1.0)], [("assemble", "part1", 1.0), ("assemble", "part2", 1.0)]
+    for machine, (r1, r2) in rates.items():
+        for part, rate in (("part1", r1), ("part2", r2)):
+            techniques.append((f"{machine}_{part}", part, float(rate), None, 1.0))
+            inputs.append((f"{machine}_{part}", machine, 1.0))
+    resources = [("milling", 3.0), ("turret", 3.0), ("automatic", 1.0)]
+    return economy(goods, techniques, inputs, resources, [("set", 1.0, 1.0)])
+
+
+def test_kantorovich_machines_and_parts() -> None:
+    r = build_plan(kantorovich(), "ray").solve("highs", tolerance=1e-9)
+    assert r.status == "optimal"
+    assert r.fulfilment == pytest.approx(86 + 2 / 3, rel=1e-9)
+    prices = r.shadow_prices
+    assert prices["milling"] == pytest.approx(20 / 3, rel=1e-7)
+    assert prices["turret"] == pytest.approx(40 / 3, rel=1e-7)
+    assert prices["automatic"] == pytest.approx(80 / 3, rel=1e-7)
+    assert prices["part1"] == pytest.approx(2 / 3, rel=1e-7) and prices["part2"] == pytest.approx(1 / 3, rel=1e-7)
+    act = r.activity["activity"]
+    assert act["milling_part1"] == pytest.approx(3 * 8 / 9, rel=1e-7)  # machine-days: 3 machines, share 8/9
+    assert act["turret_part1"] == pytest.approx(3.0, rel=1e-9) and act["automatic_part2"] == pytest.approx(1.0, rel=1e-9)
+    assert act["turret_part2"] == pytest.approx(0, abs=1e-9) and act["automatic_part1"] == pytest.approx(0, abs=1e-9)
+    assert r.solver["dual_residual"] <= 1e-9 and r.solver["duality_gap"] <= 1e-9
+    assert set(r.bottlenecks["constraint"]) == {"milling", "turret", "automatic"}
+    assert r.bottlenecks["kind"].eq("resource").all()
+
+
+def joint() -> object:
+    """Grain by t1 (labour 1, joint straw 0.5) or t3 (labour 2); straw by t2 (labour 1). Needs 10 grain, 10 straw.
+
+    Hand solution (min labour): x1 = 10, x2 = 5, x3 = 0, labour 15; prices grain 0.5, straw 1. With capacity
+    x1 <= 6: x1 = 6, x3 = 4, x2 = 7, labour 21; the capacity is worth 1 - 2 - 0.5 = -1.5, i.e. 1.5 saved per unit.
+    """
+    goods = [("grain", "product"), ("straw", "product"), ("labour", "labour")]
+    techniques = [("t1", "grain", 1.0, None, 1.0), ("t3", "grain", 1.0, None, 1.0), ("t2", "straw", 1.0, None, 1.0)]
+    inputs = [("t1", "labour", 1.0), ("t2", "labour", 1.0), ("t3", "labour", 2.0)]
+    return economy(goods, techniques, inputs, [("labour", 100.0)], [("grain", 10.0, 1.0), ("straw", 10.0, 1.0)],
+                   outputs=[("t1", "straw", 0.5)])
+
+
+def test_hand_solved_alternatives_and_joint_product() -> None:
+    model = build_plan(joint(), "min-labour")
+    r = model.solve("highs")
+    assert r.status == "optimal" and r.objective == pytest.approx(15.0, rel=1e-9)
+    assert r.activity["activity"].to_dict() == pytest.approx({"t1": 10.0, "t3": 0.0, "t2": 5.0}, abs=1e-9)
+    assert r.shadow_prices[["grain", "straw"]].to_list() == pytest.approx([0.5, 1.0], rel=1e-9)
+    session = model.session
+    model.set_capacity("t1", 6.0)
+    r2 = model.solve("highs")
+    assert model.session is session  # re-solved without rebuilding
+    assert r2.objective == pytest.approx(21.0, rel=1e-9)
+    assert r2.activity.loc["t1", "capacity_price"] == pytest.approx(1.5, rel=1e-9)
+    assert r2.bottlenecks.iloc[0]["constraint"] == "t1" and "saves 1.5" in r2.bottlenecks.iloc[0]["explanation"]
+    ray = build_plan(joint(), "ray").solve("highs")
+    assert ray.fulfilment == pytest.approx(100 / 15, rel=1e-9)  # 15 labour per unit of fulfilment, 100 available
+
+
+def test_harmony_matches_an_independent_convex_solve() -> None:
+    """Two goods from one labour kind: b uses labour 2 and 0.1 a. Checked against SLSQP on x directly."""
+    goods = [("a", "product"), ("b", "product"), ("labour", "labour")]
+    techniques = [("ta", "a", 1.0, None, 1.0), ("tb", "b", 1.0, None, 0.8)]
+    inputs = [("ta", "labour", 1.0), ("tb", "labour", 2.0), ("tb", "a", 0.1)]
+    eco = economy(goods, techniques, inputs, [("labour", 10.0)], [("a", 3.0, 1.0), ("b", 3.0, 2.0)])
+    r = build_plan(eco, "harmony").solve("highs", tolerance=1e-8)
+    assert r.status == "optimal" and r.solver["gap"] <= 1e-8 * max(1, abs(r.objective))
+
+    def neg(x: np.ndarray) -> float:
+        ya, yb = x[0] - 0.1 * x[1], 0.8 * x[1]  # b counted quality-adjusted
+        return -float(np.sum(np.array([1.0, 2.0]) * harmony(np.array([(ya - 3) / 3, (yb - 3) / 3]))))
+
+    cons = [{"type": "ineq", "fun": lambda x: 10 - x[0] - 2 * x[1]}, {"type": "ineq", "fun": lambda x: x[0] - 0.1 * x[1]}]
+    ref = minimize(neg, np.array([3.0, 3.0]), method="SLSQP", bounds=[(0, None), (0, None)], constraints=cons,
+                   options={"ftol": 1e-14, "maxiter": 500})
+    assert ref.success
+    assert r.objective == pytest.approx(-ref.fun, rel=1e-7)
+    assert r.activity["activity"].to_numpy() == pytest.approx(ref.x, rel=1e-4)
+
+
+def test_demo_ray_tables_json_and_write(tmp_path: Path) -> None:
+    eco = read_economy(DEMO)
+    r = build_plan(eco, "ray").solve("highs")
+    assert r.status == "optimal" and 0.5 < r.fulfilment < 1
+    payload = r.to_json()
+    assert list(payload) == ["status", "objective", "fulfilment", "activity", "net_output", "shadow_prices",
+                             "residuals", "bottlenecks", "indices", "solver"]
+    assert set(payload["solver"]) == {"name", "seconds", "iterations"}
+    assert set(payload["indices"]) == {"quantity", "quality_adjusted"}
+    assert all(set(b) == {"constraint", "kind", "shadow_price", "explanation"} for b in payload["bottlenecks"])
+    assert {b["kind"] for b in payload["bottlenecks"]} <= {"labour", "resource", "capacity"}
+    json.dumps(payload, allow_nan=False)
+    # shoes are mostly made by the factory at quality 0.6: the quality-adjusted index shows it
+    shoes = r.needs.loc["shoes"]
+    assert shoes["quality_index"] == pytest.approx(r.fulfilment, rel=1e-6) and shoes["quantity_index"] > 1.1
+    assert r.indices["quality_adjusted"] < r.indices["quantity"]
+    assert max(r.residuals.values()) <= 1e-6
+    out = r.write(tmp_path / "plan")
+    activity = pd.read_csv(out / "activity.csv", index_col="technique")
+    assert activity["activity"].to_numpy() == pytest.approx(r.activity["activity"].to_numpy())
+    assert json.loads((out / "plan.json").read_text())["status"] == "optimal"
+    with pytest.raises(FileExistsError):
+        r.write(tmp_path / "plan")
+
+
+def test_user_constraint_between_build_and_solve() -> None:
+    model = build_plan(read_economy(DEMO), "ray")
+    base = model.solve("highs").fulfilment
+    model.add_constraint({"shoe_factory": 1.0}, upper=20_000, name="factory_limit")
+    r = model.solve("highs")
+    assert r.fulfilment < base - 1e-3
+    row = r.constraints.set_index("name").loc["factory_limit"]
+    assert row["activity"] == pytest.approx(20_000, rel=1e-9) and row["shadow_price"] > 0
+    with pytest.raises(PlanInputError, match="unknown technique"):
+        model.add_constraint({"no_such": 1.0}, upper=1)
+
+
+def test_min_labour_infeasible_names_the_conflict() -> None:
+    r = build_plan(read_economy(DEMO), "min-labour").solve("highs")
+    assert r.status == "infeasible" and r.objective is None
+    assert set(r.conflict["constraint"]) == {"electricity", "cloth", "power_station"}
+    assert "cannot be met together" in r.explanation and "69.4%" in r.explanation
+    # irreducible: lifting the power station's capacity alone makes every target reachable
+    model = build_plan(read_economy(DEMO), "min-labour")
+    model.set_capacity("power_station", np.inf)
+    assert model.solve("highs").status == "optimal"
