@@ -213,8 +213,8 @@ class PeasantParams:
     slaughter_on_entry: tuple[float, float, float, float] = (0.30, 0.50, 0.45, 0.20)
     anticipatory_slaughter: tuple[float, float, float, float] = (0.10, 0.20, 0.20, 0.05)
     draft_need_per_ha: float = 0.33
-    tractor_horse_equiv: float = 8.0
-    draft_elasticity: float = 0.5
+    tractor_horse_equiv: float = 10.0
+    draft_elasticity: float = 0.35
 
 
 def sowing_factor(kept_share: FloatArray, terms_of_trade: float, labour_factor: FloatArray | float,
@@ -352,7 +352,7 @@ class ConflictParams:
     persistence: float = 0.6
     weights: tuple[float, float, float, float] = (0.6, 0.8, 0.6, 0.3)
     coercion_weight: float = 0.35
-    effort_loss: float = 0.25
+    effort_loss: float = 0.15
     compliance_loss: float = 0.2
 
 
@@ -381,7 +381,7 @@ class FamineParams:
     ``mortality``: yearly excess death rate per unit relative shortfall below subsistence; ``max_rate``: cap."""
 
     subsistence_t: float = 0.17
-    mortality: float = 0.22
+    mortality: float = 0.12
     max_rate: float = 0.2
 
 

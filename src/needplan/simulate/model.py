@@ -73,15 +73,15 @@ class Calibration:
     natural_increase: float = 0.017
     weather_sd: float = 0.09
     household_noise_sd: float = 0.15
-    capital_output_ratio: float = 2.6
-    depreciation: float = 0.03
+    capital_output_ratio: float = 1.0
+    depreciation: float = 0.025
     labour_productivity_growth: float = 0.015
-    tractor_cost: float = 0.0022
+    tractor_cost: float = 0.0065
     """1913 billion roubles per thousand tractors"""
-    import_value_per_mt: float = 0.02
+    import_value_per_mt: float = 0.06
     """machinery bought abroad per Mt of grain exported, 1913 billion roubles"""
     migration_cap: float = 0.03
-    forced_collective_effort: float = 0.75
+    forced_collective_effort: float = 0.85
     collective_recovery: float = 0.04
     voluntary_collective_bonus: float = 0.08
     planned_harvest_optimism: float = 1.1
@@ -115,6 +115,7 @@ class Households:
     kept_share: FloatArray
     expected_harvest_t: FloatArray
     priority: FloatArray  # a fixed random order in which households are collectivized
+    herd0: FloatArray  # the 1913 herd, what the household's land and pasture carry
 
 
 @dataclass
@@ -168,7 +169,7 @@ class Model:
         self.hh = Households(
             land_ha=land, members=members, grain_t=food_need * 0.5, herd=herd, wealth_class=wealth,
             collective=np.zeros(n, dtype=bool), forced_member=np.zeros(n, dtype=bool),
-            kept_share=np.full(n, 0.9), expected_harvest_t=np.zeros(n), priority=rng.random(n),
+            kept_share=np.full(n, 0.9), expected_harvest_t=np.zeros(n), priority=rng.random(n), herd0=herd.copy(),
         )
         draft = mech.draft_factor(herd[:, 3], np.zeros(n), land, params.peasant)
         self.base_yield = c.grain_harvest_mt * 1e6 / (self.weight * float(np.sum(land * draft)))
@@ -321,6 +322,16 @@ class Model:
         share = mech.marketed_share(self.terms, regime.legal_market, self.params.market)
         sales = share * np.maximum(rest - reserve, 0.0)
         rest -= sales
+        # Village sharing: the hungry get grain from neighbours' surplus (wages of hired hands, loans, purchases),
+        # far more where trade is legal.
+        deficit = np.maximum(food_need - food, 0.0)
+        surplus = np.maximum(rest - 0.5 * reserve, 0.0)
+        sharing = (0.3 + 0.5 * regime.legal_market) * float(surplus.sum())
+        covered = min(1.0, sharing / max(float(deficit.sum()), 1e-12))
+        given = surplus * (covered * float(deficit.sum()) / max(float(surplus.sum()), 1e-12))
+        food = food + deficit * covered
+        rest = rest - given
+        transfers = deficit * covered - given
         hh.grain_t = rest
         hh.kept_share = np.where(harvest > 0, 1.0 - take / np.maximum(harvest, 1e-12), 0.0)
         hh.expected_harvest_t = 0.5 * hh.expected_harvest_t + 0.5 * hh.land_ha * draft * self.base_yield
@@ -333,7 +344,8 @@ class Model:
                           ("stock_start", stock0), ("stock_end", rest)):
             v[f"grain_{name}_mt"] = float(arr.sum()) * w / 1e6
         # Household-level residual of the grain balance, the largest over all households.
-        residual = harvest - (seed + feed + food + take + forced_sales + sales + losses + (rest - stock0))
+        residual = harvest + transfers - (seed + feed + food + take + forced_sales + sales + losses + (rest - stock0))
+        v["grain_transfers_net_mt"] = float(transfers.sum()) * w / 1e6
         v["grain_household_residual_t"] = float(np.max(np.abs(residual)))
         v["sown_area_mha"] = float(sown.sum()) * w / 1e6
         v["weather"] = weather
@@ -345,13 +357,17 @@ class Model:
         fr = self._feed_ratio[:, None]
         entry = self._entry_slaughter
         after = start - entry
-        births = after * np.asarray(c.births)[None, :] * (0.4 + 0.6 * fr)
+        # Grain feed is a supplement to grazing: its lack slows births and raises deaths, it does not stop them.
+        births = after * np.asarray(c.births)[None, :] * (0.75 + 0.25 * fr)
         social = hh.forced_member[:, None] * np.asarray(c.socialized_mortality)[None, :] * (
             1.0 - self.collective_effort) / (1.0 - c.forced_collective_effort)
-        death_rate = np.minimum(0.9, np.asarray(c.deaths)[None, :] * (1.0 + 1.5 * (1.0 - fr)) + social)
+        death_rate = np.minimum(0.9, np.asarray(c.deaths)[None, :] * (1.0 + 0.5 * (1.0 - fr)) + social)
         deaths = after * death_rate
         kept = np.clip(hh.kept_share, 0.0, 1.0)[:, None]
-        distress = np.asarray(c.slaughter)[None, :] * (1.0 + 0.6 * (1.0 - fr) + 0.3 * np.maximum(0.9 - kept, 0))
+        # Peasants rebuild depleted herds (slaughter less) and cull beyond what their land carries.
+        restock = np.clip(after / np.maximum(hh.herd0, 1e-9), 0.3, 1.5) ** 1.5
+        distress = np.asarray(c.slaughter)[None, :] * restock * (
+            1.0 + 0.2 * (1.0 - fr) + 0.3 * np.maximum(0.9 - kept, 0))
         slaughter = np.minimum(after * distress, np.maximum(after + births - deaths, 0.0))
         requisition = np.zeros_like(start)
         requisition[:, 3] = shock.horse_requisition_share * (after[:, 3] + births[:, 3] - deaths[:, 3]
@@ -380,7 +396,8 @@ class Model:
         stock0 = self.state_grain_mt
         available = stock0 + procurement + market
         # Exports: the quota first (taken whatever the towns need), then a share of what reaches state and market.
-        exports = min(available, regime.export_quota_mt + regime.export_share * (procurement + market))
+        exports = min(available, shock.export_factor * (regime.export_quota_mt
+                                                         + regime.export_share * (procurement + market)))
         available -= exports
         army = min(available, shock.army_grain_mt)
         available -= army
@@ -419,10 +436,12 @@ class Model:
         capacity = self.capacity * efficiency * effort * shock.industry_disruption
         capacity = np.minimum(capacity, labour_cap * self.capacity / max(cap_total, 1e-12))
         mix = self._final_mix(regime)
-        if regime.target == "quality":
+        if regime.target in ("quality", "balanced"):
+            # Balanced plans (and markets) fill capacity in the branches' proportions: the plan optimum.
             target = mech.optimal_targets(self.A, mix, capacity)
         else:
-            target = mech.plan_targets(self.A, mix, capacity, regime.plan_tautness)
+            # Tonnage targets: every branch is told to beat its capacity, whatever the others can deliver.
+            target = capacity * regime.plan_tautness
         food_supply = 1.2 * (rec.values["grain_urban_consumption_mt"] + rec.values["grain_army_mt"]) / max(
             self.urban_food_1913 or rec.values["grain_urban_consumption_mt"], 1e-9)
         limit = np.full(len(BRANCHES), np.inf)
@@ -446,7 +465,9 @@ class Model:
         self._consumer_goods = float(final[~HEAVY].sum()) * float(self.quality[~HEAVY] @ value[~HEAVY]
                                                                  / value[~HEAVY].sum())
         self._scrap = scrap
-        self._workers_needed = float(target @ value) * self.labour_per_output / self.productivity
+        # Labour demand is what the capital in working order could employ, not the labour-capped plan.
+        working = self.capacity * efficiency * shock.industry_disruption
+        self._workers_needed = float(working @ value) * self.labour_per_output / self.productivity
 
     def _final_mix(self, regime: Regime) -> FloatArray:
         # The 1913 final-demand pattern tilted towards investment goods as the investment share rises.
@@ -490,7 +511,8 @@ class Model:
         if self.consumer_1913 == 0.0:
             self.consumer_1913 = self._consumer_goods / (c.population_m)
             self.urban_food_1913 = v["grain_urban_consumption_mt"]
-        food_ph = urban_food / (self.urban_m * 1e6) / c.food_norm_t
+        other_ph = 0.08  # t grain equivalent of potatoes, vegetables, fish per town dweller
+        food_ph = (urban_food / (self.urban_m * 1e6) + other_ph) / (c.food_norm_t + other_ph)
         goods_ph = consumer_urban / self.urban_m / (self.consumer_1913 * (1 - 0.45))
         v["real_wage_index"] = 100.0 * max(food_ph, 1e-6) ** 0.5 * max(goods_ph, 1e-6) ** 0.5
         # Terms of trade for next year's decisions: goods sent to the village per tonne that left it.
@@ -502,7 +524,8 @@ class Model:
         # Famine: rural food is grain eaten plus meat of the slaughtered; towns eat what reaches them.
         rural_food = self._food_t + self._meat_t
         rural_deaths = mech.famine_deaths(rural_food, hh.members, self.params.famine)
-        urban_deaths = float(mech.famine_deaths(np.array([urban_food * 1.25]), np.array([self.urban_m * 1e6]),
+        other_food = other_ph * self.urban_m * 1e6
+        urban_deaths = float(mech.famine_deaths(np.array([urban_food + other_food]), np.array([self.urban_m * 1e6]),
                                                 self.params.famine)[0]) / 1e6
         hh.members = hh.members - rural_deaths
         self.urban_m -= urban_deaths
@@ -583,6 +606,7 @@ def check_balances(rec: YearRecord, tol_mt: float = 1e-6) -> None:
         raise BalanceError(f"{rec.year}: household grain balance off by {v['grain_household_residual_t']} t")
     uses = sum(v[f"grain_{k}_mt"] for k in ("seed", "feed", "rural_consumption", "procurement", "market_sales",
                                             "losses")) + v["grain_stock_end_mt"] - v["grain_stock_start_mt"]
+    uses -= v["grain_transfers_net_mt"]  # zero up to rounding: sharing moves grain between households only
     if abs(v["grain_harvest_mt"] - uses) > tol_mt * max(1.0, v["grain_harvest_mt"]):
         raise BalanceError(f"{rec.year}: grain balance: harvest {v['grain_harvest_mt']:.6f} Mt != uses {uses:.6f} Mt")
     state_in = v["state_stock_start_mt"] + v["grain_procurement_mt"] + v["grain_market_sales_mt"]

@@ -129,7 +129,7 @@ BUILTIN_REGIMES: dict[str, Regime] = {
         _r("forced_collectivization",
            "forced collectivization, expropriation of rich peasants, procurement and export quotas set on the "
            "planned harvest, first five-year plan targets in tonnage",
-           legal_market=0, money_tax_rate=0.02, procurement_quota_share=0.33, procurement_floor=0.55,
+           legal_market=0, money_tax_rate=0.02, procurement_quota_share=0.30, procurement_floor=0.65,
            procurement_price_ratio=0.25, collectivization_target=0.9, collectivization_speed=0.25,
            collectivization_forced=1, dekulakization_rate=0.5, investment_share=0.40, heavy_priority=0.85,
            plan_tautness=1.35, target_kind=0, tractor_share=0.25, export_quota_mt=4.5, rationing=1,
