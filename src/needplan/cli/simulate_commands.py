@@ -1,9 +1,124 @@
-"""CLI commands of needplan.simulate."""
+"""CLI commands of needplan.simulate: ``simulate``, ``compare``, ``scenarios``. Thin: parse, call, write."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+
+from needplan.economy.io import atomic_folder
+from needplan.simulate.regimes import BUILTIN_REGIMES
+from needplan.simulate.run import SERIES_COLUMNS, median_series, run_ensemble, run_scenario
+from needplan.simulate.scenarios import SCENARIOS, Scenario, get_scenario, load_scenario_file
+
+Households = Annotated[int, typer.Option("--households", help="household agents (each stands for many real ones)")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="replace DIR if it exists")]
+
+
+def _scenario(name: str) -> Scenario:
+    return load_scenario_file(name) if name.endswith(".toml") else get_scenario(name)
+
+
+def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, households: int) -> str:
+    years = [y for y in (1913, 1920, 1921, 1926, 1928, 1930, 1932, 1933, 1937, 1940) if y in set(series["year"])]
+    table = series[series["year"].isin(years)].set_index("year")
+    cols = ["industrial_output_index", "industrial_quality_index", "grain_harvest_mt", "grain_procurement_mt",
+            "cattle_m", "horses_m", "famine_excess_deaths_m", "real_wage_index", "conflict_index"]
+    lines = [f"# {scenario.name}", "", scenario.description, "",
+             f"seed {seed}, runs {runs}, {households} household agents" + (" (medians)" if runs > 1 else ""), "",
+             "Schedule: " + ", ".join(f"{y} {r}" for y, r in scenario.schedule), "",
+             "| year | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for year, row in table.iterrows():
+        lines.append(f"| {year} | " + " | ".join(f"{row[c]:.3g}" for c in cols) + " |")
+    deaths = float(series["famine_excess_deaths_m"].sum())
+    lines += ["", f"Famine excess deaths over the whole span: {deaths:.1f} million.", "",
+              "Full series: `series.csv` (and `series.parquet`); figures: `*.png`."]
+    return "\n".join(lines) + "\n"
+
+
+def simulate_cmd(
+    scenario: Annotated[str, typer.Option("--scenario", help="a built-in scenario or a scenario .toml file")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="runs with seeds seed, seed+1, ...")] = 1,
+    households: Households = 100_000,
+    overwrite: Overwrite = False,
+) -> None:
+    """Simulate a scenario: DIR/series.csv and .parquet, summary.md and one PNG per theme; with --runs N,
+    series.csv holds the per-year median, runs.csv every run and bands.csv the median and 10-90% band."""
+    from needplan.simulate import plots
+    from needplan.simulate.calibration import observed
+
+    sc = _scenario(scenario)
+    band = None
+    if runs > 1:
+        stacked, band = run_ensemble(sc, seed=seed, runs=runs, n_households=households)
+        series = median_series(stacked)
+    else:
+        series, _ = run_scenario(sc, seed=seed, n_households=households)
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        if runs > 1:
+            # series.csv keeps exactly the published columns (the per-year median); every run and the
+            # 10-90% band go beside it.
+            stacked[["run", *SERIES_COLUMNS]].to_csv(tmp / "runs.csv", index=False)
+            stacked[["run", *SERIES_COLUMNS]].to_parquet(tmp / "runs.parquet", index=False)
+            assert band is not None
+            band.to_csv(tmp / "bands.csv", index=False)
+        series.to_csv(tmp / "series.csv", index=False)
+        series.to_parquet(tmp / "series.parquet", index=False)
+        (tmp / "summary.md").write_text(_summary(sc, series, seed, runs, households), encoding="utf-8")
+        obs = observed() if sc.name in SCENARIOS else None
+        for theme in plots.THEMES:
+            plots.plot_theme({sc.name: series}, theme, tmp / f"{theme}.png", band=band, observed=obs)
+    typer.echo(f"wrote {out}")
+
+
+def compare_cmd(
+    scenarios: Annotated[list[str], typer.Argument(help="scenario names or .toml files")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+    households: Households = 100_000,
+    overwrite: Overwrite = False,
+) -> None:
+    """Scenarios side by side: one figure per theme and a table (compare.csv, compare.md)."""
+    from needplan.simulate import plots
+
+    frames = {}
+    for name in scenarios:
+        sc = _scenario(name)
+        frames[sc.name], _ = run_scenario(sc, seed=seed, n_households=households)
+    table = pd.concat([f.assign(scenario=n) for n, f in frames.items()], ignore_index=True)
+    table = table[["scenario", *SERIES_COLUMNS]]
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        table.to_csv(tmp / "compare.csv", index=False)
+        last = table.groupby("scenario").agg(
+            industrial_output_1940=("industrial_output_index", "last"),
+            quality_1940=("industrial_quality_index", "last"),
+            famine_deaths_m=("famine_excess_deaths_m", "sum"),
+            cattle_min_m=("cattle_m", "min"),
+            real_wage_1940=("real_wage_index", "last"),
+            conflict_max=("conflict_index", "max"),
+        )
+        lines = ["| scenario | " + " | ".join(last.columns) + " |", "|---" * (len(last.columns) + 1) + "|"]
+        lines += [f"| {n} | " + " | ".join(f"{v:.3g}" for v in row) + " |" for n, row in last.iterrows()]
+        (tmp / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for theme in plots.THEMES:
+            plots.plot_theme(frames, theme, tmp / f"{theme}.png")
+    typer.echo(f"wrote {out}")
+
+
+def scenarios_cmd() -> None:
+    """List the built-in scenarios and regimes, one line each."""
+    for name, sc in SCENARIOS.items():
+        typer.echo(f"scenario  {name:30s} {sc.description}")
+    for name, regime in BUILTIN_REGIMES.items():
+        typer.echo(f"regime    {name:30s} {regime.description}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("simulate")(simulate_cmd)
+    app.command("compare")(compare_cmd)
+    app.command("scenarios")(scenarios_cmd)

@@ -1,0 +1,49 @@
+"""Figures of simulated series (matplotlib, Agg backend): one PNG per theme, optionally with a 10–90% band and the
+calibration data. Must not run simulations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+THEMES: dict[str, tuple[str, ...]] = {
+    "quantity_vs_quality": ("industrial_output_index", "industrial_quality_index", "heavy_industry_index",
+                            "consumer_goods_index"),
+    "herds": ("cattle_m", "pigs_m", "sheep_goats_m", "horses_m"),
+    "grain_vs_procurement": ("grain_harvest_mt", "grain_procurement_mt", "grain_exports_mt"),
+    "wages_and_famine": ("real_wage_index", "famine_excess_deaths_m", "population_m"),
+    "bureaucracy_and_conflict": ("bureaucracy_share", "conflict_index", "shortage_index", "skilled_share"),
+}
+
+
+def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None = None,
+               observed: pd.DataFrame | None = None) -> Path:
+    """One figure for ``theme``: a panel per metric, a line per scenario (``series`` maps a label to a frame in
+    the series layout). ``band`` (long form: year, metric, p10, p90) shades the 10–90% band of the first
+    scenario; ``observed`` (year, metric, value) marks calibration points. Returns ``path``."""
+    metrics = THEMES[theme]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for label, frame in series.items():
+            ax.plot(frame["year"], frame[metric], label=label, linewidth=1.6)
+        if band is not None:
+            b = band[band["metric"] == metric]
+            ax.fill_between(b["year"], b["p10"], b["p90"], alpha=0.25, label="10–90%")
+        if observed is not None:
+            o = observed[observed["metric"] == metric]
+            if len(o):
+                ax.scatter(o["year"], o["value"], color="black", marker="x", zorder=5, label="data")
+        ax.set_title(metric, fontsize=9)
+        ax.grid(alpha=0.3)
+        for year in (1918, 1921, 1929, 1933):
+            ax.axvline(year, color="grey", linewidth=0.5, linestyle=":")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
