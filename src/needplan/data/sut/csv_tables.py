@@ -1,0 +1,133 @@
+"""Reader of a supply-use table as plain CSV files: the documented route for any other country.
+
+A folder with ``supply.csv`` (first column ``product``, one column per industry: output of each product by each
+industry), ``use.csv`` (same shape: intermediate use of domestic output by each industry), ``final_demand.csv``
+(first column ``product``, one column per final-use category), ``labour.csv`` (``industry,amount``, or one
+column per measure named ``fte``, ``persons``, ``jobs``, ``hours``, ``compensation``) and optionally
+``emissions.csv`` (``industry`` then one column per emission). All in one currency unit at basic prices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTable, SutError
+from needplan.errors import Problem
+
+
+def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.DataFrame | None:
+    path = folder / name
+    if not path.is_file():
+        if required:
+            raise SutError(Problem(name, "file is missing"), str(folder))
+        return None
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise SutError(Problem(name, "file is empty"), str(folder)) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SutError(Problem(name, f"cannot parse CSV: {exc}"), str(folder)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if not len(frame.columns) or frame.columns[0] != key:
+        raise SutError(Problem(f"{name} line 1", f"the first column must be {key!r}, got "
+                                                 f"{frame.columns[0] if len(frame.columns) else 'none'!r}"),
+                       str(folder))
+    if frame.empty:
+        raise SutError(Problem(name, "file has a header but no rows"), str(folder))
+    ids = frame[key].str.strip()
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        line = int(dup.index[0]) + 2
+        raise SutError(Problem(f"{name} line {line}", f"{key} {dup.iloc[0]!r} is listed twice"), str(folder))
+    return frame.assign(**{key: ids}).set_index(key)
+
+
+def _numbers(frame: pd.DataFrame, name: str, folder: Path, *, blank: float = 0.0) -> pd.DataFrame:
+    text = frame.apply(lambda s: s.str.strip())
+    values = text.apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & (text != "")
+    if bad.to_numpy().any():
+        i, j = (int(k[0]) for k in np.nonzero(bad.to_numpy()))
+        raise SutError(Problem(f"{name} line {i + 2}, column {frame.columns[j]!r}",
+                               f"not a number: {text.iat[i, j]!r}"), str(folder))
+    values = values.where(text != "", blank).astype(np.float64)
+    inf = ~np.isfinite(values.to_numpy()) & (text != "").to_numpy()
+    if inf.any():
+        i, j = (int(k[0]) for k in np.nonzero(inf))
+        raise SutError(Problem(f"{name} line {i + 2}, column {frame.columns[j]!r}", "not a finite number"),
+                       str(folder))
+    return values
+
+
+def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_measure: str = "fte"
+                    ) -> SupplyUseTable:
+    """Read a CSV supply-use folder (see the module docstring); amounts in ``unit`` at basic prices.
+
+    A labour column named ``amount`` is taken as the measure ``amount_measure``.
+
+    Raises :class:`SutError` naming the file, line and column of a bad cell, a negative output, or products and
+    industries that differ between supply and use.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SutError(Problem(str(folder), "is not a folder"))
+    supply_raw = _read(folder, "supply.csv", "product")
+    use_raw = _read(folder, "use.csv", "product")
+    final_raw = _read(folder, "final_demand.csv", "product")
+    assert supply_raw is not None and use_raw is not None and final_raw is not None
+    supply = _numbers(supply_raw, "supply.csv", folder)
+    use = _numbers(use_raw, "use.csv", folder)
+    final = _numbers(final_raw, "final_demand.csv", folder)
+    neg = np.argwhere(supply.to_numpy() < 0)
+    if neg.size:
+        i, j = neg[0]
+        raise SutError(Problem(f"supply.csv line {i + 2}, column {supply.columns[j]!r}",
+                               f"negative output {supply.iat[i, j]:g}"), str(folder))
+    for other, name in ((use, "use.csv"), (final, "final_demand.csv")):
+        if list(other.index) != list(supply.index):
+            only_s = [p for p in supply.index if p not in set(other.index)]
+            only_o = [p for p in other.index if p not in set(supply.index)]
+            raise SutError(Problem(name, f"products differ from supply.csv"
+                                         + (f"; missing: {', '.join(only_s[:5])}" if only_s else "")
+                                         + (f"; not in supply.csv: {', '.join(only_o[:5])}" if only_o else "")
+                                         + ("" if only_s or only_o else "; same products, different order")),
+                           str(folder))
+    if list(use.columns) != list(supply.columns):
+        raise SutError(Problem("use.csv line 1", f"industries {', '.join(use.columns)} differ from supply.csv's "
+                                                 f"{', '.join(supply.columns)}"), str(folder))
+    industries = list(supply.columns)
+    labour: dict[str, PrimaryInput] = {}
+    lab_raw = _read(folder, "labour.csv", "industry", required=False)
+    if lab_raw is not None:
+        lab = _numbers(lab_raw, "labour.csv", folder, blank=np.nan)
+        unknown = [i for i in lab.index if i not in industries]
+        if unknown:
+            raise SutError(Problem("labour.csv", f"unknown industries {', '.join(unknown[:5])}"), str(folder))
+        for col in lab.columns:
+            measure = col if col in LABOUR_MEASURES else None
+            if col == "amount":
+                measure = amount_measure
+            if measure is None:
+                raise SutError(Problem("labour.csv line 1", f"unknown column {col!r} (amount or one of "
+                                                            f"{', '.join(LABOUR_MEASURES)})"), str(folder))
+            series = lab[col].reindex(industries)  # industries not listed have no figure (NaN)
+            labour[measure] = PrimaryInput(f"labour_{measure}", "labour", measure, series, f"labour ({col})")
+    emissions = []
+    em_raw = _read(folder, "emissions.csv", "industry", required=False)
+    if em_raw is not None:
+        em = _numbers(em_raw, "emissions.csv", folder, blank=np.nan)
+        for col in em.columns:
+            emissions.append(PrimaryInput(col, "resource", col, em[col].reindex(industries), f"emission {col}"))
+    return SupplyUseTable(
+        name=folder.name, source=str(folder), unit=unit, supply=supply, use=use, final_use=final,
+        labour=labour, emissions=tuple(emissions),
+        totals={"output (supply.csv)": float(supply.to_numpy().sum()),
+                "intermediate use (use.csv)": float(use.to_numpy().sum()),
+                "final use (final_demand.csv)": float(final.to_numpy().sum())},
+        balance_tolerance=1e-9, balance_absolute=0.0,
+        notes=["CSV tables are taken as use of domestic output at basic prices; nothing is set aside"],
+        provenance={"valuation": "basic prices (as given)", "imports_treatment": "none (domestic use given)"},
+    )
