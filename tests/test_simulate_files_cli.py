@@ -1,0 +1,106 @@
+"""User regime/schedule files (errors name the key) and the CLI (exact columns, atomic output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from needplan.cli import app, main
+from needplan.simulate import SERIES_COLUMNS, SimulateError, load_scenario_file
+
+GOOD = """
+name = "mild"
+[regimes.mild_collectivization]
+base = "forced_collectivization"
+procurement_quota_share = 0.15
+target_kind = "balanced"
+[[schedule]]
+from = 1929
+regime = "mild_collectivization"
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_user_scenario_file_loads(tmp_path: Path) -> None:
+    sc = load_scenario_file(_write(tmp_path, GOOD))
+    assert sc.regime(1930).name == "mild_collectivization"
+    assert sc.regime(1930).procurement_quota_share == 0.15
+    assert sc.regime(1930).target == "balanced"
+    assert sc.regime(1925).name == "nep"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    (GOOD.replace("procurement_quota_share = 0.15", "procurement_quota_share = 'high'"),
+     "regimes.mild_collectivization.procurement_quota_share"),
+    (GOOD.replace("procurement_quota_share = 0.15", "procurement_quota_share = 0.95"),
+     "regimes.mild_collectivization.procurement_quota_share"),
+    (GOOD.replace("procurement_quota_share", "procurment_quota_share"),
+     "regimes.mild_collectivization.procurment_quota_share"),
+    (GOOD.replace('base = "forced_collectivization"', 'base = "stalinism"'), "regimes.mild_collectivization.base"),
+    (GOOD.replace("from = 1929", "from = '1929'"), "schedule[0].from"),
+    (GOOD.replace('regime = "mild_collectivization"', 'regime = "nope"'), "schedule[0].regime"),
+    (GOOD.replace('name = "mild"', 'nme = "mild"'), "nme"),
+    (GOOD.replace('target_kind = "balanced"', 'target_kind = "tonnage"'),
+     "regimes.mild_collectivization.target_kind"),
+])
+def test_malformed_file_names_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(SimulateError) as info:
+        load_scenario_file(_write(tmp_path, text))
+    assert key in str(info.value)
+    assert "scenario.toml" in str(info.value)
+
+
+def test_cli_simulate_writes_exact_columns(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["simulate", "--scenario", "ussr-1913-1940", "--seed", "2",
+                                      "--households", "800", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    series = pd.read_csv(out / "series.csv")
+    assert tuple(series.columns) == SERIES_COLUMNS
+    assert len(series) == 28
+    assert pd.read_parquet(out / "series.parquet").shape == series.shape
+    assert (out / "summary.md").read_text().startswith("# ussr-1913-1940")
+    assert (out / "herds.png").stat().st_size > 1000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_cli_runs_bands_and_compare(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(app, ["simulate", "--scenario", "ussr-left-opposition", "--runs", "3",
+                                      "--households", "500", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert tuple(pd.read_csv(out / "series.csv").columns) == SERIES_COLUMNS
+    bands = pd.read_csv(out / "bands.csv")
+    assert (bands["p10"] <= bands["median"] + 1e-12).all() and (bands["median"] <= bands["p90"] + 1e-12).all()
+    assert sorted(pd.read_csv(out / "runs.csv")["run"].unique()) == [0, 1, 2]
+    cmp = tmp_path / "cmp"
+    result = CliRunner().invoke(app, ["compare", "ussr-1913-1940", "ussr-plan-market-democracy",
+                                      "--households", "500", "--out", str(cmp)])
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(cmp / "compare.csv")["scenario"]) == {"ussr-1913-1940", "ussr-plan-market-democracy"}
+    assert len(list(cmp.glob("*.png"))) == 5
+
+
+def test_cli_scenarios_lists_one_line_each() -> None:
+    result = CliRunner().invoke(app, ["scenarios"])
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 3 + 7
+    assert any(line.split()[1] == "war_communism" for line in lines)
+
+
+def test_cli_bad_file_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = _write(tmp_path, GOOD.replace("from = 1929", "from = 'x'"))
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", "--scenario", str(bad), "--out", str(tmp_path / "o"), "--households", "100"])
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "schedule[0].from" in err[0]

@@ -1,0 +1,140 @@
+"""Each mechanism in isolation, then in a small model where one regime lever is switched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from needplan import leontief
+from needplan.simulate import mechanisms as mech
+from needplan.simulate import run_scenario
+from needplan.simulate.model import technology_matrix
+from needplan.simulate.scenarios import Scenario
+
+
+def _two(first: str, second: str, year: int = 1920) -> Scenario:
+    return Scenario(f"{first}-{second}", "", 1913, year + 4, ((1913, first), (year, second)))
+
+
+def test_quality_falls_under_quantity_targets_only() -> None:
+    pressure = np.full(6, 0.35)
+    q_quantity, q_quality = np.ones(6), np.ones(6)
+    for _ in range(5):
+        q_quantity = mech.quality_step(q_quantity, "quantity", pressure, 0.1)
+        q_quality = mech.quality_step(q_quality, "quality", pressure, 0.1)
+    assert np.all(q_quantity < 0.75)
+    assert np.all(q_quality == 1.0)
+    recovering = np.full(6, 0.7)
+    for _ in range(5):
+        recovering = mech.quality_step(recovering, "quality", pressure, 0.1)
+    assert np.all(recovering > 0.8)
+
+
+def test_skill_gap_lowers_efficiency_and_training_lags() -> None:
+    assert mech.skill_gap(1.0, 1.0 / 0.55) == pytest.approx(0.0)
+    gap = mech.skill_gap(0.5, 1.0 / 0.55)
+    eff, scrap = mech.skill_effects(gap)
+    assert gap == pytest.approx(0.5) and eff < 1 and scrap > 0
+    pipeline = np.zeros(3)
+    graduates = []
+    for intake in (1.0, 0.0, 0.0, 0.0):
+        pipeline, g = mech.training_step(pipeline, intake)
+        graduates.append(g)
+    assert graduates == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_short_branch_holds_back_its_users() -> None:
+    A = technology_matrix()
+    balanced = mech.plan_targets(A, np.ones(6), np.ones(6), 1.0)
+    gross, _ = leontief.gross_output(A, np.ones(6))
+    assert np.allclose(balanced / balanced.max(), gross / gross.max())  # through the Leontief core
+    full = mech.branch_correspondence(A, np.full(6, 10.0), balanced)
+    assert np.allclose(full.realised_gross, balanced)
+    capacity = np.full(6, 10.0)
+    capacity[0] = 0.5 * balanced[0]  # fuel at half its target
+    short = mech.branch_correspondence(A, capacity, balanced)
+    assert short.realised_gross[0] == pytest.approx(0.5 * balanced[0])
+    users = np.flatnonzero(A.toarray()[0] > 0)
+    assert np.all(short.realised_gross[users] <= 0.5 * balanced[users] + 1e-9)
+
+
+def test_requisition_and_poor_terms_shrink_sowing() -> None:
+    normal = mech.sowing_factor(np.array([0.9]), 1.0, 1.0)
+    requisitioned = mech.sowing_factor(np.array([0.4]), 1.0, 1.0)
+    scissors = mech.sowing_factor(np.array([0.9]), 0.5, 1.0)
+    assert requisitioned[0] < normal[0] and scissors[0] < normal[0]
+    assert normal[0] == pytest.approx(1.0)
+
+
+def test_forced_entry_slaughters_voluntary_does_not() -> None:
+    herd = np.ones((3, 4))
+    joining = np.array([True, False, False])
+    outside = np.array([False, True, False])
+    killed = mech.collectivization_slaughter(herd, joining, outside)
+    assert np.all(killed[0] > killed[1]) and np.all(killed[1] > 0) and np.all(killed[2] == 0)
+
+
+def test_losing_horses_cuts_harvest_until_tractors_come() -> None:
+    sown = np.array([10.0])
+    full = mech.draft_factor(np.array([3.3]), np.array([0.0]), sown)
+    lost = mech.draft_factor(np.array([1.0]), np.array([0.0]), sown)
+    replaced = mech.draft_factor(np.array([1.0]), np.array([0.25]), sown)
+    assert full[0] == pytest.approx(1.0) and lost[0] < 0.8 and replaced[0] == pytest.approx(1.0)
+
+
+def test_bureaucracy_grows_with_commands_and_shrinks_with_markets() -> None:
+    share = 0.012
+    commands, markets = share, share
+    for _ in range(10):
+        commands = mech.bureaucracy_share(commands, 600, 0.9, 0.1, 0.0)
+        markets = mech.bureaucracy_share(markets, 600, 0.9, 1.0, 0.9)
+    assert commands > 2 * share
+    assert markets < commands
+
+
+def test_markets_respond_to_terms_of_trade() -> None:
+    assert mech.marketed_share(1.5, 1.0) > mech.marketed_share(0.5, 1.0)
+    assert mech.marketed_share(1.0, 0.0) < 0.3 * mech.marketed_share(1.0, 1.0) + 1e-12
+    assert mech.terms_of_trade(2.0, 1.0, 1.0) == pytest.approx(2.0)
+
+
+def test_want_raises_conflict_which_lowers_effort() -> None:
+    calm = mech.conflict_step(0.0, np.zeros(4), 0.0)
+    want = mech.conflict_step(0.0, np.full(4, 0.5), 0.0)
+    assert calm == 0.0 and want > 0.1
+    effort, compliance = mech.conflict_effects(want)
+    assert effort < 1 and compliance < 1
+
+
+def test_famine_deaths_only_below_subsistence() -> None:
+    persons = np.array([100.0, 100.0, 100.0])
+    food = persons * np.array([0.30, 0.17, 0.10])
+    deaths = mech.famine_deaths(food, persons)
+    assert deaths[0] == 0 and deaths[1] == 0 and deaths[2] > 0
+
+
+@pytest.fixture(scope="module")
+def nep_vs_forced():
+    nep, _ = run_scenario(_two("nep", "nep"), seed=5, n_households=1500)
+    forced, _ = run_scenario(_two("nep", "forced_collectivization"), seed=5, n_households=1500)
+    return nep.set_index("year"), forced.set_index("year")
+
+
+def test_livestock_falls_when_forced_collectivization_starts_not_under_nep(nep_vs_forced) -> None:
+    nep, forced = nep_vs_forced
+    for kind in ("cattle_m", "pigs_m", "sheep_goats_m", "horses_m"):
+        assert forced.loc[1921, kind] < 0.9 * forced.loc[1919, kind]
+        assert nep.loc[1921, kind] > 0.97 * nep.loc[1919, kind]
+
+
+def test_quality_falls_under_tonnage_plans_not_under_quality_weighted() -> None:
+    quantity, _ = run_scenario(_two("nep", "forced_collectivization"), seed=5, n_households=1500)
+    quality, _ = run_scenario(_two("nep", "plan_market_democracy"), seed=5, n_households=1500)
+    gap_quantity = (quantity["industrial_output_index"] - quantity["industrial_quality_index"]).iloc[-1]
+    gap_quality = (quality["industrial_output_index"] - quality["industrial_quality_index"]).iloc[-1]
+    assert gap_quantity > 5 * max(gap_quality, 0.5)
+
+
+def test_bureaucracy_share_rises_under_commands(nep_vs_forced) -> None:
+    nep, forced = nep_vs_forced
+    assert forced.loc[1924, "bureaucracy_share"] > 1.5 * nep.loc[1924, "bureaucracy_share"]
