@@ -1,0 +1,80 @@
+"""Properties on random small economies (fixed seeds): feasible plans, strong duality, monotone capacities,
+scaling, and the fast solver against HiGHS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
+from test_plan_helpers import random_economy
+
+from needplan.plan import build_plan
+from needplan.plan.solve import fast_module
+
+SEEDS = st.integers(min_value=0, max_value=10_000)
+
+
+@seed(20240601)
+@settings(max_examples=30, deadline=None)
+@given(SEEDS, st.sampled_from(["ray", "harmony"]))
+def test_plans_are_feasible_and_strongly_dual(s: int, objective: str) -> None:
+    r = build_plan(random_economy(s), objective).solve("highs", tolerance=1e-7)
+    assert r.status == "optimal"
+    assert max(r.residuals.values()) <= 1e-7
+    assert r.solver["dual_residual"] <= 1e-7
+    if objective == "ray":
+        assert r.solver["duality_gap"] <= 1e-7
+        # the resolving multipliers price the whole plan: sum over constraints of price x bound = lambda
+        prices = r.primaries["shadow_price"] * r.primaries["available"].where(np.isfinite(r.primaries["available"]), 0)
+        caps = r.activity["capacity_price"] * r.activity["capacity"].where(np.isfinite(r.activity["capacity"]), 0)
+        assert float(prices.sum() + caps.sum()) == pytest.approx(r.objective, rel=1e-6, abs=1e-9)
+
+
+@seed(7)
+@settings(max_examples=30, deadline=None)
+@given(SEEDS)
+def test_raising_a_binding_capacity_never_lowers_the_objective(s: int) -> None:
+    model = build_plan(random_economy(s), "ray")
+    r = model.solve("highs")
+    binding = r.activity[r.activity["capacity_price"] > 1e-9]
+    if binding.empty:
+        binding = r.activity[np.isfinite(r.activity["capacity"])]
+    for tech, row in binding.head(2).iterrows():
+        model.set_capacity(str(tech), row["capacity"] * 1.5)
+        r2 = model.solve("highs")
+        assert r2.objective >= r.objective - 1e-9
+        if row["capacity_price"] > 1e-6:
+            assert r2.objective > r.objective + 1e-9
+        r = r2
+
+
+@seed(11)
+@settings(max_examples=15, deadline=None)
+@given(SEEDS, st.sampled_from([0.5, 3.0, 40.0]))
+def test_scaling_targets_and_resources_scales_the_plan(s: int, k: float) -> None:
+    base, scaled = random_economy(s), random_economy(s, scale=k)
+    r1 = build_plan(base, "ray").solve("highs", tolerance=1e-9)
+    r2 = build_plan(scaled, "ray").solve("highs", tolerance=1e-9)
+    assert r2.fulfilment == pytest.approx(r1.fulfilment, rel=1e-7)
+    # k times the first plan is optimal for the scaled economy; its net output scales with it
+    assert np.all(r2.needs["counted"].to_numpy() >= k * r1.fulfilment * r1.needs["target"].to_numpy() * (1 - 1e-7))
+    m1 = build_plan(base, "min-labour").solve("highs", tolerance=1e-9)
+    m2 = build_plan(scaled, "min-labour").solve("highs", tolerance=1e-9)
+    assert m2.status == m1.status
+    if m1.status == "optimal":
+        assert m2.objective == pytest.approx(k * m1.objective, rel=1e-7)
+
+
+@pytest.mark.skipif(fast_module() is None, reason="the fast solver is not installed yet")
+def test_fast_agrees_with_highs_on_random_economies() -> None:
+    worst = 0.0
+    for s in range(300):
+        eco = random_economy(s)
+        h = build_plan(eco, "ray").solve("highs", tolerance=1e-8)
+        f = build_plan(eco, "ray").solve("fast", tolerance=1e-8)
+        assert f.solver["name"] == "fast", s
+        assert f.status == h.status == "optimal", s
+        assert max(f.residuals.values()) <= 1e-6, s
+        worst = max(worst, abs(f.objective - h.objective) / max(1.0, abs(h.objective)))
+    assert worst <= 1e-6
