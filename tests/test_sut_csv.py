@@ -1,0 +1,131 @@
+"""The hand-made three-product table (tests/data/sut_csv) against answers worked by hand, and bad tables."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from needplan.analysis import analyze
+from needplan.cli import main
+from needplan.data.sut import SutError, import_sut
+from needplan.data.sut.common import remove_negatives
+
+TABLE = Path(__file__).parent / "data" / "sut_csv"
+
+# Worked by hand from supply.csv, use.csv, labour.csv, emissions.csv (see docs/real-data.md):
+# industry technology A = U diag(1/g) S^T diag(1/q) with g = (90, 210, 50), q = (100, 200, 50).
+INDUSTRY_A = {("a", "a"): 0.1, ("b", "a"): 0.2, ("c", "a"): 0.01, ("a", "b"): 0.1, ("b", "b"): 0.2,
+              ("c", "b"): 0.1, ("a", "c"): 0.1, ("c", "c"): 0.2}
+INDUSTRY_LABOUR = {"a": 0.51, "b": 0.6, "c": 0.5}
+# product technology A = U S^-1; the CO2 row has one negative coefficient (b: -0.005) set to 0, and the row
+# (0.1, 0, 0.1) rescaled by 14/15 so that total CO2 stays 14.
+PRODUCT_A = {("a", "a"): 0.1, ("b", "a"): 0.2, ("a", "b"): 0.1, ("b", "b"): 0.2, ("c", "b"): 0.105,
+             ("a", "c"): 0.1, ("c", "c"): 0.2}
+PRODUCT_LABOUR = {"a": 0.5, "b": 0.605, "c": 0.5}
+PRODUCT_CO2 = {"a": 0.1 * 14 / 15, "c": 0.1 * 14 / 15}
+
+
+def _coefficients(economy, good_kind: str = "product") -> dict[tuple[str, str], float]:
+    inputs = economy.tables()["inputs"]
+    return {(g, t.removeprefix("make_")): a for t, g, a in inputs.itertuples(index=False)}
+
+
+@pytest.mark.parametrize(("assumption", "A", "labour", "co2", "negatives"), [
+    ("industry", INDUSTRY_A, INDUSTRY_LABOUR, {"a": 0.09, "c": 0.1}, 0),
+    ("product", PRODUCT_A, PRODUCT_LABOUR, PRODUCT_CO2, 1),
+])
+def test_hand_made_table_known_answer(assumption, A, labour, co2, negatives) -> None:
+    economy, report = import_sut(TABLE, "csv", assumption=assumption)
+    got = _coefficients(economy)
+    products = {k: v for k, v in got.items() if k[0] in ("a", "b", "c")}
+    assert products.keys() == A.keys()
+    for key, value in A.items():
+        assert products[key] == pytest.approx(value, rel=1e-12)
+    for p, v in labour.items():
+        assert got[("labour_fte", p)] == pytest.approx(v, rel=1e-12)
+    assert {p: v for (g, p), v in got.items() if g == "co2"} == pytest.approx(co2, rel=1e-12)
+    assert report.negative_coefficients == negatives
+    needs = economy.tables()["needs"].set_index("good")["target"]
+    assert needs.to_dict() == {"a": 65.0, "b": 140.0, "c": 19.0}
+    res = economy.tables()["resources"].set_index("good")["available"]
+    assert res["labour_fte"] == 196.0 and res["co2"] == 14.0
+    # The identity: the table's final demand needs exactly the table's output and labour.
+    result = analyze(economy)
+    assert result.gross_output.to_dict() == pytest.approx({"a": 100.0, "b": 200.0, "c": 50.0}, rel=1e-12)
+    assert float(result.embodied["labour_fte"] @ result.final_demand) == pytest.approx(196.0, rel=1e-12)
+    assert report.identity_output < 1e-12
+
+
+def test_needs_select_categories_and_labour_measure_is_never_invented(tmp_path: Path) -> None:
+    economy, report = import_sut(TABLE, "csv", needs="exports")
+    assert economy.tables()["needs"].set_index("good")["target"].to_dict() == {"a": 15.0, "b": 40.0}
+    assert report.needs_categories == ("exports",)
+    with pytest.raises(SutError, match="unknown final-use category 'housing'"):
+        import_sut(TABLE, "csv", needs="housing")
+    table = tmp_path / "t"
+    shutil.copytree(TABLE, table)
+    (table / "labour.csv").write_text("industry,fte\nX,45\nY,126\nZ,25\n")
+    economy, report = import_sut(table, "csv", labour="fte")
+    assert report.labour_measure == "labour_fte"
+    with pytest.raises(SutError, match="has no 'hours' labour figures"):
+        import_sut(table, "csv", labour="hours")
+
+
+def test_missing_labour_figure_is_reported_not_filled(tmp_path: Path) -> None:
+    table = tmp_path / "t"
+    shutil.copytree(TABLE, table)
+    (table / "labour.csv").write_text("industry,amount\nX,45\nY,126\n")
+    _, report = import_sut(table, "csv")
+    assert report.industries_without_labour == ("Z",)
+    assert report.labour_total == 171.0
+
+
+def test_remove_negatives_keeps_row_totals() -> None:
+    coeff = np.array([[0.1, -0.005, 0.1]])
+    q = np.array([100.0, 200.0, 50.0])
+    fixed, count = remove_negatives(coeff, q, np.array([14.0]))
+    assert count == 1
+    assert fixed @ q == pytest.approx([14.0])
+    assert np.all(fixed >= 0)
+
+
+def _bad(tmp_path: Path, name: str, text: str) -> Path:
+    table = tmp_path / "bad"
+    shutil.copytree(TABLE, table)
+    (table / name).write_text(text)
+    return table
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("use.csv", "product,X,Y,Z\na,9,21,5\nb,18,42,0\nd,0,21,10\n", "use.csv: products differ from supply.csv"),
+    ("supply.csv", "product,X,Y,Z\na,90,10,0\nb,0,200,-1\nc,0,0,50\n",
+     "supply.csv line 3, column 'Z': negative output -1"),
+    ("use.csv", "product,X,Y,Z\na,9,21,5\nb,18,lots,0\nc,0,21,10\n", "use.csv line 3, column 'Y': not a number"),
+    ("final_demand.csv", "", "final_demand.csv: file is empty"),
+    ("final_demand.csv", "product,household\na,50\nb,100\nc,19\n", "product 'a'.*does not balance"),
+])
+def test_bad_tables_exit_non_zero_and_write_nothing(tmp_path: Path, capsys, name, text, message) -> None:
+    table = _bad(tmp_path, name, text)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-sut", str(table), str(out), "--format", "csv"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert pd.Series([err]).str.contains(message).all(), err
+    assert not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_cli_writes_folder_and_prints_report(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-sut", str(TABLE), str(out), "--format", "csv", "--assumption", "product"])
+    assert exit_info.value.code in (0, None)
+    text = capsys.readouterr().out
+    assert "identity check passed" in text
+    assert "negative coefficients: 1" in text
+    assert (out / "economy.toml").read_text().count('technology_assumption = "product"') == 1

@@ -1,0 +1,117 @@
+"""The real tables: every INE year 2010-2019 and every SCB year 2008-2016 imports and reproduces its table;
+the shipped Spain 2019 economy (always run) matches the table it came from."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from needplan.analysis import analyze
+from needplan.cli import main
+from needplan.data.sut import import_sut, shipped_economy
+from needplan.data.sut.common import build_from_table
+from needplan.data.sut.ine import read_ine
+from needplan.data.sut.scb import read_scb
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sut"
+INE = DATA / "spain_ine"
+SCB = DATA / "sweden" / "sut_2008_2016.xlsx"
+needs_data = pytest.mark.skipif(not INE.is_dir() or not SCB.is_file(), reason="../shared/data/sut is absent")
+
+
+def test_shipped_spain_2019_reproduces_its_output_and_labour() -> None:
+    economy = shipped_economy("spain_2019")
+    assert len(economy.products) == 109 and economy.provenance["technology_assumption"] == "industry"
+    result = analyze(economy)
+    # needs are the table's final demand (none was negative in 2019), so gross output is the table's output:
+    # total output at basic prices of Spain 2019 (INE Table 1, "Total output", 2,241,847 million euros).
+    assert float(result.gross_output.sum()) == pytest.approx(2_241_847.0, rel=1e-9)
+    labour = float(result.embodied["labour_fte"] @ result.final_demand)
+    assert labour == pytest.approx(economy.available[economy.goods.get_loc("labour_fte")], rel=1e-9)
+    assert labour == pytest.approx(18_490_200.0, rel=1e-9)
+
+
+def _balanced_final(table):
+    """The table's final demand with each product's uses scaled to its supply (published tables are rounded)."""
+    q = table.supply.sum(axis=1)
+    final = table.final_use.sum(axis=1)
+    return final * q / (table.use.sum(axis=1) + final)
+
+
+@pytest.fixture(scope="module")
+def ine_tables():
+    if not INE.is_dir():
+        pytest.skip("../shared/data/sut is absent")
+    return {y: read_ine(INE / f"sut_{y}.xlsx") for y in range(2010, 2020)}
+
+
+@pytest.fixture(scope="module")
+def scb_tables():
+    if not SCB.is_file():
+        pytest.skip("../shared/data/sut is absent")
+    return {y: read_scb(SCB, y) for y in range(2008, 2017)}
+
+
+@needs_data
+@pytest.mark.parametrize("year", range(2010, 2020))
+@pytest.mark.parametrize("assumption", ["industry", "product"])
+def test_every_ine_year_imports_and_passes_the_identity(ine_tables, year, assumption) -> None:
+    table = ine_tables[year]
+    economy, report = build_from_table(table, fmt="ine", year=year, assumption=assumption, labour="fte")
+    q = table.supply.sum(axis=1)
+    result = analyze(economy, _balanced_final(table)[q > 0])
+    np.testing.assert_allclose(result.gross_output.to_numpy(), q[q > 0].to_numpy(), rtol=1e-6)
+    fte_table = float(np.nansum(table.labour["fte"].amount))
+    assert report.labour_total == pytest.approx(fte_table, rel=1e-12)
+    assert float(result.embodied["labour_fte"] @ result.final_demand) == pytest.approx(fte_table, rel=1e-6)
+    assert len(economy.products) == (109 if year >= 2016 else 63)
+    assert report.set_aside["imports of products (cif)"] > 1e5
+    if assumption == "industry":
+        assert report.negative_coefficients == 0
+    else:
+        assert report.negative_coefficients > 0
+
+
+@needs_data
+@pytest.mark.parametrize("year", range(2008, 2017))
+def test_every_scb_year_imports_with_co2(scb_tables, year) -> None:
+    table = scb_tables[year]
+    economy, report = build_from_table(table, fmt="scb", year=year, labour="hours")
+    q = table.supply.sum(axis=1)
+    result = analyze(economy, _balanced_final(table)[q > 0])
+    np.testing.assert_allclose(result.gross_output.to_numpy(), q[q > 0].to_numpy(), rtol=1e-6)
+    co2 = float(result.embodied["co2"] @ result.final_demand)
+    assert co2 == pytest.approx(report.emissions_total["co2"], rel=1e-6)
+    assert 3e4 < co2 < 6e4  # kilotonnes emitted by Swedish industries
+    assert report.labour_total == pytest.approx(float(np.nansum(table.labour["hours"].amount)), rel=1e-12)
+    assert economy.good_unit[economy.goods.get_loc("co2")] == "kt CO2"
+
+
+@needs_data
+def test_scb_has_no_fte_and_says_so(scb_tables) -> None:
+    with pytest.raises(Exception, match="has no 'fte' labour figures"):
+        build_from_table(scb_tables[2016], fmt="scb", labour="fte")
+
+
+@needs_data
+def test_ine_cli_household_needs_and_bad_workbook(tmp_path: Path, capsys) -> None:
+    economy, report = import_sut(INE / "sut_2019.xlsx", "ine", needs="household")
+    assert report.needs_categories == ("household",)
+    assert float(economy.target.sum()) == pytest.approx(report.final_use_by_category["household"], rel=1e-9)
+    # A non-numeric cell in a copy of the workbook: the message names file, sheet and cell; nothing written.
+    import openpyxl
+
+    bad = tmp_path / "sut_2019.xlsx"
+    shutil.copy(INE / "sut_2019.xlsx", bad)
+    wb = openpyxl.load_workbook(bad)
+    wb["Table2"]["D12"] = "n/a"
+    wb.save(bad)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main(["import-sut", str(bad), str(out), "--format", "ine"])
+    assert info.value.code == 1
+    assert "sut_2019.xlsx/Table2!D12: not a number: 'n/a'" in capsys.readouterr().err
+    assert not out.exists()
