@@ -1,0 +1,87 @@
+"""``needplan plan`` end to end: readable output, exact JSON shape, --out, and clear one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from needplan.cli import main
+from needplan.plan import solve as plan_solve
+
+DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_plan_json_has_exactly_the_issue_shape(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(["plan", str(DEMO), "--objective", "ray", "--solver", "highs", "--json",
+                          "--out", str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert set(payload) == {"status", "objective", "fulfilment", "activity", "net_output", "shadow_prices",
+                            "residuals", "bottlenecks", "indices", "solver"}
+    assert payload["status"] == "optimal" and payload["fulfilment"] == pytest.approx(payload["objective"])
+    assert set(payload["residuals"]) == {"balance", "resources", "capacity"}
+    assert payload["bottlenecks"][0]["constraint"] == "power_station"
+    assert (tmp_path / "p" / "needs.csv").is_file() and (tmp_path / "p" / "bottlenecks.csv").is_file()
+
+
+def test_plan_readable_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["plan", str(DEMO), "--objective", "harmony"], capsys)
+    assert code == 0
+    assert "status optimal" in out and "bottlenecks" in out and "quality-adjusted" in out
+    assert "certified gap" in out
+
+
+def test_infeasible_min_labour_explains_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["plan", str(DEMO), "--objective", "min-labour"], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith("error: no feasible plan") and "capacity of power_station <= 400" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _copy_demo(tmp_path: Path) -> Path:
+    folder = tmp_path / "eco"
+    shutil.copytree(DEMO, folder)
+    return folder
+
+
+def test_negative_target_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = _copy_demo(tmp_path)
+    needs = folder / "needs.csv"
+    needs.write_text(needs.read_text().replace("cloth,1500", "cloth,-1500"))
+    code, _, err = run(["plan", str(folder)], capsys)
+    assert code == 1 and "needs.csv line" in err and "Traceback" not in err
+
+
+def test_need_nothing_makes_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = _copy_demo(tmp_path)
+    (folder / "goods.csv").write_text((folder / "goods.csv").read_text() + "bread,product,kt,Bread\n")
+    (folder / "needs.csv").write_text((folder / "needs.csv").read_text() + "bread,10,1,true\n")
+    code, _, err = run(["plan", str(folder)], capsys)
+    assert code == 1 and "bread" in err and "no technique makes it" in err
+
+
+def test_all_capacities_zero_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = _copy_demo(tmp_path)
+    lines = (folder / "techniques.csv").read_text().splitlines()
+    rows = [lines[0]] + [",".join([*line.split(",")[:3], "0", line.split(",")[4]]) for line in lines[1:]]
+    (folder / "techniques.csv").write_text("\n".join(rows) + "\n")
+    code, _, err = run(["plan", str(folder)], capsys)
+    assert code == 1 and err.strip() == "error: techniques: every capacity is zero, so nothing can be produced"
+
+
+def test_bad_objective_and_missing_fast(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(["plan", str(DEMO), "--objective", "max-joy"], capsys)
+    assert code == 1 and "--objective must be one of" in err
+    monkeypatch.setattr(plan_solve, "fast_module", lambda: None)
+    code, _, err = run(["plan", str(DEMO), "--solver", "fast"], capsys)
+    assert code == 1 and err.strip().startswith("error: solver 'fast' is not available")
