@@ -42,7 +42,7 @@ def test_plan_readable_output(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_infeasible_min_labour_explains_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["plan", str(DEMO), "--objective", "min-labour"], capsys)
+    code, _, err = run(["plan", str(DEMO), "--objective", "min-labour"], capsys)
     assert code == 1 and "Traceback" not in err
     assert err.startswith("error: no feasible plan") and "capacity of power_station <= 400" in err
     assert len(err.strip().splitlines()) == 1

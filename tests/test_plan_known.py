@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import minimize
-from test_plan_helpers import economy
 
 from needplan.economy import read_economy
 from needplan.plan import PlanInputError, build_plan, harmony
+from test_plan_helpers import economy
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
 
@@ -51,7 +51,8 @@ def test_kantorovich_machines_and_parts() -> None:
     assert prices["part1"] == pytest.approx(2 / 3, rel=1e-7) and prices["part2"] == pytest.approx(1 / 3, rel=1e-7)
     act = r.activity["activity"]
     assert act["milling_part1"] == pytest.approx(3 * 8 / 9, rel=1e-7)  # machine-days: 3 machines, share 8/9
-    assert act["turret_part1"] == pytest.approx(3.0, rel=1e-9) and act["automatic_part2"] == pytest.approx(1.0, rel=1e-9)
+    assert act["turret_part1"] == pytest.approx(3.0, rel=1e-9)
+    assert act["automatic_part2"] == pytest.approx(1.0, rel=1e-9)
     assert act["turret_part2"] == pytest.approx(0, abs=1e-9) and act["automatic_part1"] == pytest.approx(0, abs=1e-9)
     assert r.solver["dual_residual"] <= 1e-9 and r.solver["duality_gap"] <= 1e-9
     assert set(r.bottlenecks["constraint"]) == {"milling", "turret", "automatic"}
@@ -101,7 +102,8 @@ def test_harmony_matches_an_independent_convex_solve() -> None:
         ya, yb = x[0] - 0.1 * x[1], 0.8 * x[1]  # b counted quality-adjusted
         return -float(np.sum(np.array([1.0, 2.0]) * harmony(np.array([(ya - 3) / 3, (yb - 3) / 3]))))
 
-    cons = [{"type": "ineq", "fun": lambda x: 10 - x[0] - 2 * x[1]}, {"type": "ineq", "fun": lambda x: x[0] - 0.1 * x[1]}]
+    cons = [{"type": "ineq", "fun": lambda x: 10 - x[0] - 2 * x[1]},
+            {"type": "ineq", "fun": lambda x: x[0] - 0.1 * x[1]}]
     ref = minimize(neg, np.array([3.0, 3.0]), method="SLSQP", bounds=[(0, None), (0, None)], constraints=cons,
                    options={"ftol": 1e-14, "maxiter": 500})
     assert ref.success

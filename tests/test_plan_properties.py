@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
-from test_plan_helpers import random_economy
 
 from needplan.plan import build_plan
 from needplan.plan.solve import fast_module
+from test_plan_helpers import random_economy
 
 SEEDS = st.integers(min_value=0, max_value=10_000)
 
