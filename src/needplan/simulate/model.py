@@ -91,14 +91,14 @@ class Calibration:
 class Params:
     """The parameters of every mechanism (see :mod:`needplan.simulate.mechanisms`)."""
 
-    quality: mech.QualityParams = mech.QualityParams()
-    skill: mech.SkillParams = mech.SkillParams()
-    peasant: mech.PeasantParams = mech.PeasantParams()
-    bureaucracy: mech.BureaucracyParams = mech.BureaucracyParams()
-    market: mech.MarketParams = mech.MarketParams()
-    conflict: mech.ConflictParams = mech.ConflictParams()
-    famine: mech.FamineParams = mech.FamineParams()
-    calibration: Calibration = Calibration()
+    quality: mech.QualityParams = field(default_factory=mech.QualityParams)
+    skill: mech.SkillParams = field(default_factory=mech.SkillParams)
+    peasant: mech.PeasantParams = field(default_factory=mech.PeasantParams)
+    bureaucracy: mech.BureaucracyParams = field(default_factory=mech.BureaucracyParams)
+    market: mech.MarketParams = field(default_factory=mech.MarketParams)
+    conflict: mech.ConflictParams = field(default_factory=mech.ConflictParams)
+    famine: mech.FamineParams = field(default_factory=mech.FamineParams)
+    calibration: Calibration = field(default_factory=Calibration)
 
 
 @dataclass
@@ -142,11 +142,11 @@ class Model:
     """
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, n_households: int = 100_000,
-                 params: Params = Params(), check: bool = True) -> None:
+                 params: Params | None = None, check: bool = True) -> None:
         if n_households < 10:
             raise SimulateError(f"n_households must be at least 10, got {n_households}")
         self.scenario = scenario
-        self.params = params
+        self.params = params = params if params is not None else Params()
         self.check = check
         self.rng = np.random.default_rng(seed)
         self.year = scenario.start_year
@@ -195,6 +195,7 @@ class Model:
         self.consumer_1913 = 0.0
         self.urban_food_1913 = 0.0
         self.collective_effort = 1.0
+        self._admin_m: float | None = None
 
     # -----------------------------------------------------------------------------------------------------------
     def run(self) -> list[YearRecord]:
@@ -415,7 +416,7 @@ class Model:
             regime.democratic_feedback, self.params.bureaucracy)
         labour_force_m = 0.5 * (self.urban_m + self.rural_population_m())
         admin_m = self.admin_share * labour_force_m
-        previous = rec.values.get("admin_m", self._admin_m if hasattr(self, "_admin_m") else admin_m)
+        previous = self._admin_m if self._admin_m is not None else admin_m
         growth = admin_m - previous
         if growth > 0:
             # New offices recruit specialists from the skilled industrial workers.

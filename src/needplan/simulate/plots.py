@@ -8,8 +8,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 THEMES: dict[str, tuple[str, ...]] = {
     "quantity_vs_quality": ("industrial_output_index", "industrial_quality_index", "heavy_industry_index",

@@ -61,7 +61,7 @@ def series_from_records(records: list[YearRecord]) -> pd.DataFrame:
     return frame
 
 
-def run_scenario(scenario: Scenario, *, seed: int = 0, n_households: int = 100_000, params: Params = Params(),
+def run_scenario(scenario: Scenario, *, seed: int = 0, n_households: int = 100_000, params: Params | None = None,
                  check: bool = True) -> tuple[pd.DataFrame, list[YearRecord]]:
     """Run one scenario: returns (series with :data:`SERIES_COLUMNS`, the full yearly records)."""
     model = Model(scenario, seed=seed, n_households=n_households, params=params, check=check)
@@ -70,7 +70,7 @@ def run_scenario(scenario: Scenario, *, seed: int = 0, n_households: int = 100_0
 
 
 def run_ensemble(scenario: Scenario, *, seed: int = 0, runs: int = 10, n_households: int = 100_000,
-                 params: Params = Params()) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 params: Params | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run ``runs`` seeds (``seed``, ``seed + 1``, ...). Returns (all runs stacked with a ``run`` column, and a
     band table: per year and column the median, 10% and 90% quantiles, in long form)."""
     frames = []

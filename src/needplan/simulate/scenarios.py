@@ -101,7 +101,7 @@ _HISTORY_SCHEDULE = ((1913, "tsarist_baseline"), (1918, "war_communism"), (1921,
 
 
 def _counterfactual(name: str, regime: str, description: str) -> Scenario:
-    schedule = tuple(e for e in _HISTORY_SCHEDULE if e[0] < 1928) + ((1928, regime),)
+    schedule = (*(e for e in _HISTORY_SCHEDULE if e[0] < 1928), (1928, regime))
     return Scenario(name, description, 1913, 1940, schedule, shocks=dict(HISTORY_SHOCKS))
 
 
