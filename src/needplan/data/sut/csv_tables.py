@@ -90,7 +90,7 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
         if list(other.index) != list(supply.index):
             only_s = [p for p in supply.index if p not in set(other.index)]
             only_o = [p for p in other.index if p not in set(supply.index)]
-            raise SutError(Problem(name, f"products differ from supply.csv"
+            raise SutError(Problem(name, "products differ from supply.csv"
                                          + (f"; missing: {', '.join(only_s[:5])}" if only_s else "")
                                          + (f"; not in supply.csv: {', '.join(only_o[:5])}" if only_o else "")
                                          + ("" if only_s or only_o else "; same products, different order")),

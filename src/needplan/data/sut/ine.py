@@ -18,6 +18,7 @@ into use of domestic output at basic prices with two stated assumptions, both ap
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,14 @@ def _row(sheet: Sheet, label_col: int, start: int, label: str) -> int:
     return rows[0]
 
 
+def _starts(label: str) -> Callable[[str], bool]:
+    return lambda t: t.startswith(label)
+
+
+def _heads(label: str) -> Callable[[str], bool]:
+    return lambda t: t == label or t.startswith(label + " ")
+
+
 def read_ine(path: str | Path) -> SupplyUseTable:
     """Read an INE supply-use workbook into use of domestic output at basic prices (million euros).
 
@@ -196,12 +205,12 @@ def read_ine(path: str | Path) -> SupplyUseTable:
 
     set_aside_vals = {}
     for label in _SET_ASIDE_ROWS[1:]:
-        r = sup.find_rows(s_lab, lambda t, lab=label: t.startswith(lab), s_hr)
+        r = sup.find_rows(s_lab, _starts(label), s_hr)
         if r:
             set_aside_vals[f"{label} (supply table, total supply at purchasers' prices)"] = float(
                 sup.numbers([r[0]], [col["total supply at purchaser"]])[0, 0])
     for label in _SET_ASIDE_ROWS:
-        r = use.find_rows(u_lab, lambda t, lab=label: t.startswith(lab), u_hr)
+        r = use.find_rows(u_lab, _starts(label), u_hr)
         if r:
             set_aside_vals[f"{label} (use table row, all uses)"] = float(use.numbers([r[0]], u_cols + final_cols
                                                                                    ).sum())
@@ -220,7 +229,7 @@ def read_ine(path: str | Path) -> SupplyUseTable:
     ind_data_cols = u_cols
     labour: dict[str, PrimaryInput] = {}
     for measure, label, unit in _LABOUR_ROWS:
-        head = use.find_rows(u_lab, lambda t, lab=label: t == lab or t.startswith(lab + " "), u_hr)
+        head = use.find_rows(u_lab, _heads(label), u_hr)
         if not head:
             continue
         total_rows = use.find_rows(u_lab, lambda t: t == "total", head[0] + 1, head[0] + 3)

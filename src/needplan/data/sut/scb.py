@@ -235,8 +235,8 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
         others = [c for c in v_all if c not in v_cols]
         household_co2 = float(sh.numbers([co2_row], others).sum()) if others else 0.0
 
-    imp_r0, _ = _block(sh, "insatsmatris - import")
-    imp_rows, imp_prod, imp_cols, _ = _matrix(sh, "insatsmatris - import")
+    _imp_r0, _ = _block(sh, "insatsmatris - import")
+    imp_rows, _imp_prod, imp_cols, _ = _matrix(sh, "insatsmatris - import")
     imp_final_r0, imp_final_c0 = _block(sh, "slutlig användning - importerad")
     imp_final_cols = [c for c in range(imp_final_c0, sh.shape[1]) if norm(sh.cells[imp_final_r0 + 1, c])
                       in {lab for _, lab in FINAL_CATEGORIES}]
