@@ -137,7 +137,7 @@ BUILTIN_REGIMES: dict[str, Regime] = {
         _r("second_five_year_plan",
            "collective farms kept with household plots, kolkhoz markets legal, lower procurement, still tonnage "
            "targets with more attention to mastering technique",
-           legal_market=1, money_tax_rate=0.02, procurement_quota_share=0.28, procurement_floor=0.75,
+           legal_market=1, money_tax_rate=0.02, procurement_quota_share=0.22, procurement_floor=0.9,
            procurement_price_ratio=0.3, collectivization_target=0.93, collectivization_speed=0.1,
            collectivization_forced=1, dekulakization_rate=0.0, investment_share=0.33, heavy_priority=0.75,
            plan_tautness=1.15, target_kind=0, tractor_share=0.25, export_quota_mt=1.0, rationing=0,
