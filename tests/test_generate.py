@@ -16,6 +16,7 @@ from needplan.cli import app
 from needplan.data import generate as gen
 from needplan.data.generate import GeneratorError, generate_economy, make_spec, write_generated
 from needplan.economy import Economy, read_economy
+from needplan.errors import EconomyError
 
 runner = CliRunner()
 
@@ -196,3 +197,22 @@ def test_a_failed_write_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(OSError, match="disk full"):
         write_generated(tmp_path / "eco", make_spec(30))
     assert os.listdir(tmp_path) == []
+
+
+def test_parquet_ids_with_bad_rows_are_named(tmp_path: Path) -> None:
+    """Dictionary-encoded (categorical) id columns are validated like text: unknown and duplicate rows named."""
+    import pandas as pd
+
+    folder = write_generated(tmp_path / "eco", make_spec(40, inputs_per_good=3, seed=3), fmt="parquet")
+    inputs = pd.read_parquet(folder / "inputs.parquet")
+    assert isinstance(inputs["good"].dtype, pd.CategoricalDtype)
+    goods = inputs["good"].cat.add_categories(["nowhere"])
+    goods[5] = "nowhere"
+    goods[6] = goods[7]
+    inputs["good"] = goods
+    inputs.to_parquet(folder / "inputs.parquet", index=False)
+    with pytest.raises(EconomyError) as err:
+        read_economy(folder)
+    text = str(err.value)
+    assert "inputs.parquet row 6: unknown good 'nowhere'" in text
+    assert f"inputs.parquet row 8: input {goods[7]!r} of technique" in text and "listed twice" in text
