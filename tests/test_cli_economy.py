@@ -37,7 +37,21 @@ def test_analyze_table_and_demo(demo_dir: Path) -> None:
     assert proc.returncode == 0 and "gross output" in proc.stdout and "steel_mill" in proc.stdout
     demo = run("demo")
     assert demo.returncode == 0, demo.stderr
-    assert "demo" in demo.stdout and "shoes" in demo.stdout
+    assert "demo" in demo.stdout and "shoes" in demo.stdout and "Spain 2019" in demo.stdout
+    # Both plans, the toy one and the real country, are verified optimal.
+    assert demo.stdout.count("status optimal") == 2, demo.stdout
+
+
+def test_real_table_plan_is_verified_to_tight_residuals() -> None:
+    """Spain 2019 has coefficients of 1e-11 on activities of 1e5: none may be dropped by the LP solver."""
+    from needplan.data.sut import shipped_economy
+    from needplan.plan import build_plan
+
+    result = build_plan(shipped_economy("spain_2019"), "ray").solve("highs", 1e-6)
+    assert result.status == "optimal"
+    assert max(result.residuals.values()) < 1e-9
+    # Employment binds: fulfilment is the ratio of available labour to the labour the table's demand embodies.
+    assert result.bottlenecks.iloc[0]["kind"] == "labour"
 
 
 def test_validate_ok_and_missing_folder(demo_dir: Path, tmp_path: Path) -> None:

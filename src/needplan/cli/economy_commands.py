@@ -94,18 +94,7 @@ def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
                   f"{s.seconds:.3f} s")
 
 
-def demo_cmd() -> None:
-    """Run needplan's main job on the small bundled economy and print a readable result."""
-    folder = demo_folder()
-    economy = read_economy(folder)
-    console = stdout_console()
-    console.print(f"[bold]{economy.name}[/bold]: {economy.description}")
-    console.print(f"{economy!r}, read from {folder}\n")
-    print_analysis(economy, analyze(economy))
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    app.command("demo")(demo_cmd)
     app.command("validate")(validate_cmd)
     app.command("analyze")(analyze_cmd)

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from needplan.cli.economy_commands import Folder, load
+from needplan.cli.economy_commands import Folder, demo_folder, load, stdout_console
+from needplan.economy import read_economy
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
 from needplan.plan.errors import PlanInfeasibleError, PlanInputError
 
@@ -39,7 +40,7 @@ def plan_cmd(
     if as_json:
         typer.echo(json.dumps(result.to_json()))
     else:
-        _print(result, economy.name, limit)
+        print_plan(result, economy.name, limit)
     if result.status == "infeasible":
         raise PlanInfeasibleError(result.explanation)
     if result.status != "optimal":
@@ -47,8 +48,9 @@ def plan_cmd(
                                   f"{result.solver.get('message', '')}")
 
 
-def _print(result: PlanResult, name: str, limit: int) -> None:
-    console = Console()
+def print_plan(result: PlanResult, name: str, limit: int) -> None:
+    """The plan as readable tables and sentences on standard output."""
+    console = stdout_console()
     console.print(f"[bold]{name}[/bold]: objective {result.objective_name}, status [bold]{result.status}[/bold]")
     if not result.has_plan:
         console.print(result.explanation)
@@ -97,6 +99,23 @@ def _print(result: PlanResult, name: str, limit: int) -> None:
                   f"duality gap {s.get('duality_gap', float('nan')):.1e}{note}")
 
 
+def demo_cmd() -> None:
+    """The main job on the bundled economies: plan the small demo economy, then Spain 2019 (INE, real data)."""
+    from needplan.data.sut import shipped_economy
+
+    console = stdout_console()
+    economy = read_economy(demo_folder())
+    console.print(f"[bold]{economy.name}[/bold]: {economy.description}\n{economy!r}\n")
+    print_plan(build_plan(economy, "ray").solve("auto", 1e-6), economy.name, limit=10)
+    spain = shipped_economy("spain_2019")
+    console.rule()
+    console.print(f"\n[bold]Spain 2019[/bold] (INE supply-use table, million EUR, labour in full-time equivalents): "
+                  f"{spain!r}\nthe largest uniform expansion of the table's final demand that 2019 employment "
+                  f"allows:\n")
+    print_plan(build_plan(spain, "ray").solve("auto", 1e-6), spain.name, limit=5)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("plan")(plan_cmd)
+    app.command("demo")(demo_cmd)

@@ -178,6 +178,9 @@ class HighsSession:
         feas = float(min(1e-7, max(tolerance, 1e-10)))
         h.setOptionValue("primal_feasibility_tolerance", feas)
         h.setOptionValue("dual_feasibility_tolerance", feas)
+        # HiGHS drops matrix entries below 1e-9 by default; real tables have tiny coefficients on huge
+        # activities (1e-11 of a product per euro of another), which add up to visible balance errors.
+        h.setOptionValue("small_matrix_value", 1e-12)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
         model = highspy.HighsLp()

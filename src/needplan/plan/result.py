@@ -193,13 +193,16 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     indices: dict[str, float | None] = {"quantity": float(w @ (net[ng] / t[ng]) / w.sum()),
                                         "quality_adjusted": float(w @ (net_q[ng] / t[ng]) / w.sum())}
 
-    # --- verified residuals, relative to max(1, |bound|) ---
+    # --- verified residuals: a balance relative to the largest of 1, its requirement and the gross flow through
+    # it (made plus used), since a net output is a difference of flows computed to floating-point precision;
+    # resources and capacities relative to max(1, bound) ---
     required = np.zeros(eco.n_goods)
     if lam is not None:
         required[ng] = lam * t[ng]
     elif model.objective == "min-labour":
         required[ng] = t[ng]
-    bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / np.maximum(1.0, t[prods])
+    flow = np.maximum(np.maximum(1.0, t[prods]), np.maximum(made_q[prods], made[prods]) + used[prods])
+    bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / flow
     fin = prim[np.isfinite(available[prim])]
     res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(1.0, available[fin])
     capv = np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(1.0, np.where(np.isfinite(cap), cap, 1.0))
