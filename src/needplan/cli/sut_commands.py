@@ -1,15 +1,42 @@
-"""CLI command ``import-sut``: a national supply-use table to an economy folder, with its import report."""
+"""CLI commands ``import-sut`` (a national supply-use table to an economy folder, with its import report) and
+``sut-series`` (plan every year of a table and write the series as a table and a plot).
+
+The series helpers live here, in the interface layer, because they call the planner and draw: the importers in
+:mod:`needplan.data.sut` must not depend on the planner.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from needplan.data.sut import FORMATS, LABOUR_MEASURES, ImportReport, import_sut, write_import
+from needplan.data.sut import (
+    FORMATS,
+    LABOUR_MEASURES,
+    ImportReport,
+    SutError,
+    import_sut,
+    parse_resource_scale,
+    parse_years,
+    scale_resources,
+    write_import,
+    year_source,
+)
+from needplan.economy import read_economy
+from needplan.economy.io import atomic_folder
+from needplan.economy.model import Economy
+from needplan.errors import Problem
+from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
+
+SERIES_FORMATS = (*FORMATS, "economy")
 
 
 def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> None:
@@ -73,24 +100,164 @@ def import_sut_cmd(
                                                      "first of fte, hours, persons the table has")] = None,
     needs: Annotated[str | None, typer.Option(help="final-use categories for needs.csv, comma-separated "
                                                     "(e.g. household); default all")] = None,
+    resource_scale: Annotated[list[str] | None, typer.Option(
+        help="GOOD=FACTOR: multiply the availability of a labour or resource good, e.g. CO2=0.7 for a cap 30% "
+             "below the table's emissions (repeatable; recorded in economy.toml)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if assumption not in ("industry", "product"):
-        raise typer.BadParameter(f"--assumption must be industry or product, got {assumption!r}")
+    _check_choice("--format", fmt, FORMATS)
+    _check_choice("--assumption", assumption, ("industry", "product"))
+    scales = parse_resource_scale(resource_scale or [])
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     with Console(stderr=True).status(f"importing {src}", spinner="dots"):
         economy, report = import_sut(src, fmt, year=year, assumption=assumption,  # type: ignore[arg-type]
-                                     labour=labour, needs=needs)
+                                     labour=labour, needs=needs, resource_scale=scales)
         write_import(economy, out, overwrite=overwrite)
     console = Console()
     print_report(report, console)
+    for line in economy.provenance.get("resource_scale", []):
+        console.print(f"resource scaled: {line}")
     console.print(f"wrote {out}: {economy!r}")
+
+
+def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise SutError(Problem(option, f"must be one of {', '.join(choices)}, got {value!r}"))
+
+
+def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any]:
+    """One year of a series as a flat record (monetary amounts in the table's currency, million, per year).
+
+    ``fulfilment`` (ray: the uniform expansion factor of the needs; empty when there is no plan, with the reason
+    in ``explanation``), ``binding`` (the binding constraints, ';'-joined, strongest first), ``needs_total`` (sum
+    of need targets), ``gross_output_total`` (sum over products of the plan's output), and for every labour or
+    resource good ``<good>_used``, ``<good>_available`` and ``<good>_shadow_price`` (objective per unit more).
+    """
+    row: dict[str, Any] = {"year": year, "economy": economy.name, "status": result.status,
+                           "objective": result.objective, "fulfilment": result.fulfilment,
+                           "binding": ";".join(map(str, result.bottlenecks["constraint"])),
+                           "needs_total": float(economy.target.sum())}
+    if result.has_plan:
+        row["gross_output_total"] = float(result.products["made"].sum())
+        row["explanation"] = str(result.bottlenecks["explanation"].iloc[0]) if len(result.bottlenecks) else ""
+        for good, r in result.primaries.iterrows():
+            row.update({f"{good}_used": float(r["used"]), f"{good}_available": float(r["available"]),
+                        f"{good}_shadow_price": float(r["shadow_price"])})
+    else:
+        row.update({"gross_output_total": None, "explanation": result.explanation})
+    return row
+
+
+def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
+    """Fulfilment per year (top) and the share of each labour or resource good used by the plan (bottom)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: the CLI must work without a display
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, constrained_layout=True)
+    years = frame["year"].to_numpy()
+    top.plot(years, pd.to_numeric(frame["fulfilment"], errors="coerce"), marker="o")
+    top.set_ylabel("fulfilment (x needs)")
+    top.set_title(title)
+    top.grid(alpha=0.3)
+    for col in frame.columns:
+        if col.endswith("_used"):
+            good = col.removesuffix("_used")
+            share = pd.to_numeric(frame[col], errors="coerce") / pd.to_numeric(frame[f"{good}_available"],
+                                                                               errors="coerce")
+            bottom.plot(years, share, marker="o", label=good)
+    bottom.set_ylabel("used / available")
+    bottom.set_xlabel("year")
+    bottom.set_xticks(years)
+    bottom.grid(alpha=0.3)
+    if bottom.get_legend_handles_labels()[0]:
+        bottom.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def sut_series_cmd(
+    src: Annotated[Path, typer.Argument(help="ine: folder of sut_YYYY.xlsx; scb: the workbook; csv and economy: "
+                                             "a folder with one sub-folder per year (2019/ ...)")],
+    fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(SERIES_FORMATS)}")],
+    years: Annotated[str, typer.Option(help="years, e.g. 2010-2019 or 2016,2019")],
+    out: Annotated[Path, typer.Option(help="folder to write series.csv and series.png into")],
+    objective: Annotated[str, typer.Option(help="ray, min-labour or harmony")] = "ray",
+    needs: Annotated[str | None, typer.Option(help="final-use categories for the needs, comma-separated "
+                                                    "(e.g. household); default all")] = None,
+    labour: Annotated[str | None, typer.Option(help=f"one of {', '.join(LABOUR_MEASURES)}")] = None,
+    assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
+    resource_scale: Annotated[list[str] | None, typer.Option(help="GOOD=FACTOR on availability, e.g. CO2=0.7 "
+                                                                  "(repeatable)")] = None,
+    solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
+    tolerance: Annotated[float, typer.Option(help="relative tolerance of the plan")] = 1e-6,
+    overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
+) -> None:
+    """Import and plan every year of a supply-use table; write DIR/series.csv and DIR/series.png."""
+    _check_choice("--format", fmt, SERIES_FORMATS)
+    _check_choice("--objective", objective, OBJECTIVES)
+    _check_choice("--solver", solver, SOLVERS)
+    _check_choice("--assumption", assumption, ("industry", "product"))
+    if not (math.isfinite(tolerance) and 0 < tolerance < 1):
+        raise SutError(Problem("--tolerance", f"must be between 0 and 1, got {tolerance:g}"))
+    year_list = parse_years(years)
+    scales = parse_resource_scale(resource_scale or [])
+    if fmt == "economy" and (needs or labour or assumption != "industry"):
+        raise SutError(Problem("--format economy", "economy folders are already imported: --needs, --labour and "
+                                                   "--assumption apply only to tables"))
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+    # Every source must exist before the (slow) imports start.
+    sources = {year: year_source(src, fmt, year) for year in year_list}  # type: ignore[arg-type]
+    console = Console(stderr=True)
+    rows = []
+    for year, path in sources.items():
+        load: Callable[[], Economy]
+        if fmt == "economy":
+            def load(path: Path = path) -> Economy:
+                return scale_resources(read_economy(path), scales) if scales else read_economy(path)
+        else:
+            def load(path: Path = path, year: int = year) -> Economy:
+                return import_sut(path, fmt, year=year if fmt == "scb" else None,  # type: ignore[arg-type]
+                                  assumption=assumption, labour=labour,  # type: ignore[arg-type]
+                                  needs=needs, resource_scale=scales)[0]
+        with console.status(f"{year}: importing and planning", spinner="dots"):
+            economy = load()
+            result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
+        rows.append(series_row(year, economy, result))
+        fulfil = "no plan" if result.fulfilment is None else f"fulfilment {result.fulfilment:.6g}"
+        console.print(f"{year}: {result.status}, {fulfil}, binding: {rows[-1]['binding'] or 'none'}")
+    frame = pd.DataFrame(rows)
+    title = f"{src.name}: {objective}, needs {needs or 'all final use'}" + (
+        f", {', '.join(f'{k}x{v:g}' for k, v in scales.items())}" if scales else "")
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        frame.to_csv(tmp / "series.csv", index=False)
+        plot_series(frame, tmp / "series.png", title)
+    _print_series(frame)
+    typer.echo(f"wrote {out / 'series.csv'} and {out / 'series.png'}")
+
+
+def _print_series(frame: pd.DataFrame) -> None:
+    table = Table(title="series")
+    cols = ["year", "status", "fulfilment", "binding", "needs_total", "gross_output_total"]
+    cols += [c for c in frame.columns if c.endswith(("_used", "_available", "_shadow_price"))]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("status", "binding") else "right")
+    for _, r in frame.iterrows():
+        table.add_row(*[_fmt(r[c]) for c in cols])
+    Console(width=200).print(table)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return "" if not math.isfinite(value) else f"{value:,.6g}"
+    return "" if value is None else str(value)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("import-sut")(import_sut_cmd)
+    app.command("sut-series")(sut_series_cmd)

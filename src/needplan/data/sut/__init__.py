@@ -9,10 +9,13 @@ reproduces the table (gross output of every product, total labour) and returns i
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
+
+import numpy as np
 
 from needplan.data.sut.common import (
     LABOUR_MEASURES,
@@ -25,6 +28,7 @@ from needplan.data.sut.common import (
 )
 from needplan.economy import read_economy, write_economy
 from needplan.economy.model import Economy
+from needplan.economy.validate import build_economy
 from needplan.errors import Problem
 
 Format = Literal["ine", "scb", "csv"]
@@ -32,7 +36,8 @@ FORMATS = ("ine", "scb", "csv")
 SHIPPED = ("spain_2019",)
 
 __all__ = ["FORMATS", "LABOUR_MEASURES", "SHIPPED", "IdentityError", "ImportReport", "SupplyUseTable", "SutError",
-           "import_sut", "read_table", "shipped_economy", "write_import"]
+           "import_sut", "parse_resource_scale", "parse_years", "read_table", "scale_resources", "shipped_economy",
+           "write_import", "year_source"]
 
 
 def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
@@ -56,7 +61,8 @@ def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
 
 def import_sut(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
                assumption: Assumption = "industry", labour: str | None = None,
-               needs: str | Sequence[str] | None = None) -> tuple[Economy, ImportReport]:
+               needs: str | Sequence[str] | None = None,
+               resource_scale: Mapping[str, float] | None = None) -> tuple[Economy, ImportReport]:
     """Import a supply-use table as an :class:`Economy` (products in the table's currency, million).
 
     ``fmt``: ``ine`` (an INE workbook), ``scb`` (the SCB workbook; ``year`` picks the sheet, default the
@@ -64,13 +70,99 @@ def import_sut(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
     (market shares, never negative) or ``product`` (negatives removed and reported). ``labour``: one of
     :data:`LABOUR_MEASURES`, or ``None`` for the first of fte, hours, persons, jobs, compensation the table has;
     a measure the table lacks is an error, never invented. ``needs``: final-use categories (comma-separated or a
-    list) whose sum of domestic output becomes needs.csv; default all.
+    list) whose sum of domestic output becomes needs.csv; default all. ``resource_scale`` maps labour or resource
+    goods (case-insensitive, e.g. ``{"CO2": 0.7}``) to a factor on their availability (see
+    :func:`scale_resources`); the identity check is done before scaling, on the table as published.
 
     Raises :class:`SutError` (bad table, naming file and cell) or :class:`IdentityError` (the economy does not
     reproduce the table); both are :class:`needplan.errors.NeedplanError`.
     """
     table = read_table(src, fmt, year=year, labour=labour)
-    return build_from_table(table, fmt=fmt, year=year, assumption=assumption, labour=labour, needs=needs)
+    economy, report = build_from_table(table, fmt=fmt, year=year, assumption=assumption, labour=labour, needs=needs)
+    if resource_scale:
+        economy = scale_resources(economy, resource_scale)
+    return economy, report
+
+
+def scale_resources(economy: Economy, factors: Mapping[str, float]) -> Economy:
+    """A new economy with the availability of some labour or resource goods multiplied by a factor.
+
+    ``factors`` maps good ids (matched case-insensitively: ``CO2`` finds ``co2``) to factors >= 0, e.g.
+    ``{"co2": 0.7}`` for a cap 30% below the table's emissions. Availabilities are in the good's unit per period.
+    The manifest records each change (``resource_scale``: good, factor, availability before and after).
+    Raises :class:`SutError` naming the good for an unknown or ambiguous name, a product, a negative or
+    non-finite factor, or a good with no availability to scale (unlimited).
+    """
+    tables = economy.tables()
+    res = tables["resources"]
+    by_lower: dict[str, list[str]] = {}
+    for good in economy.goods[economy.primaries]:
+        by_lower.setdefault(str(good).lower(), []).append(str(good))
+    primaries = ", ".join(map(str, economy.goods[economy.primaries])) or "none"
+    records = list(economy.provenance.get("resource_scale", []))
+    for name, factor in factors.items():
+        where = f"resource scale {name}={factor}"
+        goods = [name] if name in economy.goods[economy.primaries] else by_lower.get(name.lower(), [])
+        if len(goods) != 1:
+            why = "names several goods" if goods else "names no labour or resource good"
+            raise SutError(Problem(where, f"{why} of {economy.name} (it has: {primaries})"))
+        if not (factor >= 0 and np.isfinite(factor)):
+            raise SutError(Problem(where, "the factor must be a finite number >= 0"))
+        row = res.index[res["good"] == goods[0]]
+        if not len(row):
+            raise SutError(Problem(where, f"{goods[0]} is unlimited (not in resources.csv): nothing to scale"))
+        before = float(res.loc[row[0], "available"])
+        res.loc[row[0], "available"] = before * factor
+        records.append(f"{goods[0]} x {factor:g}: {before:.10g} -> {before * factor:.10g}")
+    provenance = {**economy.provenance, "resource_scale": records}
+    return build_economy(tables, name=economy.name, description=economy.description,
+                         origin=str(economy.provenance.get("source", "")), provenance=provenance)
+
+
+def parse_resource_scale(items: Sequence[str]) -> dict[str, float]:
+    """``["CO2=0.7", "labour_fte=1.1"]`` as ``{"CO2": 0.7, "labour_fte": 1.1}``; :class:`SutError` if malformed."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            factor = float(value)
+        except ValueError:
+            factor = float("nan")
+        if not sep or not name.strip() or not np.isfinite(factor) or factor < 0:
+            raise SutError(Problem("--resource-scale", f"expected GOOD=FACTOR with a factor >= 0, got {item!r}"))
+        out[name.strip()] = factor
+    return out
+
+
+def parse_years(text: str) -> list[int]:
+    """``"2010-2019"``, ``"2016,2019"`` or ``"2010-2012,2019"`` as a sorted list of distinct years."""
+    years: set[int] = set()
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", part)
+        if not m or (m.group(2) and int(m.group(2)) < int(m.group(1))):
+            raise SutError(Problem("--years", f"expected years such as 2010-2019 or 2016,2019, got {text!r}"))
+        years.update(range(int(m.group(1)), int(m.group(2) or m.group(1)) + 1))
+    return sorted(years)
+
+
+def year_source(src: str | os.PathLike[str], fmt: Format | Literal["economy"], year: int) -> Path:
+    """Where one year of a series lives: ``ine``: the workbook in folder ``src`` whose name holds the year
+    (``sut_2019.xlsx``); ``scb``: the workbook ``src`` itself (one sheet per year); ``csv`` and ``economy``: the
+    folder ``src/<year>``. Raises :class:`SutError` when it is missing."""
+    path = Path(src)
+    if fmt == "scb":
+        found = path if path.is_file() else None
+    elif fmt == "ine":
+        hits = sorted(path.glob(f"*{year}*.xlsx")) if path.is_dir() else []
+        found = hits[0] if len(hits) == 1 else None
+        if len(hits) > 1:
+            raise SutError(Problem(str(path), f"several workbooks for {year}: {', '.join(h.name for h in hits)}"))
+    else:
+        found = path / str(year) if (path / str(year)).is_dir() else None
+    if found is None:
+        expected = {"scb": "an SCB workbook", "ine": f"a folder with sut_{year}.xlsx"}.get(fmt, f"a folder {year}/")
+        raise SutError(Problem(str(path), f"no source for {year} ({fmt}: expected {expected})"))
+    return found
 
 
 def write_import(economy: Economy, out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
