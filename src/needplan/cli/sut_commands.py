@@ -150,6 +150,39 @@ def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any
     return row
 
 
+def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.DataFrame:
+    """Where each labour or resource good goes, per product: tidy rows (year, good, product, ...).
+
+    ``direct`` = the product's technique's use of the good in the plan (its industry's own emissions or labour,
+    in the good's unit per year) and ``direct_share`` its share of the plan's total; ``intensity`` = the good
+    embodied per unit of the product (direct and indirect, Leontief, good per million), ``in_needs`` =
+    intensity x need target, and ``need_share`` its share of the total embodied in the needs. Under the ray
+    objective with one technique per product, ``need_share`` is each need's weight in the binding constraint:
+    the good's shadow price is 1 / (total embodied in the needs). Empty when there is no plan.
+    """
+    columns = ["year", "good", "product", "name", "direct", "direct_share", "intensity", "in_needs", "need_share"]
+    if not result.has_plan or not len(economy.primaries):
+        return pd.DataFrame(columns=columns)
+    from needplan.analysis import analyze
+
+    tech = economy.technology()
+    products = economy.goods[tech.products]
+    activity = result.activity["activity"].reindex(economy.techniques[tech.techniques]).to_numpy(dtype=np.float64)
+    direct = tech.R.toarray() * activity[None, :]
+    embodied = analyze(economy).embodied
+    target = economy.target[tech.products]
+    frames = []
+    for k, good in enumerate(economy.goods[tech.primaries]):
+        intensity = embodied[good].to_numpy()
+        in_needs = intensity * target
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frames.append(pd.DataFrame({
+                "year": year, "good": good, "product": products, "name": economy.good_name[tech.products],
+                "direct": direct[k], "direct_share": direct[k] / direct[k].sum(), "intensity": intensity,
+                "in_needs": in_needs, "need_share": in_needs / in_needs.sum()}))
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
     """Fulfilment per year (top) and the share of each labour or resource good used by the plan (bottom)."""
     import matplotlib
@@ -196,7 +229,8 @@ def sut_series_cmd(
     tolerance: Annotated[float, typer.Option(help="relative tolerance of the plan")] = 1e-6,
     overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
 ) -> None:
-    """Import and plan every year of a supply-use table; write DIR/series.csv and DIR/series.png."""
+    """Import and plan every year of a supply-use table; write DIR/series.csv, DIR/series.png and
+    DIR/primaries_by_product.csv (where labour and resources go, per product and year)."""
     _check_choice("--format", fmt, SERIES_FORMATS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_choice("--solver", solver, SOLVERS)
@@ -213,7 +247,7 @@ def sut_series_cmd(
     # Every source must exist before the (slow) imports start.
     sources = {year: year_source(src, fmt, year) for year in year_list}  # type: ignore[arg-type]
     console = Console(stderr=True)
-    rows = []
+    rows, breakdowns = [], []
     for year, path in sources.items():
         load: Callable[[], Economy]
         if fmt == "economy":
@@ -228,6 +262,7 @@ def sut_series_cmd(
             economy = load()
             result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
         rows.append(series_row(year, economy, result))
+        breakdowns.append(primary_breakdown(year, economy, result))
         fulfil = "no plan" if result.fulfilment is None else f"fulfilment {result.fulfilment:.6g}"
         console.print(f"{year}: {result.status}, {fulfil}, binding: {rows[-1]['binding'] or 'none'}")
     frame = pd.DataFrame(rows)
@@ -235,9 +270,10 @@ def sut_series_cmd(
         f", {', '.join(f'{k}x{v:g}' for k, v in scales.items())}" if scales else "")
     with atomic_folder(out, overwrite=overwrite) as tmp:
         frame.to_csv(tmp / "series.csv", index=False)
+        pd.concat(breakdowns, ignore_index=True).to_csv(tmp / "primaries_by_product.csv", index=False)
         plot_series(frame, tmp / "series.png", title)
     _print_series(frame)
-    typer.echo(f"wrote {out / 'series.csv'} and {out / 'series.png'}")
+    typer.echo(f"wrote {out}: series.csv, series.png, primaries_by_product.csv")
 
 
 def _print_series(frame: pd.DataFrame) -> None:
