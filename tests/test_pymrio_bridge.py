@@ -1,0 +1,79 @@
+"""The pymrio bridge on pymrio's own test system (six regions, eight sectors) and on the shipped Spain 2019."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pymrio = pytest.importorskip("pymrio")
+
+from needplan.analysis import analyze  # noqa: E402
+from needplan.data.pymrio_bridge import PymrioBridgeError, from_pymrio, to_pymrio  # noqa: E402
+from needplan.data.sut import shipped_economy  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mrio():
+    io = pymrio.load_test()
+    io.calc_all()
+    return io
+
+
+def _net_deliveries(io, region: str) -> np.ndarray:
+    """What the region's sectors deliver outside its own production: all final demand plus exports to other
+    regions' intermediate use (x - A_rr x)."""
+    return (io.Y.loc[region].sum(axis=1) + io.Z.loc[region].drop(columns=region, level=0).sum(axis=1)).to_numpy()
+
+
+def test_region_round_trip_preserves_A_x_and_extensions(mrio) -> None:
+    economy = from_pymrio(mrio, "reg2", labour="factor_inputs", resources="emissions")
+    assert len(economy.products) == 8 and list(economy.goods[economy.labour]) == ["Value Added"]
+    d = pd.Series(_net_deliveries(mrio, "reg2"), index=economy.goods[economy.products])
+    back = to_pymrio(economy, final_demand=d)
+    np.testing.assert_allclose(back.A.to_numpy(), mrio.A.loc["reg2", "reg2"].to_numpy(), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(back.x.to_numpy()[:, 0], mrio.x.loc["reg2"].to_numpy()[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(back.Z.sum(axis=1) + back.Y.sum(axis=1), back.x.iloc[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(back.resources.F.to_numpy(), mrio.emissions.F.loc[:, "reg2"].to_numpy(), rtol=1e-12)
+    # needs: the region's own final demand plus exports (default); availability = the region's emissions
+    assert economy.target[economy.products].sum() == pytest.approx(d.clip(lower=0).sum(), rel=1e-12)
+    co2 = economy.available[economy.goods.get_loc("emission_type1_air")]
+    assert co2 == pytest.approx(float(mrio.emissions.F.loc[("emission_type1", "air"), "reg2"].sum()), rel=1e-12)
+    # and back again: the same coefficients
+    again = from_pymrio(back, "reg2", labour="labour", resources="resources")
+    np.testing.assert_allclose(again.technology().A.toarray(), economy.technology().A.toarray(), atol=1e-15)
+    np.testing.assert_allclose(again.technology().R.toarray(), economy.technology().R.toarray(), rtol=1e-12)
+
+
+def test_single_region_gross_output_matches_pymrio_x(mrio) -> None:
+    world = mrio.copy().aggregate(region_agg="world")
+    world.calc_all()
+    economy = from_pymrio(world, "world")
+    x = analyze(economy).gross_output.to_numpy()
+    np.testing.assert_allclose(x, world.x.to_numpy()[:, 0], rtol=1e-9)
+    # own final demand only (no other region exists): the same needs
+    household = from_pymrio(world, "world", categories=["Final consumption expenditure by households"])
+    assert household.target.sum() < economy.target.sum()
+
+
+def test_shipped_spain_to_pymrio_x_is_needplans_gross_output() -> None:
+    spain = shipped_economy("spain_2019")
+    io = to_pymrio(spain, region="ES")
+    check = pymrio.IOSystem(Z=io.Z, Y=io.Y)  # pymrio computes x and A itself from Z and Y
+    check.calc_system()
+    np.testing.assert_allclose(check.x.to_numpy()[:, 0], analyze(spain).gross_output.to_numpy(), rtol=1e-9)
+    assert float(io.labour.F.to_numpy().sum()) == pytest.approx(18_490_200.0, rel=1e-9)
+
+
+def test_exports_excluded_and_bad_names(mrio) -> None:
+    with_exports = from_pymrio(mrio, "reg1")
+    domestic = from_pymrio(mrio, "reg1", exports=False)
+    own = mrio.Y.loc["reg1", "reg1"].sum(axis=1).clip(lower=0).sum()
+    assert domestic.target.sum() == pytest.approx(own, rel=1e-12)
+    assert domestic.target.sum() < with_exports.target.sum()
+    with pytest.raises(PymrioBridgeError, match="no region 'reg9'"):
+        from_pymrio(mrio, "reg9")
+    with pytest.raises(PymrioBridgeError, match=r"no extension 'employment'.*factor_inputs, emissions"):
+        from_pymrio(mrio, "reg1", labour="employment")
+    with pytest.raises(PymrioBridgeError, match="unknown final demand categories"):
+        from_pymrio(mrio, "reg1", categories=["Housing"])

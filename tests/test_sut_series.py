@@ -1,0 +1,145 @@
+"""Planning imported tables: ``import-sut --resource-scale``, ``sut-series`` on the hand-made table, the shipped
+Spain 2019 economy and (when present) the shared INE and SCB workbooks, and one-line errors for bad options.
+
+With one technique per product the ray optimum is the non-substitution result: fulfilment = min over labour
+and resources of available / (embodied per unit of need . needs). The tests check that known answer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from needplan.analysis import analyze
+from needplan.cli import main
+from needplan.data.sut import import_sut, parse_years, shipped_economy, write_import
+from needplan.economy import read_economy
+from needplan.plan import plan
+
+TABLE = Path(__file__).parent / "data" / "sut_csv"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sut"
+INE = DATA / "spain_ine"
+SCB = DATA / "sweden" / "sut_2008_2016.xlsx"
+
+
+def _run(args: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code in (0, None)
+
+
+def _ray_known_answer(economy) -> float:
+    """available / embodied in the needs, smallest over primaries: the ray optimum with one technique each."""
+    result = analyze(economy)
+    embodied = result.embodied.T @ result.final_demand
+    available = pd.Series(economy.available[economy.primaries], index=economy.goods[economy.primaries])
+    return float((available / embodied).min())
+
+
+def test_resource_scale_caps_co2_and_fulfilment_falls(tmp_path: Path, capsys) -> None:
+    fulfilment = {}
+    for factor in ("1", "0.8", "0.5"):
+        out = tmp_path / f"co2_{factor}"
+        _run(["import-sut", str(TABLE), str(out), "--format", "csv", "--resource-scale", f"CO2={factor}"])
+        assert f"co2 x {factor}: 14 -> {14 * float(factor):g}" in capsys.readouterr().out
+        economy = read_economy(out)
+        assert economy.available[economy.goods.get_loc("co2")] == pytest.approx(14 * float(factor), rel=1e-12)
+        assert f'resource_scale = ["co2 x {factor}' in (out / "economy.toml").read_text()
+        result = plan(economy, "ray")
+        fulfilment[factor] = result.fulfilment
+        # Both labour (196) and CO2 (14) are exactly used by the table's final demand: the cap is what binds.
+        assert result.fulfilment == pytest.approx(min(1.0, float(factor)), rel=1e-6)
+        if factor != "1":
+            assert list(result.bottlenecks["constraint"]) == ["co2"]
+    assert fulfilment["1"] > fulfilment["0.8"] > fulfilment["0.5"]
+
+
+def test_series_on_csv_years_writes_table_plot_and_breakdown(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "tables"
+    shutil.copytree(TABLE, src / "2018")
+    shutil.copytree(TABLE, src / "2019")
+    # 2019 has 10% more labour in every industry: still the same CO2, so only 2018's fulfilment is labour-bound.
+    (src / "2019" / "labour.csv").write_text("industry,amount\nX,49.5\nY,138.6\nZ,27.5\n")
+    out = tmp_path / "series"
+    _run(["sut-series", str(src), "--format", "csv", "--years", "2018-2019", "--needs", "household",
+          "--out", str(out)])
+    series = pd.read_csv(out / "series.csv")
+    assert list(series["year"]) == [2018, 2019]
+    for row in series.itertuples():
+        economy = import_sut(src / str(row.year), "csv", needs="household")[0]
+        assert row.fulfilment == pytest.approx(_ray_known_answer(economy), rel=1e-6)
+        assert row.labour_fte_used <= row.labour_fte_available * (1 + 1e-9)
+    assert (out / "series.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    breakdown = pd.read_csv(out / "primaries_by_product.csv")
+    for (_, _), group in breakdown.groupby(["year", "good"]):
+        assert group["need_share"].sum() == pytest.approx(1.0, rel=1e-9)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_series_on_the_shipped_spain_2019_economy(tmp_path: Path) -> None:
+    src = tmp_path / "economies"
+    write_import(shipped_economy("spain_2019"), src / "2019")
+    out = tmp_path / "series"
+    _run(["sut-series", str(src), "--format", "economy", "--years", "2019", "--resource-scale",
+          "labour_fte=0.9", "--out", str(out)])
+    row = pd.read_csv(out / "series.csv").iloc[0]
+    # needs = the table's whole final demand, which takes exactly the table's employment: 90% of it gives 90%.
+    assert row["fulfilment"] == pytest.approx(0.9, rel=1e-6)
+    assert row["binding"] == "labour_fte"
+    assert row["labour_fte_available"] == pytest.approx(0.9 * 18_490_200.0, rel=1e-12)
+    assert row["status"] == "optimal"
+
+
+def test_parse_years() -> None:
+    assert parse_years("2010-2012,2019") == [2010, 2011, 2012, 2019]
+    assert parse_years("2016") == [2016]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--format", "xls", "--years", "2019"], "--format: must be one of ine, scb, csv, economy, got 'xls'"),
+    (["--format", "csv", "--years", "2019-2010"], "--years: expected years such as 2010-2019"),
+    (["--format", "csv", "--years", "2019", "--objective", "most"], "--objective: must be one of"),
+    (["--format", "csv", "--years", "2019", "--resource-scale", "CO2"], "expected GOOD=FACTOR"),
+    (["--format", "csv", "--years", "2019", "--resource-scale", "CO2=-1"], "expected GOOD=FACTOR"),
+    (["--format", "csv", "--years", "2019", "--resource-scale", "oil=0.5"], "names no labour or resource good"),
+    (["--format", "csv", "--years", "2017"], "no source for 2017"),
+])
+def test_bad_series_arguments_one_line_exit_1(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
+    src = tmp_path / "tables"
+    shutil.copytree(TABLE, src / "2019")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main(["sut-series", str(src), "--out", str(out), *extra])
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+    assert not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not INE.is_dir() or not SCB.is_file(), reason="../shared/data/sut is absent")
+def test_series_on_the_shared_workbooks(tmp_path: Path) -> None:
+    out = tmp_path / "spain"
+    _run(["sut-series", str(INE), "--format", "ine", "--years", "2018-2019", "--needs", "household",
+          "--out", str(out)])
+    spain = pd.read_csv(out / "series.csv").set_index("year")
+    economy = shipped_economy("spain_2019")
+    household = import_sut(INE / "sut_2019.xlsx", "ine", needs="household")[0]
+    assert spain.loc[2019, "fulfilment"] == pytest.approx(_ray_known_answer(household), rel=1e-6)
+    assert 2.0 < spain.loc[2018, "fulfilment"] < spain.loc[2019, "fulfilment"] < 3.0
+    assert spain.loc[2019, "labour_fte_available"] == pytest.approx(
+        economy.available[economy.goods.get_loc("labour_fte")], rel=1e-12)
+
+    out = tmp_path / "sweden"
+    _run(["sut-series", str(SCB), "--format", "scb", "--years", "2016", "--labour", "hours",
+          "--resource-scale", "CO2=0.7", "--out", str(out)])
+    sweden = pd.read_csv(out / "series.csv").iloc[0]
+    assert sweden["fulfilment"] == pytest.approx(0.7, rel=1e-6) and sweden["binding"] == "co2"
+    # The shadow price of CO2 under the ray is 1 / (CO2 embodied in the needs at full fulfilment).
+    breakdown = pd.read_csv(out / "primaries_by_product.csv").query("good == 'co2'")
+    assert sweden["co2_shadow_price"] == pytest.approx(1.0 / breakdown["in_needs"].sum(), rel=1e-6)
+    assert np.isclose(sweden["co2_used"], sweden["co2_available"], rtol=1e-9)
