@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from needplan import leontief
@@ -138,3 +139,48 @@ def test_quality_falls_under_tonnage_plans_not_under_quality_weighted() -> None:
 def test_bureaucracy_share_rises_under_commands(nep_vs_forced) -> None:
     nep, forced = nep_vs_forced
     assert forced.loc[1924, "bureaucracy_share"] > 1.5 * nep.loc[1924, "bureaucracy_share"]
+
+
+def test_balanced_and_quality_plans_come_from_the_plan_engine(monkeypatch) -> None:
+    import needplan.simulate.branch_plan as branch_plan
+
+    calls: list[str] = []
+    real = branch_plan.build_plan
+
+    def spy(economy, objective="ray", **kw):
+        calls.append(objective)
+        return real(economy, objective, **kw)
+
+    monkeypatch.setattr(branch_plan, "build_plan", spy)
+    scenario = _two("nep", "plan_market_democracy", year=1916)
+    series, records = run_scenario(scenario, seed=2, n_households=300)
+    # Built once per regime (and per step of quality), re-solved every year in between.
+    assert calls and set(calls) == {"ray"} and len(calls) < len(records)
+    for rec in records:
+        v = rec.values
+        assert 0 < v["plan_fulfilment"]
+        # The binding constraint carries a positive shadow price: some capacity, labour or input limits the plan.
+        assert max(v[k] for k in v if k.startswith("plan_shadow_price_")) > 0
+    again, records_again = run_scenario(scenario, seed=2, n_households=300)
+    pd.testing.assert_frame_equal(series, again, check_exact=True)
+    assert [r.values["plan_fulfilment"] for r in records] == [r.values["plan_fulfilment"] for r in records_again]
+
+
+def test_branch_plan_is_held_back_by_its_scarcest_capacity() -> None:
+    from needplan.simulate.branch_plan import BranchPlanner
+    from needplan.simulate.model import BRANCH_VALUE_1913, BRANCHES
+
+    A = technology_matrix()
+    planner = BranchPlanner(A, BRANCHES, 0.5 * BRANCH_VALUE_1913)
+    mix = np.maximum(np.ones(6) - A @ np.ones(6), 0.0)
+    ample = planner.plan(np.full(6, 2.0), 10.0, 100.0, 100.0, mix, np.ones(6), quality_weighted=False)
+    gross, _ = leontief.gross_output(A, mix)
+    # With ample capacity the plan scales the Leontief gross output of the mix up to the first full branch.
+    assert np.allclose(ample.gross / ample.gross.max(), gross / gross.max(), atol=1e-6)
+    short = np.full(6, 2.0)
+    short[0] = 0.5  # fuel
+    held = planner.plan(short, 10.0, 100.0, 100.0, mix, np.ones(6), quality_weighted=False)
+    assert held.fulfilment < ample.fulfilment
+    assert held.gross[0] == pytest.approx(0.5, rel=1e-6)
+    assert held.result.activity.loc["make_fuel", "capacity_price"] > 0
+    assert planner.builds == 1  # the second year only moved bounds

@@ -130,29 +130,6 @@ def plan_targets(A: sp.csr_matrix, final_mix: FloatArray, capacity: FloatArray, 
     return np.asarray(unit * level * tautness, dtype=np.float64)
 
 
-def optimal_targets(A: sp.csr_matrix, final_mix: FloatArray, capacity: FloatArray,
-                    floor_share: float = 0.6) -> FloatArray:
-    """Gross-output targets of a balanced optimum: the most final output, valued at the mix's proportions, that
-    capacity allows, with every product getting at least ``floor_share`` of its balanced-rule level.
-
-    A small linear program (HiGHS via scipy) over the Leontief inverse computed by :func:`needplan.leontief.solve`
-    (no second copy of the Leontief math): unlike the balanced rule it also uses capacity that the mix alone
-    would leave idle. Falls back to the balanced rule if the program fails.
-    """
-    from scipy.optimize import linprog
-
-    n = A.shape[0]
-    inverse, _ = leontief.solve(A, np.eye(n))
-    balanced = plan_targets(A, final_mix, capacity, 1.0)
-    level_final = balanced - A @ balanced
-    weights = final_mix / max(float(final_mix.sum()), 1e-12)
-    result = linprog(-np.where(weights > 0, 1.0, 0.1), A_ub=inverse, b_ub=capacity,
-                     bounds=[(floor_share * lf, None) for lf in level_final], method="highs")
-    if not result.success:
-        return balanced
-    return np.asarray(np.minimum(inverse @ result.x, capacity), dtype=np.float64)
-
-
 def branch_correspondence(A: sp.csr_matrix, capacity: FloatArray, target_gross: FloatArray,
                           supply_limit: FloatArray | None = None, iterations: int = 100) -> Correspondence:
     """Realised output when capacities and inputs bind: a branch short of inputs holds back its users.

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from needplan.simulate import mechanisms as mech
+from needplan.simulate.branch_plan import BranchPlanner
 from needplan.simulate.regimes import Regime, SimulateError
 from needplan.simulate.scenarios import Scenario, Shock
 
@@ -34,7 +35,7 @@ _A_VALUE = np.array([
     # fuel  metals elec  mach  text  food
     [0.05, 0.25, 0.35, 0.05, 0.04, 0.03],  # fuel
     [0.03, 0.10, 0.02, 0.35, 0.01, 0.01],  # metals
-    [0.02, 0.04, 0.02, 0.03, 0.02, 0.01],  # electricity
+    [0.01, 0.015, 0.02, 0.01, 0.004, 0.002],  # electricity: industry used under half the 2 bn kWh of 1913
     [0.04, 0.05, 0.05, 0.08, 0.03, 0.02],  # machinery
     [0.00, 0.00, 0.00, 0.01, 0.15, 0.02],  # textiles and shoes
     [0.00, 0.00, 0.00, 0.00, 0.00, 0.05],  # food
@@ -185,6 +186,7 @@ class Model:
         self.skill_per_capacity = self.skilled_m / float(self.capacity @ BRANCH_VALUE_1913 / BRANCH_VALUE_1913.sum())
         self.labour_per_output = c.industrial_workers_m / float(BRANCH_VALUE_1913.sum())
         self.productivity = 1.0
+        self.planner = BranchPlanner(self.A, BRANCHES, self.labour_per_output * BRANCH_VALUE_1913)
         self.urban_m = c.population_m * c.urban_share
         self.admin_share = params.bureaucracy.base_share
         self.tractors_k = 0.2
@@ -435,22 +437,30 @@ class Model:
         workers = self.skilled_m + self.unskilled_m
         labour_cap = workers * self.productivity / self.labour_per_output / value.sum()
         capacity = self.capacity * efficiency * effort * shock.industry_disruption
-        capacity = np.minimum(capacity, labour_cap * self.capacity / max(cap_total, 1e-12))
-        mix = self._final_mix(regime)
-        if regime.target in ("quality", "balanced"):
-            # Balanced plans (and markets) fill capacity in the branches' proportions: the plan optimum.
-            target = mech.optimal_targets(self.A, mix, capacity)
-        else:
-            # Tonnage targets: every branch is told to beat its capacity, whatever the others can deliver.
-            target = capacity * regime.plan_tautness
         food_supply = 1.2 * (rec.values["grain_urban_consumption_mt"] + rec.values["grain_army_mt"]) / max(
             self.urban_food_1913 or rec.values["grain_urban_consumption_mt"], 1e-9)
+        v = rec.values
+        if regime.target in ("quality", "balanced"):
+            # Balanced plans (and markets) are the plan engine's optimum over the branch economy: the most final
+            # output in the regime's proportions that capacities, labour by skill and grain allow.
+            outcome = self.planner.plan(capacity, food_supply, workers * self.productivity,
+                                        self.skilled_m * self.productivity, np.maximum(self._final_mix(regime), 0.0),
+                                        self.quality, quality_weighted=regime.target == "quality")
+            target = outcome.gross
+            v["plan_fulfilment"] = outcome.fulfilment
+            prices = outcome.result.shadow_prices
+            for name in (*BRANCHES, "labour", "skilled_labour"):
+                v[f"plan_shadow_price_{name}"] = float(prices[name])
+            v["plan_builds"] = float(self.planner.builds)
+        else:
+            # Tonnage targets: every branch is told to beat its capacity, whatever the others can deliver.
+            capacity = np.minimum(capacity, labour_cap * self.capacity / max(cap_total, 1e-12))
+            target = capacity * regime.plan_tautness
         limit = np.full(len(BRANCHES), np.inf)
         limit[5] = food_supply
         result = mech.branch_correspondence(self.A, capacity, target, limit)
         self.quality = mech.quality_step(self.quality, regime.target, result.pressure, gap, self.params.quality)
         x = result.realised_gross
-        v = rec.values
         v["industrial_output_value"] = float(x @ value)
         v["industrial_quality_value"] = float((x * self.quality) @ value)
         v["heavy_value"] = float(x[HEAVY] @ value[HEAVY])
