@@ -202,7 +202,10 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
             share = pd.to_numeric(frame[col], errors="coerce") / pd.to_numeric(frame[f"{good}_available"],
                                                                                errors="coerce")
             bottom.plot(years, share, marker="o", label=good)
-    bottom.set_ylabel("used / available")
+    # A fixed scale: a binding good sits on 1 (rounding at 1e-13 would otherwise fill the axis).
+    bottom.set_ylim(0.0, 1.1)
+    bottom.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    bottom.set_ylabel("used / available (1 = binds)")
     bottom.set_xlabel("year")
     bottom.set_xticks(years)
     bottom.grid(alpha=0.3)
