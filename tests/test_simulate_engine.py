@@ -39,7 +39,8 @@ def test_balances_hold_every_year(history) -> None:
         v = rec.values
         uses = (v["grain_seed_mt"] + v["grain_feed_mt"] + v["grain_rural_consumption_mt"]
                 + v["grain_procurement_mt"] + v["grain_market_sales_mt"] + v["grain_losses_mt"]
-                + v["grain_stock_end_mt"] - v["grain_stock_start_mt"] - v["grain_transfers_net_mt"])
+                + v["grain_stock_end_mt"] - v["grain_stock_start_mt"] - v["grain_transfers_net_mt"]
+                - v["grain_state_release_mt"])
         assert v["grain_harvest_mt"] == pytest.approx(uses, rel=1e-9)
         for kind in ("cattle", "pigs", "sheep_goats", "horses"):
             assert v[f"{kind}_end_m"] >= 0

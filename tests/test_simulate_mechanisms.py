@@ -184,3 +184,24 @@ def test_branch_plan_is_held_back_by_its_scarcest_capacity() -> None:
     assert held.gross[0] == pytest.approx(0.5, rel=1e-6)
     assert held.result.activity.loc["make_fuel", "capacity_price"] > 0
     assert planner.builds == 1  # the second year only moved bounds
+
+
+def test_state_keeps_a_reserve_and_sends_the_rest_back_to_the_villages() -> None:
+    from dataclasses import replace
+
+    from needplan.simulate.regimes import BUILTIN_REGIMES
+
+    regimes = dict(BUILTIN_REGIMES)
+    regimes["forced_with_relief"] = replace(regimes["forced_collectivization"], name="forced_with_relief",
+                                            famine_relief=1.0)
+    no_relief = _two("nep", "forced_collectivization")
+    relief = Scenario("relief", "", 1913, 1924, ((1913, "nep"), (1920, "forced_with_relief")), regimes=regimes)
+    _, records = run_scenario(no_relief, seed=5, n_households=1500)
+    series_relief, _ = run_scenario(relief, seed=5, n_households=1500)
+    for rec in records:
+        v = rec.values
+        use = v["grain_exports_mt"] + v["grain_army_mt"] + v["grain_urban_consumption_mt"]
+        assert v["state_stock_end_mt"] <= 0.5 * use + 1e-9 or v["grain_state_release_mt"] == 0
+    assert sum(r.values["grain_state_release_mt"] for r in records if r.year >= 1920) > 1.0
+    deaths = sum(r.values["famine_excess_deaths_m"] for r in records if r.year >= 1920)
+    assert series_relief.loc[series_relief["year"] >= 1920, "famine_excess_deaths_m"].sum() < deaths

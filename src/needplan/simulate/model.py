@@ -71,6 +71,8 @@ class Calibration:
     slaughter: tuple[float, float, float, float] = (0.22, 0.98, 0.32, 0.035)
     socialized_mortality: tuple[float, float, float, float] = (0.10, 0.20, 0.12, 0.12)
     reserve_years: float = 0.35
+    state_reserve_years: float = 0.5
+    """state grain reserve kept, in years of the state's own use (exports, army, towns)"""
     natural_increase: float = 0.017
     weather_sd: float = 0.09
     household_noise_sd: float = 0.15
@@ -407,9 +409,26 @@ class Model:
         urban_need = self.urban_m * c.food_norm_t
         urban = min(available * 0.92, urban_need * 1.1)
         available -= urban
+        # The state keeps a reserve of a fraction of a year's use; grain beyond it does not vanish into a
+        # granary but goes back to the villages within the year: first as relief to households eating below the
+        # norm (as much as the regime allows), the rest as supply to the rural population per head (the rural
+        # non-farm population, seed and food loans, sales in the village).
+        reserve = c.state_reserve_years * (exports + army + urban)
+        excess_t = max(available - reserve, 0.0) * 1e6 / self.weight
+        hh = self.hh
+        deficit = np.maximum(hh.members * c.food_norm_t - self._food_t, 0.0)
+        relief_t = min(regime.famine_relief * excess_t, float(deficit.sum()))
+        relief = deficit * (relief_t / max(float(deficit.sum()), 1e-12))
+        supply = hh.members * ((excess_t - relief_t) / float(hh.members.sum()))
+        self._food_t = self._food_t + relief
+        hh.grain_t = hh.grain_t + supply
+        released = float(relief.sum() + supply.sum()) * self.weight / 1e6
+        available -= released
         self.state_grain_mt = available
+        v["grain_rural_consumption_mt"] += float(relief.sum()) * self.weight / 1e6
+        v["grain_stock_end_mt"] += float(supply.sum()) * self.weight / 1e6
         v.update(grain_exports_mt=exports, grain_army_mt=army, grain_urban_consumption_mt=urban,
-                 state_stock_start_mt=stock0, state_stock_end_mt=available)
+                 grain_state_release_mt=released, state_stock_start_mt=stock0, state_stock_end_mt=available)
         self._urban_food_t = urban * 1e6
 
     def _bureaucracy(self, regime: Regime, rec: YearRecord) -> None:
@@ -608,9 +627,9 @@ class Model:
 def check_balances(rec: YearRecord, tol_mt: float = 1e-6) -> None:
     """Raise :class:`BalanceError` unless the year's accounting identities hold.
 
-    Grain, farms: harvest = seed + feed + consumption + procurement + market sales + losses + stock change (per
-    household and in total). Grain, state and towns: stock + procurement + market sales = exports + army + urban
-    consumption + stock. Livestock, each kind: end = start + births - deaths - slaughter - requisition.
+    Grain, farms: harvest + state release = seed + feed + consumption + procurement + market sales + losses +
+    stock change (per household and in total). Grain, state and towns: stock + procurement + market sales =
+    exports + army + urban consumption + release to the villages + stock. Livestock, each kind: end = start + births - deaths - slaughter - requisition.
     """
     v = rec.values
     if v["grain_household_residual_t"] > 1e-9:
@@ -618,10 +637,12 @@ def check_balances(rec: YearRecord, tol_mt: float = 1e-6) -> None:
     uses = sum(v[f"grain_{k}_mt"] for k in ("seed", "feed", "rural_consumption", "procurement", "market_sales",
                                             "losses")) + v["grain_stock_end_mt"] - v["grain_stock_start_mt"]
     uses -= v["grain_transfers_net_mt"]  # zero up to rounding: sharing moves grain between households only
+    uses -= v["grain_state_release_mt"]  # grain the state sends back to the villages
     if abs(v["grain_harvest_mt"] - uses) > tol_mt * max(1.0, v["grain_harvest_mt"]):
         raise BalanceError(f"{rec.year}: grain balance: harvest {v['grain_harvest_mt']:.6f} Mt != uses {uses:.6f} Mt")
     state_in = v["state_stock_start_mt"] + v["grain_procurement_mt"] + v["grain_market_sales_mt"]
-    state_out = v["grain_exports_mt"] + v["grain_army_mt"] + v["grain_urban_consumption_mt"] + v["state_stock_end_mt"]
+    state_out = (v["grain_exports_mt"] + v["grain_army_mt"] + v["grain_urban_consumption_mt"]
+                 + v["grain_state_release_mt"] + v["state_stock_end_mt"])
     if abs(state_in - state_out) > tol_mt * max(1.0, state_in):
         raise BalanceError(f"{rec.year}: off-farm grain balance: in {state_in:.6f} Mt != out {state_out:.6f} Mt")
     for kind in KINDS:

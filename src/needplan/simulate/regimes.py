@@ -54,6 +54,8 @@ FIELDS: tuple[Field, ...] = (
     Field("tractor_share", "share", 0, 1, "share of new machinery delivered as tractors"),
     Field("export_share", "share", 0, 1, "share of the grain reaching the state or the market that is exported"),
     Field("export_quota_mt", "Mt/yr", 0, 20, "grain export quota taken from state stocks before urban rations"),
+    Field("famine_relief", "share", 0, 1,
+          "share of the state's grain beyond its reserve sent first to households eating below the norm"),
     Field("rationing", "0/1", 0, 1, "urban food and goods are rationed at fixed prices (queues instead of prices)"),
     Field("plan_indicators", "count", 0, 1000, "number of plan indicators and commands the centre issues"),
     Field("market_coordination", "share", 0, 1, "how much of coordination markets do instead of commands"),
@@ -89,6 +91,7 @@ class Regime:
     tractor_share: float = 0.0
     export_share: float = 0.0
     export_quota_mt: float = 0.0
+    famine_relief: float = 1.0
     rationing: float = 0.0
     plan_indicators: float = 0.0
     market_coordination: float = 1.0
@@ -119,7 +122,7 @@ BUILTIN_REGIMES: dict[str, Regime] = {
            money_tax_rate=0.10, export_share=0.45, investment_share=0.10, heavy_priority=0.35,
            plan_indicators=0, training_rate=0.04),
         _r("war_communism", "requisition of the surplus, rationing, no legal market, industry under commands",
-           legal_market=0, money_tax_rate=0, requisition_rate=0.7, procurement_floor=0.7,
+           legal_market=0, money_tax_rate=0, requisition_rate=0.7, procurement_floor=0.7, famine_relief=0,
            procurement_price_ratio=0.1, rationing=1, investment_share=0.02, heavy_priority=0.5, target_kind=0,
            plan_indicators=150, market_coordination=0.0, training_rate=0.01, consumer_share_rural=0.2),
         _r("nep", "legal markets, a tax in kind then in money, state industry in trusts selling for money",
@@ -129,7 +132,7 @@ BUILTIN_REGIMES: dict[str, Regime] = {
         _r("forced_collectivization",
            "forced collectivization, expropriation of rich peasants, procurement and export quotas set on the "
            "planned harvest, first five-year plan targets in tonnage",
-           legal_market=0, money_tax_rate=0.02, procurement_quota_share=0.30, procurement_floor=0.65,
+           legal_market=0, money_tax_rate=0.02, procurement_quota_share=0.30, procurement_floor=0.65, famine_relief=0,
            procurement_price_ratio=0.25, collectivization_target=0.9, collectivization_speed=0.25,
            collectivization_forced=1, dekulakization_rate=0.5, investment_share=0.40, heavy_priority=0.85,
            plan_tautness=1.35, target_kind=0, tractor_share=0.25, export_quota_mt=4.5, rationing=1,
