@@ -192,7 +192,14 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, constrained_layout=True)
     years = frame["year"].to_numpy()
-    top.plot(years, pd.to_numeric(frame["fulfilment"], errors="coerce"), marker="o")
+    fulfilment = pd.to_numeric(frame["fulfilment"], errors="coerce")
+    top.plot(years, fulfilment, marker="o")
+    # Differences of 1e-5 (needs clipped at 0 in one year) must not look like a collapse: span at least +-5%.
+    top.ticklabel_format(axis="y", useOffset=False)
+    if fulfilment.notna().any():
+        lo, hi, mid = fulfilment.min(), fulfilment.max(), fulfilment.mean()
+        if hi - lo < 0.1 * abs(mid):
+            top.set_ylim(mid - 0.05 * abs(mid) - (hi - lo), mid + 0.05 * abs(mid) + (hi - lo))
     top.set_ylabel("fulfilment (x needs)")
     top.set_title(title)
     top.grid(alpha=0.3)
