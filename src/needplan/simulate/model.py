@@ -495,8 +495,10 @@ class Model:
         self._consumer_goods = float(final[~HEAVY].sum()) * float(self.quality[~HEAVY] @ value[~HEAVY]
                                                                  / value[~HEAVY].sum())
         self._scrap = scrap
-        # Labour demand is what the capital in working order could employ, not the labour-capped plan.
-        working = self.capacity * efficiency * shock.industry_disruption
+        # Labour demand is what the capital in working order next year could employ (the capacity being
+        # commissioned included: enterprises hire for it), not the labour-capped plan.
+        working = ((self.capacity * (1 - self.params.calibration.depreciation) + self.capacity_pipeline)
+                   * efficiency * shock.industry_disruption)
         self._workers_needed = float(working @ value) * self.labour_per_output / self.productivity
 
     def _final_mix(self, regime: Regime) -> FloatArray:
@@ -629,7 +631,8 @@ def check_balances(rec: YearRecord, tol_mt: float = 1e-6) -> None:
 
     Grain, farms: harvest + state release = seed + feed + consumption + procurement + market sales + losses +
     stock change (per household and in total). Grain, state and towns: stock + procurement + market sales =
-    exports + army + urban consumption + release to the villages + stock. Livestock, each kind: end = start + births - deaths - slaughter - requisition.
+    exports + army + urban consumption + release to the villages + stock. Livestock, each kind: end = start +
+    births - deaths - slaughter - requisition.
     """
     v = rec.values
     if v["grain_household_residual_t"] > 1e-9:
