@@ -8,7 +8,6 @@ The series helpers live here, in the interface layer, because they call the plan
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -259,17 +258,14 @@ def sut_series_cmd(
     console = Console(stderr=True)
     rows, breakdowns = [], []
     for year, path in sources.items():
-        load: Callable[[], Economy]
-        if fmt == "economy":
-            def load(path: Path = path) -> Economy:
-                return scale_resources(read_economy(path), scales) if scales else read_economy(path)
-        else:
-            def load(path: Path = path, year: int = year) -> Economy:
-                return import_sut(path, fmt, year=year if fmt == "scb" else None,  # type: ignore[arg-type]
-                                  assumption=assumption, labour=labour,  # type: ignore[arg-type]
-                                  needs=needs, resource_scale=scales)[0]
         with console.status(f"{year}: importing and planning", spinner="dots"):
-            economy = load()
+            if fmt == "economy":
+                economy = read_economy(path)
+                economy = scale_resources(economy, scales) if scales else economy
+            else:
+                economy = import_sut(path, fmt, year=year if fmt == "scb" else None,  # type: ignore[arg-type]
+                                     assumption=assumption, labour=labour,  # type: ignore[arg-type]
+                                     needs=needs, resource_scale=scales)[0]
             result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
         rows.append(series_row(year, economy, result))
         breakdowns.append(primary_breakdown(year, economy, result))
