@@ -122,3 +122,12 @@ def test_joint_product_is_credited() -> None:
     a = analyze(e)
     # 100 t of meat bring 10 t of leather, so the tannery makes only 20 t.
     np.testing.assert_allclose(a.gross_output[["meat", "leather"]].to_numpy(), [100.0, 20.0], rtol=1e-12)
+
+
+def test_neumann_tolerates_a_residual_that_rises_between_steps() -> None:
+    """With joint products A has negative entries and the residual need not fall at every step."""
+    A = sp.csr_matrix(np.array([[0.0, 2.0], [-0.1, 0.0]]))  # eigenvalues +-0.447i: converges, not monotonically
+    d = np.array([1.0, 1.0])
+    x, rep = leontief.solve(A, d, method="neumann")
+    assert rep.method == "neumann" and rep.converged and rep.residual < 1e-12
+    np.testing.assert_allclose(x, np.linalg.solve(np.eye(2) - A.toarray(), d), rtol=1e-12)

@@ -27,6 +27,12 @@ from numpy.typing import NDArray
 Method = Literal["auto", "neumann", "direct"]
 FloatArray = NDArray[np.float64]
 
+RATE_WINDOW = 8
+"""Steps over which the Neumann iteration measures its contraction rate before deciding to hand over."""
+
+DIRECT_LIMIT = 50_000
+"""Above this many products a sparse LU of a random-structured economy fills in beyond memory: never try it."""
+
 SMALL_SYSTEM = 200
 """Below this many products ``auto`` factorises directly: the LU costs less than a few iterations."""
 
@@ -117,44 +123,62 @@ def solve(
         res = _relative_residual(Acsr, x, rhs)
         return x, SolveReport("direct", 0, res, time.perf_counter() - start, bool(np.isfinite(res) and res <= 1e-8))
 
-    # Neumann: x_k = sum_{i<=k} A^i d. Its residual d - (I - A) x_k equals A^{k+1} d, so the residual is
-    # carried along for free: one sparse product per step.
+    # Neumann: x_k = sum_{i<=k} A^i d. Whatever the current x, its residual r = d - (I - A) x moves to A r when r
+    # is added to x, so the residual is carried along for free: one sparse product per step.
     norm_d = np.max(np.abs(rhs), axis=0) if rhs.ndim == 2 else np.max(np.abs(rhs), initial=0.0)
     norm_d = np.where(norm_d > 0, norm_d, 1.0)
+
+    def relative(v: FloatArray) -> float:
+        nv = np.max(np.abs(v), axis=0) if v.ndim == 2 else np.max(np.abs(v), initial=0.0)
+        return float(np.max(nv / norm_d, initial=0.0))
+
     x = rhs.copy()
     r = Acsr @ rhs
     it = 1
-    prev = math.inf
-    rel = math.inf
+    history: list[float] = []
     gave_up = False
-    while True:
-        nr = np.max(np.abs(r), axis=0) if r.ndim == 2 else np.max(np.abs(r), initial=0.0)
-        rel = float(np.max(nr / norm_d, initial=0.0))
-        if rel <= tol or not np.isfinite(rel):
-            break
-        rate = rel / prev if prev > 0 and np.isfinite(prev) else 0.0
-        if it >= 8 and rate > 0:
-            needed = math.log(tol / rel) / math.log(rate) if rate < 1 else math.inf
-            if rate >= 1 or it + needed > max_iter:
+    for _refinement in range(4):
+        while True:
+            rel = relative(r)
+            history.append(rel)
+            if rel <= tol or not np.isfinite(rel):
+                break
+            # The contraction rate is judged over a window, not one step: with joint products A has negative
+            # entries and the residual may rise for a step or two in a run that converges.
+            if len(history) > RATE_WINDOW and history[-1 - RATE_WINDOW] > 0:
+                rate = (rel / history[-1 - RATE_WINDOW]) ** (1.0 / RATE_WINDOW)
+                needed = math.log(tol / rel) / math.log(rate) if rate < 1 else math.inf
+                if it + needed > max_iter:
+                    gave_up = True
+                    break
+            if it >= max_iter:
                 gave_up = True
                 break
-        if it >= max_iter:
-            gave_up = True
+            x += r
+            r = Acsr @ r
+            it += 1
+        if gave_up or not np.isfinite(rel):
             break
-        x += r
-        r = Acsr @ r
-        prev = rel
-        it += 1
+        x += r  # the last residual is below tolerance; adding it is one more Neumann term for free
+        # The carried residual drifts from the true one by rounding (more so with the negative entries of joint
+        # products): recompute it, and refine from it when it is not yet small enough.
+        r = rhs - x + Acsr @ x
+        if relative(r) <= tol:
+            break
+        history.clear()
     if gave_up or not np.isfinite(rel):
         if method == "neumann":
             res = _relative_residual(Acsr, x, rhs)
             return x, SolveReport("neumann", it, res, time.perf_counter() - start, False)
+        if n > DIRECT_LIMIT:
+            raise NotProductiveError(
+                f"the Neumann iteration does not converge within {max_iter} steps (the economy is not productive "
+                f"or barely so) and {n} products are too many for a direct solve")
         x = _direct(Acsr, rhs)
         res = _relative_residual(Acsr, x, rhs)
         return x, SolveReport(
             "neumann->direct", it, res, time.perf_counter() - start, bool(np.isfinite(res) and res <= 1e-8)
         )
-    x += r  # the last residual is below tolerance; adding it is one more Neumann term for free
     res = _relative_residual(Acsr, x, rhs)
     return x, SolveReport("neumann", it, res, time.perf_counter() - start, res <= max(tol * 10, 1e-14))
 
@@ -217,14 +241,17 @@ def _spectral_radius(block: sp.csr_matrix) -> float:
     return lam
 
 
-def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12) -> tuple[bool, tuple[int, ...]]:
+def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
+                     max_iter: int = 5000) -> tuple[bool, tuple[int, ...]]:
     """Whether the economy can produce a net surplus of every product, and if not, which products block it.
 
     Productive means ``(I - A) x = 1`` has a solution ``x >= 0``; for ``A >= 0`` this is spectral radius < 1.
-    Cheap sufficient tests (column or row sums below one) are tried first. When the economy is not productive,
-    the returned products are those of the strongly connected groups of ``A`` whose own spectral radius is at
-    least one (the self-reproducing loops that use more than they make); failing that, those whose required
-    gross output comes out negative or infinite.
+    Cheap sufficient tests (column or row sums below one) are tried first, then the Neumann iteration (which
+    for ``A >= 0`` converges exactly when the economy is productive), with a direct solve only for systems of
+    at most :data:`DIRECT_LIMIT` products. When the economy is not productive, the returned products are those
+    of the strongly connected groups of ``A`` whose own spectral radius is at least one (the self-reproducing
+    loops that use more than they make); failing that, those whose required gross output comes out negative or
+    infinite.
     """
     Acsr = sp.csr_matrix(A, dtype=np.float64)
     n = Acsr.shape[0]
@@ -236,20 +263,22 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12) -> tupl
         row = np.asarray(Acsr.sum(axis=1)).ravel()
         if col.max() < 1 or row.max() < 1:
             return True, ()
-    x, report = solve(Acsr, np.ones(n), tol=tol)
+    method: Method = "auto" if n <= DIRECT_LIMIT else "neumann"
+    x, report = solve(Acsr, np.ones(n), tol=tol, method=method, max_iter=max_iter)
     if report.converged and np.all(x >= -1e-9):
         return True, ()
     positive = Acsr.copy()
     positive.data = np.where(positive.data > 0, positive.data, 0.0)
     positive.eliminate_zeros()
     n_comp, labels = sp.csgraph.connected_components(positive, directed=True, connection="strong")
-    blocking: list[int] = []
-    for c in range(n_comp):
+    # Single products loop back on themselves only through their own use; larger groups are few.
+    sizes = np.bincount(labels, minlength=n_comp)
+    diag = positive.diagonal()
+    blocking: list[int] = [int(i) for i in np.flatnonzero((sizes[labels] == 1) & (diag >= 1 - 1e-12))]
+    for c in np.flatnonzero(sizes > 1):
         members = np.flatnonzero(labels == c)
-        sub = positive[members][:, members]
-        if sub.nnz == 0:
-            continue
-        if _spectral_radius(sp.csr_matrix(sub)) >= 1 - 1e-12:
+        sub = sp.csr_matrix(positive[members][:, members])
+        if _spectral_radius(sub) >= 1 - 1e-12:
             blocking.extend(int(m) for m in members)
     if not blocking:
         bad = ~np.isfinite(x) | (x < -1e-9)
