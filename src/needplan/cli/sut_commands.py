@@ -1,9 +1,6 @@
 """CLI commands ``import-sut`` (a national supply-use table to an economy folder, with its import report) and
-``sut-series`` (plan every year of a table and write the series as a table and a plot).
-
-The series helpers live here, in the interface layer, because they call the planner and draw: the importers in
-:mod:`needplan.data.sut` must not depend on the planner.
-"""
+``sut-series`` (plan every year of a table and write the series as a table and a plot, via
+:mod:`needplan.report.series`)."""
 
 from __future__ import annotations
 
@@ -31,9 +28,9 @@ from needplan.data.sut import (
 )
 from needplan.economy import read_economy
 from needplan.economy.io import atomic_folder
-from needplan.economy.model import Economy
 from needplan.errors import Problem
-from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
+from needplan.plan import OBJECTIVES, SOLVERS, build_plan
+from needplan.report.series import plot_series, primary_breakdown, series_row
 
 SERIES_FORMATS = (*FORMATS, "economy")
 
@@ -124,101 +121,6 @@ def import_sut_cmd(
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise SutError(Problem(option, f"must be one of {', '.join(choices)}, got {value!r}"))
-
-
-def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any]:
-    """One year of a series as a flat record (monetary amounts in the table's currency, million, per year).
-
-    ``fulfilment`` (ray: the uniform expansion factor of the needs; empty when there is no plan, with the reason
-    in ``explanation``), ``binding`` (the binding constraints, ';'-joined, strongest first), ``needs_total`` (sum
-    of need targets), ``gross_output_total`` (sum over products of the plan's output), and for every labour or
-    resource good ``<good>_used``, ``<good>_available`` and ``<good>_shadow_price`` (objective per unit more).
-    """
-    row: dict[str, Any] = {"year": year, "economy": economy.name, "status": result.status,
-                           "objective": result.objective, "fulfilment": result.fulfilment,
-                           "binding": ";".join(map(str, result.bottlenecks["constraint"])),
-                           "needs_total": float(economy.target.sum())}
-    if result.has_plan:
-        row["gross_output_total"] = float(result.products["made"].sum())
-        row["explanation"] = str(result.bottlenecks["explanation"].iloc[0]) if len(result.bottlenecks) else ""
-        for good, r in result.primaries.iterrows():
-            row.update({f"{good}_used": float(r["used"]), f"{good}_available": float(r["available"]),
-                        f"{good}_shadow_price": float(r["shadow_price"])})
-    else:
-        row.update({"gross_output_total": None, "explanation": result.explanation})
-    return row
-
-
-def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.DataFrame:
-    """Where each labour or resource good goes, per product: tidy rows (year, good, product, ...).
-
-    ``direct`` = the product's technique's use of the good in the plan (its industry's own emissions or labour,
-    in the good's unit per year) and ``direct_share`` its share of the plan's total; ``intensity`` = the good
-    embodied per unit of the product (direct and indirect, Leontief, good per million), ``in_needs`` =
-    intensity x need target, and ``need_share`` its share of the total embodied in the needs. Under the ray
-    objective with one technique per product, ``need_share`` is each need's weight in the binding constraint:
-    the good's shadow price is 1 / (total embodied in the needs). Empty when there is no plan.
-    """
-    columns = ["year", "good", "product", "name", "direct", "direct_share", "intensity", "in_needs", "need_share"]
-    if not result.has_plan or not len(economy.primaries):
-        return pd.DataFrame(columns=columns)
-    from needplan.analysis import analyze
-
-    tech = economy.technology()
-    products = economy.goods[tech.products]
-    activity = result.activity["activity"].reindex(economy.techniques[tech.techniques]).to_numpy(dtype=np.float64)
-    direct = tech.R.toarray() * activity[None, :]
-    embodied = analyze(economy).embodied
-    target = economy.target[tech.products]
-    frames = []
-    for k, good in enumerate(economy.goods[tech.primaries]):
-        intensity = embodied[good].to_numpy()
-        in_needs = intensity * target
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frames.append(pd.DataFrame({
-                "year": year, "good": good, "product": products, "name": economy.good_name[tech.products],
-                "direct": direct[k], "direct_share": direct[k] / direct[k].sum(), "intensity": intensity,
-                "in_needs": in_needs, "need_share": in_needs / in_needs.sum()}))
-    return pd.concat(frames, ignore_index=True)[columns]
-
-
-def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
-    """Fulfilment per year (top) and the share of each labour or resource good used by the plan (bottom)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: the CLI must work without a display
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, constrained_layout=True)
-    years = frame["year"].to_numpy()
-    fulfilment = pd.to_numeric(frame["fulfilment"], errors="coerce")
-    top.plot(years, fulfilment, marker="o")
-    # Differences of 1e-5 (needs clipped at 0 in one year) must not look like a collapse: span at least +-5%.
-    top.ticklabel_format(axis="y", useOffset=False)
-    if fulfilment.notna().any():
-        lo, hi, mid = fulfilment.min(), fulfilment.max(), fulfilment.mean()
-        if hi - lo < 0.1 * abs(mid):
-            top.set_ylim(mid - 0.05 * abs(mid) - (hi - lo), mid + 0.05 * abs(mid) + (hi - lo))
-    top.set_ylabel("fulfilment (x needs)")
-    top.set_title(title)
-    top.grid(alpha=0.3)
-    for col in frame.columns:
-        if col.endswith("_used"):
-            good = col.removesuffix("_used")
-            share = pd.to_numeric(frame[col], errors="coerce") / pd.to_numeric(frame[f"{good}_available"],
-                                                                               errors="coerce")
-            bottom.plot(years, share, marker="o", label=good)
-    # A fixed scale: a binding good sits on 1 (rounding at 1e-13 would otherwise fill the axis).
-    bottom.set_ylim(0.0, 1.1)
-    bottom.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
-    bottom.set_ylabel("used / available (1 = binds)")
-    bottom.set_xlabel("year")
-    bottom.set_xticks(years)
-    bottom.grid(alpha=0.3)
-    if bottom.get_legend_handles_labels()[0]:
-        bottom.legend()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def sut_series_cmd(
