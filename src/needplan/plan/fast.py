@@ -120,7 +120,7 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
 
     * primal: the largest of ``max(0, lam t_g - (net x)_g) / |lam t|_inf``, ``max(0, (P x)_r - a_r) / a_r``,
       ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
-    * dual: the largest of ``max(0, p net_j - pi P_j - mu_j) / (|p| |net_j| + pi P_j + mu_j)``, of the negative
+    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / max_j (|p| |net_j| + pi P_j + mu_j)``, of the negative
       parts of the duals, and of ``|target @ p - 1|``;
     * gap: ``|D - lam| / max(|lam|, |D|, 1e-9)`` with ``D = pi a + mu u`` (only finite limits count; a positive
       price on an unlimited primary or capacity makes ``D`` infinite).
@@ -146,7 +146,7 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     value = net.T @ p
     charge = primary.T @ pi + mu
     scale = abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
-    dres = [float(np.max(np.maximum(value - charge, 0.0) / np.maximum(scale, _TINY), initial=0.0)),
+    dres = [float(np.max(np.maximum(value - charge, 0.0), initial=0.0)) / max(float(np.max(scale, initial=0.0)), _TINY),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
             float(np.max(np.maximum(-pi, 0.0), initial=0.0)),
             float(np.max(np.maximum(-mu, 0.0), initial=0.0)),
@@ -346,7 +346,23 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     counts = np.bincount(main[techs], minlength=m)
     if np.any(counts == 0):
         raise _OutsideStructure(f"{int(np.sum(counts == 0))} products have no technique making them as main output")
+    n_orig, prob0 = n, prob
+    joint = bool(np.any(np.diff(sp.csc_matrix(N > 0).indptr) > 1))
+    if joint:
+        # Joint products can exceed what is needed of them: give every product a disposal column -e_g (cost 0),
+        # so that a pure plan may leave a jointly made product in surplus instead of running its technique
+        # backwards. The disposal column of product g is technique n + g.
+        N = sp.hstack([N, -sp.identity(m, format="csr")], format="csr")
+        P = sp.hstack([P, sp.csr_matrix((P.shape[0], m))], format="csr")
+        u = np.concatenate([u, np.full(m, np.inf)])
+        main = np.concatenate([main, np.arange(m)])
+        diag = np.concatenate([diag, -np.ones(m)])
+        techs = np.concatenate([techs, np.arange(n, n + m)])
+        counts = counts + 1
+        prob = _Problem(N, sp.csr_matrix(N.T), P, a, u, t)
+        n = n + m
     alt_techs = techs[counts[main[techs]] > 1]
+    absdiag = np.abs(diag)
 
     fa = np.flatnonzero(np.isfinite(a))
     capped = np.flatnonzero(np.isfinite(u))
@@ -379,7 +395,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         """The cheapest pure plan at technique costs ``cost`` (Leontief substitution by policy iteration)."""
         choice = choice.copy()
         p = p0
-        for _ in range(200):
+        for rnd in range(60):
             sq = square(choice)
             before = sq.iterations
             p = sq.transposed(cost[choice], p)
@@ -387,30 +403,50 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
             stats["pricing_rounds"] += 1
             if alt_techs.size == 0:
                 return choice, p
-            rc = (cost[alt_techs] - prob.net_t[alt_techs] @ p) / diag[alt_techs]
+            rc = (cost[alt_techs] - prob.net_t[alt_techs] @ p) / absdiag[alt_techs]
             rows = main[alt_techs]
             order = np.lexsort((rc, rows))
             firsts = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
             best, g = alt_techs[firsts], rows[firsts]
-            thresh = 1e-12 * (np.abs(p[g]) + cost[best] / diag[best]) + _TINY
+            thresh = 1e-12 * (np.abs(p[g]) + cost[best] / absdiag[best]) + _TINY
             switch = (rc[firsts] < -thresh) & (best != choice[g])
             if not switch.any():
                 return choice, p
+            if rnd >= 20:
+                # Switching every product at once (Howard) is monotone without joint products; with them it
+                # can cycle, so after a while switch only the product with the most negative reduced cost.
+                only = np.argmin(np.where(switch, rc[firsts], np.inf))
+                switch = np.zeros_like(switch)
+                switch[only] = True
             choice[g[switch]] = best[switch]
-        raise _OutsideStructure("Leontief substitution did not settle on a technique choice in 200 rounds")
+        raise _OutsideStructure("Leontief substitution did not settle on a technique choice in 60 rounds "
+                                "(joint products need a basis that is not one technique per main product)")
 
     cols_choice: list[IntArray] = []
     cols_v: list[FloatArray] = []
     cols_prim: list[FloatArray] = []
     cols_cap: list[FloatArray] = []
 
-    def add_column(choice: IntArray, v0: FloatArray | None) -> FloatArray:
-        sq = square(choice)
-        before = sq.iterations
-        v = sq.forward(t, v0)
-        stats["square_iterations"] += sq.iterations - before
-        if float(np.min(v, initial=0.0)) < -1e-9 * float(np.max(np.abs(v), initial=1.0)):
-            raise _OutsideStructure("a pure plan needs negative activity (joint products exceed the demand)")
+    def add_column(choice: IntArray, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:
+        for _ in range(50):
+            sq = square(choice)
+            before = sq.iterations
+            v = sq.forward(t, v0)
+            stats["square_iterations"] += sq.iterations - before
+            neg = np.flatnonzero(v < -1e-12 * float(np.max(np.abs(v), initial=1.0)))
+            if not neg.size:
+                break
+            if not joint:
+                raise _OutsideStructure("a pure plan needs negative activity (the block is not productive)")
+            # A product made jointly beyond its use: dispose of the surplus instead of running it backwards;
+            # a disposed product whose joint supply falls short: back to its own (cheapest) technique.
+            choice = choice.copy()
+            disposed = choice[neg] >= n_orig
+            choice[neg[~disposed]] = n_orig + neg[~disposed]
+            choice[neg[disposed]] = first_choice[neg[disposed]]
+            v0 = None
+        else:
+            raise _OutsideStructure("no nonnegative pure plan found with joint products")
         v = np.maximum(v, 0.0)
         x = np.zeros(n)
         x[choice] = v
@@ -418,7 +454,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         cols_v.append(v)
         cols_prim.append(P[fa] @ x)
         cols_cap.append(x[capped])
-        return v
+        return choice, v
 
     def column_x(k: int) -> FloatArray:
         x = np.zeros(n)
@@ -427,12 +463,13 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
 
     cost = P.T @ pi
     choice, p = price(cost, first_choice, None)
-    v_last = add_column(choice, None)
+    choice, v_last = add_column(choice, None)
     rows_cap = np.zeros(0, dtype=np.int64)  # capacity rows in the master, as positions into ``capped``
     best: tuple[float, FloatArray, FloatArray, FloatArray] | None = None  # UB and its normalised duals
     lam = 0.0
     w = np.zeros(1)
     iterations = 0
+    best_seen, last_progress = math.inf, 0
     status: Status = "stopped"
     message = ""
     while True:
@@ -458,7 +495,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
                 continue
             for k in range(len(cols_v)):
                 if (not fa.size or np.all(cols_prim[k] <= 0)) and (not capped.size or np.all(cols_cap[k] <= 0)):
-                    return _ray_result(prob, column_x(k), iterations, start, stats)
+                    return _ray_result(prob0, column_x(k)[:n_orig], iterations, start, stats)
             raise _OutsideStructure("the master LP is unbounded without a ray among its columns")
         if res_status != 0:
             raise _OutsideStructure(f"the master LP failed: {res.message}")
@@ -482,14 +519,21 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         choice, p = price(cost, choice, p)
         z = float(t @ p)
         dual_obj = float(pi[fa] @ a[fa] + mu[capped] @ u[capped])
-        if z > 0:
+        if np.all(np.isfinite(p)) and z > 1e-12 * float(np.abs(p).sum()) and z > 0:
             ub = dual_obj / z
-            if best is None or ub < best[0]:
-                best = (ub, p / z, pi / z, mu / z)
+            with np.errstate(over="ignore"):
+                scaled = p / z
+            if (best is None or ub < best[0]) and np.all(np.isfinite(scaled)):
+                best = (ub, scaled, pi / z, mu / z)
         assert best is not None or z <= 0
         gap = (best[0] - lam) / max(best[0], 1e-9) if best is not None else math.inf
         if gap <= 0.5 * tol:
             status = "optimal"
+            break
+        if best is not None and best[0] < best_seen - 1e-3 * tol * best[0]:
+            best_seen, last_progress = best[0], iterations
+        if iterations - last_progress > 100:
+            message = "uncertified: column generation stalled (the dual bound did not improve in 100 rounds)"
             break
         if iterations >= max_iterations:
             message = f"iteration limit {max_iterations} reached"
@@ -500,7 +544,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         if any(np.array_equal(choice, c) for c in cols_choice):
             message = "uncertified: column generation repeated a column before closing the gap"
             break
-        v_last = add_column(choice, v_last)
+        choice, v_last = add_column(choice, v_last)
 
     x = np.zeros(n)
     for k in np.flatnonzero(w > 0):
@@ -509,6 +553,9 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     if best is None:
         best = (math.inf, np.zeros(m), np.zeros(P.shape[0]), np.zeros(n))
     _, p_, pi_, mu_ = best
+    # Back to the caller's techniques (disposal columns are surplus, implied by net @ x >= lam * target).
+    x, mu_ = x[:n_orig], mu_[:n_orig]
+    N, P, u = N[:, :n_orig] if joint else N, P[:, :n_orig] if joint else P, u[:n_orig]
     cert = certify(N, P, a, u, t, lam, x, np.maximum(p_, 0.0), pi_, mu_)
     certified = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
     if status == "optimal" and not certified:

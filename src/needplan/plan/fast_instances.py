@@ -114,7 +114,7 @@ def random_ray_lp(n_goods: int, family: Literal["uniform", "structured"] = "unif
         available[1:] = labour_use[1:] * 1.3  # room for some alternatives, not for all
     capacity = np.full(n_tech, np.inf)
     capped = np.flatnonzero(rng.random(n_tech) < capacity_share)
-    level = np.concatenate([x1, x1[main[n:]]])
+    level = np.maximum(np.concatenate([x1, x1[main[n:]]]), 0.1 * float(np.mean(np.abs(x1))))
     capacity[capped] = level[capped] * rng.uniform(0.85, 1.3, size=capped.size)
     primary = sp.csr_matrix(labour)
     return RayInstance(net, primary, available, capacity, target, main.astype(np.int64))
