@@ -178,7 +178,10 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     # --- the objective and the needs ---
     t = eco.target
     ng = model.need_goods
-    counted = np.where(eco.quality_weighted, net_q, net)
+    # Quality counts only toward needs (the LP's need rows); any other product just has to balance physically.
+    quality_counted = np.zeros(eco.n_goods, dtype=bool)
+    quality_counted[ng] = eco.quality_weighted[ng]
+    counted = np.where(quality_counted, net_q, net)
     fulfil = counted[ng] / t[ng]
     if model.objective == "harmony":
         from needplan.plan.model import harmony
