@@ -42,7 +42,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Status = Literal["optimal", "infeasible", "unbounded", "stopped"]
 
-DIRECT_BELOW = 3000
+DIRECT_BELOW = 300
 """Square blocks with fewer products are factorised (sparse LU) instead of iterated."""
 _TINY = 1e-300
 
@@ -522,9 +522,9 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         if np.all(np.isfinite(p)) and z > 1e-12 * float(np.abs(p).sum()) and z > 0:
             ub = dual_obj / z
             with np.errstate(over="ignore"):
-                scaled = p / z
-            if (best is None or ub < best[0]) and np.all(np.isfinite(scaled)):
-                best = (ub, scaled, pi / z, mu / z)
+                scaled = (p / z, pi / z, mu / z)
+            if (best is None or ub < best[0]) and all(np.all(np.isfinite(s_)) for s_ in scaled):
+                best = (ub, *scaled)
         assert best is not None or z <= 0
         gap = (best[0] - lam) / max(best[0], 1e-9) if best is not None else math.inf
         if gap <= 0.5 * tol:
