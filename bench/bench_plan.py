@@ -129,7 +129,8 @@ def fmt(res: dict[str, object] | None, limit: float) -> str:
     if res is None:
         return "not run"
     if not res["ok"]:
-        return f"> {limit:.0f} s" if float(res["seconds"]) >= 0.95 * limit else f"failed ({float(res['seconds']):.2f} s)"
+        secs = float(res["seconds"])
+        return f"> {limit:.0f} s" if secs >= 0.95 * limit else f"failed ({secs:.2f} s)"
     return f"{float(res['seconds']):.3f} s ({res['iterations']} it)"
 
 
@@ -146,7 +147,8 @@ def main() -> None:
         return
     sizes = SIZES["quick" if args.quick else "full"]
     limit = 10.0 if args.quick else args.limit
-    print("| family | goods | ours | ours method | HiGHS simplex | HiGHS IPM | PDLP | best peer / ours | max rel. diff of lam |")
+    print("| family | goods | ours | ours method | HiGHS simplex | HiGHS IPM | PDLP | best peer / ours "
+          "| max rel. diff of lam |")
     print("|---|---|---|---|---|---|---|---|---|")
     for family in FAMILIES:
         for n in sizes:

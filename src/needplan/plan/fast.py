@@ -120,8 +120,8 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
 
     * primal: the largest of ``max(0, lam t_g - (net x)_g) / |lam t|_inf``, ``max(0, (P x)_r - a_r) / a_r``,
       ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
-    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / max_j (|p| |net_j| + pi P_j + mu_j)``, of the negative
-      parts of the duals, and of ``|target @ p - 1|``;
+    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / max_j (|p| |net_j| + pi P_j + mu_j)``, of
+      the negative parts of the duals, and of ``|target @ p - 1|``;
     * gap: ``|D - lam| / max(|lam|, |D|, 1e-9)`` with ``D = pi a + mu u`` (only finite limits count; a positive
       price on an unlimited primary or capacity makes ``D`` infinite).
     """
@@ -146,7 +146,8 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     value = net.T @ p
     charge = primary.T @ pi + mu
     scale = abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
-    dres = [float(np.max(np.maximum(value - charge, 0.0), initial=0.0)) / max(float(np.max(scale, initial=0.0)), _TINY),
+    worst = float(np.max(np.maximum(value - charge, 0.0), initial=0.0))
+    dres = [worst / max(float(np.max(scale, initial=0.0)), _TINY),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
             float(np.max(np.maximum(-pi, 0.0), initial=0.0)),
             float(np.max(np.maximum(-mu, 0.0), initial=0.0)),
@@ -301,7 +302,7 @@ def solve_ray(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, 
     start = time.perf_counter()
     deadline = start + (time_limit if time_limit is not None else math.inf)
     prob = _prepare(net, primary, available, capacity, target)
-    m, n = prob.shape
+    n = prob.shape[1]
     if np.any(prob.available < 0) or np.any(prob.capacity < 0):
         bad = "available" if np.any(prob.available < 0) else "capacity"
         return _empty_result(prob, "infeasible", math.nan, "bounds",

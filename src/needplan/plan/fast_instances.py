@@ -1,4 +1,5 @@
-"""Random ray LPs in matrix form, shaped like the issue's benchmark families, for tests and benchmarks of the fast solver.
+"""Random ray LPs in matrix form, shaped like the issue's benchmark families, for tests and benchmarks of the fast
+solver.
 
 These are not economies (no ids, no validation): they are the arrays :func:`needplan.plan.fast.solve_ray` takes,
 built directly so that the solver can be tested and benchmarked at 10^6 goods without the folder format. When
