@@ -141,16 +141,18 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--child", nargs=2)
     ap.add_argument("--huge", type=int, default=1_000_000)
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--sizes", default="")
     args = ap.parse_args()
     if args.child:
         _child(args.child[0], int(args.child[1]), args.limit)
         return
-    sizes = SIZES["quick" if args.quick else "full"]
+    sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else SIZES["quick" if args.quick else "full"]
     limit = 10.0 if args.quick else args.limit
     print("| family | goods | ours | ours method | HiGHS simplex | HiGHS IPM | PDLP | best peer / ours "
           "| max rel. diff of lam |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for family in FAMILIES:
+    for family in args.families.split(","):
         for n in sizes:
             inst = make(family, n)
             ours = run_ours(inst, args.repeats, limit)
@@ -171,7 +173,7 @@ def main() -> None:
             print(f"| {family} | {n:,} | {fmt(ours, limit)} | {ours['method']} (cert {float(ours['cert']):.0e}) | "
                   f"{fmt(hs, limit)} | {fmt(hi, limit)} | {fmt(pd, limit)} | {ratio} | {diff} |", flush=True)
     if not args.quick:
-        for family in ("uniform", "structured-nojoint"):
+        for family in [f for f in ("uniform", "structured-nojoint") if f in args.families.split(",")]:
             out = subprocess.run([sys.executable, __file__, "--child", family, str(args.huge), "--limit",
                                   str(limit)], capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])

@@ -526,7 +526,6 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
                 scaled = (p / z, pi / z, mu / z)
             if (best is None or ub < best[0]) and all(np.all(np.isfinite(s_)) for s_ in scaled):
                 best = (ub, *scaled)
-        assert best is not None or z <= 0
         gap = (best[0] - lam) / max(best[0], 1e-9) if best is not None else math.inf
         if gap <= 0.5 * tol:
             status = "optimal"
