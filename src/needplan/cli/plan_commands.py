@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from needplan.analysis import analyze
 from needplan.cli.economy_commands import Folder, demo_folder, load, stdout_console
 from needplan.economy import read_economy
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
@@ -109,10 +111,23 @@ def demo_cmd() -> None:
     print_plan(build_plan(economy, "ray").solve("auto", 1e-6), economy.name, limit=10)
     spain = shipped_economy("spain_2019")
     console.rule()
-    console.print(f"\n[bold]Spain 2019[/bold] (INE supply-use table, million EUR, labour in full-time equivalents): "
-                  f"{spain!r}\nthe largest uniform expansion of the table's final demand that 2019 employment "
-                  f"allows:\n")
-    print_plan(build_plan(spain, "ray").solve("auto", 1e-6), spain.name, limit=5)
+    console.print(f"\n[bold]Spain 2019[/bold], a real economy: the INE supply-use table shipped with needplan "
+                  f"(million EUR, labour in full-time equivalents)\n{spain!r}\n")
+    result = build_plan(spain, "ray").solve("auto", 1e-6)
+    console.print(f"the largest uniform expansion of the table's final demand that 2019 employment allows: "
+                  f"status [bold]{result.status}[/bold], fulfilment {result.fulfilment:.4%} (the table's own "
+                  f"final demand is what its employment produced, so 100% is the import's identity check)")
+    for r in result.bottlenecks.head(1).itertuples():
+        console.print(f"  {r.kind} [bold]{r.constraint}[/bold]: {r.explanation}")
+    embodied = analyze(spain).embodied["labour_fte"]
+    names = pd.Series(spain.good_name, index=spain.goods)
+    table = Table(title="labour embodied per million EUR of final use, most and least labour-intensive")
+    for col in ("product", "FTE per million EUR"):
+        table.add_column(col, justify="left" if col == "product" else "right")
+    ranked = embodied.sort_values(ascending=False)
+    for good in [*ranked.index[:5], *ranked.index[-3:]]:
+        table.add_row(f"{names[good]} ({good})", f"{ranked[good]:.2f}")
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -32,7 +32,7 @@ def _label(model: PlanModel, g: int) -> str:
     eco = model.economy
     name = str(eco.good_name[g] or "")
     gid = str(eco.goods[g])
-    return f"{name} ({gid})" if name and name != gid else gid
+    return f"{name} ({gid})" if name and name.lower() != gid.lower() else (name or gid)
 
 
 def _gain(objective_name: str, price: float, unit: str) -> str:
@@ -104,8 +104,8 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
             reached = _reached_needs(model, active, use_b, make_b, start)
             held = needs[valued & reached[need_pos]].sort_values("fulfilment")
             if len(held):
-                parts = [f"{g} at {f:.1%} of target" for g, f in zip(held.index[:4], held["fulfilment"][:4],
-                                                                         strict=True)]
+                labels = [_label(model, int(g)) for g in eco.goods.get_indexer(held.index[:4])]
+                parts = [f"{g} at {f:.1%} of target" for g, f in zip(labels, held["fulfilment"][:4], strict=True)]
                 more = f" and {len(held) - 4} more" if len(held) > 4 else ""
                 hold = f"; it holds back {', '.join(parts)}{more}"
             else:
