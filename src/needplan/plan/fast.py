@@ -167,7 +167,7 @@ class _Square:
 
     def __init__(self, prob: _Problem, choice: IntArray, diag: FloatArray, deadline: float) -> None:
         self.prob = prob
-        self.choice = choice
+        self.choice = choice.copy()  # callers mutate their choice arrays; the cache must not follow
         self.d = diag[choice]
         self.deadline = deadline
         self.lu: spla.SuperLU | None = None
@@ -223,7 +223,9 @@ class _Square:
             prev = nr
             if k % 50 == 49 and time.perf_counter() > self.deadline:
                 raise _Budget
-        raise _OutsideStructure("the Neumann iteration on the chosen techniques does not converge "
+        raise _OutsideStructure(f"the Neumann iteration on the chosen techniques does not converge ({k} steps, "
+                                f"residual {nr:.1e} of {rscale:.1e}; the chosen block is not productive)"
+                                " "
                                 "(the chosen block is not productive)")
 
 
@@ -334,20 +336,35 @@ def solve_ray(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, 
 
 def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: float, max_iterations: int,
                        start: float) -> FastResult:
-    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
-    m, n = prob.shape
-    if np.any((main < -1) | (main >= m)):
+    m_all, n = prob.shape
+    if np.any((main < -1) | (main >= m_all)):
         raise ValueError("main has rows out of range")
     valid = main >= 0
     techs = np.flatnonzero(valid)
+    counts_all = np.bincount(main[techs], minlength=m_all)
+    # Rows that no technique makes as its main output (a quality-weighted need beside its product's physical
+    # balance, say) are coupling rows: they stay out of the square blocks and enter the master, lazily, like the
+    # capacities. The pricing works on the other rows, one per main product.
+    rows_s = np.flatnonzero(counts_all > 0)
+    rows_c = np.flatnonzero(counts_all == 0)
+    N_c = sp.csr_matrix(prob.net[rows_c])
+    t_c = prob.target[rows_c]
+    prob0 = prob
+    if rows_c.size:
+        pos = np.full(m_all, -1, dtype=np.int64)
+        pos[rows_s] = np.arange(rows_s.size)
+        main = np.where(valid, pos[np.maximum(main, 0)], -1)
+        N_s = sp.csr_matrix(prob.net[rows_s])
+        prob = _Problem(N_s, sp.csr_matrix(N_s.T), prob.primary, prob.available, prob.capacity,
+                        prob.target[rows_s])
+    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
+    m = prob.shape[0]
     diag = np.zeros(n)
     diag[techs] = np.asarray(N[main[techs], techs]).ravel()
     if np.any(diag[techs] <= 0):
         raise _OutsideStructure("a technique's net output of its main product is not positive")
     counts = np.bincount(main[techs], minlength=m)
-    if np.any(counts == 0):
-        raise _OutsideStructure(f"{int(np.sum(counts == 0))} products have no technique making them as main output")
-    n_orig, prob0 = n, prob
+    n_orig = n
     joint = bool(np.any(np.diff(sp.csc_matrix(N > 0).indptr) > 1))
     if joint:
         # Joint products can exceed what is needed of them: give every product a disposal column -e_g (cost 0),
@@ -392,18 +409,46 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
             sq = squares[key] = _Square(prob, choice, diag, deadline)
         return sq
 
-    def price(cost: FloatArray, choice: IntArray, p0: FloatArray | None) -> tuple[IntArray, FloatArray]:
-        """The cheapest pure plan at technique costs ``cost`` (Leontief substitution by policy iteration)."""
+    def feasible(choice: IntArray, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:
+        """The pure plan of ``choice``, with disposal where joint products would otherwise need negative runs."""
+        for _ in range(50):
+            sq = square(choice)
+            before = sq.iterations
+            v = sq.forward(t, v0)
+            stats["square_iterations"] += sq.iterations - before
+            neg = np.flatnonzero(v < -1e-12 * float(np.max(np.abs(v), initial=1.0)))
+            if not neg.size:
+                return choice, np.maximum(v, 0.0)
+            if not joint:
+                raise _OutsideStructure("a pure plan needs negative activity (the block is not productive)")
+            # A product made jointly beyond its use: dispose of the surplus instead of running it backwards;
+            # a disposed product whose joint supply falls short: back to its own (cheapest) technique.
+            choice = choice.copy()
+            disposed = choice[neg] >= n_orig
+            choice[neg[~disposed]] = n_orig + neg[~disposed]
+            choice[neg[disposed]] = first_choice[neg[disposed]]
+            v0 = None
+        raise _OutsideStructure("no nonnegative pure plan found with joint products")
+
+    def price(cost: FloatArray, choice: IntArray, p0: FloatArray | None,
+              v0: FloatArray | None) -> tuple[IntArray, FloatArray, FloatArray | None]:
+        """The cheapest pure plan at technique costs ``cost`` (Leontief substitution by policy iteration).
+
+        With joint products every step starts from a primal feasible basis (:func:`feasible`), so that the
+        switches are simplex steps of the pricing LP rather than moves between infeasible bases.
+        """
         choice = choice.copy()
-        p = p0
+        p, v = p0, v0
         for rnd in range(60):
+            if joint:
+                choice, v = feasible(choice, v)
             sq = square(choice)
             before = sq.iterations
             p = sq.transposed(cost[choice], p)
             stats["square_iterations"] += sq.iterations - before
             stats["pricing_rounds"] += 1
             if alt_techs.size == 0:
-                return choice, p
+                return choice, p, (v if joint else None)
             rc = (cost[alt_techs] - prob.net_t[alt_techs] @ p) / absdiag[alt_techs]
             rows = main[alt_techs]
             order = np.lexsort((rc, rows))
@@ -412,7 +457,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
             thresh = 1e-12 * (np.abs(p[g]) + cost[best] / absdiag[best]) + _TINY
             switch = (rc[firsts] < -thresh) & (best != choice[g])
             if not switch.any():
-                return choice, p
+                return choice, p, (v if joint else None)
             if rnd >= 20:
                 # Switching every product at once (Howard) is monotone without joint products; with them it
                 # can cycle, so after a while switch only the product with the most negative reduced cost.
@@ -427,34 +472,18 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     cols_v: list[FloatArray] = []
     cols_prim: list[FloatArray] = []
     cols_cap: list[FloatArray] = []
+    cols_cpl: list[FloatArray] = []  # per column, t_c - N_c v: the coupling rows read sum_k w_k (t_c - N_c v_k) <= 0
 
-    def add_column(choice: IntArray, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:
-        for _ in range(50):
-            sq = square(choice)
-            before = sq.iterations
-            v = sq.forward(t, v0)
-            stats["square_iterations"] += sq.iterations - before
-            neg = np.flatnonzero(v < -1e-12 * float(np.max(np.abs(v), initial=1.0)))
-            if not neg.size:
-                break
-            if not joint:
-                raise _OutsideStructure("a pure plan needs negative activity (the block is not productive)")
-            # A product made jointly beyond its use: dispose of the surplus instead of running it backwards;
-            # a disposed product whose joint supply falls short: back to its own (cheapest) technique.
-            choice = choice.copy()
-            disposed = choice[neg] >= n_orig
-            choice[neg[~disposed]] = n_orig + neg[~disposed]
-            choice[neg[disposed]] = first_choice[neg[disposed]]
-            v0 = None
-        else:
-            raise _OutsideStructure("no nonnegative pure plan found with joint products")
-        v = np.maximum(v, 0.0)
+    def add_column(choice: IntArray, v: FloatArray | None, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:
+        if v is None:
+            choice, v = feasible(choice, v0)
         x = np.zeros(n)
         x[choice] = v
         cols_choice.append(choice)
         cols_v.append(v)
         cols_prim.append(P[fa] @ x)
         cols_cap.append(x[capped])
+        cols_cpl.append(t_c - N_c @ x[:n_orig])
         return choice, v
 
     def column_x(k: int) -> FloatArray:
@@ -463,9 +492,11 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         return x
 
     cost = P.T @ pi
-    choice, p = price(cost, first_choice, None)
-    choice, v_last = add_column(choice, None)
+    choice, p, v_new = price(cost, first_choice, None, None)
+    choice, v_last = add_column(choice, v_new, None)
     rows_cap = np.zeros(0, dtype=np.int64)  # capacity rows in the master, as positions into ``capped``
+    rows_cpl = np.zeros(0, dtype=np.int64)  # coupling rows in the master, as positions into ``rows_c``
+    sigma = np.zeros(rows_c.size)
     best: tuple[float, FloatArray, FloatArray, FloatArray] | None = None  # UB and its normalised duals
     lam = 0.0
     w = np.zeros(1)
@@ -478,8 +509,9 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         # Master: max sum(w) over the columns, rows for limited primaries and the capacities added so far.
         W_prim = np.array(cols_prim).T if fa.size else np.zeros((0, len(cols_v)))
         W_cap = np.array(cols_cap).T[rows_cap] if rows_cap.size else np.zeros((0, len(cols_v)))
-        A_ub = np.vstack([W_prim, W_cap])
-        b_ub = np.concatenate([a[fa], u[capped[rows_cap]]])
+        W_cpl = np.array(cols_cpl).T[rows_cpl] if rows_cpl.size else np.zeros((0, len(cols_v)))
+        A_ub = np.vstack([W_prim, W_cap, W_cpl])
+        b_ub = np.concatenate([a[fa], u[capped[rows_cap]], np.zeros(rows_cpl.size)])
         stats["master_rows"] = float(A_ub.shape[0])
         stats["columns"] = float(len(cols_v))
         if A_ub.shape[0] == 0 or np.all(A_ub.max(axis=0, initial=0.0) <= 0):
@@ -506,7 +538,17 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         pi = np.zeros(P.shape[0])
         pi[fa] = np.maximum(duals[:fa.size], 0.0)
         mu = np.zeros(n)
-        mu[capped[rows_cap]] = np.maximum(duals[fa.size:], 0.0)
+        mu[capped[rows_cap]] = np.maximum(duals[fa.size:fa.size + rows_cap.size], 0.0)
+        sigma = np.zeros(rows_c.size)
+        sigma[rows_cpl] = np.maximum(duals[fa.size + rows_cap.size:], 0.0)
+        # Coupling rows not yet in the master that the mixture violates: add them and re-solve.
+        if rows_c.size:
+            short = np.array(cols_cpl).T @ w
+            scale_c = np.maximum(np.abs(t_c) * lam, 1e-12 * max(lam, 1e-12))
+            new = np.setdiff1d(np.flatnonzero(short > 0.1 * tol * scale_c), rows_cpl)
+            if new.size:
+                rows_cpl = np.union1d(rows_cpl, new)
+                continue
         # Capacities not yet in the master that the mixture violates: add them and re-solve.
         if capped.size:
             use = np.array(cols_cap).T @ w
@@ -517,13 +559,18 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
                 continue
         # Pricing: the cheapest pure plan at these prices bounds lam from above (Lagrangian dual bound).
         cost = P.T @ pi + mu
-        choice, p = price(cost, choice, p)
-        z = float(t @ p)
+        if rows_cpl.size:
+            cost[:n_orig] -= N_c.T @ sigma
+        choice, p, v_new = price(cost, choice, p, v_last)
+        z = float(t @ p + t_c @ sigma)
         dual_obj = float(pi[fa] @ a[fa] + mu[capped] @ u[capped])
         if np.all(np.isfinite(p)) and z > 1e-12 * float(np.abs(p).sum()) and z > 0:
             ub = dual_obj / z
+            full_p = np.zeros(m_all)
+            full_p[rows_s] = p
+            full_p[rows_c] = sigma
             with np.errstate(over="ignore"):
-                scaled = (p / z, pi / z, mu / z)
+                scaled = (full_p / z, pi / z, mu / z)
             if (best is None or ub < best[0]) and all(np.all(np.isfinite(s_)) for s_ in scaled):
                 best = (ub, *scaled)
         gap = (best[0] - lam) / max(best[0], 1e-9) if best is not None else math.inf
@@ -544,19 +591,19 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         if any(np.array_equal(choice, c) for c in cols_choice):
             message = "uncertified: column generation repeated a column before closing the gap"
             break
-        choice, v_last = add_column(choice, v_last)
+        choice, v_last = add_column(choice, v_new, v_last)
 
     x = np.zeros(n)
     for k in np.flatnonzero(w > 0):
         x[cols_choice[k]] += w[k] * cols_v[k]
     x = np.minimum(x, u)  # overshoots of capacity by rounding only; the certificate rechecks everything
     if best is None:
-        best = (math.inf, np.zeros(m), np.zeros(P.shape[0]), np.zeros(n))
+        best = (math.inf, np.zeros(m_all), np.zeros(P.shape[0]), np.zeros(n))
     _, p_, pi_, mu_ = best
     # Back to the caller's techniques (disposal columns are surplus, implied by net @ x >= lam * target).
     x, mu_ = x[:n_orig], mu_[:n_orig]
     N, P, u = N[:, :n_orig] if joint else N, P[:, :n_orig] if joint else P, u[:n_orig]
-    cert = certify(N, P, a, u, t, lam, x, np.maximum(p_, 0.0), pi_, mu_)
+    cert = certify(prob0.net, P, a, u, prob0.target, lam, x, np.maximum(p_, 0.0), pi_, mu_)
     certified = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
     if status == "optimal" and not certified:
         status = "stopped"

@@ -150,6 +150,22 @@ def true_deviation(model: PlanModel, x: np.ndarray) -> np.ndarray:
     return np.asarray((A @ x[:n_t] - t) / t)
 
 
+def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
+    """Per technique, the position in ``net_rows`` of the row of its good that ``fast`` pivots on.
+
+    A quality-weighted need has its own row beside the good's physical balance; the need row (which carries the
+    target) is the technique's main row and the balance becomes a coupling row that ``fast`` adds to its
+    master only when a plan violates it.
+    """
+    goods = model.rows["good"].to_numpy()[net_rows]
+    kinds = model.rows["kind"].to_numpy()[net_rows]
+    pref = np.full(model.economy.n_goods, -1, dtype=np.int64)
+    for kind in ("balance", "need"):  # need rows override the balance row of their good
+        sel = np.flatnonzero(kinds == kind)
+        pref[goods[sel]] = sel
+    return pref[model.economy.technique_good]
+
+
 def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit: float | None) -> LpSolution:
     """Hand the ray LP to ``fast.solve_ray`` in its own terms and map its answer back to the LP's rows."""
     lp, n_t = model.lp, model.n_techniques
@@ -164,7 +180,8 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     available = lp.row_upper[prim_rows]
     capacity = lp.col_upper[:n_t]
     start = time.perf_counter()
-    fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit)
+    fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
+                        main=main_rows(model, net_rows))
     seconds = time.perf_counter() - start
     status = str(fr.status)
     if status not in ("optimal", "stopped") or fr.x is None:
