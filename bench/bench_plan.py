@@ -1,89 +1,84 @@
-"""Benchmark of the plan engine's fast ray solver against HiGHS (simplex, interior point) and OR-Tools PDLP.
+"""Benchmark of the plan engine's ray objective: ``solver="fast"`` against HiGHS (simplex, IPM) and OR-Tools PDLP.
 
 Run alone: ``python bench/bench_plan.py [--quick] [--limit SECONDS] [--repeats K]``; prints a Markdown table.
-Instances come from :func:`needplan.plan.fast_instances.random_ray_lp` (the issue's *uniform* and *structured*
-families; *structured-nojoint* is the structured family without joint products, the case the fast path covers
-in full). Peers run once per instance with a time limit (reported as "> limit"); ours runs ``repeats`` times and
-the median is reported. 10^6 goods are run for ours only, in a subprocess, to measure its peak RSS.
+Instances are what users get: :func:`needplan.data.generate.generate_economy` (the issue's *uniform* and
+*structured* families, seed 1, as ``needplan generate --family ...`` writes them), turned into the engine's LP by
+:func:`needplan.plan.model.build_plan` (``"ray"``). Ours is :func:`needplan.plan.solve.solve_model` with
+``solver="fast"`` (what ``needplan plan --solver fast`` runs, read-back and verification included); the peers get
+the same LP (``model.lp``). Peers run once per instance with a time limit (reported as "> limit"); ours runs
+``repeats`` times and the median is reported. Without ``--quick``, 10^6 goods are run for ours only, in a
+subprocess, for wall time and peak RSS against the size of the LP's matrix in bytes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from needplan.plan.fast import solve_ray
-from needplan.plan.fast_instances import RayInstance, random_ray_lp
+from needplan.data.generate import generate_economy
+from needplan.plan.lp import LinearProgram
+from needplan.plan.model import PlanModel, build_plan
+from needplan.plan.solve import solve_model
 
-FAMILIES = {"uniform": {}, "structured": {}, "structured-nojoint": {"joint_share": 0.0}}
-SIZES = {"quick": [1000, 3000], "full": [3000, 10_000, 100_000]}
-HIGHS_MAX = 10_000  # HiGHS needs minutes beyond this (321 s at 10^4 uniform in the issue)
-
-
-def make(family: str, n: int, seed: int = 1) -> RayInstance:
-    base = "structured" if family.startswith("structured") else "uniform"
-    return random_ray_lp(n, base, seed=seed, **FAMILIES[family])  # type: ignore[arg-type]
+FAMILIES = ("uniform", "structured")
+SIZES = {"quick": [3000, 10_000, 100_000], "full": [3000, 10_000, 100_000]}
 
 
-def _lp_arrays(inst: RayInstance) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Variables [lam, x]; rows: lam t - net x <= 0, primary x <= available."""
-    m, n = inst.net.shape
-    k = inst.primary.shape[0]
-    A = sp.vstack([sp.hstack([sp.csr_matrix(inst.target.reshape(-1, 1)), -inst.net]),
-                   sp.hstack([sp.csr_matrix((k, 1)), inst.primary])], format="csc")
-    row_up = np.concatenate([np.zeros(m), inst.available])
-    col_lo = np.zeros(n + 1)
-    col_up = np.concatenate([[np.inf], inst.capacity])
-    return A, row_up, col_lo, col_up, np.r_[1.0, np.zeros(n)]
+def make(family: str, n: int, seed: int = 1) -> PlanModel:
+    return build_plan(generate_economy(n, family=family, seed=seed), "ray")
 
 
-def run_highs(inst: RayInstance, solver: str, limit: float) -> dict[str, object]:
+def matrix_bytes(lp: LinearProgram) -> int:
+    A = sp.csr_matrix(lp.A)
+    return int(A.data.nbytes + A.indices.nbytes + A.indptr.nbytes)
+
+
+def run_highs(lp: LinearProgram, solver: str, limit: float) -> dict[str, Any]:
     import highspy
 
-    A, row_up, col_lo, col_up, c = _lp_arrays(inst)
+    A = sp.csc_matrix(lp.A)
+    inf = highspy.kHighsInf
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", solver)
     h.setOptionValue("time_limit", float(limit))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-    lp.col_cost_ = c
-    lp.col_lower_, lp.col_upper_ = col_lo, np.where(np.isinf(col_up), highspy.kHighsInf, col_up)
-    lp.row_lower_ = np.full(A.shape[0], -highspy.kHighsInf)
-    lp.row_upper_ = np.where(np.isinf(row_up), highspy.kHighsInf, row_up)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-    h.passModel(lp)
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = A.shape[1], A.shape[0]
+    model.col_cost_ = lp.cost
+    model.col_lower_ = np.where(np.isinf(lp.col_lower), -inf, lp.col_lower)
+    model.col_upper_ = np.where(np.isinf(lp.col_upper), inf, lp.col_upper)
+    model.row_lower_ = np.where(np.isinf(lp.row_lower), -inf, lp.row_lower)
+    model.row_upper_ = np.where(np.isinf(lp.row_upper), inf, lp.row_upper)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = A.indptr, A.indices, A.data
+    h.passModel(model)
     t0 = time.perf_counter()
     h.run()
     secs = time.perf_counter() - t0
     ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     info = h.getInfo()
     its = info.simplex_iteration_count if solver == "simplex" else info.ipm_iteration_count
-    return {"seconds": secs, "ok": ok, "lam": info.objective_function_value if ok else None, "iterations": its}
+    return {"seconds": secs, "ok": ok, "lam": -info.objective_function_value if ok else None, "iterations": its}
 
 
-def run_pdlp(inst: RayInstance, limit: float) -> dict[str, object]:
+def run_pdlp(lp: LinearProgram, limit: float) -> dict[str, Any]:
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
-    A, row_up, col_lo, col_up, c = _lp_arrays(inst)
     qp = pdlp.QuadraticProgram()
-    qp.objective_vector = -c
-    qp.constraint_matrix = A.tocsr()
-    qp.constraint_lower_bounds = np.full(A.shape[0], -np.inf)
-    qp.constraint_upper_bounds = row_up
-    qp.variable_lower_bounds, qp.variable_upper_bounds = col_lo, col_up
+    qp.objective_vector = lp.cost
+    qp.constraint_matrix = sp.csr_matrix(lp.A)
+    qp.constraint_lower_bounds, qp.constraint_upper_bounds = lp.row_lower, lp.row_upper
+    qp.variable_lower_bounds, qp.variable_upper_bounds = lp.col_lower, lp.col_upper
     params = solvers_pb2.PrimalDualHybridGradientParams()
     opt = params.termination_criteria.simple_optimality_criteria
     opt.eps_optimal_relative = 1e-6
@@ -94,49 +89,57 @@ def run_pdlp(inst: RayInstance, limit: float) -> dict[str, object]:
     res = pdlp.primal_dual_hybrid_gradient(qp, params)
     secs = time.perf_counter() - t0
     ok = res.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_OPTIMAL
-    lam = float(res.primal_solution[0]) if ok else None
+    lam = -float(lp.cost @ res.primal_solution) if ok else None
     return {"seconds": secs, "ok": ok, "lam": lam, "iterations": res.solve_log.iteration_count}
 
 
-def run_ours(inst: RayInstance, repeats: int, limit: float) -> dict[str, object]:
-    times, r = [], None
+def run_ours(model: PlanModel, repeats: int, limit: float) -> dict[str, Any]:
+    times, solver_times = [], []
+    r = None
     for _ in range(repeats):
+        model.session = None
         t0 = time.perf_counter()
-        r = solve_ray(inst.net, inst.primary, inst.available, inst.capacity, inst.target, main=inst.main,
-                      time_limit=limit)
+        r = solve_model(model, solver="fast", tolerance=1e-6, time_limit=limit)
         times.append(time.perf_counter() - t0)
+        solver_times.append(float(r.solver["seconds"]))
         if times[-1] > 5.0:
             break  # a slow case (the HiGHS fallback): one run says enough
     assert r is not None
-    return {"seconds": statistics.median(times), "ok": r.status == "optimal", "lam": r.lam,
-            "iterations": r.iterations, "method": r.method.split(" (")[0], "status": r.status,
-            "cert": max(r.primal_residual, r.dual_residual, r.gap), "repeats": len(times)}
+    msg = str(r.solver.get("message", ""))
+    method = msg[msg.find("(") + 1:msg.find(")")] if msg.startswith("fast (") else "?"
+    return {"seconds": statistics.median(solver_times), "engine_seconds": statistics.median(times),
+            "ok": r.status == "optimal", "lam": r.fulfilment, "iterations": r.solver["iterations"],
+            "method": method.split(" (")[0].split(":")[0], "status": r.status,
+            "cert": max(float(r.solver.get("gap", 0.0)), float(r.solver.get("dual_residual", 0.0)),
+                        float(r.solver.get("duality_gap", 0.0))), "repeats": len(times)}
 
 
 def _child(family: str, n: int, limit: float) -> None:
-    """Runs in a subprocess: one solve, prints JSON with the peak RSS."""
-    inst = make(family, n)
-    with open("/proc/self/statm") as f:
-        rss_before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    out = run_ours(inst, 1, limit)
+    """Runs in a subprocess: generate, build, one solve; prints JSON with the peak RSS."""
+    t0 = time.perf_counter()
+    model = make(family, n)
+    build = time.perf_counter() - t0
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out = run_ours(model, 1, limit)
     out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    out["rss_before_solve"] = rss_before
-    out["input_bytes"] = inst.nbytes
+    out["peak_rss_before_solve"] = rss_before
+    out["input_bytes"] = matrix_bytes(model.lp)
+    out["build_seconds"] = build
     print(json.dumps(out))
 
 
-def fmt(res: dict[str, object] | None, limit: float) -> str:
+def fmt(res: dict[str, Any] | None, limit: float) -> str:
     if res is None:
         return "not run"
     if not res["ok"]:
         secs = float(res["seconds"])
-        return f"> {limit:.0f} s" if secs >= 0.95 * limit else f"failed ({secs:.2f} s)"
+        return f"> {limit:.0f} s" if secs >= 0.9 * limit else f"{res.get('status', 'failed')} ({secs:.2f} s)"
     return f"{float(res['seconds']):.3f} s ({res['iterations']} it)"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="time limit 10 s per solver, one run of ours")
     ap.add_argument("--limit", type=float, default=60.0)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--child", nargs=2)
@@ -149,38 +152,41 @@ def main() -> None:
         return
     sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else SIZES["quick" if args.quick else "full"]
     limit = 10.0 if args.quick else args.limit
-    print("| family | goods | ours | ours method | HiGHS simplex | HiGHS IPM | PDLP | best peer / ours "
-          "| max rel. diff of lam |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    repeats = 1 if args.quick else args.repeats
+    print("| family | goods | techniques | ours (solver) | ours (engine) | ours method | HiGHS simplex | HiGHS IPM "
+          "| PDLP | best peer / ours | max rel. diff of lam |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for family in args.families.split(","):
         for n in sizes:
-            inst = make(family, n)
-            ours = run_ours(inst, args.repeats, limit)
-            hs = run_highs(inst, "simplex", limit) if n <= HIGHS_MAX else None
-            hi = run_highs(inst, "ipm", limit) if n <= HIGHS_MAX else None
-            pd = run_pdlp(inst, limit)
-            peers = [p for p in (hs, hi, pd) if p is not None]
+            model = make(family, n)
+            ours = run_ours(model, repeats, limit)
+            peers = [run_highs(model.lp, "simplex", limit), run_highs(model.lp, "ipm", limit),
+                     run_pdlp(model.lp, limit)]
             done = [float(p["seconds"]) for p in peers if p["ok"]]
-            best = min(done) if done else None
             lower = min(float(p["seconds"]) for p in peers)
-            ratio = (f"{best / float(ours['seconds']):.1f}x" if best is not None
-                     else f"> {lower / float(ours['seconds']):.0f}x (no peer finished)")
             if not ours["ok"]:
-                ratio = "ours did not finish"
+                ratio = "ours not optimal"
+            elif done:
+                ratio = f"{min(done) / float(ours['seconds']):.1f}x"
+            else:
+                ratio = f"> {lower / float(ours['seconds']):.0f}x (no peer finished)"
             diffs = [abs(float(p["lam"]) - float(ours["lam"])) / max(abs(float(p["lam"])), 1e-12)
                      for p in peers if p["ok"] and ours["ok"]]
             diff = f"{max(diffs):.1e}" if diffs else "-"
-            print(f"| {family} | {n:,} | {fmt(ours, limit)} | {ours['method']} (cert {float(ours['cert']):.0e}) | "
-                  f"{fmt(hs, limit)} | {fmt(hi, limit)} | {fmt(pd, limit)} | {ratio} | {diff} |", flush=True)
+            print(f"| {family} | {n:,} | {model.n_techniques:,} | {fmt(ours, limit)} | "
+                  f"{float(ours['engine_seconds']):.2f} s | {ours['method']} (cert {float(ours['cert']):.0e}) | "
+                  f"{fmt(peers[0], limit)} | {fmt(peers[1], limit)} | {fmt(peers[2], limit)} | {ratio} | {diff} |",
+                  flush=True)
     if not args.quick:
-        for family in [f for f in ("uniform", "structured-nojoint") if f in args.families.split(",")]:
+        for family in args.families.split(","):
             out = subprocess.run([sys.executable, __file__, "--child", family, str(args.huge), "--limit",
                                   str(limit)], capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"\n{family} {args.huge:,} goods, ours only: {r['seconds']:.2f} s, status {r['status']}, "
-                  f"{r['iterations']} rounds, certificate {r['cert']:.0e}; peak RSS {r['peak_rss'] / 2**20:.0f} MiB "
-                  f"(RSS before the solve {r['rss_before_solve'] / 2**20:.0f} MiB), input matrices "
-                  f"{r['input_bytes'] / 2**20:.0f} MiB", flush=True)
+            print(f"\n{family} {args.huge:,} goods, ours only: solver {r['seconds']:.2f} s, engine "
+                  f"{r['engine_seconds']:.2f} s (generate + build {r['build_seconds']:.1f} s), status {r['status']}, "
+                  f"method {r['method']}; peak RSS {r['peak_rss'] / 2**20:.0f} MiB (peak before the solve "
+                  f"{r['peak_rss_before_solve'] / 2**20:.0f} MiB), LP matrix {r['input_bytes'] / 2**20:.0f} MiB",
+                  flush=True)
 
 
 if __name__ == "__main__":

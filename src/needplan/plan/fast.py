@@ -561,6 +561,11 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         cost = P.T @ pi + mu
         if rows_cpl.size:
             cost[:n_orig] -= N_c.T @ sigma
+            if np.any(cost[:n_orig] < 0):
+                # A technique that pays for itself at these prices can run without bound in the pricing problem:
+                # its minimum is a ray, which pure plans cannot represent.
+                raise _OutsideStructure("the coupling rows' prices make a technique's cost negative (the pricing "
+                                        "problem is unbounded along a ray)")
         choice, p, v_new = price(cost, choice, p, v_last)
         z = float(t @ p + t_c @ sigma)
         dual_obj = float(pi[fa] @ a[fa] + mu[capped] @ u[capped])

@@ -186,7 +186,7 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     status = str(fr.status)
     if status not in ("optimal", "stopped") or fr.x is None:
         return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
-                          f"fast: {status}")
+                          f"fast ({fr.method}): {status} {fr.message}")
     x = np.concatenate([np.asarray(fr.x, dtype=np.float64), [float(fr.lam)]])
     y = np.zeros(lp.n_rows)
     y[net_rows] = np.asarray(fr.row_duals, dtype=np.float64)
@@ -194,4 +194,4 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     y[prim_rows] = -np.asarray(fr.primary_duals, dtype=np.float64)
     d = lp.cost - lp.A.T @ y
     return LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
-                      f"fast: {status}, gap {float(fr.gap):.2g}", {"gap": float(fr.gap)})
+                      f"fast ({fr.method}): {status}, gap {float(fr.gap):.2g} {fr.message}", {"gap": float(fr.gap)})
