@@ -90,7 +90,8 @@ class _Problem:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.net.shape  # type: ignore[no-any-return]
+        m, n = self.net.shape
+        return int(m), int(n)
 
 
 class _OutsideStructure(Exception):
@@ -599,7 +600,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         choice, v_last = add_column(choice, v_new, v_last)
 
     x = np.zeros(n)
-    for k in np.flatnonzero(w > 0):
+    for k in np.flatnonzero(w > 0).tolist():
         x[cols_choice[k]] += w[k] * cols_v[k]
     x = np.minimum(x, u)  # overshoots of capacity by rounding only; the certificate rechecks everything
     if best is None:
