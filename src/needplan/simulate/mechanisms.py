@@ -182,7 +182,9 @@ class PeasantParams:
     its animals a household slaughters when forced into a collective farm, ``anticipatory_slaughter`` the share
     slaughtered by households still outside in a year of forced collectivization. ``draft_need_per_ha``: horse
     equivalents per hectare sown, ``tractor_horse_equiv``: horses one tractor replaces, ``draft_elasticity``:
-    harvest elasticity to the draft shortfall."""
+    harvest elasticity to the draft shortfall. ``hunger_slaughter`` (by kind) is the extra share of its animals
+    a household slaughters and eats or sells for grain per unit relative shortfall of its grain food below
+    ``hunger_threshold`` times the norm (calibrated on the herd counts of 1 January 1923, after the civil war and the 1921 famine)."""
 
     sow_elasticity: float = 0.35
     tot_elasticity: float = 0.5
@@ -192,6 +194,8 @@ class PeasantParams:
     draft_need_per_ha: float = 0.33
     tractor_horse_equiv: float = 10.0
     draft_elasticity: float = 0.35
+    hunger_slaughter: tuple[float, float, float, float] = (0.6, 1.5, 0.8, 0.4)
+    hunger_threshold: float = 0.75
 
 
 def sowing_factor(kept_share: FloatArray, terms_of_trade: float, labour_factor: FloatArray | float,
@@ -218,6 +222,20 @@ def collectivization_slaughter(herd: FloatArray, joining: NDArray[np.bool_], out
     entry = np.asarray(p.slaughter_on_entry)[None, :] * joining[:, None]
     fear = np.asarray(p.anticipatory_slaughter)[None, :] * outside_forced[:, None]
     return np.asarray(herd * (entry + fear), dtype=np.float64)
+
+
+def hunger_slaughter(herd: FloatArray, food_t: FloatArray, food_need_t: FloatArray,
+                     p: PeasantParams = PeasantParams()) -> FloatArray:
+    """Head slaughtered (households x 4 kinds) because the household is short of grain food.
+
+    Assumption: a hungry household eats its animals (pigs and sheep first, its horses last) or sells them for
+    grain, in proportion to its relative shortfall below hunger, ``1 - food_t / (hunger_threshold x
+    food_need_t)``; a household eating near its norm keeps its herd. At most the whole herd.
+    """
+    hunger_t = p.hunger_threshold * food_need_t
+    shortfall = np.where(hunger_t > 0, np.clip(1.0 - food_t / np.maximum(hunger_t, 1e-12), 0.0, 1.0), 0.0)
+    rate = np.minimum(1.0, np.asarray(p.hunger_slaughter)[None, :] * shortfall[:, None])
+    return np.asarray(herd * rate, dtype=np.float64)
 
 
 def draft_factor(horses: FloatArray, tractors_per_household: FloatArray, sown_ha: FloatArray,

@@ -74,6 +74,8 @@ class Calibration:
     state_reserve_years: float = 0.5
     """state grain reserve kept, in years of the state's own use (exports, army, towns)"""
     natural_increase: float = 0.017
+    war_birth_deficit: float = 1.5
+    """natural increase lost per unit share of rural men mobilised (births postponed, epidemics)"""
     weather_sd: float = 0.09
     household_noise_sd: float = 0.15
     capital_output_ratio: float = 1.0
@@ -213,6 +215,7 @@ class Model:
         regime = self.scenario.regime(year)
         shock = self.scenario.shock(year)
         draws = self._draw()
+        self._population_start_m = self.rural_population_m() + self.urban_m
         rec = YearRecord(year, regime.name)
         effort, compliance = mech.conflict_effects(self.conflict, self.params.conflict)
         self._collectivize(regime, rec)                               # 4: forced or voluntary entry, slaughter
@@ -344,8 +347,13 @@ class Model:
         self._feed_ratio = np.where(feed_need > 0, feed / np.maximum(feed_need, 1e-12), 1.0)
         self._harvest = harvest
         v = rec.values
+        # State procurement is what the state obtains: its compulsory claims (taxes in kind, quotas, requisition)
+        # plus what its agencies buy of the grain households sell; the rest of the sales is private trade.
+        sold = forced_sales + sales
+        purchases = regime.state_purchase_share * sold
         for name, arr in (("harvest", harvest), ("seed", seed), ("feed", feed), ("rural_consumption", food),
-                          ("procurement", take), ("market_sales", forced_sales + sales), ("losses", losses),
+                          ("procurement", take + purchases), ("market_sales", sold - purchases), ("losses", losses),
+                          ("compulsory", take), ("state_purchases", purchases),
                           ("stock_start", stock0), ("stock_end", rest)):
             v[f"grain_{name}_mt"] = float(arr.sum()) * w / 1e6
         # Household-level residual of the grain balance, the largest over all households.
@@ -360,7 +368,11 @@ class Model:
         hh, c, w = self.hh, self.params.calibration, self.weight
         start = hh.herd.copy()
         fr = self._feed_ratio[:, None]
-        entry = self._entry_slaughter
+        # Animals slaughtered on entry to a collective farm, then by hungry households (before the year's births).
+        forced = self._entry_slaughter
+        hungry = mech.hunger_slaughter(start - forced, self._food_t, hh.members * c.food_norm_t,
+                                       self.params.peasant)
+        entry = forced + hungry
         after = start - entry
         # Grain feed is a supplement to grazing: its lack slows births and raises deaths, it does not stop them.
         births = after * np.asarray(c.births)[None, :] * (0.75 + 0.25 * fr)
@@ -548,7 +560,8 @@ class Model:
         goods_ph = consumer_urban / self.urban_m / (self.consumer_1913 * (1 - 0.45))
         v["real_wage_index"] = 100.0 * max(food_ph, 1e-6) ** 0.5 * max(goods_ph, 1e-6) ** 0.5
         # Terms of trade for next year's decisions: goods sent to the village per tonne that left it.
-        off_farm = v["grain_procurement_mt"] * regime.procurement_price_ratio + v["grain_market_sales_mt"]
+        off_farm = (v["grain_compulsory_mt"] * regime.procurement_price_ratio + v["grain_state_purchases_mt"]
+                    + v["grain_market_sales_mt"])
         if self.goods_per_tonne_1913 == 0.0:
             self.goods_per_tonne_1913 = consumer_rural / max(off_farm, 1e-9)
         self.terms = mech.terms_of_trade(consumer_rural, off_farm, self.goods_per_tonne_1913)
@@ -611,14 +624,16 @@ class Model:
     def _population(self, shock: Shock, rec: YearRecord) -> None:
         c, hh = self.params.calibration, self.hh
         rural = self.rural_population_m()
-        total = rural + self.urban_m
         war = shock.war_deaths_m
-        growth = c.natural_increase * (1 - 1.5 * shock.mobilisation_share)
+        growth = c.natural_increase * (1 - c.war_birth_deficit * shock.mobilisation_share)
         hh.members *= 1 + growth - 0.85 * war / max(rural, 1e-9)
         self.urban_m *= 1 + growth * 0.6 - 0.15 * war / max(self.urban_m, 1e-9)
         self.urban_m = max(self.urban_m, 1.0)
-        rec.values["population_start_m"] = total
-        rec.values["population_m"] = self.rural_population_m() + self.urban_m
+        end = self.rural_population_m() + self.urban_m
+        rec.values["population_start_m"] = self._population_start_m
+        rec.values["population_end_m"] = end
+        # Mid-year, like the herds and the population estimates it is compared with.
+        rec.values["population_m"] = 0.5 * (self._population_start_m + end)
         rec.values["urban_m"] = self.urban_m
 
     def rural_population_m(self) -> float:

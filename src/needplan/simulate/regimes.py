@@ -42,6 +42,9 @@ FIELDS: tuple[Field, ...] = (
     Field("procurement_floor", "share", 0, 1,
           "food left to households by forced collection, as a share of their consumption norm"),
     Field("procurement_price_ratio", "ratio", 0, 2, "state delivery price over the market price"),
+    Field("state_purchase_share", "share", 0, 1,
+          "share of the grain households sell that state procurement agencies buy at market prices (NEP's "
+          "purchases; counted in procurement, not in private trade)"),
     Field("collectivization_target", "share", 0, 1, "share of households in collective farms aimed at"),
     Field("collectivization_speed", "share/yr", 0, 1, "most of all households collectivized in one year"),
     Field("collectivization_forced", "0/1", 0, 1, "households are forced into collective farms (else they join "
@@ -80,6 +83,7 @@ class Regime:
     procurement_quota_share: float = 0.0
     procurement_floor: float = 1.0
     procurement_price_ratio: float = 1.0
+    state_purchase_share: float = 0.0
     collectivization_target: float = 0.0
     collectivization_speed: float = 0.0
     collectivization_forced: float = 0.0
@@ -119,16 +123,16 @@ BUILTIN_REGIMES: dict[str, Regime] = {
     r.name: r
     for r in (
         _r("tsarist_baseline", "markets, money taxes that force sales, grain exports, little industrial investment",
-           money_tax_rate=0.10, export_share=0.45, investment_share=0.10, heavy_priority=0.35,
+           money_tax_rate=0.22, export_share=0.6, investment_share=0.10, heavy_priority=0.35,
            plan_indicators=0, training_rate=0.04),
         _r("war_communism", "requisition of the surplus, rationing, no legal market, industry under commands",
            legal_market=0, money_tax_rate=0, requisition_rate=0.7, procurement_floor=0.7, famine_relief=0,
            procurement_price_ratio=0.1, rationing=1, investment_share=0.02, heavy_priority=0.5, target_kind=0,
            plan_indicators=150, market_coordination=0.0, training_rate=0.01, consumer_share_rural=0.2),
         _r("nep", "legal markets, a tax in kind then in money, state industry in trusts selling for money",
-           money_tax_rate=0.07, tax_in_kind_rate=0.03, procurement_quota_share=0.0, export_share=0.06,
-           investment_share=0.12, heavy_priority=0.45, plan_indicators=40, market_coordination=0.8,
-           training_rate=0.06, consumer_share_rural=0.45),
+           money_tax_rate=0.07, tax_in_kind_rate=0.03, procurement_quota_share=0.0, state_purchase_share=0.7,
+           export_share=0.04, investment_share=0.12, heavy_priority=0.45, plan_indicators=40,
+           market_coordination=0.8, training_rate=0.06, consumer_share_rural=0.38),
         _r("forced_collectivization",
            "forced collectivization, expropriation of rich peasants, procurement and export quotas set on the "
            "planned harvest, first five-year plan targets in tonnage",
@@ -149,7 +153,7 @@ BUILTIN_REGIMES: dict[str, Regime] = {
            "gradual industrialization financed by progressive taxes on rich peasants, voluntary cooperatives "
            "offered machinery, balanced targets",
            legal_market=1, money_tax_rate=0.06, rich_tax_rate=0.20, procurement_quota_share=0.0,
-           procurement_price_ratio=0.9, collectivization_target=0.5, collectivization_speed=0.05,
+           procurement_price_ratio=0.9, state_purchase_share=0.7, collectivization_target=0.5, collectivization_speed=0.05,
            collectivization_forced=0, investment_share=0.24, heavy_priority=0.6, plan_tautness=1.0, target_kind=1,
            tractor_share=0.3, export_share=0.08, plan_indicators=150, market_coordination=0.6,
            democratic_feedback=0.5, training_rate=0.12, consumer_share_rural=0.45),
@@ -157,7 +161,7 @@ BUILTIN_REGIMES: dict[str, Regime] = {
            "the plan engine's balanced optimum with quality-weighted targets, market prices for consumer goods as "
            "a check on the plan, democratic feedback on priorities, voluntary cooperatives",
            legal_market=1, money_tax_rate=0.06, rich_tax_rate=0.15, procurement_quota_share=0.0,
-           procurement_price_ratio=1.0, collectivization_target=0.5, collectivization_speed=0.05,
+           procurement_price_ratio=1.0, state_purchase_share=0.7, collectivization_target=0.5, collectivization_speed=0.05,
            collectivization_forced=0, investment_share=0.26, heavy_priority=0.55, plan_tautness=1.0, target_kind=2,
            tractor_share=0.3, export_share=0.08, plan_indicators=80, market_coordination=0.7,
            democratic_feedback=0.9, training_rate=0.14, consumer_share_rural=0.45),

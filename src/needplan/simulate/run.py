@@ -25,7 +25,9 @@ NUMERIC_COLUMNS = SERIES_COLUMNS[2:]
 def series_from_records(records: list[YearRecord]) -> pd.DataFrame:
     """The published series from a run's yearly records: exactly :data:`SERIES_COLUMNS`, one row per year.
 
-    ``grain_procurement_mt`` is everything the state took from the farms (taxes in kind, quotas, requisition).
+    ``grain_procurement_mt`` is everything the state obtained from the farms: its compulsory claims (taxes in kind,
+    quotas, requisition) plus the grain its agencies bought (NEP's purchases at market prices); private trade is
+    not in it. ``population_m`` is the mid-year population, like the herds.
     """
     if not records:
         raise ValueError("no records: the scenario has no years")
@@ -59,6 +61,33 @@ def series_from_records(records: list[YearRecord]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
     frame["year"] = frame["year"].astype("int64")
     return frame
+
+
+GDP_WEIGHTS = {"grain": 0.35, "livestock": 0.2, "industry": 0.45}
+"""Weights of the 1913 net product in the GDP-per-head proxy: agriculture about 55% (grain and livestock),
+industry with the transport, trade and services that move its goods the rest (Gregory's 1913 national income)."""
+
+
+def gdp_per_head_index(records: list[YearRecord]) -> pd.Series:
+    """A GDP-per-head proxy by year, first year = 100: the grain harvest, the herds (head weighted by meat per
+    head) and industrial output, each relative to the first year, weighted by :data:`GDP_WEIGHTS`, over the
+    mid-year population. Compared with Maddison's GDP per head (1913 = 100) in the calibration test."""
+    if not records:
+        raise ValueError("no records: the scenario has no years")
+    meat = np.array(Params().calibration.meat_t_per_head)
+
+    def parts(v: dict[str, float]) -> tuple[float, float, float]:
+        herd = float(np.dot(meat, [v["cattle_m"], v["pigs_m"], v["sheep_goats_m"], v["horses_m"]]))
+        return v["grain_harvest_mt"], herd, v["industrial_output_value"]
+
+    base = parts(records[0].values)
+    w = (GDP_WEIGHTS["grain"], GDP_WEIGHTS["livestock"], GDP_WEIGHTS["industry"])
+    out = {}
+    for rec in records:
+        now = parts(rec.values)
+        product = sum(wi * n / b for wi, n, b in zip(w, now, base, strict=True))
+        out[rec.year] = 100 * product * records[0].values["population_m"] / rec.values["population_m"]
+    return pd.Series(out, name="gdp_per_head_index")
 
 
 def run_scenario(scenario: Scenario, *, seed: int = 0, n_households: int = 100_000, params: Params | None = None,

@@ -40,6 +40,7 @@ class Shock:
 
 
 HISTORY_SHOCKS: dict[int, Shock] = {
+    1913: Shock(weather=1.0),  # the baseline year: its harvest is the calibration point, not a draw
     1914: Shock(0.15, 0.95, 0.0, 0.0, 1.0, 1.0, 0.05, 2.0, 0.4),
     1915: Shock(0.25, 0.85, 0.0, 0.02, 1.0, 1.4, 0.05, 3.0, 0.0),
     1916: Shock(0.30, 0.80, 0.0, 0.0, 0.95, 1.2, 0.05, 4.0, 0.0),
