@@ -184,7 +184,8 @@ class PeasantParams:
     equivalents per hectare sown, ``tractor_horse_equiv``: horses one tractor replaces, ``draft_elasticity``:
     harvest elasticity to the draft shortfall. ``hunger_slaughter`` (by kind) is the extra share of its animals
     a household slaughters and eats or sells for grain per unit relative shortfall of its grain food below
-    ``hunger_threshold`` times the norm (calibrated on the herd counts of 1 January 1923, after the civil war and the 1921 famine)."""
+    ``hunger_threshold`` times the norm (set against the herd counts of 1 January 1923, after the civil war and
+    the 1921 famine)."""
 
     sow_elasticity: float = 0.35
     tot_elasticity: float = 0.5

@@ -153,7 +153,8 @@ BUILTIN_REGIMES: dict[str, Regime] = {
            "gradual industrialization financed by progressive taxes on rich peasants, voluntary cooperatives "
            "offered machinery, balanced targets",
            legal_market=1, money_tax_rate=0.06, rich_tax_rate=0.20, procurement_quota_share=0.0,
-           procurement_price_ratio=0.9, state_purchase_share=0.7, collectivization_target=0.5, collectivization_speed=0.05,
+           procurement_price_ratio=0.9, state_purchase_share=0.7, collectivization_target=0.5,
+           collectivization_speed=0.05,
            collectivization_forced=0, investment_share=0.24, heavy_priority=0.6, plan_tautness=1.0, target_kind=1,
            tractor_share=0.3, export_share=0.08, plan_indicators=150, market_coordination=0.6,
            democratic_feedback=0.5, training_rate=0.12, consumer_share_rural=0.45),
@@ -161,7 +162,8 @@ BUILTIN_REGIMES: dict[str, Regime] = {
            "the plan engine's balanced optimum with quality-weighted targets, market prices for consumer goods as "
            "a check on the plan, democratic feedback on priorities, voluntary cooperatives",
            legal_market=1, money_tax_rate=0.06, rich_tax_rate=0.15, procurement_quota_share=0.0,
-           procurement_price_ratio=1.0, state_purchase_share=0.7, collectivization_target=0.5, collectivization_speed=0.05,
+           procurement_price_ratio=1.0, state_purchase_share=0.7, collectivization_target=0.5,
+           collectivization_speed=0.05,
            collectivization_forced=0, investment_share=0.26, heavy_priority=0.55, plan_tautness=1.0, target_kind=2,
            tractor_share=0.3, export_share=0.08, plan_indicators=80, market_coordination=0.7,
            democratic_feedback=0.9, training_rate=0.14, consumer_share_rural=0.45),
