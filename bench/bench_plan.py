@@ -1,6 +1,7 @@
 """Benchmark of the plan engine's ray objective: ``solver="fast"`` against HiGHS (simplex, IPM) and OR-Tools PDLP.
 
-Run alone: ``python bench/bench_plan.py [--quick] [--limit SECONDS] [--repeats K]``; prints a Markdown table.
+Run alone: ``python bench/bench_plan.py [--quick] [--limit SECONDS] [--repeats K] [--families F,...]
+[--sizes N,...]``; prints a Markdown table.
 Instances are what users get: :func:`needplan.data.generate.generate_economy` (the issue's *uniform* and
 *structured* families, seed 1, as ``needplan generate --family ...`` writes them), turned into the engine's LP by
 :func:`needplan.plan.model.build_plan` (``"ray"``). Ours is :func:`needplan.plan.solve.solve_model` with
@@ -139,8 +140,9 @@ def fmt(res: dict[str, Any] | None, limit: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="time limit 10 s per solver, one run of ours")
-    ap.add_argument("--limit", type=float, default=60.0)
+    ap.add_argument("--quick", action="store_true",
+                    help="one run of ours, no 10^6 run; time limit 10 s per solver unless --limit is given")
+    ap.add_argument("--limit", type=float, default=None, help="seconds per solver (default 60, 10 with --quick)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--child", nargs=2)
     ap.add_argument("--huge", type=int, default=1_000_000)
@@ -151,7 +153,7 @@ def main() -> None:
         _child(args.child[0], int(args.child[1]), args.limit)
         return
     sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else SIZES["quick" if args.quick else "full"]
-    limit = 10.0 if args.quick else args.limit
+    limit = args.limit if args.limit is not None else (10.0 if args.quick else 60.0)
     repeats = 1 if args.quick else args.repeats
     print("| family | goods | techniques | ours (solver) | ours (engine) | ours method | HiGHS simplex | HiGHS IPM "
           "| PDLP | best peer / ours | max rel. diff of lam |")
