@@ -182,10 +182,16 @@ class Economy:
         """The square Leontief system (see :class:`Technology`) for a choice of one technique per product."""
         prods = self.products
         chosen = self.resolve_choice(choice)
-        scale = sp.diags(1.0 / self.technique_output[chosen])
-        use = self.use[:, chosen] @ scale
-        make = self.make[:, chosen] @ scale
-        A_in = sp.csr_matrix(use[prods])
+        inv_output = 1.0 / self.technique_output[chosen]
+        # Scale the columns in place on the one copy the selection makes and convert to rows once: the inputs
+        # of 10^6 techniques are 10^7 entries, and a product with a diagonal matrix would copy them twice more.
+        use_cols = self.use[:, chosen]
+        use_cols.data *= np.repeat(inv_output, np.diff(use_cols.indptr))
+        use = use_cols.tocsr()
+        del use_cols
+        use.eliminate_zeros()  # an amount divided by a large output may underflow to zero
+        make = self.make[:, chosen] @ sp.diags(inv_output)
+        A_in = use[prods]
         joint_m = sp.csr_matrix(make[prods])
         joint_m.setdiag(0.0)
         joint_m.eliminate_zeros()
@@ -193,7 +199,7 @@ class Economy:
         A.sum_duplicates()
         A.eliminate_zeros()
         prim = self.primaries
-        R = sp.csr_matrix(use[prim])
+        R = use[prim]
         return Technology(prods, chosen, prim, A, R, bool(joint_m.nnz))
 
     # --- tidy tables -----------------------------------------------------------------------------------

@@ -193,15 +193,22 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
             weights_by_labour[g] = w
     labour = eco.labour
 
+    # The blocks are built from the rows they need (row selection commutes with the sums) and stacked once, with
+    # the extra columns, into the LP's matrix: at 10^6 goods each whole-matrix copy is 200 MiB.
     make = sp.csr_matrix(eco.make)
     use = sp.csr_matrix(eco.use)
-    net_phys = sp.csr_matrix((make - use)[products])
+    net_phys = make[products] - use[products]
     qw = eco.quality_weighted[need_goods]
     q_goods = need_goods[qw]
-    net_qual = sp.csr_matrix((make @ sp.diags(eco.technique_quality) - use)[q_goods])
+    make_q = make[q_goods]
+    make_q.data *= eco.technique_quality[make_q.indices]
+    net_qual = make_q - use[q_goods]
+    del make_q
     primaries = eco.primaries
     finite = primaries[np.isfinite(eco.available[primaries])]
-    prim_rows = sp.csr_matrix(use[finite])
+    prim_rows = use[finite]
+    labour_use = use[eco.labour] if objective == "min-labour" else None
+    del use, make
 
     n_p, n_q, n_r = len(products), len(q_goods), len(finite)
     product_row = np.full(eco.n_goods, -1, dtype=np.int64)
@@ -209,23 +216,23 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     need_rows = np.where(qw, n_p + np.cumsum(qw) - 1, product_row[need_goods]).astype(np.int64)
     k = len(need_goods)
 
-    # Extra columns and their coefficients in the need rows.
+    # Extra columns and their coefficients in the need rows (one entry per need row, after its x entries).
     if objective == "ray":
         n_extra = 1
-        extra = sp.csr_matrix((-target[need_goods], (need_rows, np.zeros(k, dtype=np.int64))),
-                              shape=(n_p + n_q + n_r, 1))
+        extra_cols = np.zeros(k, dtype=np.int64)
         rhs_need = np.zeros(k)
     elif objective == "harmony":
         n_extra = 2 * k
-        extra = sp.csr_matrix((-target[need_goods], (need_rows, np.arange(k))), shape=(n_p + n_q + n_r, 2 * k))
+        extra_cols = np.arange(k, dtype=np.int64)
         rhs_need = target[need_goods]
     else:
         n_extra = 0
-        extra = sp.csr_matrix((n_p + n_q + n_r, 0))
+        extra_cols = np.zeros(0, dtype=np.int64)
         rhs_need = target[need_goods]
-
-    A_x = sp.vstack([net_phys, net_qual, prim_rows], format="csr")
-    A = sp.csr_matrix(sp.hstack([A_x, extra], format="csr"))
+    extra_rows = need_rows if n_extra else extra_cols
+    A = _stack_with_extra([net_phys, net_qual, prim_rows], n_t + n_extra, extra_rows, n_t + extra_cols,
+                          -target[need_goods] if n_extra else np.zeros(0))
+    del net_phys, net_qual, prim_rows
     row_lower = np.concatenate([np.zeros(n_p + n_q), np.full(n_r, -np.inf)])
     row_upper = np.concatenate([np.full(n_p + n_q, np.inf), eco.available[finite]])
     row_lower[need_rows] = rhs_need
@@ -247,7 +254,8 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
         col_lower[s_cols] = -1.0
         col_lower[z_cols] = -np.inf
     else:
-        cost[:n_t] = np.asarray(use[labour].T @ weights_by_labour[labour]).ravel()
+        assert labour_use is not None
+        cost[:n_t] = np.asarray(labour_use.T @ weights_by_labour[labour]).ravel()
 
     goods_of_rows = np.concatenate([products, q_goods, finite])
     kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)
@@ -260,6 +268,46 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     if objective == "harmony":
         add_harmony_cuts(model, np.tile(np.asarray(HARMONY_START_POINTS), (k, 1)))
     return model
+
+
+def _stack_with_extra(blocks: list[sp.csr_matrix], n_cols: int, extra_rows: IntArray, extra_cols: IntArray,
+                      extra_values: FloatArray) -> sp.csr_matrix:
+    """``hstack([vstack(blocks), E])`` in one allocation, ``E`` holding at most one entry per row.
+
+    ``blocks`` have sorted indices and fewer columns than ``E``'s entries' (``extra_cols``, rows ``extra_rows``),
+    which go last in their rows, so the result's indices are sorted too. Equal to the scipy expression, without its
+    intermediate copies of the whole matrix.
+    """
+    counts = np.concatenate([np.diff(b.indptr) for b in blocks]).astype(np.int64)
+    counts[extra_rows] += 1
+    n_rows = counts.size
+    nnz = int(counts.sum())
+    idx = np.int32 if max(nnz, n_cols, n_rows) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n_rows + 1, dtype=idx)
+    np.cumsum(counts, out=indptr[1:])
+    del counts
+    indices = np.empty(nnz, dtype=idx)
+    data = np.empty(nnz, dtype=np.float64)
+    before = np.zeros(n_rows + 1, dtype=np.int64)  # extra entries in the rows above each row
+    before[extra_rows + 1] = 1
+    np.cumsum(before, out=before)
+    row0 = entry0 = 0
+    chunk = 1 << 22
+    for b in blocks:
+        b_rows = b.shape[0]
+        for start in range(0, b.nnz, chunk):
+            stop = min(start + chunk, b.nnz)
+            pos = np.arange(start, stop, dtype=np.int64)
+            rows = np.searchsorted(b.indptr, pos, side="right") - 1
+            pos += entry0 + before[row0 + rows]
+            indices[pos] = b.indices[start:stop]
+            data[pos] = b.data[start:stop]
+        row0 += b_rows
+        entry0 += b.nnz
+    last = indptr[extra_rows + 1].astype(np.int64) - 1
+    indices[last] = extra_cols
+    data[last] = extra_values
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
 
 
 def add_harmony_cuts(model: PlanModel, points: FloatArray) -> int:
