@@ -82,7 +82,7 @@ def _id_text(series: pd.Series) -> np.ndarray | pd.Categorical:
         if (np.array_equal(categories, raw.to_numpy(dtype=object)) and not (categories == "").any()
                 and (codes.size == 0 or codes.min() >= 0)):
             # Clean already (the usual case): the categories of a dtype are unique, keep the column as it is.
-            return series.array  # type: ignore[return-value]
+            return series.array
         categories = np.append(categories, "")
         if pd.Index(categories, dtype=object).is_unique:
             codes = np.where(codes < 0, len(categories) - 1, codes)  # a missing value becomes ''

@@ -244,7 +244,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                           "counted": counted[ng], "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
                           "quality_index": net_q[ng] / t[ng], "shadow_price": price[ng]},
                          index=pd.Index(goods[ng], name="good"))
-    constraints = pd.DataFrame({"name": model.rows["name"].to_numpy()[user], "activity": (lp.A @ sol.x)[user],
+    constraints = pd.DataFrame({"name": model.rows["name"].to_numpy()[user], "activity": lp.A[user] @ sol.x,
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
                                 "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
