@@ -88,6 +88,7 @@ def stage_plan(folder: str) -> dict[str, Any]:
     run("Economy.technology()", economy.technology)
     model = run("build_plan (ray)", lambda: build_plan(economy, "ray"))
     fast = fast_module()
+    assert fast is not None, "the fast solver is not installed"
     sol = run("solve (fast)", lambda: _solve_fast(model, fast, 1e-6, None))
     result = run("read_back", lambda: read_back(model, sol, tolerance=1e-6))
     A = model.lp.A
