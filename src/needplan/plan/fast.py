@@ -127,23 +127,7 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
       price on an unlimited primary or capacity makes ``D`` infinite).
     """
     p, pi, mu = row_duals, primary_duals, capacity_duals
-    xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
-    lt = lam * target
-    bal_scale = float(np.max(np.abs(lt), initial=0.0))
-    nx = net @ x
-    if bal_scale == 0.0:
-        bal_scale = max(float(np.max(abs(net) @ np.abs(x), initial=0.0)), _TINY)
-    res = [float(np.max(np.maximum(lt - nx, 0.0), initial=0.0)) / bal_scale,
-           float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
-    fa = np.isfinite(available)
-    if fa.any():
-        use = primary @ x
-        res.append(float(np.max(np.maximum(use[fa] - available[fa], 0.0)
-                                / np.maximum(np.abs(available[fa]), _TINY), initial=0.0)))
-    fu = np.isfinite(capacity)
-    if fu.any():
-        res.append(float(np.max(np.maximum(x[fu] - capacity[fu], 0.0)
-                                / np.maximum(np.abs(capacity[fu]), _TINY), initial=0.0)))
+    fa, fu = np.isfinite(available), np.isfinite(capacity)
     value = net.T @ p
     charge = primary.T @ pi + mu
     scale = abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
@@ -158,7 +142,31 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     else:
         dual_obj = float(pi[fa] @ available[fa] + mu[fu] @ capacity[fu])
     gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
-    return Certificate(max(res), max(dres), gap, dual_obj)
+    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x), max(dres), gap,
+                       dual_obj)
+
+
+def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
+                    required: FloatArray, x: FloatArray) -> float:
+    """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
+    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`)."""
+    xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
+    bal_scale = float(np.max(np.abs(required), initial=0.0))
+    nx = net @ x
+    if bal_scale == 0.0:
+        bal_scale = max(float(np.max(abs(net) @ np.abs(x), initial=0.0)), _TINY)
+    res = [float(np.max(np.maximum(required - nx, 0.0), initial=0.0)) / bal_scale,
+           float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
+    fa = np.isfinite(available)
+    if fa.any():
+        use = primary @ x
+        res.append(float(np.max(np.maximum(use[fa] - available[fa], 0.0)
+                                / np.maximum(np.abs(available[fa]), _TINY), initial=0.0)))
+    fu = np.isfinite(capacity)
+    if fu.any():
+        res.append(float(np.max(np.maximum(x[fu] - capacity[fu], 0.0)
+                                / np.maximum(np.abs(capacity[fu]), _TINY), initial=0.0)))
+    return max(res)
 
 
 # --- square Leontief blocks --------------------------------------------------------------------------------
@@ -335,122 +343,118 @@ def solve_ray(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, 
     return _highs_full(prob, tol, remaining, start, f"highs (fast path declined: {reason})")
 
 
-def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: float, max_iterations: int,
-                       start: float) -> FastResult:
-    m_all, n = prob.shape
-    if np.any((main < -1) | (main >= m_all)):
-        raise ValueError("main has rows out of range")
-    valid = main >= 0
-    techs = np.flatnonzero(valid)
-    counts_all = np.bincount(main[techs], minlength=m_all)
-    # Rows that no technique makes as its main output (a quality-weighted need beside its product's physical
-    # balance, say) are coupling rows: they stay out of the square blocks and enter the master, lazily, like the
-    # capacities. The pricing works on the other rows, one per main product.
-    rows_s = np.flatnonzero(counts_all > 0)
-    rows_c = np.flatnonzero(counts_all == 0)
-    N_c = sp.csr_matrix(prob.net[rows_c])
-    t_c = prob.target[rows_c]
-    prob0 = prob
-    if rows_c.size:
-        pos = np.full(m_all, -1, dtype=np.int64)
-        pos[rows_s] = np.arange(rows_s.size)
-        main = np.where(valid, pos[np.maximum(main, 0)], -1)
-        N_s = sp.csr_matrix(prob.net[rows_s])
-        prob = _Problem(N_s, sp.csr_matrix(N_s.T), prob.primary, prob.available, prob.capacity,
-                        prob.target[rows_s])
-    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
-    m = prob.shape[0]
-    diag = np.zeros(n)
-    diag[techs] = np.asarray(N[main[techs], techs]).ravel()
-    if np.any(diag[techs] <= 0):
-        raise _OutsideStructure("a technique's net output of its main product is not positive")
-    counts = np.bincount(main[techs], minlength=m)
-    n_orig = n
-    joint = bool(np.any(np.diff(sp.csc_matrix(N > 0).indptr) > 1))
-    if joint:
-        # Joint products can exceed what is needed of them: give every product a disposal column -e_g (cost 0),
-        # so that a pure plan may leave a jointly made product in surplus instead of running its technique
-        # backwards. The disposal column of product g is technique n + g.
-        N = sp.hstack([N, -sp.identity(m, format="csr")], format="csr")
-        P = sp.hstack([P, sp.csr_matrix((P.shape[0], m))], format="csr")
-        u = np.concatenate([u, np.full(m, np.inf)])
-        main = np.concatenate([main, np.arange(m)])
-        diag = np.concatenate([diag, -np.ones(m)])
-        techs = np.concatenate([techs, np.arange(n, n + m)])
-        counts = counts + 1
-        prob = _Problem(N, sp.csr_matrix(N.T), P, a, u, t)
-        n = n + m
-    alt_techs = techs[counts[main[techs]] > 1]
-    absdiag = np.abs(diag)
+class _Pricer:
+    """The Leontief pricing problem of a plan LP: ``min cost @ x`` over ``{x >= 0 : net_s x >= target_s}``.
 
-    fa = np.flatnonzero(np.isfinite(a))
-    capped = np.flatnonzero(np.isfinite(u))
-    cap_of = np.full(n, -1)
-    cap_of[capped] = np.arange(capped.size)
+    ``net_s`` are the rows some technique makes as its main product; the others (a quality-weighted need's
+    physical balance, say) are coupling rows (``rows_c``), left to the caller's master like the capacities. With
+    joint products every product gets a disposal column ``-e_g`` (cost 0, technique ``n_orig + g``), so that a
+    pure plan may leave a jointly made product in surplus instead of running its technique backwards.
+    """
 
-    # Initial prices: each primary at one over its availability (a guess at its scarcity), capacities free.
-    pi = np.zeros(P.shape[0])
-    pi[fa] = 1.0 / np.maximum(a[fa], _TINY)
-    if not fa.size:
-        pi[:] = 0.0
-    mu = np.zeros(n)
-    first_choice = np.full(m, -1, dtype=np.int64)
-    rev = techs[::-1]
-    first_choice[main[rev]] = rev
+    def __init__(self, prob: _Problem, main: IntArray, deadline: float) -> None:
+        m_all, n = prob.shape
+        if np.any((main < -1) | (main >= m_all)):
+            raise ValueError("main has rows out of range")
+        valid = main >= 0
+        techs = np.flatnonzero(valid)
+        counts_all = np.bincount(main[techs], minlength=m_all)
+        self.prob0 = prob
+        self.m_all = m_all
+        self.rows_s = np.flatnonzero(counts_all > 0)
+        self.rows_c = np.flatnonzero(counts_all == 0)
+        self.N_c = sp.csr_matrix(prob.net[self.rows_c])
+        self.t_c = prob.target[self.rows_c]
+        if self.rows_c.size:
+            pos = np.full(m_all, -1, dtype=np.int64)
+            pos[self.rows_s] = np.arange(self.rows_s.size)
+            main = np.where(valid, pos[np.maximum(main, 0)], -1)
+            N_s = sp.csr_matrix(prob.net[self.rows_s])
+            prob = _Problem(N_s, sp.csr_matrix(N_s.T), prob.primary, prob.available, prob.capacity,
+                            prob.target[self.rows_s])
+        N = prob.net
+        m = prob.shape[0]
+        diag = np.zeros(n)
+        diag[techs] = np.asarray(N[main[techs], techs]).ravel()
+        if np.any(diag[techs] <= 0):
+            raise _OutsideStructure("a technique's net output of its main product is not positive")
+        counts = np.bincount(main[techs], minlength=m)
+        self.n_orig = n
+        self.joint = bool(np.any(np.diff(sp.csc_matrix(N > 0).indptr) > 1))
+        if self.joint:
+            N = sp.hstack([N, -sp.identity(m, format="csr")], format="csr")
+            P = sp.hstack([prob.primary, sp.csr_matrix((prob.primary.shape[0], m))], format="csr")
+            u = np.concatenate([prob.capacity, np.full(m, np.inf)])
+            main = np.concatenate([main, np.arange(m)])
+            diag = np.concatenate([diag, -np.ones(m)])
+            techs = np.concatenate([techs, np.arange(n, n + m)])
+            counts = counts + 1
+            prob = _Problem(N, sp.csr_matrix(N.T), P, prob.available, u, prob.target)
+        self.prob = prob
+        self.main = main
+        self.diag = diag
+        self.absdiag = np.abs(diag)
+        self.alt_techs = techs[counts[main[techs]] > 1]
+        self.first_choice = np.full(m, -1, dtype=np.int64)
+        rev = techs[::-1]
+        self.first_choice[main[rev]] = rev
+        self.deadline = deadline
+        self.stats = {"pricing_rounds": 0.0, "square_iterations": 0.0, "columns": 0.0, "master_rows": 0.0}
+        self._squares: dict[bytes, _Square] = {}
 
-    stats = {"pricing_rounds": 0.0, "square_iterations": 0.0, "columns": 0.0, "master_rows": 0.0}
-    squares: dict[bytes, _Square] = {}
-
-    def square(choice: IntArray) -> _Square:
+    def square(self, choice: IntArray) -> _Square:
         key = choice.tobytes()
-        sq = squares.get(key)
+        sq = self._squares.get(key)
         if sq is None:
-            if len(squares) > 8:
-                squares.clear()
-            sq = squares[key] = _Square(prob, choice, diag, deadline)
+            if len(self._squares) > 8:
+                self._squares.clear()
+            sq = self._squares[key] = _Square(self.prob, choice, self.diag, self.deadline)
         return sq
 
-    def feasible(choice: IntArray, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:
+    def feasible(self, choice: IntArray, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:
         """The pure plan of ``choice``, with disposal where joint products would otherwise need negative runs."""
+        n_orig, t = self.n_orig, self.prob.target
         for _ in range(50):
-            sq = square(choice)
+            sq = self.square(choice)
             before = sq.iterations
             v = sq.forward(t, v0)
-            stats["square_iterations"] += sq.iterations - before
+            self.stats["square_iterations"] += sq.iterations - before
             neg = np.flatnonzero(v < -1e-12 * float(np.max(np.abs(v), initial=1.0)))
             if not neg.size:
                 return choice, np.maximum(v, 0.0)
-            if not joint:
+            if not self.joint:
                 raise _OutsideStructure("a pure plan needs negative activity (the block is not productive)")
             # A product made jointly beyond its use: dispose of the surplus instead of running it backwards;
             # a disposed product whose joint supply falls short: back to its own (cheapest) technique.
             choice = choice.copy()
             disposed = choice[neg] >= n_orig
             choice[neg[~disposed]] = n_orig + neg[~disposed]
-            choice[neg[disposed]] = first_choice[neg[disposed]]
+            choice[neg[disposed]] = self.first_choice[neg[disposed]]
             v0 = None
         raise _OutsideStructure("no nonnegative pure plan found with joint products")
 
-    def price(cost: FloatArray, choice: IntArray, p0: FloatArray | None,
+    def price(self, cost: FloatArray, choice: IntArray, p0: FloatArray | None,
               v0: FloatArray | None) -> tuple[IntArray, FloatArray, FloatArray | None]:
         """The cheapest pure plan at technique costs ``cost`` (Leontief substitution by policy iteration).
 
-        With joint products every step starts from a primal feasible basis (:func:`feasible`), so that the
+        Returns the choice, the product prices ``p`` (``B_c^T p = cost_c``) and, with joint products, the plan.
+        With joint products every step starts from a primal feasible basis (:meth:`feasible`), so that the
         switches are simplex steps of the pricing LP rather than moves between infeasible bases.
         """
+        alt_techs, main, absdiag, net_t = self.alt_techs, self.main, self.absdiag, self.prob.net_t
         choice = choice.copy()
         p, v = p0, v0
         for rnd in range(60):
-            if joint:
-                choice, v = feasible(choice, v)
-            sq = square(choice)
+            if self.joint:
+                choice, v = self.feasible(choice, v)
+            sq = self.square(choice)
             before = sq.iterations
             p = sq.transposed(cost[choice], p)
-            stats["square_iterations"] += sq.iterations - before
-            stats["pricing_rounds"] += 1
+            self.stats["square_iterations"] += sq.iterations - before
+            self.stats["pricing_rounds"] += 1
             if alt_techs.size == 0:
-                return choice, p, (v if joint else None)
-            rc = (cost[alt_techs] - prob.net_t[alt_techs] @ p) / absdiag[alt_techs]
+                return choice, p, (v if self.joint else None)
+            rc = (cost[alt_techs] - net_t[alt_techs] @ p) / absdiag[alt_techs]
             rows = main[alt_techs]
             order = np.lexsort((rc, rows))
             firsts = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
@@ -458,7 +462,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
             thresh = 1e-12 * (np.abs(p[g]) + cost[best] / absdiag[best]) + _TINY
             switch = (rc[firsts] < -thresh) & (best != choice[g])
             if not switch.any():
-                return choice, p, (v if joint else None)
+                return choice, p, (v if self.joint else None)
             if rnd >= 20:
                 # Switching every product at once (Howard) is monotone without joint products; with them it
                 # can cycle, so after a while switch only the product with the most negative reduced cost.
@@ -468,6 +472,24 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
             choice[g[switch]] = best[switch]
         raise _OutsideStructure("Leontief substitution did not settle on a technique choice in 60 rounds "
                                 "(joint products need a basis that is not one technique per main product)")
+
+
+def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: float, max_iterations: int,
+                       start: float) -> FastResult:
+    pr = _Pricer(prob, main, deadline)
+    prob0, m_all, n_orig, joint = pr.prob0, pr.m_all, pr.n_orig, pr.joint
+    rows_s, rows_c, N_c, t_c = pr.rows_s, pr.rows_c, pr.N_c, pr.t_c
+    prob = pr.prob
+    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
+    n = prob.shape[1]
+    feasible, price, first_choice, stats = pr.feasible, pr.price, pr.first_choice, pr.stats
+    fa = np.flatnonzero(np.isfinite(a))
+    capped = np.flatnonzero(np.isfinite(u))
+
+    # Initial prices: each primary at one over its availability (a guess at its scarcity), capacities free.
+    pi = np.zeros(P.shape[0])
+    pi[fa] = 1.0 / np.maximum(a[fa], _TINY)
+    mu = np.zeros(n)
 
     cols_choice: list[IntArray] = []
     cols_v: list[FloatArray] = []

@@ -2,8 +2,9 @@
 
 ``highs`` solves the LP with HiGHS (warm-started on re-solves); the harmony objective is solved by Kelley's
 cutting planes on HiGHS LPs until the certified gap (the LP bound over the cuts minus the true harmony at the
-LP's plan) is within the tolerance. ``fast`` calls :func:`needplan.plan.fast.solve_ray` (written separately)
-for the ray objective and falls back to HiGHS, saying so, for what it does not support. This module builds no
+LP's plan) is within the tolerance. ``fast`` calls :func:`needplan.plan.fast.solve_ray` (ray) or
+:func:`needplan.plan.fast_min_labour.solve_min_labour` (min-labour) and falls back to HiGHS, saying so, for what
+it does not support. This module builds no
 model and formats no output.
 """
 
@@ -22,12 +23,14 @@ from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
 from needplan.plan.result import PlanResult, read_back
 
 AUTO_FAST_TECHNIQUES = 3_000
-"""``auto`` hands the ray objective to ``fast`` from this many techniques on (below it HiGHS is quick).
+"""``auto`` hands the ray and min-labour objectives to ``fast`` from this many techniques on (below it HiGHS is
+quick).
 
 Measured (docs/benchmarks.md, "Plan engine"): on generated economies fast is two orders of magnitude ahead of the
 best peer from 3,000 goods on where its own path applies, and no slower than HiGHS (it falls back to it) where
 it does not."""
 
+FAST_OBJECTIVES = ("ray", "min-labour")
 MAX_HARMONY_ROUNDS = 500
 
 
@@ -44,7 +47,7 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
                 time_limit: float | None = None) -> PlanResult:
     """Solve ``model`` to relative ``tolerance`` and return the verified :class:`PlanResult`.
 
-    ``solver``: ``highs``, ``fast`` (ray only; other objectives and user constraints fall back to HiGHS, noted
+    ``solver``: ``highs``, ``fast`` (ray and min-labour; harmony and user constraints fall back to HiGHS, noted
     in ``result.solver["note"]``) or ``auto`` (``fast`` for large ray problems when it is installed).
     ``time_limit`` in seconds per solver call. Raises :class:`SolverUnavailableError` for ``fast`` when it is
     not installed.
@@ -60,14 +63,14 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         if fast is None:
             raise SolverUnavailableError("solver 'fast' is not available in this installation yet "
                                          "(use --solver highs or auto)")
-        if model.objective != "ray":
-            note = f"fast solves the ray objective only; {model.objective} was solved by HiGHS"
+        if model.objective not in FAST_OBJECTIVES:
+            note = f"fast solves the ray and min-labour objectives; {model.objective} was solved by HiGHS"
         elif model.user_rows.size:
             note = "fast does not take user constraints; solved by HiGHS"
         else:
             use_fast = True
     elif solver == "auto":
-        use_fast = (fast is not None and model.objective == "ray" and not model.user_rows.size
+        use_fast = (fast is not None and model.objective in FAST_OBJECTIVES and not model.user_rows.size
                     and model.n_techniques >= AUTO_FAST_TECHNIQUES)
     if use_fast:
         assert fast is not None
@@ -171,27 +174,36 @@ def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
 
 
 def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit: float | None) -> LpSolution:
-    """Hand the ray LP to ``fast.solve_ray`` in its own terms and map its answer back to the LP's rows."""
+    """Hand the ray or min-labour LP to ``fast`` in its own terms and map its answer back to the LP's rows."""
     lp, n_t = model.lp, model.n_techniques
-    assert model.lambda_col is not None
     kinds = model.rows["kind"].to_numpy()
     net_rows = np.flatnonzero((kinds == "balance") | (kinds == "need"))
     prim_rows = np.flatnonzero(kinds == "primary")
     A = lp.A
     net = sp.csr_matrix(A[net_rows][:, :n_t])
-    target = -np.asarray(A[net_rows][:, [model.lambda_col]].toarray()).ravel()
     primary = sp.csr_matrix(A[prim_rows][:, :n_t])
     available = lp.row_upper[prim_rows]
     capacity = lp.col_upper[:n_t]
+    main = main_rows(model, net_rows)
     start = time.perf_counter()
-    fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
-                        main=main_rows(model, net_rows))
+    if model.objective == "ray":
+        assert model.lambda_col is not None
+        target = -np.asarray(A[net_rows][:, [model.lambda_col]].toarray()).ravel()
+        fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
+                            main=main)
+    else:
+        from needplan.plan.fast_min_labour import solve_min_labour
+
+        fr = solve_min_labour(net, primary, available, capacity, lp.row_lower[net_rows],
+                              labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main)
     seconds = time.perf_counter() - start
     status = str(fr.status)
-    if status not in ("optimal", "stopped") or fr.x is None:
+    if status not in ("optimal", "stopped") or fr.x is None or not np.all(np.isfinite(fr.x)):
         return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
                           f"fast ({fr.method}): {status} {fr.message}")
-    x = np.concatenate([np.asarray(fr.x, dtype=np.float64), [float(fr.lam)]])
+    x = np.asarray(fr.x, dtype=np.float64)
+    if model.objective == "ray":
+        x = np.concatenate([x, [float(fr.lam)]])
     y = np.zeros(lp.n_rows)
     y[net_rows] = np.asarray(fr.row_duals, dtype=np.float64)
     # fast reports nonnegative prices of <= rows; in the minimisation convention they are <= 0.
