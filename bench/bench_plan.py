@@ -1,14 +1,15 @@
-"""Benchmark of the plan engine's ray objective: ``solver="fast"`` against HiGHS (simplex, IPM) and OR-Tools PDLP.
+"""Benchmark of the plan engine's ray and min-labour objectives: ``solver="fast"`` against HiGHS (simplex, IPM)
+and OR-Tools PDLP.
 
 Run alone: ``python bench/bench_plan.py [--quick] [--limit SECONDS] [--repeats K] [--families F,...]
-[--sizes N,...]``; prints a Markdown table.
+[--sizes N,...] [--objective ray|min-labour]``; prints a Markdown table.
 Instances are what users get: :func:`needplan.data.generate.generate_economy` (the issue's *uniform* and
 *structured* families, seed 1, as ``needplan generate --family ...`` writes them), turned into the engine's LP by
-:func:`needplan.plan.model.build_plan` (``"ray"``). Ours is :func:`needplan.plan.solve.solve_model` with
-``solver="fast"`` (what ``needplan plan --solver fast`` runs, read-back and verification included); the peers get
-the same LP (``model.lp``). Peers run once per instance with a time limit (reported as "> limit"); ours runs
-``repeats`` times and the median is reported. Without ``--quick``, 10^6 goods are run for ours only, in a
-subprocess, for wall time and peak RSS against the size of the LP's matrix in bytes.
+:func:`needplan.plan.model.build_plan` (``"ray"`` or ``"min-labour"``). Ours is
+:func:`needplan.plan.solve.solve_model` with ``solver="fast"`` (what ``needplan plan --solver fast`` runs, read-back
+and verification included); the peers get the same LP (``model.lp``). Peers run once per instance with a time limit
+(reported as "> limit"); ours runs ``repeats`` times and the median is reported. Without ``--quick``, 10^6 goods are
+run for ours only, in a subprocess, for wall time and peak RSS against the size of the LP's matrix in bytes.
 """
 
 from __future__ import annotations
@@ -34,8 +35,13 @@ FAMILIES = ("uniform", "structured")
 SIZES = {"quick": [3000, 10_000, 100_000], "full": [3000, 10_000, 100_000]}
 
 
-def make(family: str, n: int, seed: int = 1) -> PlanModel:
-    return build_plan(generate_economy(n, family=family, seed=seed), "ray")
+def make(family: str, n: int, seed: int = 1, objective: str = "ray") -> PlanModel:
+    return build_plan(generate_economy(n, family=family, seed=seed), objective)
+
+
+def value(lp: LinearProgram, x: Any) -> float:
+    """The objective in the user's sense (lam for ray, labour for min-labour) of the LP's point ``x``."""
+    return lp.objective(np.asarray(x, dtype=np.float64))
 
 
 def matrix_bytes(lp: LinearProgram) -> int:
@@ -68,7 +74,8 @@ def run_highs(lp: LinearProgram, solver: str, limit: float) -> dict[str, Any]:
     ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     info = h.getInfo()
     its = info.simplex_iteration_count if solver == "simplex" else info.ipm_iteration_count
-    return {"seconds": secs, "ok": ok, "lam": -info.objective_function_value if ok else None, "iterations": its}
+    lam = -info.objective_function_value if lp.maximize else info.objective_function_value
+    return {"seconds": secs, "ok": ok, "lam": lam if ok else None, "iterations": its}
 
 
 def run_pdlp(lp: LinearProgram, limit: float) -> dict[str, Any]:
@@ -90,7 +97,7 @@ def run_pdlp(lp: LinearProgram, limit: float) -> dict[str, Any]:
     res = pdlp.primal_dual_hybrid_gradient(qp, params)
     secs = time.perf_counter() - t0
     ok = res.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_OPTIMAL
-    lam = -float(lp.cost @ res.primal_solution) if ok else None
+    lam = value(lp, res.primal_solution) if ok else None
     return {"seconds": secs, "ok": ok, "lam": lam, "iterations": res.solve_log.iteration_count}
 
 
@@ -109,16 +116,17 @@ def run_ours(model: PlanModel, repeats: int, limit: float) -> dict[str, Any]:
     msg = str(r.solver.get("message", ""))
     method = msg[msg.find("(") + 1:msg.find(")")] if msg.startswith("fast (") else "?"
     return {"seconds": statistics.median(solver_times), "engine_seconds": statistics.median(times),
-            "ok": r.status == "optimal", "lam": r.fulfilment, "iterations": r.solver["iterations"],
+            "ok": r.status == "optimal",
+            "lam": r.fulfilment if model.objective == "ray" else r.objective, "iterations": r.solver["iterations"],
             "method": method.split(" (")[0].split(":")[0], "status": r.status,
             "cert": max(float(r.solver.get("gap", 0.0)), float(r.solver.get("dual_residual", 0.0)),
                         float(r.solver.get("duality_gap", 0.0))), "repeats": len(times)}
 
 
-def _child(family: str, n: int, limit: float) -> None:
+def _child(family: str, n: int, limit: float, objective: str) -> None:
     """Runs in a subprocess: generate, build, one solve; prints JSON with the peak RSS."""
     t0 = time.perf_counter()
-    model = make(family, n)
+    model = make(family, n, objective=objective)
     build = time.perf_counter() - t0
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out = run_ours(model, 1, limit)
@@ -148,19 +156,20 @@ def main() -> None:
     ap.add_argument("--huge", type=int, default=1_000_000)
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--sizes", default="")
+    ap.add_argument("--objective", default="ray", choices=("ray", "min-labour"))
     args = ap.parse_args()
     if args.child:
-        _child(args.child[0], int(args.child[1]), args.limit)
+        _child(args.child[0], int(args.child[1]), args.limit, args.objective)
         return
     sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else SIZES["quick" if args.quick else "full"]
     limit = args.limit if args.limit is not None else (10.0 if args.quick else 60.0)
     repeats = 1 if args.quick else args.repeats
     print("| family | goods | techniques | ours (solver) | ours (engine) | ours method | HiGHS simplex | HiGHS IPM "
-          "| PDLP | best peer / ours | max rel. diff of lam |")
+          "| PDLP | best peer / ours | max rel. diff of objective |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for family in args.families.split(","):
         for n in sizes:
-            model = make(family, n)
+            model = make(family, n, objective=args.objective)
             ours = run_ours(model, repeats, limit)
             peers = [run_highs(model.lp, "simplex", limit), run_highs(model.lp, "ipm", limit),
                      run_pdlp(model.lp, limit)]
@@ -182,7 +191,8 @@ def main() -> None:
     if not args.quick:
         for family in args.families.split(","):
             out = subprocess.run([sys.executable, __file__, "--child", family, str(args.huge), "--limit",
-                                  str(limit)], capture_output=True, text=True, check=True)
+                                  str(limit), "--objective", args.objective],
+                                 capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"\n{family} {args.huge:,} goods, ours only: solver {r['seconds']:.2f} s, engine "
                   f"{r['engine_seconds']:.2f} s (generate + build {r['build_seconds']:.1f} s), status {r['status']}, "
