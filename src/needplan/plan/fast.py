@@ -81,17 +81,65 @@ class FastResult:
 
 @dataclass(frozen=True)
 class _Problem:
+    """A ray or pricing problem over the caller's ``net``, which is shared and never copied.
+
+    ``rows`` (optional) selects the rows of ``net`` that this problem has, in that order (the others are
+    coupling rows left to a master); ``disposal`` appends one column ``-e_g`` per row (free disposal of a jointly
+    made product). Both are applied in the products :meth:`mul` and :meth:`tmul`, so that neither the row subset
+    nor the extended matrix nor a transpose is ever held: ``net.T`` is a CSC view of the same arrays.
+    """
+
     net: sp.csr_matrix
-    net_t: sp.csr_matrix  # net transposed (techniques x rows), for prices
     primary: sp.csr_matrix
     available: FloatArray
     capacity: FloatArray
     target: FloatArray
+    rows: IntArray | None = None
+    disposal: bool = False
 
     @property
     def shape(self) -> tuple[int, int]:
-        m, n = self.net.shape
-        return int(m), int(n)
+        m_net, n_net = self.net.shape
+        m = int(m_net) if self.rows is None else int(self.rows.size)
+        return m, int(n_net) + (m if self.disposal else 0)
+
+    def mul(self, x: FloatArray) -> FloatArray:
+        """``net @ x`` over this problem's rows and columns."""
+        n_net = self.net.shape[1]
+        y = np.asarray(self.net @ (x[:n_net] if self.disposal else x))
+        if self.rows is not None:
+            y = y[self.rows]
+        if self.disposal:
+            y -= x[n_net:]
+        return y
+
+    def tmul(self, p: FloatArray) -> FloatArray:
+        """``net.T @ p`` (one entry per technique) for prices ``p`` of this problem's rows."""
+        if self.rows is not None:
+            full = np.zeros(self.net.shape[0])
+            full[self.rows] = p
+        else:
+            full = p
+        y = np.asarray(self.net.T @ full)
+        return np.concatenate([y, -p]) if self.disposal else y
+
+    def entries(self, rows: IntArray, cols: IntArray) -> FloatArray:
+        """``net[rows[k], cols[k]]`` for each ``k`` (caller's columns only)."""
+        actual = rows if self.rows is None else self.rows[rows]
+        return np.asarray(self.net[actual, cols], dtype=np.float64).ravel()
+
+    def explicit(self) -> sp.csr_matrix:
+        """This problem's matrix, built (for small problems only: the square blocks that are factorised)."""
+        N = self.net if self.rows is None else self.net[self.rows]
+        if self.disposal:
+            m = self.shape[0]
+            N = sp.hstack([N, -sp.identity(m, format="csr")], format="csr")
+        return sp.csr_matrix(N)
+
+
+def _abs(A: sp.csr_matrix) -> sp.csr_matrix:
+    """``abs(A)`` sharing ``A``'s index arrays (only the values are new)."""
+    return sp.csr_matrix((np.abs(A.data), A.indices, A.indptr), shape=A.shape, copy=False)
 
 
 class _OutsideStructure(Exception):
@@ -130,7 +178,7 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     fa, fu = np.isfinite(available), np.isfinite(capacity)
     value = net.T @ p
     charge = primary.T @ pi + mu
-    scale = abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
+    scale = _abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
     worst = float(np.max(np.maximum(value - charge, 0.0), initial=0.0))
     dres = [worst / max(float(np.max(scale, initial=0.0)), _TINY),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
@@ -154,7 +202,7 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
     bal_scale = float(np.max(np.abs(required), initial=0.0))
     nx = net @ x
     if bal_scale == 0.0:
-        bal_scale = max(float(np.max(abs(net) @ np.abs(x), initial=0.0)), _TINY)
+        bal_scale = max(float(np.max(_abs(net) @ np.abs(x), initial=0.0)), _TINY)
     res = [float(np.max(np.maximum(required - nx, 0.0), initial=0.0)) / bal_scale,
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
     fa = np.isfinite(available)
@@ -183,7 +231,7 @@ class _Square:
         self.iterations = 0
         m = prob.shape[0]
         if m < DIRECT_BELOW:
-            B = sp.csc_matrix(prob.net[:, choice])
+            B = sp.csc_matrix(prob.explicit()[:, choice])
             try:
                 self.lu = spla.splu(B)
             except RuntimeError as err:  # exactly singular
@@ -198,15 +246,15 @@ class _Square:
         """``v`` with ``B_c v = rhs`` (activities of the chosen techniques, per product)."""
         if self.lu is not None:
             return np.asarray(self.lu.solve(rhs), dtype=np.float64)
-        net = self.prob.net
-        return self._jacobi(lambda v: net @ self._scatter(v), rhs, v0)
+        mul = self.prob.mul
+        return self._jacobi(lambda v: mul(self._scatter(v)), rhs, v0)
 
     def transposed(self, rhs: FloatArray, p0: FloatArray | None) -> FloatArray:
         """``p`` with ``B_c^T p = rhs`` (prices of the products)."""
         if self.lu is not None:
             return np.asarray(self.lu.solve(rhs, trans="T"), dtype=np.float64)
-        net_t, choice = self.prob.net_t, self.choice
-        return self._jacobi(lambda p: (net_t @ p)[choice], rhs, p0)
+        tmul, choice = self.prob.tmul, self.choice
+        return self._jacobi(lambda p: tmul(p)[choice], rhs, p0)
 
     def _jacobi(self, apply_b: object, rhs: FloatArray, v0: FloatArray | None,
                 rtol: float = 1e-13, max_iter: int = 5000) -> FloatArray:
@@ -242,7 +290,8 @@ class _Square:
 
 def _prepare(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, available: FloatArray,
              capacity: FloatArray, target: FloatArray) -> _Problem:
-    N = sp.csr_matrix(net, dtype=np.float64)
+    # The caller's matrix is used as it is when it is already CSR of floats (it is only read, never copied).
+    N = net if isinstance(net, sp.csr_matrix) and net.dtype == np.float64 else sp.csr_matrix(net, dtype=np.float64)
     m, n = N.shape
     P = sp.csr_matrix(primary, dtype=np.float64)
     if P.shape[1] != n:
@@ -262,8 +311,7 @@ def _prepare(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, a
         raise ValueError("primary inputs must be >= 0")
     if np.any(np.isnan(a)) or np.any(np.isnan(u)):
         raise ValueError("available and capacity must not be NaN (use inf for no limit)")
-    net_t = sp.csr_matrix(N.T)
-    return _Problem(N, net_t, P, a, u, t)
+    return _Problem(N, P, a, u, t)
 
 
 def _infer_main(N: sp.csr_matrix) -> IntArray:
@@ -363,33 +411,36 @@ class _Pricer:
         self.m_all = m_all
         self.rows_s = np.flatnonzero(counts_all > 0)
         self.rows_c = np.flatnonzero(counts_all == 0)
-        self.N_c = sp.csr_matrix(prob.net[self.rows_c])
         self.t_c = prob.target[self.rows_c]
         if self.rows_c.size:
+            # The pricing problem has the rows some technique makes (rows_s); a row index, not a copy of them.
             pos = np.full(m_all, -1, dtype=np.int64)
             pos[self.rows_s] = np.arange(self.rows_s.size)
             main = np.where(valid, pos[np.maximum(main, 0)], -1)
-            N_s = sp.csr_matrix(prob.net[self.rows_s])
-            prob = _Problem(N_s, sp.csr_matrix(N_s.T), prob.primary, prob.available, prob.capacity,
-                            prob.target[self.rows_s])
-        N = prob.net
+            prob = _Problem(prob.net, prob.primary, prob.available, prob.capacity, prob.target[self.rows_s],
+                            rows=self.rows_s)
         m = prob.shape[0]
         diag = np.zeros(n)
-        diag[techs] = np.asarray(N[main[techs], techs]).ravel()
+        diag[techs] = prob.entries(main[techs], techs)
         if np.any(diag[techs] <= 0):
             raise _OutsideStructure("a technique's net output of its main product is not positive")
         counts = np.bincount(main[techs], minlength=m)
         self.n_orig = n
-        self.joint = bool(np.any(np.diff(sp.csc_matrix(N > 0).indptr) > 1))
+        # Joint production: a technique with a positive net output in more than one of the pricing rows.
+        N0 = prob.net
+        positive = N0.data > 0
+        if self.rows_c.size:
+            positive &= np.repeat(counts_all > 0, np.diff(N0.indptr))
+        self.joint = bool(np.any(np.bincount(N0.indices[positive], minlength=n) > 1))
+        del positive
         if self.joint:
-            N = sp.hstack([N, -sp.identity(m, format="csr")], format="csr")
             P = sp.hstack([prob.primary, sp.csr_matrix((prob.primary.shape[0], m))], format="csr")
             u = np.concatenate([prob.capacity, np.full(m, np.inf)])
             main = np.concatenate([main, np.arange(m)])
             diag = np.concatenate([diag, -np.ones(m)])
             techs = np.concatenate([techs, np.arange(n, n + m)])
             counts = counts + 1
-            prob = _Problem(N, sp.csr_matrix(N.T), P, prob.available, u, prob.target)
+            prob = _Problem(prob.net, P, prob.available, u, prob.target, rows=prob.rows, disposal=True)
         self.prob = prob
         self.main = main
         self.diag = diag
@@ -401,6 +452,22 @@ class _Pricer:
         self.deadline = deadline
         self.stats = {"pricing_rounds": 0.0, "square_iterations": 0.0, "columns": 0.0, "master_rows": 0.0}
         self._squares: dict[bytes, _Square] = {}
+
+    def coupling(self, x: FloatArray) -> FloatArray:
+        """``N_c @ x``: the coupling rows' net output of the caller's techniques ``x``."""
+        if not self.rows_c.size:
+            return np.zeros(0)
+        return np.asarray(self.prob0.net @ x)[self.rows_c]
+
+    def coupling_t(self, sigma: FloatArray) -> FloatArray:
+        """``N_c.T @ sigma``: what prices ``sigma`` of the coupling rows pay each of the caller's techniques."""
+        full = np.zeros(self.m_all)
+        full[self.rows_c] = sigma
+        return np.asarray(self.prob0.net.T @ full)
+
+    def coupling_rows(self, sel: IntArray) -> sp.csr_matrix:
+        """The coupling rows at positions ``sel`` (the few in a master) as their own matrix."""
+        return sp.csr_matrix(self.prob0.net[self.rows_c[sel]])
 
     def square(self, choice: IntArray) -> _Square:
         key = choice.tobytes()
@@ -441,7 +508,7 @@ class _Pricer:
         With joint products every step starts from a primal feasible basis (:meth:`feasible`), so that the
         switches are simplex steps of the pricing LP rather than moves between infeasible bases.
         """
-        alt_techs, main, absdiag, net_t = self.alt_techs, self.main, self.absdiag, self.prob.net_t
+        alt_techs, main, absdiag, tmul = self.alt_techs, self.main, self.absdiag, self.prob.tmul
         choice = choice.copy()
         p, v = p0, v0
         for rnd in range(60):
@@ -454,7 +521,7 @@ class _Pricer:
             self.stats["pricing_rounds"] += 1
             if alt_techs.size == 0:
                 return choice, p, (v if self.joint else None)
-            rc = (cost[alt_techs] - net_t[alt_techs] @ p) / absdiag[alt_techs]
+            rc = (cost[alt_techs] - tmul(p)[alt_techs]) / absdiag[alt_techs]
             rows = main[alt_techs]
             order = np.lexsort((rc, rows))
             firsts = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
@@ -478,9 +545,9 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
                        start: float) -> FastResult:
     pr = _Pricer(prob, main, deadline)
     prob0, m_all, n_orig, joint = pr.prob0, pr.m_all, pr.n_orig, pr.joint
-    rows_s, rows_c, N_c, t_c = pr.rows_s, pr.rows_c, pr.N_c, pr.t_c
+    rows_s, rows_c, t_c = pr.rows_s, pr.rows_c, pr.t_c
     prob = pr.prob
-    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
+    P, a, u, t = prob.primary, prob.available, prob.capacity, prob.target
     n = prob.shape[1]
     feasible, price, first_choice, stats = pr.feasible, pr.price, pr.first_choice, pr.stats
     fa = np.flatnonzero(np.isfinite(a))
@@ -506,7 +573,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         cols_v.append(v)
         cols_prim.append(P[fa] @ x)
         cols_cap.append(x[capped])
-        cols_cpl.append(t_c - N_c @ x[:n_orig])
+        cols_cpl.append(t_c - pr.coupling(x[:n_orig]))
         return choice, v
 
     def column_x(k: int) -> FloatArray:
@@ -583,7 +650,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         # Pricing: the cheapest pure plan at these prices bounds lam from above (Lagrangian dual bound).
         cost = P.T @ pi + mu
         if rows_cpl.size:
-            cost[:n_orig] -= N_c.T @ sigma
+            cost[:n_orig] -= pr.coupling_t(sigma)
             if np.any(cost[:n_orig] < 0):
                 # A technique that pays for itself at these prices can run without bound in the pricing problem:
                 # its minimum is a ray, which pure plans cannot represent.
@@ -630,7 +697,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     _, p_, pi_, mu_ = best
     # Back to the caller's techniques (disposal columns are surplus, implied by net @ x >= lam * target).
     x, mu_ = x[:n_orig], mu_[:n_orig]
-    N, P, u = N[:, :n_orig] if joint else N, P[:, :n_orig] if joint else P, u[:n_orig]
+    P, u = P[:, :n_orig] if joint else P, u[:n_orig]
     cert = certify(prob0.net, P, a, u, prob0.target, lam, x, np.maximum(p_, 0.0), pi_, mu_)
     certified = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
     if status == "optimal" and not certified:

@@ -31,6 +31,7 @@ from needplan.plan.fast import (
     FloatArray,
     IntArray,
     Status,
+    _abs,
     _Budget,
     _column_generation,
     _empty_result,
@@ -57,7 +58,7 @@ def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: Fl
     y, pi, mu = row_duals, primary_duals, capacity_duals
     fa, fu = np.isfinite(available), np.isfinite(capacity)
     excess = net.T @ y - primary.T @ pi - mu - cost
-    scale = abs(net).T @ np.abs(y) + primary.T @ np.abs(pi) + np.abs(mu) + np.abs(cost)
+    scale = _abs(net).T @ np.abs(y) + primary.T @ np.abs(pi) + np.abs(mu) + np.abs(cost)
     dres = [float(np.max(np.maximum(excess, 0.0), initial=0.0)) / max(float(np.max(scale, initial=0.0)), _TINY)]
     for d in (y, pi, mu):
         dres.append(float(np.max(np.maximum(-d, 0.0), initial=0.0)) / max(float(np.max(np.abs(d), initial=0.0)),
@@ -126,7 +127,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
     pr = _Pricer(prob0, main, deadline)
     prob, n_orig = pr.prob, pr.n_orig
     P, a, u, t = prob.primary, prob.available, prob.capacity, prob.target
-    rows_s, rows_c, N_c, t_c = pr.rows_s, pr.rows_c, pr.N_c, pr.t_c
+    rows_s, rows_c, t_c = pr.rows_s, pr.rows_c, pr.t_c
     n = prob.shape[1]
     P0 = prob0.primary
     fa = np.flatnonzero(np.isfinite(a))
@@ -162,7 +163,8 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
         f = X @ c
         blocks = [(P0[fa] @ X.T) if fa.size else np.zeros((0, len(cols_x))),
                   X[:, capped[rows_cap]].T,
-                  (t_c[rows_cpl][:, None] - N_c[rows_cpl] @ X.T) if rows_cpl.size else np.zeros((0, len(cols_x)))]
+                  (t_c[rows_cpl][:, None] - pr.coupling_rows(rows_cpl) @ X.T) if rows_cpl.size
+                  else np.zeros((0, len(cols_x)))]
         A_ub = np.vstack(blocks)
         b_ub = np.concatenate([a[fa], u[capped[rows_cap]], np.zeros(rows_cpl.size)])
         stats["master_rows"] = float(A_ub.shape[0])
@@ -184,7 +186,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
         x_mix = w @ X
         # Limits not yet in the master that the mixture violates: add them and re-solve.
         if rows_c.size:
-            short = t_c - N_c @ x_mix
+            short = t_c - pr.coupling(x_mix)
             scale_c = np.maximum(np.abs(t_c), 1e-12 * max(float(np.max(np.abs(t_c), initial=0.0)), 1.0))
             new = np.setdiff1d(np.flatnonzero(short > 0.1 * tol * scale_c), rows_cpl)
             if new.size:
@@ -208,7 +210,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
         cost = np.zeros(n)
         cost[:n_orig] = c + P0.T @ pi + mu
         if rows_cpl.size:
-            cost[:n_orig] -= N_c.T @ sigma
+            cost[:n_orig] -= pr.coupling_t(sigma)
             if np.any(cost[:n_orig] < 0):
                 raise _OutsideStructure("the coupling rows' prices make a technique's cost negative (the pricing "
                                         "problem is unbounded along a ray)")

@@ -165,30 +165,47 @@ def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
     master only when a plan violates it.
     """
     goods = model.rows["good"].to_numpy()[net_rows]
-    kinds = model.rows["kind"].to_numpy()[net_rows]
     pref = np.full(model.economy.n_goods, -1, dtype=np.int64)
     for kind in ("balance", "need"):  # need rows override the balance row of their good
-        sel = np.flatnonzero(kinds == kind)
+        sel = np.flatnonzero(_kind_is(model, kind)[net_rows])
         pref[goods[sel]] = sel
     return pref[model.economy.technique_good]
+
+
+def _kind_is(model: PlanModel, *kinds: str) -> np.ndarray:
+    """Per LP row, whether its kind is one of ``kinds`` (compared in pandas: no Python string per row)."""
+    return np.asarray(model.rows["kind"].isin(kinds).to_numpy(dtype=bool))
+
+
+def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """``A[rows][:, :n_cols]`` as a new CSR matrix, copying only the block itself.
+
+    The LP's rows come in kinds (balances and needs first, then the primaries), so ``rows`` is usually one
+    contiguous range: slicing both axes then copies the block once, without the intermediate row copy.
+    """
+    if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size and np.all(np.diff(rows) == 1):
+        return sp.csr_matrix(A[int(rows[0]):int(rows[-1]) + 1, :n_cols])
+    return sp.csr_matrix(A[rows][:, :n_cols])
 
 
 def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit: float | None) -> LpSolution:
     """Hand the ray or min-labour LP to ``fast`` in its own terms and map its answer back to the LP's rows."""
     lp, n_t = model.lp, model.n_techniques
-    kinds = model.rows["kind"].to_numpy()
-    net_rows = np.flatnonzero((kinds == "balance") | (kinds == "need"))
-    prim_rows = np.flatnonzero(kinds == "primary")
+    net_rows = np.flatnonzero(_kind_is(model, "balance", "need"))
+    prim_rows = np.flatnonzero(_kind_is(model, "primary"))
     A = lp.A
-    net = sp.csr_matrix(A[net_rows][:, :n_t])
-    primary = sp.csr_matrix(A[prim_rows][:, :n_t])
+    # One copy of the balance/need block (the solver shares it, never copies it again); the primaries are a
+    # few rows.
+    net = _block(A, net_rows, n_t)
+    primary = _block(A, prim_rows, n_t)
     available = lp.row_upper[prim_rows]
     capacity = lp.col_upper[:n_t]
     main = main_rows(model, net_rows)
     start = time.perf_counter()
     if model.objective == "ray":
         assert model.lambda_col is not None
-        target = -np.asarray(A[net_rows][:, [model.lambda_col]].toarray()).ravel()
+        col = model.lambda_col
+        target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
         fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
                             main=main)
     else:
