@@ -67,8 +67,14 @@ def _techniques_using(use: sp.csc_matrix, g: int) -> np.ndarray:
 
 
 def _pattern(m: sp.csc_matrix) -> sp.csc_matrix:
-    """1.0 where ``m > 0``: shares ``m``'s index arrays instead of copying them (10^7 entries at 10^6 goods)."""
+    """A matrix with the sign pattern of ``m > 0``, for reachability (products with 0/1 vectors tested ``> 0``).
+
+    When every stored entry is positive (use and make of a validated economy) that is ``m`` itself: no copy of
+    its 10^7 entries at 10^6 goods. Otherwise 1.0 where ``m > 0``, sharing ``m``'s index arrays.
+    """
     csc = sp.csc_matrix(m)
+    if csc.dtype == np.float64 and (csc.nnz == 0 or float(csc.data.min()) > 0):
+        return csc
     return sp.csc_matrix(((csc.data > 0).astype(np.float64), csc.indices, csc.indptr), shape=csc.shape)
 
 

@@ -164,12 +164,12 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     goods = eco.goods.to_numpy(dtype=object)
 
     # Shadow prices: a standard unit of a product enters its balance and (if weighted) its need row.
-    kinds = model.rows["kind"].to_numpy()
+    kinds = model.rows["kind"]  # compared in pandas: no Python string per row
     row_good = model.rows["good"].to_numpy()
     price = np.zeros(eco.n_goods)
-    sel = (kinds == "balance") | (kinds == "need")
+    sel = kinds.isin(("balance", "need")).to_numpy(dtype=bool)
     np.add.at(price, row_good[sel], y[sel])
-    sel = kinds == "primary"
+    sel = kinds.eq("primary").to_numpy(dtype=bool)
     price[row_good[sel]] = -y[sel]  # an extra unit available loosens a <= row
     cap = model.capacity
     available = model.available
@@ -244,7 +244,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                           "counted": counted[ng], "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
                           "quality_index": net_q[ng] / t[ng], "shadow_price": price[ng]},
                          index=pd.Index(goods[ng], name="good"))
-    constraints = pd.DataFrame({"name": model.rows["name"].to_numpy()[user], "activity": lp.A[user] @ sol.x,
+    constraints = pd.DataFrame({"name": model.rows["name"].iloc[user].to_numpy(), "activity": lp.A[user] @ sol.x,
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
                                 "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
