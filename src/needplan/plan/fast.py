@@ -281,9 +281,7 @@ class _Square:
             if k % 50 == 49 and time.perf_counter() > self.deadline:
                 raise _Budget
         raise _OutsideStructure(f"the Neumann iteration on the chosen techniques does not converge ({k} steps, "
-                                f"residual {nr:.1e} of {rscale:.1e}; the chosen block is not productive)"
-                                " "
-                                "(the chosen block is not productive)")
+                                f"residual {nr:.1e} of {rscale:.1e}; the chosen block is not productive)")
 
 
 # --- the solver --------------------------------------------------------------------------------------------
