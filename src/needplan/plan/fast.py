@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -359,25 +360,42 @@ def solve_ray(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, 
     start = time.perf_counter()
     deadline = start + (time_limit if time_limit is not None else math.inf)
     prob = _prepare(net, primary, available, capacity, target)
-    n = prob.shape[1]
+    infeasible = _negative_bounds(prob, start)
+    if infeasible is not None:
+        return infeasible
+    if not prob.target.any():
+        return _empty_result(prob, "unbounded", math.inf, "bounds",
+                             "every target is 0, so any fulfilment is met by doing nothing", start)
+    return _drive(prob, main, start, deadline, time_limit, fallback,
+                  lambda main_rows: _column_generation(prob, main_rows, tol, deadline, max_iterations, start),
+                  lambda remaining, method: _highs_full(prob, tol, remaining, start, method))
+
+
+def _negative_bounds(prob: _Problem, start: float) -> FastResult | None:
+    """The certified "infeasible" answer when an availability or a capacity is negative, else ``None``."""
     if np.any(prob.available < 0) or np.any(prob.capacity < 0):
         bad = "available" if np.any(prob.available < 0) else "capacity"
         return _empty_result(prob, "infeasible", math.nan, "bounds",
                              f"a negative {bad} cannot be met even by doing nothing", start)
-    if not prob.target.any():
-        return _empty_result(prob, "unbounded", math.inf, "bounds",
-                             "every target is 0, so any fulfilment is met by doing nothing", start)
+    return None
+
+
+def _drive(prob: _Problem, main: IntArray | None, start: float, deadline: float, time_limit: float | None,
+           fallback: bool, column_generation: Callable[[IntArray], FastResult],
+           highs: Callable[[float | None, str], FastResult]) -> FastResult:
+    """Run a column generation; outside the structure (or uncertified) hand the LP to HiGHS, saying why."""
+    n = prob.shape[1]
     main_rows = _infer_main(prob.net) if main is None else np.asarray(main, dtype=np.int64)
     if main_rows.shape != (n,):
         raise ValueError(f"main has {main_rows.size} entries for {n} techniques")
+    reason = ""
     try:
-        result = _column_generation(prob, main_rows, tol, deadline, max_iterations, start)
+        result: FastResult | None = column_generation(main_rows)
     except _Budget:
         return _empty_result(prob, "stopped", math.nan, "leontief-cg", "time limit reached before a first plan",
                              start)
     except _OutsideStructure as why:
-        result = None
-        reason = str(why)
+        result, reason = None, str(why)
     if result is not None:
         if result.status != "stopped" or not result.message.startswith("uncertified"):
             return result
@@ -386,7 +404,7 @@ def solve_ray(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, 
         return _empty_result(prob, "stopped", math.nan, "leontief-cg", f"outside the fast structure: {reason}",
                              start)
     remaining = None if time_limit is None else max(deadline - time.perf_counter(), 0.1)
-    return _highs_full(prob, tol, remaining, start, f"highs (fast path declined: {reason})")
+    return highs(remaining, f"highs (fast path declined: {reason})")
 
 
 class _Pricer:

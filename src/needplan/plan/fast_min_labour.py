@@ -32,10 +32,10 @@ from needplan.plan.fast import (
     IntArray,
     Status,
     _abs,
-    _Budget,
     _column_generation,
+    _drive,
     _empty_result,
-    _infer_main,
+    _negative_bounds,
     _OutsideStructure,
     _prepare,
     _Pricer,
@@ -96,30 +96,12 @@ def solve_min_labour(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sp
         raise ValueError(f"labour_cost has {c.size} entries for {n} techniques")
     if not np.all(np.isfinite(c)) or np.any(c < 0):
         raise ValueError("labour_cost must be finite and >= 0")
-    if np.any(prob.available < 0) or np.any(prob.capacity < 0):
-        bad = "available" if np.any(prob.available < 0) else "capacity"
-        return _empty_result(prob, "infeasible", math.nan, "bounds",
-                             f"a negative {bad} cannot be met even by doing nothing", start)
-    main_rows = _infer_main(prob.net) if main is None else np.asarray(main, dtype=np.int64)
-    if main_rows.shape != (n,):
-        raise ValueError(f"main has {main_rows.size} entries for {n} techniques")
-    reason = ""
-    try:
-        result = _min_labour_cg(prob, c, main_rows, tol, deadline, max_iterations, start)
-    except _Budget:
-        return _empty_result(prob, "stopped", math.nan, "leontief-cg", "time limit reached before a first plan",
-                             start)
-    except _OutsideStructure as why:
-        result, reason = None, str(why)
-    if result is not None:
-        if result.status != "stopped" or not result.message.startswith("uncertified"):
-            return result
-        reason = result.message
-    if not fallback:
-        return _empty_result(prob, "stopped", math.nan, "leontief-cg", f"outside the fast structure: {reason}",
-                             start)
-    remaining = None if time_limit is None else max(deadline - time.perf_counter(), 0.1)
-    return _highs_min_labour(prob, c, tol, remaining, start, f"highs (fast path declined: {reason})")
+    infeasible = _negative_bounds(prob, start)
+    if infeasible is not None:
+        return infeasible
+    return _drive(prob, main, start, deadline, time_limit, fallback,
+                  lambda main_rows: _min_labour_cg(prob, c, main_rows, tol, deadline, max_iterations, start),
+                  lambda remaining, method: _highs_min_labour(prob, c, tol, remaining, start, method))
 
 
 def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, deadline: float,
