@@ -41,18 +41,14 @@ def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> N
     console.print(f"[bold]{report.source}[/bold] ({report.fmt}{f', {report.year}' if report.year else ''}), "
                   f"{report.assumption}-technology assumption")
     console.print(f"  {report.construction}")
-    t = Table(title=f"totals of the table ({u})")
-    t.add_column("item")
-    t.add_column("amount", justify="right")
-    for k, v in report.totals.items():
-        t.add_row(k, f"{v:,.1f}")
-    console.print(t)
-    t = Table(title=f"set aside: not domestic output at basic prices ({u})")
-    t.add_column("item")
-    t.add_column("amount", justify="right")
-    for k, v in report.set_aside.items():
-        t.add_row(k, f"{v:,.1f}")
-    console.print(t)
+    for title, items in ((f"totals of the table ({u})", report.totals),
+                         (f"set aside: not domestic output at basic prices ({u})", report.set_aside)):
+        t = Table(title=title)
+        t.add_column("item")
+        t.add_column("amount", justify="right")
+        for k, v in items.items():
+            t.add_row(k, f"{v:,.1f}")
+        console.print(t)
     bal = report.balance.assign(absrel=report.balance["relative"].abs()).sort_values("absrel", ascending=False)
     t = Table(title=f"balance per product (largest {rows} of {len(bal)} relative discrepancies; use rows are scaled "
                     "to supply)")
