@@ -223,8 +223,10 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
 class _Square:
     """Solves with the square block ``B_c = net[:, choice]`` (rows = products, diagonal = main outputs)."""
 
-    def __init__(self, prob: _Problem, choice: IntArray, diag: FloatArray, deadline: float) -> None:
+    def __init__(self, prob: _Problem, choice: IntArray, diag: FloatArray, deadline: float,
+                 rtol: float = 1e-13) -> None:
         self.prob = prob
+        self.rtol = rtol  # relative residual at which the Neumann iteration stops
         self.choice = choice.copy()  # callers mutate their choice arrays; the cache must not follow
         self.d = diag[choice]
         self.deadline = deadline
@@ -248,14 +250,14 @@ class _Square:
         if self.lu is not None:
             return np.asarray(self.lu.solve(rhs), dtype=np.float64)
         mul = self.prob.mul
-        return self._jacobi(lambda v: mul(self._scatter(v)), rhs, v0)
+        return self._jacobi(lambda v: mul(self._scatter(v)), rhs, v0, rtol=self.rtol)
 
     def transposed(self, rhs: FloatArray, p0: FloatArray | None) -> FloatArray:
         """``p`` with ``B_c^T p = rhs`` (prices of the products)."""
         if self.lu is not None:
             return np.asarray(self.lu.solve(rhs, trans="T"), dtype=np.float64)
         tmul, choice = self.prob.tmul, self.choice
-        return self._jacobi(lambda p: tmul(p)[choice], rhs, p0)
+        return self._jacobi(lambda p: tmul(p)[choice], rhs, p0, rtol=self.rtol)
 
     def _jacobi(self, apply_b: object, rhs: FloatArray, v0: FloatArray | None,
                 rtol: float = 1e-13, max_iter: int = 5000) -> FloatArray:
@@ -416,7 +418,7 @@ class _Pricer:
     pure plan may leave a jointly made product in surplus instead of running its technique backwards.
     """
 
-    def __init__(self, prob: _Problem, main: IntArray, deadline: float) -> None:
+    def __init__(self, prob: _Problem, main: IntArray, deadline: float, rtol: float = 1e-13) -> None:
         m_all, n = prob.shape
         if np.any((main < -1) | (main >= m_all)):
             raise ValueError("main has rows out of range")
@@ -466,6 +468,7 @@ class _Pricer:
         rev = techs[::-1]
         self.first_choice[main[rev]] = rev
         self.deadline = deadline
+        self.rtol = rtol
         self.stats = {"pricing_rounds": 0.0, "square_iterations": 0.0, "columns": 0.0, "master_rows": 0.0}
         self._squares: dict[bytes, _Square] = {}
 
@@ -491,7 +494,7 @@ class _Pricer:
         if sq is None:
             if len(self._squares) > 8:
                 self._squares.clear()
-            sq = self._squares[key] = _Square(self.prob, choice, self.diag, self.deadline)
+            sq = self._squares[key] = _Square(self.prob, choice, self.diag, self.deadline, self.rtol)
         return sq
 
     def feasible(self, choice: IntArray, v0: FloatArray | None) -> tuple[IntArray, FloatArray]:

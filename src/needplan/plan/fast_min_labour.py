@@ -44,6 +44,17 @@ from needplan.plan.fast import (
 )
 
 
+def solve_rtol(tol: float) -> float:
+    """The relative residual at which the pricing's Neumann solves stop, for a certificate to ``tol``.
+
+    Four orders of magnitude below ``tol`` (so the solves' errors stay far inside what :func:`certify_min_labour`
+    accepts), at most ``1e-10`` and at least ``1e-13``: at ``tol = 1e-6`` that is ``1e-10`` (measured on the
+    uniform family at 10^4 goods: 77 Neumann steps instead of 103 at ``1e-13``, gap 1.6e-10). The certificate is
+    recomputed on the original LP either way.
+    """
+    return min(1e-10, max(1e-13, 1e-4 * tol))
+
+
 def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
                        target: FloatArray, cost: FloatArray, x: FloatArray, row_duals: FloatArray,
                        primary_duals: FloatArray, capacity_duals: FloatArray) -> Certificate:
@@ -106,7 +117,7 @@ def solve_min_labour(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sp
 
 def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, deadline: float,
                    max_iterations: int, start: float) -> FastResult:
-    pr = _Pricer(prob0, main, deadline)
+    pr = _Pricer(prob0, main, deadline, rtol=solve_rtol(tol))
     prob, n_orig = pr.prob, pr.n_orig
     P, a, u, t = prob.primary, prob.available, prob.capacity, prob.target
     rows_s, rows_c, t_c = pr.rows_s, pr.rows_c, pr.t_c
