@@ -31,6 +31,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -98,6 +99,11 @@ class _Problem:
     rows: IntArray | None = None
     disposal: bool = False
 
+    @cached_property
+    def net_t(self) -> sp.csc_matrix:
+        """``net.T``, a CSC view of the same arrays (built once: scipy makes a new object per ``.T``)."""
+        return self.net.T
+
     @property
     def shape(self) -> tuple[int, int]:
         m_net, n_net = self.net.shape
@@ -121,7 +127,7 @@ class _Problem:
             full[self.rows] = p
         else:
             full = p
-        y = np.asarray(self.net.T @ full)
+        y = np.asarray(self.net_t @ full)
         return np.concatenate([y, -p]) if self.disposal else y
 
     def entries(self, rows: IntArray, cols: IntArray) -> FloatArray:
@@ -482,7 +488,7 @@ class _Pricer:
         """``N_c.T @ sigma``: what prices ``sigma`` of the coupling rows pay each of the caller's techniques."""
         full = np.zeros(self.m_all)
         full[self.rows_c] = sigma
-        return np.asarray(self.prob0.net.T @ full)
+        return np.asarray(self.prob0.net_t @ full)
 
     def coupling_rows(self, sel: IntArray) -> sp.csr_matrix:
         """The coupling rows at positions ``sel`` (the few in a master) as their own matrix."""
