@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import time
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +22,9 @@ from needplan.plan.errors import PlanInputError, SolverUnavailableError
 from needplan.plan.lp import HighsSession, LpSolution
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
 from needplan.plan.result import PlanResult, read_back
+
+if TYPE_CHECKING:
+    from needplan.plan.fast import FastResult
 
 AUTO_FAST_TECHNIQUES = 3_000
 """``auto`` hands the ray and min-labour objectives to ``fast`` from this many techniques on (below it HiGHS is
@@ -217,7 +221,7 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     status = str(fr.status)
     if status not in ("optimal", "stopped") or fr.x is None or not np.all(np.isfinite(fr.x)):
         return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
-                          f"fast ({fr.method}): {status} {fr.message}")
+                          _fast_message(fr, status))
     x = np.asarray(fr.x, dtype=np.float64)
     if model.objective == "ray":
         x = np.concatenate([x, [float(fr.lam)]])
@@ -227,4 +231,12 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     y[prim_rows] = -np.asarray(fr.primary_duals, dtype=np.float64)
     d = lp.cost - lp.A.T @ y
     return LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
-                      f"fast ({fr.method}): {status}, gap {float(fr.gap):.2g} {fr.message}", {"gap": float(fr.gap)})
+                      _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap)})
+
+
+def _fast_message(fr: FastResult, status: str, gap: float | None = None) -> str:
+    """One line for the user: the status, the method that reached it (``highs (fast path declined: ...)`` when
+    fast handed the LP over), the certified gap and fast's own message, if any."""
+    parts = [f"{status} by {fr.method}"] + ([f"gap {gap:.2g}"] if gap is not None else [])
+    parts += [fr.message] if fr.message else []
+    return ", ".join(parts)
