@@ -113,8 +113,7 @@ def run_ours(model: PlanModel, repeats: int, limit: float) -> dict[str, Any]:
         if times[-1] > 5.0:
             break  # a slow case (the HiGHS fallback): one run says enough
     assert r is not None
-    msg = str(r.solver.get("message", ""))
-    method = msg[msg.find("(") + 1:msg.find(")")] if msg.startswith("fast (") else "?"
+    method = str(r.solver.get("method", "?"))  # fast's method: leontief-cg, or highs when it handed the LP over
     return {"seconds": statistics.median(solver_times), "engine_seconds": statistics.median(times),
             "ok": r.status == "optimal",
             "lam": r.fulfilment if model.objective == "ray" else r.objective, "iterations": r.solver["iterations"],

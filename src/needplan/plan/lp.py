@@ -78,7 +78,7 @@ class LpSolution:
     seconds: float
     solver: str
     message: str = ""
-    extra: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, float | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

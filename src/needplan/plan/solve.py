@@ -231,7 +231,7 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     y[prim_rows] = -np.asarray(fr.primary_duals, dtype=np.float64)
     d = lp.cost - lp.A.T @ y
     return LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
-                      _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap)})
+                      _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap), "method": str(fr.method)})
 
 
 def _fast_message(fr: FastResult, status: str, gap: float | None = None) -> str:
