@@ -11,7 +11,8 @@ Rows (all ``>=`` unless said):
 * need, one per product with a positive target: the counted net output ``>= lambda * target`` (ray), ``>= target``
   (min-labour) or ``>= target * (1 + s_g)`` (harmony). For a quality-weighted need the counted net output is the
   quality-adjusted ``sum_j (quality_j * make_gj - use_gj) x_j`` and the need is a separate row beside the physical
-  balance; otherwise the need tightens the balance row itself;
+  balance, when some technique making the product has a quality other than 1; otherwise (an unweighted need, or
+  one whose makers all have quality 1, where the two rows would be the same) the need tightens the balance row;
 * primary, one per labour kind or resource with a finite availability: ``sum_j use_rj x_j <= available_r``;
 * user and cut rows appended later.
 """
@@ -198,7 +199,10 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     make = sp.csr_matrix(eco.make)
     use = sp.csr_matrix(eco.use)
     net_phys = make[products] - use[products]
-    qw = eco.quality_weighted[need_goods]
+    # A weighted need whose makers all have quality 1 counts exactly its physical net output: a row of its own
+    # would repeat the balance row (and imply it), so its need tightens the balance row, as an unweighted need's.
+    off_quality = (eco.technique_quality != 1.0).astype(np.float64)
+    qw = eco.quality_weighted[need_goods] & (np.asarray(abs(make[need_goods]) @ off_quality).ravel() > 0)
     q_goods = need_goods[qw]
     make_q = make[q_goods]
     make_q.data *= eco.technique_quality[make_q.indices]
