@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from needplan.economy.model import Economy
 from needplan.economy.schema import FORMAT_VERSION, TABLES
@@ -63,8 +64,10 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
     if parquet.exists():
         src = TableSource(parquet.name, 1, "row")
         try:
-            # Memory-mapped, without pre-buffering: the file is not copied into memory before it is decoded.
-            return pd.read_parquet(parquet, memory_map=True, pre_buffer=False), src
+            # Memory-mapped, without pre-buffering: the file is not copied into memory before it is decoded; each
+            # Arrow column is freed as soon as pandas has its own copy (self_destruct), so the two never coexist.
+            table_ = pq.read_table(parquet, memory_map=True, pre_buffer=False)
+            return table_.to_pandas(self_destruct=True, split_blocks=True), src
         except Exception as exc:  # pyarrow raises several types for damaged files
             raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
     src = TableSource(csv.name, 2, "line")
