@@ -702,11 +702,8 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         if iterations - last_progress > 100:
             message = "uncertified: column generation stalled (the dual bound did not improve in 100 rounds)"
             break
-        if iterations >= max_iterations:
-            message = f"iteration limit {max_iterations} reached"
-            break
-        if time.perf_counter() > deadline:
-            message = "time limit reached"
+        message = limit_reached(iterations, max_iterations, deadline)
+        if message:
             break
         if any(np.array_equal(choice, c) for c in cols_choice):
             message = "uncertified: column generation repeated a column before closing the gap"
@@ -735,6 +732,15 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     stats["seconds_total"] = time.perf_counter() - start
     return FastResult(status, lam, x, np.maximum(p_, 0.0), pi_, mu_, iterations, time.perf_counter() - start,
                       cert.primal_residual, cert.dual_residual, cert.gap, "leontief-cg", message, stats)
+
+
+def limit_reached(iterations: int, max_iterations: int, deadline: float) -> str:
+    """Why a column generation must stop now (its round or time limit), or ``""`` when it may go on."""
+    if iterations >= max_iterations:
+        return f"iteration limit {max_iterations} reached"
+    if time.perf_counter() > deadline:
+        return "time limit reached"
+    return ""
 
 
 def _ray_result(prob: _Problem, ray: FloatArray, iterations: int, start: float,

@@ -40,6 +40,7 @@ from needplan.plan.fast import (
     _prepare,
     _Pricer,
     _Problem,
+    limit_reached,
     primal_residual,
 )
 
@@ -222,11 +223,8 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
         if gap <= 0.5 * tol:
             status = "optimal"
             break
-        if iterations >= max_iterations:
-            message = f"iteration limit {max_iterations} reached"
-            break
-        if time.perf_counter() > deadline:
-            message = "time limit reached"
+        message = limit_reached(iterations, max_iterations, deadline)
+        if message:
             break
         if v is None:
             choice, v = pr.feasible(choice, None)
