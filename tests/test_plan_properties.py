@@ -9,7 +9,6 @@ from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from needplan.plan import build_plan
-from needplan.plan.solve import fast_module
 from test_plan_helpers import random_economy
 
 SEEDS = st.integers(min_value=0, max_value=10_000)
@@ -66,7 +65,6 @@ def test_scaling_targets_and_resources_scales_the_plan(s: int, k: float) -> None
         assert m2.objective == pytest.approx(k * m1.objective, rel=1e-7)
 
 
-@pytest.mark.skipif(fast_module() is None, reason="the fast solver is not installed yet")
 def test_fast_agrees_with_highs_on_random_economies() -> None:
     worst = 0.0
     for s in range(300):

@@ -39,7 +39,8 @@ MAX_HARMONY_ROUNDS = 500
 
 
 def fast_module() -> ModuleType | None:
-    """The ``fast`` solver module, or ``None`` while it is not installed (it is developed separately)."""
+    """The ``fast`` solver module, or ``None`` when it cannot be imported (a broken installation; ``fast`` then
+    raises :class:`SolverUnavailableError` and ``auto`` uses HiGHS). The tests import it unconditionally."""
     try:
         module = importlib.import_module("needplan.plan.fast")
     except ImportError:
