@@ -85,3 +85,21 @@ def test_bad_objective_and_missing_fast(capsys: pytest.CaptureFixture[str], monk
     monkeypatch.setattr(plan_solve, "fast_module", lambda: None)
     code, _, err = run(["plan", str(DEMO), "--solver", "fast"], capsys)
     assert code == 1 and err.strip().startswith("error: solver 'fast' is not available")
+
+
+def test_time_limit_gives_stopped_without_a_plan_and_exit_1(capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path) -> None:
+    folder = tmp_path / "structured"
+    code, _, err = run(["generate", str(folder), "--goods", "3000", "--family", "structured", "--seed", "1"], capsys)
+    assert code == 0, err
+    # HiGHS needs seconds on this economy; fast declines its own path and hands it to HiGHS with the same limit.
+    # Stopped before any plan, the answer is "stopped" with no activity, never a plan of zeros.
+    for solver in ("highs", "fast"):
+        code, out, err = run(["plan", str(folder), "--solver", solver, "--time-limit", "0.05", "--json"], capsys)
+        payload = json.loads(out)
+        assert code == 1 and payload["status"] == "stopped", (solver, err)
+        assert payload["activity"] == {} and payload["fulfilment"] is None
+        assert err.startswith("error: status stopped: the solver stopped without a plan") and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+    code, _, err = run(["plan", str(folder), "--time-limit", "0"], capsys)
+    assert code == 1 and err.strip() == "error: --time-limit must be a number of seconds above 0, got 0.0"

@@ -27,16 +27,21 @@ def plan_cmd(
     overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")] = False,
     limit: Annotated[int, typer.Option(help="rows of each table and bottlenecks to print")] = 10,
+    time_limit: Annotated[float | None, typer.Option(
+        help="seconds per solver call; when reached the status is 'stopped' (with the best plan found, if any, "
+             "printed and written) and the exit code 1")] = None,
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
     if objective not in OBJECTIVES:
         raise PlanInputError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if solver not in SOLVERS:
         raise PlanInputError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if time_limit is not None and not time_limit > 0:  # also refuses nan
+        raise PlanInputError(f"--time-limit must be a number of seconds above 0, got {time_limit}")
     economy = load(folder)
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
-        result = model.solve(solver, tolerance)  # type: ignore[arg-type]
+        result = model.solve(solver, tolerance, time_limit)  # type: ignore[arg-type]
     if out is not None:
         result.write(out, overwrite=overwrite)
     if as_json:
@@ -46,8 +51,8 @@ def plan_cmd(
     if result.status == "infeasible":
         raise PlanInfeasibleError(result.explanation)
     if result.status != "optimal":
-        raise PlanInfeasibleError(f"status {result.status}: {result.explanation if not result.has_plan else ''}"
-                                  f"{result.solver.get('message', '')}")
+        why = result.solver.get("message", "") if result.has_plan else result.explanation  # it names the message
+        raise PlanInfeasibleError(f"status {result.status}: {why}")
 
 
 def print_plan(result: PlanResult, name: str, limit: int) -> None:

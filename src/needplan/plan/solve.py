@@ -11,6 +11,7 @@ model and formats no output.
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -220,7 +221,10 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
                               labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main)
     seconds = time.perf_counter() - start
     status = str(fr.status)
-    if status not in ("optimal", "stopped") or fr.x is None or not np.all(np.isfinite(fr.x)):
+    # A stop before any plan (HiGHS's time limit in the fallback, or fast's before a first plan) comes back as
+    # zeros with lam (fulfilment, or least labour) nan: that is no plan, not a plan of zero activity.
+    no_plan = fr.x is None or not np.all(np.isfinite(fr.x)) or not math.isfinite(float(fr.lam))
+    if status not in ("optimal", "stopped") or no_plan:
         return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
                           _fast_message(fr, status))
     x = np.asarray(fr.x, dtype=np.float64)
