@@ -176,3 +176,42 @@ def test_weighted_need_gets_its_own_row_only_when_quality_differs(quality: float
     result = model.solve("highs")
     assert result.status == "optimal"
     assert result.fulfilment == pytest.approx(lam, rel=1e-9)
+
+
+@pytest.mark.parametrize(("objective", "solver"), [("ray", "highs"), ("ray", "fast"), ("harmony", "highs")])
+@pytest.mark.parametrize("factor", [1e-6, 1e3, 1e9])
+def test_plan_and_bottlenecks_do_not_depend_on_the_units_of_labour_and_resources(objective: str, solver: str,
+                                                                                 factor: float) -> None:
+    """Hours instead of thousand person-years: the shadow prices scale by 1/factor; the plan, its fulfilment and
+    what binds do not.
+
+    Before: a price per hour of a national labour force is ~1e-10, and an absolute threshold on prices called it
+    slack; and with land counted 1,000x finer HiGHS's absolute tolerances let it return a fulfilment 1e-4 below
+    the optimum, which the verification (absolute too) called optimal.
+    """
+    from needplan.economy.validate import build_economy
+
+    demo = read_economy(DEMO)
+    tables = demo.tables()
+    primary = tables["goods"].loc[tables["goods"]["kind"] != "product", "good"]
+    for name in ("inputs", "resources"):
+        frame = tables[name]
+        col = "amount" if name == "inputs" else "available"
+        frame.loc[frame["good"].isin(primary), col] = frame.loc[frame["good"].isin(primary), col] * factor
+    rescaled = build_economy(tables, name="demo in other units")
+
+    def binding(eco: object) -> pd.DataFrame:
+        result = build_plan(eco, objective).solve(solver)  # type: ignore[arg-type]
+        assert result.status == "optimal", result.solver["message"]
+        objectives.append(result.objective)
+        b = result.bottlenecks
+        held = b["explanation"].str.extract(r"it holds back ([^;]*);")[0]
+        return b.assign(held=held)[["constraint", "kind", "elasticity", "held"]]
+
+    objectives: list[float] = []
+    before, after = binding(demo), binding(rescaled)
+    assert objectives[1] == pytest.approx(objectives[0], rel=1e-9)
+    assert len(before) >= 3 and (before["kind"] != "capacity").any()
+    assert before["constraint"].tolist() == after["constraint"].tolist()
+    assert before["held"].tolist() == after["held"].tolist()
+    np.testing.assert_allclose(after["elasticity"], before["elasticity"], rtol=1e-5)

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 MAX_EXPLAINED = 20
 """Bottlenecks explained in full (the rest are listed with a shorter text): reachability costs time."""
+BINDING_ELASTICITY = 1e-9
+"""A limit binds when 1% more of it changes the objective by more than this many %; a need is held back when 1% more
+of its target would (both free of the units the goods are measured in)."""
 
 _COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "explanation"]
 
@@ -87,14 +90,16 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     explanation.
     """
     eco = model.economy
+    cap = model.capacity
     scale = max(abs(objective), 1e-12)
-    eps = 1e-9 * max(1.0, abs(objective))
     prim = eco.primaries
     available = model.available
     fin = prim[np.isfinite(available[prim])]
     used = eco.use @ x
     items: list[tuple[str, str, float, float, str, np.ndarray]] = []
-    for g in fin[price[fin] > eps]:
+    # A constraint binds when 1% more of it would change the objective by more than BINDING_ELASTICITY %: a test
+    # free of units (a price per hour of labour is 10^-10 of one per million hours; the threshold must not care).
+    for g in fin[price[fin] * available[fin] > BINDING_ELASTICITY * scale]:
         kind = "labour" if eco.good_kind[g] == LABOUR else "resource"
         avail = float(available[g])
         unit = str(eco.good_unit[g])
@@ -102,8 +107,8 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
         start = _techniques_using(eco.use, int(g))
         items.append((str(eco.goods[g]), kind, float(price[g]), float(price[g]) * avail / scale,
                       f"{text}|{_gain(model.objective, float(price[g]), unit)}", start))
-    cap = model.capacity
-    for j in np.flatnonzero(cap_price > eps):
+    capped = np.isfinite(cap)
+    for j in np.flatnonzero(capped & (cap_price * np.where(capped, cap, 0.0) > BINDING_ELASTICITY * scale)):
         text = (f"the capacity of {eco.techniques[j]} ({eco.goods[eco.technique_good[j]]}) is fully used "
                 f"({x[j]:,.6g} of {cap[j]:,.6g} per period)")
         start = np.zeros(eco.n_techniques, dtype=bool)
@@ -116,16 +121,20 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     active = x > 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
     use_b, make_b = _pattern(eco.use), _pattern(eco.make)
     need_pos = eco.goods.get_indexer(needs.index)
-    valued = needs["shadow_price"].to_numpy() > eps
+    valued = needs["shadow_price"].to_numpy() * needs["target"].to_numpy() > BINDING_ELASTICITY * scale
     rows = []
     for k, (name, kind, p, elasticity, text, start) in enumerate(items):
         head, gain = text.split("|")
         if k < MAX_EXPLAINED:
             reached = _reached_needs(model, active, use_b, make_b, start)
-            held = needs[valued & reached[need_pos]].sort_values("fulfilment")
+            # Least fulfilled first; ties (to 1e-9) in the needs' own order, not by rounding noise.
+            held = needs[valued & reached[need_pos]]
+            held = held.iloc[np.argsort(np.round(held["fulfilment"].to_numpy(), 9), kind="stable")]
             if len(held):
                 labels = [_label(model, int(g)) for g in eco.goods.get_indexer(held.index[:4])]
-                parts = [f"{g} at {f:.1%} of target" for g, f in zip(labels, held["fulfilment"][:4], strict=True)]
+                # Rounded to the 0.1% shown first, so that a fulfilment of -1e-12 reads 0.0%, not -0.0%.
+                parts = [f"{g} at {round(f, 3) + 0.0:.1%} of target"
+                         for g, f in zip(labels, held["fulfilment"][:4], strict=True)]
                 more = f" and {len(held) - 4} more" if len(held) > 4 else ""
                 hold = f"; it holds back {', '.join(parts)}{more}"
             else:

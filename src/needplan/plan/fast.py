@@ -38,7 +38,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
-from scipy.optimize import linprog
+from scipy.optimize import OptimizeResult, linprog
+
+from needplan.plan.lp import TIGHTEST_HIGHS_TOLERANCE, row_scale
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -758,8 +760,30 @@ def _ray_result(prob: _Problem, ray: FloatArray, iterations: int, start: float,
                       "the targets can be met without using any limited primary or capacity", stats)
 
 
-def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: float, method: str) -> FastResult:
-    """HiGHS on the full ray LP, with the same certificate (the exact fallback)."""
+def remaining_after(time_limit: float | None, since: float) -> float | None:
+    """What is left of ``time_limit`` seconds counted from ``since`` (at least 0.1 s; ``None``: no limit)."""
+    return None if time_limit is None else max(time_limit - (time.perf_counter() - since), 0.1)
+
+
+def scaled_linprog(c: FloatArray, A_ub: sp.csr_matrix, b_ub: FloatArray, bounds: FloatArray,
+                   options: dict[str, float | bool]) -> OptimizeResult:
+    """``linprog(method="highs")`` on ``A_ub x <= b_ub``, rows far from unit scale divided by
+    :func:`~needplan.plan.lp.row_scale` (exact powers of 2), so that rows in very different units (hours of labour
+    beside tonnes) are solved to the same relative accuracy; the marginals returned are those of the caller's
+    rows."""
+    scale = row_scale(A_ub)
+    res = linprog(c, A_ub=sp.csr_matrix(sp.diags(scale) @ A_ub), b_ub=b_ub * scale, bounds=bounds, method="highs",
+                  options=options)
+    if getattr(res, "ineqlin", None) is not None and res.ineqlin.marginals is not None:
+        res.ineqlin.marginals = np.asarray(res.ineqlin.marginals) * scale
+    return res
+
+
+def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: float, method: str,
+                tight: bool = False) -> FastResult:
+    """HiGHS on the full ray LP, with the same certificate (the exact fallback); when HiGHS's answer fails the
+    certificate, once more with its tightest tolerances (``tight``)."""
+    called = time.perf_counter()
     N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
     m, n = prob.shape
     fa = np.flatnonzero(np.isfinite(a))
@@ -769,11 +793,11 @@ def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: flo
     c = np.zeros(n + 1)
     c[0] = -1.0
     bounds = np.column_stack([np.zeros(n + 1), np.concatenate([[np.inf], u])])
-    options: dict[str, float | bool] = {"primal_feasibility_tolerance": min(1e-7, tol),
-                                        "dual_feasibility_tolerance": min(1e-7, tol)}
+    feas = TIGHTEST_HIGHS_TOLERANCE if tight else min(1e-7, tol)
+    options: dict[str, float | bool] = {"primal_feasibility_tolerance": feas, "dual_feasibility_tolerance": feas}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs", options=options)
+    res = scaled_linprog(c, A_ub, b_ub, bounds, options)
     its = int(getattr(res, "nit", 0) or 0)
     if res.status == 2:
         return _empty_result(prob, "infeasible", math.nan, method, res.message, start)
@@ -793,6 +817,8 @@ def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: flo
         p, pi, mu = p / tp, pi / tp, mu / tp
     cert = certify(N, P, a, u, t, lam, x, p, pi, mu)
     ok = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
+    if not ok and not tight:
+        return _highs_full(prob, tol, remaining_after(time_limit, called), start, method, tight=True)
     return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, its, time.perf_counter() - start,
                       cert.primal_residual, cert.dual_residual, cert.gap, method,
                       "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")

@@ -23,6 +23,12 @@ FloatArray = NDArray[np.float64]
 
 STATUS = ("optimal", "infeasible", "unbounded", "stopped")
 
+_TINY = 1e-300
+TIGHTEST_HIGHS_TOLERANCE = 1e-10
+ROW_SCALE_FROM = 20
+"""Rows whose largest entry is beyond ``2^±ROW_SCALE_FROM`` are divided by a power of 2 before HiGHS sees them."""
+"""HiGHS's smallest primal and dual feasibility tolerance (used when its first answer fails verification)."""
+
 
 @dataclass
 class LinearProgram:
@@ -85,9 +91,13 @@ class LpSolution:
 class Checks:
     """Verified from the solution: primal violations (absolute, in row units), dual and duality-gap residuals.
 
-    ``dual_residual`` is the largest violation of dual feasibility (wrong-signed row duals, negative reduced
-    costs of columns without an upper bound, nonzero reduced costs of free columns), relative to
-    ``max(1, |cost|_inf)``; ``duality_gap`` is ``|primal - dual| / max(1, |primal|)``.
+    ``dual_residual`` is the largest violation of dual feasibility, measured so that it does not depend on the
+    units of the goods (per row) or of the activities (per column): a wrong-signed row dual ``y_i`` counts as
+    the objective it moves through the row's flows at ``x``, ``|y_i| (|A| |x|)_i``, relative to ``|c| |x|``; a
+    wrong-signed reduced cost of a column (negative without an upper bound, positive without a lower one) counts
+    relative to the column's own value flows ``|c_j| + (|A|^T |y|)_j``. (An absolute measure called a plan
+    1e-4 short of the optimum optimal when land was counted in hectares instead of thousands of hectares.)
+    ``duality_gap`` is ``|primal - dual| / max(1, |primal|)``.
     """
 
     row_violation: FloatArray
@@ -106,14 +116,18 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     # Reduced costs from the matrix itself: an independent check on the solver's duals.
     d = lp.cost - lp.A.T @ y
     has_lo_r, has_hi_r = np.isfinite(lp.row_lower), np.isfinite(lp.row_upper)
-    viol = np.zeros(0)
-    viol = np.concatenate([viol, np.where(~has_lo_r, np.maximum(y, 0.0), 0.0),
-                           np.where(~has_hi_r, np.maximum(-y, 0.0), 0.0)])
+    row_wrong = np.where(~has_lo_r, np.maximum(y, 0.0), 0.0) + np.where(~has_hi_r, np.maximum(-y, 0.0), 0.0)
     has_lo_c, has_hi_c = np.isfinite(lp.col_lower), np.isfinite(lp.col_upper)
-    viol = np.concatenate([viol, np.where(~has_hi_c, np.maximum(-d, 0.0), 0.0),
-                           np.where(~has_lo_c, np.maximum(d, 0.0), 0.0)])
-    scale = max(1.0, float(np.max(np.abs(lp.cost), initial=0.0)))
-    dual_residual = float(np.max(viol, initial=0.0)) / scale
+    col_wrong = np.where(~has_hi_c, np.maximum(-d, 0.0), 0.0) + np.where(~has_lo_c, np.maximum(d, 0.0), 0.0)
+    absA = abs(sp.csr_matrix(lp.A))
+    objective_flow = max(float(np.abs(lp.cost) @ np.abs(x)), _TINY)
+    # A wrong-signed multiplier presses on a missing bound; it moves the objective through the row's flows and
+    # through the finite bound it should be pressing on.
+    row_scale = absA @ np.abs(x) + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(
+        has_hi_r, np.abs(lp.row_upper), 0.0)
+    row_part = row_wrong * row_scale / objective_flow
+    col_part = col_wrong / np.maximum(np.abs(lp.cost) + absA.T @ np.abs(y), _TINY)
+    dual_residual = max(float(np.max(row_part, initial=0.0)), float(np.max(col_part, initial=0.0)))
     # Dual objective: each multiplier prices the bound it presses on.
     y_lo, y_hi = np.maximum(y, 0.0), np.minimum(y, 0.0)
     d_lo, d_hi = np.maximum(d, 0.0), np.minimum(d, 0.0)
@@ -164,6 +178,20 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
+    """Per row, 1, or ``2^-k`` when the row's largest absolute entry is about ``2^k`` with ``|k| > 20``.
+
+    Rows whose entries are that far from 1 (a labour row in hours per thousand tonnes, say) are beyond what
+    HiGHS's own scaling evens out, and its absolute tolerances then stop meaning what they say; rows nearer 1 are
+    left as the user wrote them (scaling them too would loosen a balance row by its need's large target).
+    """
+    top = np.asarray(abs(sp.csr_matrix(A)).max(axis=1).toarray()).ravel()
+    with np.errstate(divide="ignore"):
+        k = np.where(top > 0, np.round(np.log2(np.where(top > 0, top, 1.0))), 0.0)
+    k = np.where(np.abs(k) > ROW_SCALE_FROM, k, 0.0)
+    return np.asarray(np.exp2(-k), dtype=np.float64)
+
+
 class HighsSession:
     """One HiGHS instance holding an LP; rows added to the LP later are passed on with :meth:`sync`.
 
@@ -175,7 +203,9 @@ class HighsSession:
         self.lp = lp
         self.highs = new_highs()
         h = self.highs
-        feas = float(min(1e-7, max(tolerance, 1e-10)))
+        self.tolerance = tolerance
+        feas = float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE)))
+        self.feasibility_tolerance = feas
         h.setOptionValue("primal_feasibility_tolerance", feas)
         h.setOptionValue("dual_feasibility_tolerance", feas)
         # HiGHS drops matrix entries below 1e-9 by default; real tables have tiny coefficients on huge
@@ -184,15 +214,17 @@ class HighsSession:
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
         model = highspy.HighsLp()
-        csc = sp.csc_matrix(lp.A)
+        # Rows far from unit scale are passed divided by a power of 2 (exact in floating point; see row_scale).
+        self.row_scale = row_scale(lp.A)
+        csc = sp.csc_matrix(sp.diags(self.row_scale) @ lp.A)
         csc.sort_indices()
         model.num_col_ = lp.n_cols
         model.num_row_ = lp.n_rows
         model.col_cost_ = np.asarray(lp.cost, dtype=np.float64)
         model.col_lower_ = np.asarray(lp.col_lower, dtype=np.float64)
         model.col_upper_ = np.asarray(lp.col_upper, dtype=np.float64)
-        model.row_lower_ = np.asarray(lp.row_lower, dtype=np.float64)
-        model.row_upper_ = np.asarray(lp.row_upper, dtype=np.float64)
+        model.row_lower_ = np.asarray(lp.row_lower * self.row_scale, dtype=np.float64)
+        model.row_upper_ = np.asarray(lp.row_upper * self.row_scale, dtype=np.float64)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.num_col_ = lp.n_cols
         model.a_matrix_.num_row_ = lp.n_rows
@@ -210,18 +242,21 @@ class HighsSession:
         """Pass rows appended to the LP since the last call, and any changed bounds, without rebuilding."""
         lp, h = self.lp, self.highs
         if lp.n_rows > self.n_rows_passed:
-            new = lp.A[self.n_rows_passed:]
+            scale = row_scale(lp.A[self.n_rows_passed:])
+            new = sp.csr_matrix(sp.diags(scale) @ lp.A[self.n_rows_passed:])
             new.sort_indices()
-            h.addRows(new.shape[0], lp.row_lower[self.n_rows_passed:], lp.row_upper[self.n_rows_passed:],
-                      new.nnz, new.indptr[:-1].astype(np.int32), new.indices.astype(np.int32),
-                      new.data.astype(np.float64))
+            h.addRows(new.shape[0], lp.row_lower[self.n_rows_passed:] * scale,
+                      lp.row_upper[self.n_rows_passed:] * scale, new.nnz, new.indptr[:-1].astype(np.int32),
+                      new.indices.astype(np.int32), new.data.astype(np.float64))
+            self.row_scale = np.concatenate([self.row_scale, scale])
             self.row_lower = np.concatenate([self.row_lower, lp.row_lower[self.n_rows_passed:]])
             self.row_upper = np.concatenate([self.row_upper, lp.row_upper[self.n_rows_passed:]])
             self.n_rows_passed = lp.n_rows
         changed = np.flatnonzero((self.row_lower != lp.row_lower) | (self.row_upper != lp.row_upper))
         if changed.size:
             h.changeRowsBounds(  # type: ignore[attr-defined]
-                changed.size, changed.astype(np.int32), lp.row_lower[changed], lp.row_upper[changed])
+                changed.size, changed.astype(np.int32), lp.row_lower[changed] * self.row_scale[changed],
+                lp.row_upper[changed] * self.row_scale[changed])
             self.row_lower, self.row_upper = lp.row_lower.copy(), lp.row_upper.copy()
         changed = np.flatnonzero((self.col_lower != lp.col_lower) | (self.col_upper != lp.col_upper))
         if changed.size:
@@ -250,10 +285,44 @@ class HighsSession:
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
         message = h.modelStatusToString(ms)
         if status in ("optimal", "stopped") and info.primal_solution_status:
-            sol = h.getSolution()
-            x = np.asarray(sol.col_value, dtype=np.float64)
-            y = np.asarray(sol.row_dual, dtype=np.float64) if sol.dual_valid else np.zeros(self.lp.n_rows)
-            d = np.asarray(sol.col_dual, dtype=np.float64) if sol.dual_valid else np.zeros(self.lp.n_cols)
+            x, y, d = self._solution()
+            if status == "optimal" and not self._verified(x, y) and self._tighten():
+                # HiGHS's tolerances are absolute; in the units of a real table (hours of labour, hectares) its
+                # "optimal" can be off by more than our relative tolerance. Resume from its basis, tighter.
+                h.run()
+                seconds = time.perf_counter() - start
+                info = h.getInfo()
+                iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+                x, y, d = self._solution()
+                message += " (re-solved with HiGHS's tightest tolerances: the first answer failed verification)"
         else:
             x = y = d = np.zeros(0)
         return LpSolution(status, x, y, d, iterations, seconds, "highs", message)
+
+    def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        sol = self.highs.getSolution()
+        x = np.asarray(sol.col_value, dtype=np.float64)
+        # The duals of the rows as passed price one passed unit; per unit of the LP's own row, times the scale.
+        y = (np.asarray(sol.row_dual, dtype=np.float64) * self.row_scale if sol.dual_valid
+             else np.zeros(self.lp.n_rows))
+        d = np.asarray(sol.col_dual, dtype=np.float64) if sol.dual_valid else np.zeros(self.lp.n_cols)
+        return x, y, d
+
+    def _verified(self, x: FloatArray, y: FloatArray) -> bool:
+        """Whether ``(x, y)`` passes :func:`check_solution` within the tolerance (primal relative to the bounds)."""
+        lp = self.lp
+        checks = check_solution(lp, x, y)
+        bound = np.maximum(1.0, np.maximum(np.where(np.isfinite(lp.row_lower), np.abs(lp.row_lower), 0.0),
+                                           np.where(np.isfinite(lp.row_upper), np.abs(lp.row_upper), 0.0)))
+        primal = float(np.max(checks.row_violation / bound, initial=0.0))
+        return checks.dual_residual <= self.tolerance and primal <= self.tolerance
+
+    def _tighten(self) -> bool:
+        """Set HiGHS's feasibility tolerances to their smallest (1e-10); false when they already are."""
+        h = self.highs
+        if self.feasibility_tolerance <= TIGHTEST_HIGHS_TOLERANCE:
+            return False
+        self.feasibility_tolerance = TIGHTEST_HIGHS_TOLERANCE
+        h.setOptionValue("primal_feasibility_tolerance", TIGHTEST_HIGHS_TOLERANCE)
+        h.setOptionValue("dual_feasibility_tolerance", TIGHTEST_HIGHS_TOLERANCE)
+        return True
