@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult, linprog
 
 from needplan.plan.lp import TIGHTEST_HIGHS_TOLERANCE, row_scale
+from needplan.plan.lp import abs_entries as _abs
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -144,11 +145,6 @@ class _Problem:
             m = self.shape[0]
             N = sp.hstack([N, -sp.identity(m, format="csr")], format="csr")
         return sp.csr_matrix(N)
-
-
-def _abs(A: sp.csr_matrix) -> sp.csr_matrix:
-    """``abs(A)`` sharing ``A``'s index arrays (only the values are new)."""
-    return sp.csr_matrix((np.abs(A.data), A.indices, A.indptr), shape=A.shape, copy=False)
 
 
 class _OutsideStructure(Exception):

@@ -107,6 +107,11 @@ class Checks:
     dual_objective: float
 
 
+def abs_entries(A: sp.csr_matrix) -> sp.csr_matrix:
+    """``abs(A)`` sharing ``A``'s index arrays (only the values are new: at 10^6 goods that saves 50 MiB)."""
+    return sp.csr_matrix((np.abs(A.data), A.indices, A.indptr), shape=A.shape, copy=False)
+
+
 def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Checks:
     """Recompute feasibility and optimality measures of ``(x, row_dual)`` for ``lp``."""
     act = lp.A @ x
@@ -119,7 +124,7 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     row_wrong = np.where(~has_lo_r, np.maximum(y, 0.0), 0.0) + np.where(~has_hi_r, np.maximum(-y, 0.0), 0.0)
     has_lo_c, has_hi_c = np.isfinite(lp.col_lower), np.isfinite(lp.col_upper)
     col_wrong = np.where(~has_hi_c, np.maximum(-d, 0.0), 0.0) + np.where(~has_lo_c, np.maximum(d, 0.0), 0.0)
-    absA = abs(sp.csr_matrix(lp.A))
+    absA = abs_entries(sp.csr_matrix(lp.A))
     objective_flow = max(float(np.abs(lp.cost) @ np.abs(x)), _TINY)
     # A wrong-signed multiplier presses on a missing bound; it moves the objective through the row's flows and
     # through the finite bound it should be pressing on.
