@@ -115,3 +115,16 @@ def test_ine_cli_household_needs_and_bad_workbook(tmp_path: Path, capsys) -> Non
     assert info.value.code == 1
     assert "sut_2019.xlsx/Table2!D12: not a number: 'n/a'" in capsys.readouterr().err
     assert not out.exists()
+
+
+@needs_data
+def test_scb_plan_in_hours_names_labour_as_the_bottleneck(scb_tables) -> None:
+    """Labour in hours prices an hour at ~1e-10 of the fulfilment: it must still be reported as binding."""
+    from needplan.plan import build_plan
+
+    economy, _ = build_from_table(scb_tables[2016], fmt="scb", year=2016, labour="hours")
+    result = build_plan(economy, "ray").solve("highs")
+    assert result.status == "optimal" and result.fulfilment == pytest.approx(1.0, rel=1e-6)
+    labour = result.bottlenecks[result.bottlenecks["constraint"] == "labour_hours"]
+    assert len(labour) == 1 and labour["shadow_price"].iloc[0] < 1e-9
+    assert labour["elasticity"].iloc[0] == pytest.approx(1.0, rel=1e-3)
