@@ -215,3 +215,38 @@ def test_plan_and_bottlenecks_do_not_depend_on_the_units_of_labour_and_resources
     assert before["constraint"].tolist() == after["constraint"].tolist()
     assert before["held"].tolist() == after["held"].tolist()
     np.testing.assert_allclose(after["elasticity"], before["elasticity"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+@pytest.mark.parametrize("factor", [1e-6, 1e9])
+@pytest.mark.parametrize(("what", "name"), [("good", "shoes"), ("good", "electricity"),
+                                            ("technique", "power_station"), ("technique", "shoe_factory")])
+def test_plan_does_not_depend_on_the_units_of_products_and_activities(what: str, name: str, factor: float,
+                                                                      solver: str) -> None:
+    """A product counted in units ``factor`` times finer (its amounts, outputs and target times ``factor``), or a
+    technique's activity in units ``factor`` times larger (its amounts and output times ``factor``, its capacity
+    divided): same fulfilment, same bottlenecks. (Before rows and columns far from unit scale were scaled for
+    HiGHS, a power station counted per 10^-9 of a plant came back "stopped" at a fulfilment above the optimum.)"""
+    from needplan.economy.validate import build_economy
+
+    demo = read_economy(DEMO)
+    tables = demo.tables()
+    for table in ("inputs", "outputs"):
+        frame = tables[table]
+        sel = frame[what] == name
+        frame.loc[sel, "amount"] = frame.loc[sel, "amount"] * factor
+    techniques = tables["techniques"]
+    sel = techniques[what] == name
+    techniques.loc[sel, "output"] = techniques.loc[sel, "output"] * factor
+    if what == "good":
+        needs = tables["needs"]
+        needs.loc[needs["good"] == name, "target"] = needs.loc[needs["good"] == name, "target"] * factor
+    else:
+        capacity = pd.to_numeric(techniques.loc[sel, "capacity"], errors="coerce") / factor
+        techniques["capacity"] = techniques["capacity"].astype(object)
+        techniques.loc[sel, "capacity"] = capacity.where(capacity.notna(), "").astype(object)
+    before = build_plan(demo, "ray").solve(solver)
+    after = build_plan(build_economy(tables, name="demo in other units"), "ray").solve(solver)
+    assert after.status == "optimal", after.solver["message"]
+    assert after.objective == pytest.approx(before.objective, rel=1e-9)
+    assert after.bottlenecks["constraint"].tolist() == before.bottlenecks["constraint"].tolist()

@@ -38,9 +38,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
-from scipy.optimize import OptimizeResult, linprog
+from scipy.optimize import linprog
 
-from needplan.plan.lp import TIGHTEST_HIGHS_TOLERANCE, row_scale
+from needplan.plan.lp import HighsSession, LinearProgram, LpSolution
 from needplan.plan.lp import abs_entries as _abs
 
 FloatArray = NDArray[np.float64]
@@ -756,65 +756,53 @@ def _ray_result(prob: _Problem, ray: FloatArray, iterations: int, start: float,
                       "the targets can be met without using any limited primary or capacity", stats)
 
 
-def remaining_after(time_limit: float | None, since: float) -> float | None:
-    """What is left of ``time_limit`` seconds counted from ``since`` (at least 0.1 s; ``None``: no limit)."""
-    return None if time_limit is None else max(time_limit - (time.perf_counter() - since), 0.1)
-
-
-def scaled_linprog(c: FloatArray, A_ub: sp.csr_matrix, b_ub: FloatArray, bounds: FloatArray,
-                   options: dict[str, float | bool]) -> OptimizeResult:
-    """``linprog(method="highs")`` on ``A_ub x <= b_ub``, rows far from unit scale divided by
-    :func:`~needplan.plan.lp.row_scale` (exact powers of 2), so that rows in very different units (hours of labour
-    beside tonnes) are solved to the same relative accuracy; the marginals returned are those of the caller's
-    rows."""
-    scale = row_scale(A_ub)
-    res = linprog(c, A_ub=sp.csr_matrix(sp.diags(scale) @ A_ub), b_ub=b_ub * scale, bounds=bounds, method="highs",
-                  options=options)
-    if getattr(res, "ineqlin", None) is not None and res.ineqlin.marginals is not None:
-        res.ineqlin.marginals = np.asarray(res.ineqlin.marginals) * scale
-    return res
-
-
-def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: float, method: str,
-                tight: bool = False) -> FastResult:
-    """HiGHS on the full ray LP, with the same certificate (the exact fallback); when HiGHS's answer fails the
-    certificate, once more with its tightest tolerances (``tight``)."""
-    called = time.perf_counter()
+def highs_lp(prob: _Problem, cost: FloatArray, ray: bool, tol: float,
+             time_limit: float | None) -> tuple[LpSolution, FloatArray, FloatArray, FloatArray]:
+    """HiGHS on the whole LP of ``prob``, through :class:`~needplan.plan.lp.HighsSession` (so with its unit-free
+    verification, tight re-solve and row scaling): ``net x - lam target >= 0`` with ``lam`` last (``ray``) or
+    ``net x >= target``, ``primary x <= available``, ``0 <= x <= capacity``; minimises ``cost`` (over ``x`` and
+    ``lam``). Returns the solution and the duals as fast reports them, all >= 0: per net row, per primary and
+    per capacity (not yet normalised)."""
     N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
     m, n = prob.shape
     fa = np.flatnonzero(np.isfinite(a))
-    A_ub = sp.vstack([sp.hstack([sp.csr_matrix(t.reshape(-1, 1)), -N]),
-                      sp.hstack([sp.csr_matrix((fa.size, 1)), P[fa]])], format="csr")
-    b_ub = np.concatenate([np.zeros(m), a[fa]])
-    c = np.zeros(n + 1)
-    c[0] = -1.0
-    bounds = np.column_stack([np.zeros(n + 1), np.concatenate([[np.inf], u])])
-    feas = TIGHTEST_HIGHS_TOLERANCE if tight else min(1e-7, tol)
-    options: dict[str, float | bool] = {"primal_feasibility_tolerance": feas, "dual_feasibility_tolerance": feas}
-    if time_limit is not None:
-        options["time_limit"] = float(time_limit)
-    res = scaled_linprog(c, A_ub, b_ub, bounds, options)
-    its = int(getattr(res, "nit", 0) or 0)
-    if res.status == 2:
-        return _empty_result(prob, "infeasible", math.nan, method, res.message, start)
-    if res.status == 3:
-        return _empty_result(prob, "unbounded", math.inf, method, res.message, start)
-    if res.status != 0:
-        return _empty_result(prob, "stopped", math.nan, method, res.message, start)
-    lam = float(res.x[0])
-    x = np.clip(res.x[1:], 0.0, u)
-    p = np.maximum(-res.ineqlin.marginals[:m], 0.0)
+    extra = 1 if ray else 0
+    A = sp.vstack([sp.hstack([N, sp.csr_matrix(-t.reshape(-1, 1))]) if ray else N,
+                   sp.hstack([P[fa], sp.csr_matrix((fa.size, 1))]) if ray else P[fa]], format="csr")
+    lp = LinearProgram(A, np.concatenate([np.zeros(m) if ray else t, np.full(fa.size, -np.inf)]),
+                       np.concatenate([np.full(m, np.inf), a[fa]]), cost, np.zeros(n + extra),
+                       np.concatenate([u, np.full(extra, np.inf)]), maximize=ray)
+    sol = HighsSession(lp, tolerance=tol, time_limit=time_limit).run()
+    if sol.x.size == 0:
+        return sol, np.zeros(m), np.zeros(P.shape[0]), np.zeros(n)
+    # Minimisation convention: a >= row's dual is >= 0, a <= row's <= 0, an upper-bounded column's <= 0.
+    p = np.maximum(sol.row_dual[:m], 0.0)
     pi = np.zeros(P.shape[0])
-    pi[fa] = np.maximum(-res.ineqlin.marginals[m:], 0.0)
-    mu = np.maximum(-res.upper.marginals[1:], 0.0)
+    pi[fa] = np.maximum(-sol.row_dual[m:], 0.0)
+    mu = np.maximum(-sol.col_dual[:n], 0.0)
     mu[~np.isfinite(u)] = 0.0
+    return sol, p, pi, mu
+
+
+def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: float, method: str) -> FastResult:
+    """HiGHS on the full ray LP, with the same certificate (the exact fallback)."""
+    N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
+    n = prob.shape[1]
+    cost = np.zeros(n + 1)
+    cost[n] = -1.0
+    sol, p, pi, mu = highs_lp(prob, cost, True, tol, time_limit)
+    if sol.status in ("infeasible", "unbounded"):
+        return _empty_result(prob, sol.status, math.nan if sol.status == "infeasible" else math.inf, method,  # type: ignore[arg-type]
+                             sol.message, start)
+    if sol.status != "optimal" or sol.x.size == 0:
+        return _empty_result(prob, "stopped", math.nan, method, sol.message, start)
+    lam = float(sol.x[n])
+    x = np.clip(sol.x[:n], 0.0, u)
     tp = float(t @ p)
     if tp > 0:
         p, pi, mu = p / tp, pi / tp, mu / tp
     cert = certify(N, P, a, u, t, lam, x, p, pi, mu)
     ok = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
-    if not ok and not tight:
-        return _highs_full(prob, tol, remaining_after(time_limit, called), start, method, tight=True)
-    return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, its, time.perf_counter() - start,
+    return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, sol.iterations, time.perf_counter() - start,
                       cert.primal_residual, cert.dual_residual, cert.gap, method,
                       "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")

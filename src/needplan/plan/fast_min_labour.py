@@ -40,12 +40,10 @@ from needplan.plan.fast import (
     _prepare,
     _Pricer,
     _Problem,
+    highs_lp,
     limit_reached,
     primal_residual,
-    remaining_after,
-    scaled_linprog,
 )
-from needplan.plan.lp import TIGHTEST_HIGHS_TOLERANCE
 
 
 def solve_rtol(tol: float) -> float:
@@ -287,36 +285,17 @@ def _phase1(prob: _Problem, main: IntArray, tol: float, deadline: float, max_ite
 
 
 def _highs_min_labour(prob: _Problem, c: FloatArray, tol: float, time_limit: float | None, start: float,
-                      method: str, tight: bool = False) -> FastResult:
-    """HiGHS on the full min-labour LP, with the same certificate (the exact fallback); when HiGHS's answer fails
-    the certificate, once more with its tightest tolerances (``tight``)."""
-    called = time.perf_counter()
+                      method: str) -> FastResult:
+    """HiGHS on the full min-labour LP, with the same certificate (the exact fallback)."""
     N, P, a, u, t = prob.net, prob.primary, prob.available, prob.capacity, prob.target
-    m, n = prob.shape
-    fa = np.flatnonzero(np.isfinite(a))
-    A_ub = sp.vstack([-N, P[fa]], format="csr")
-    b_ub = np.concatenate([-t, a[fa]])
-    feas = TIGHTEST_HIGHS_TOLERANCE if tight else min(1e-7, tol)
-    options: dict[str, float | bool] = {"primal_feasibility_tolerance": feas, "dual_feasibility_tolerance": feas}
-    if time_limit is not None:
-        options["time_limit"] = float(time_limit)
-    res = scaled_linprog(c, A_ub, b_ub, np.column_stack([np.zeros(n), u]), options)
-    its = int(getattr(res, "nit", 0) or 0)
-    if res.status in (2, 3):
-        status: Status = "infeasible" if res.status == 2 else "unbounded"
-        return _empty_result(prob, status, math.nan, method, res.message, start)
-    if res.status != 0:
-        return _empty_result(prob, "stopped", math.nan, method, res.message, start)
-    x = np.clip(res.x, 0.0, u)
-    y = np.maximum(-res.ineqlin.marginals[:m], 0.0)
-    pi = np.zeros(P.shape[0])
-    pi[fa] = np.maximum(-res.ineqlin.marginals[m:], 0.0)
-    mu = np.maximum(-res.upper.marginals, 0.0)
-    mu[~np.isfinite(u)] = 0.0
+    sol, y, pi, mu = highs_lp(prob, c, False, tol, time_limit)
+    if sol.status in ("infeasible", "unbounded"):
+        return _empty_result(prob, sol.status, math.nan, method, sol.message, start)  # type: ignore[arg-type]
+    if sol.status != "optimal" or sol.x.size == 0:
+        return _empty_result(prob, "stopped", math.nan, method, sol.message, start)
+    x = np.clip(sol.x, 0.0, u)
     cert = certify_min_labour(N, P, a, u, t, c, x, y, pi, mu)
     ok = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
-    if not ok and not tight:
-        return _highs_min_labour(prob, c, tol, remaining_after(time_limit, called), start, method, tight=True)
-    return FastResult("optimal" if ok else "stopped", float(c @ x), x, y, pi, mu, its, time.perf_counter() - start,
-                      cert.primal_residual, cert.dual_residual, cert.gap, method,
+    return FastResult("optimal" if ok else "stopped", float(c @ x), x, y, pi, mu, sol.iterations,
+                      time.perf_counter() - start, cert.primal_residual, cert.dual_residual, cert.gap, method,
                       "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")

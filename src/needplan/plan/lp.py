@@ -26,7 +26,8 @@ STATUS = ("optimal", "infeasible", "unbounded", "stopped")
 _TINY = 1e-300
 TIGHTEST_HIGHS_TOLERANCE = 1e-10
 ROW_SCALE_FROM = 20
-"""Rows whose largest entry is beyond ``2^±ROW_SCALE_FROM`` are divided by a power of 2 before HiGHS sees them."""
+"""Rows and columns whose largest entry is beyond ``2^±ROW_SCALE_FROM`` are divided by a power of 2 before HiGHS
+sees them."""
 """HiGHS's smallest primal and dual feasibility tolerance (used when its first answer fails verification)."""
 
 
@@ -183,18 +184,34 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
-    """Per row, 1, or ``2^-k`` when the row's largest absolute entry is about ``2^k`` with ``|k| > 20``.
+def _power2_scale(rows: sp.csr_matrix) -> FloatArray:
+    """Per row of ``rows``, ``2^-k`` where the geometric mean of its largest and smallest absolute entries is about
+    ``2^k`` with ``|k| > ROW_SCALE_FROM``, else 1 (also for an empty row)."""
+    data = np.abs(rows.data)
+    center = np.ones(rows.shape[0])
+    nonempty = np.flatnonzero(np.diff(rows.indptr) > 0)
+    if nonempty.size:
+        starts = rows.indptr[nonempty]
+        top = np.maximum.reduceat(data, starts)
+        bottom = np.minimum.reduceat(np.where(data > 0, data, np.inf), starts)  # stored zeros do not count
+        center[nonempty] = np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
+    k = np.round(np.log2(center))
+    return np.asarray(np.exp2(-np.where(np.abs(k) > ROW_SCALE_FROM, k, 0.0)), dtype=np.float64)
 
-    Rows whose entries are that far from 1 (a labour row in hours per thousand tonnes, say) are beyond what
-    HiGHS's own scaling evens out, and its absolute tolerances then stop meaning what they say; rows nearer 1 are
-    left as the user wrote them (scaling them too would loosen a balance row by its need's large target).
+
+def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
+    """Per row, 1, or a power of 2 that brings the row's entries (the geometric mean of its largest and smallest)
+    near 1 when they are beyond ``2^±ROW_SCALE_FROM`` (a labour row in hours per thousand tonnes, say).
+
+    Entries that far from 1 are beyond what HiGHS's own scaling evens out, and its absolute tolerances then stop
+    meaning what they say; rows nearer 1 are left as the user wrote them.
     """
-    top = np.asarray(abs(sp.csr_matrix(A)).max(axis=1).toarray()).ravel()
-    with np.errstate(divide="ignore"):
-        k = np.where(top > 0, np.round(np.log2(np.where(top > 0, top, 1.0))), 0.0)
-    k = np.where(np.abs(k) > ROW_SCALE_FROM, k, 0.0)
-    return np.asarray(np.exp2(-k), dtype=np.float64)
+    return _power2_scale(sp.csr_matrix(A))
+
+
+def col_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
+    """Per column, as :func:`row_scale` per row (an activity counted in units 10^9 times too small)."""
+    return _power2_scale(sp.csr_matrix(sp.csc_matrix(A).T))
 
 
 class HighsSession:
@@ -220,14 +237,17 @@ class HighsSession:
             h.setOptionValue("time_limit", float(time_limit))
         model = highspy.HighsLp()
         # Rows far from unit scale are passed divided by a power of 2 (exact in floating point; see row_scale).
-        self.row_scale = row_scale(lp.A)
-        csc = sp.csc_matrix(sp.diags(self.row_scale) @ lp.A)
+        # Columns too: x = col_scale * x_passed, so bounds are divided and costs multiplied by it.
+        self.col_scale = col_scale(lp.A)
+        scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
+        self.row_scale = row_scale(scaled)
+        csc = sp.csc_matrix(sp.diags(self.row_scale) @ scaled)
         csc.sort_indices()
         model.num_col_ = lp.n_cols
         model.num_row_ = lp.n_rows
-        model.col_cost_ = np.asarray(lp.cost, dtype=np.float64)
-        model.col_lower_ = np.asarray(lp.col_lower, dtype=np.float64)
-        model.col_upper_ = np.asarray(lp.col_upper, dtype=np.float64)
+        model.col_cost_ = np.asarray(lp.cost * self.col_scale, dtype=np.float64)
+        model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)
+        model.col_upper_ = np.asarray(lp.col_upper / self.col_scale, dtype=np.float64)
         model.row_lower_ = np.asarray(lp.row_lower * self.row_scale, dtype=np.float64)
         model.row_upper_ = np.asarray(lp.row_upper * self.row_scale, dtype=np.float64)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -247,8 +267,9 @@ class HighsSession:
         """Pass rows appended to the LP since the last call, and any changed bounds, without rebuilding."""
         lp, h = self.lp, self.highs
         if lp.n_rows > self.n_rows_passed:
-            scale = row_scale(lp.A[self.n_rows_passed:])
-            new = sp.csr_matrix(sp.diags(scale) @ lp.A[self.n_rows_passed:])
+            added = sp.csr_matrix(lp.A[self.n_rows_passed:] @ sp.diags(self.col_scale))
+            scale = row_scale(added)
+            new = sp.csr_matrix(sp.diags(scale) @ added)
             new.sort_indices()
             h.addRows(new.shape[0], lp.row_lower[self.n_rows_passed:] * scale,
                       lp.row_upper[self.n_rows_passed:] * scale, new.nnz, new.indptr[:-1].astype(np.int32),
@@ -265,7 +286,8 @@ class HighsSession:
             self.row_lower, self.row_upper = lp.row_lower.copy(), lp.row_upper.copy()
         changed = np.flatnonzero((self.col_lower != lp.col_lower) | (self.col_upper != lp.col_upper))
         if changed.size:
-            h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed], lp.col_upper[changed])
+            h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / self.col_scale[changed],
+                               lp.col_upper[changed] / self.col_scale[changed])
             self.col_lower, self.col_upper = lp.col_lower.copy(), lp.col_upper.copy()
 
     def run(self) -> LpSolution:
@@ -306,11 +328,12 @@ class HighsSession:
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()
-        x = np.asarray(sol.col_value, dtype=np.float64)
+        x = np.asarray(sol.col_value, dtype=np.float64) * self.col_scale
         # The duals of the rows as passed price one passed unit; per unit of the LP's own row, times the scale.
         y = (np.asarray(sol.row_dual, dtype=np.float64) * self.row_scale if sol.dual_valid
              else np.zeros(self.lp.n_rows))
-        d = np.asarray(sol.col_dual, dtype=np.float64) if sol.dual_valid else np.zeros(self.lp.n_cols)
+        d = (np.asarray(sol.col_dual, dtype=np.float64) / self.col_scale if sol.dual_valid
+             else np.zeros(self.lp.n_cols))
         return x, y, d
 
     def _verified(self, x: FloatArray, y: FloatArray) -> bool:
