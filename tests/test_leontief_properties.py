@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,3 +84,20 @@ def test_productive_systems_pass_and_scaled_up_ones_fail(system: tuple[sp.csr_ma
         bad = A * (1.5 / rho)
         ok, blocking = leontief.check_productive(bad)
         assert not ok and len(blocking) > 0
+
+
+@pytest.mark.parametrize("factor", [1e-6, 1e-3, 1.0, 1e3, 1e9])
+def test_productive_with_a_joint_product_whatever_its_units(factor: float) -> None:
+    """Grain (good 0) makes leather (good 1) jointly: A has a negative entry. Whether (I - A) x = 1 has x >= 0
+    then depends on the units (grain per tonne: one unit of final grain brings so much leather that leather's own
+    technique would have to run backwards); productive must not: some x >= 0 with (I - A) x > 0 exists in every
+    unit. Rescaling good 0 by ``factor`` is the similarity D A D^-1."""
+    A = np.array([[0.12, 0.0, 0.05], [-0.002, 0.0, 0.4], [0.0, 0.3, 0.1]])
+    D = np.diag([factor, 1.0, 1.0])
+    scaled = sp.csr_matrix(D @ A @ np.linalg.inv(D))
+    assert leontief.check_productive(scaled) == (True, ())
+    # Tripled, the leather loop (1.2 x 0.9 > 1) is still productive, fed by grain's joint leather (the LP finds
+    # x = (240, 1, 2)); times nine, grain uses 1.08 of itself and no plan can have a net output of grain.
+    assert leontief.check_productive(sp.csr_matrix(D @ (3 * A) @ np.linalg.inv(D))) == (True, ())
+    ok, blocking = leontief.check_productive(sp.csr_matrix(D @ (9 * A) @ np.linalg.inv(D)))
+    assert not ok and 0 in blocking

@@ -219,7 +219,7 @@ def test_plan_and_bottlenecks_do_not_depend_on_the_units_of_labour_and_resources
 
 @pytest.mark.parametrize("solver", ["highs", "fast"])
 @pytest.mark.parametrize("factor", [1e-6, 1e9])
-@pytest.mark.parametrize(("what", "name"), [("good", "shoes"), ("good", "electricity"),
+@pytest.mark.parametrize(("what", "name"), [("good", "shoes"), ("good", "electricity"), ("good", "grain"),
                                             ("technique", "power_station"), ("technique", "shoe_factory")])
 def test_plan_does_not_depend_on_the_units_of_products_and_activities(what: str, name: str, factor: float,
                                                                       solver: str) -> None:

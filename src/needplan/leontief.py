@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
+from scipy.optimize import linprog
 
 Method = Literal["auto", "neumann", "direct"]
 FloatArray = NDArray[np.float64]
@@ -32,6 +33,12 @@ RATE_WINDOW = 8
 
 DIRECT_LIMIT = 50_000
 """Above this many products a sparse LU of a random-structured economy fills in beyond memory: never try it."""
+
+LP_CHECK_LIMIT = 20_000
+"""Up to this many products, an economy with joint products that fails the quick tests is checked by an LP."""
+
+EQUILIBRATION_ROUNDS = 8
+"""Rounds of row and column scaling (geometric means) before that LP."""
 
 SMALL_SYSTEM = 200
 """Below this many products ``auto`` factorises directly: the LU costs less than a few iterations."""
@@ -241,6 +248,35 @@ def _spectral_radius(block: sp.csr_matrix) -> float:
     return lam
 
 
+def _surplus_possible(A: sp.csr_matrix) -> bool:
+    """Whether some ``x >= 0`` has ``(I - A) x >= 1`` (a positive net output of every product), by an LP: the
+    definition of productive, free of units, for any sign of ``A``."""
+    n = A.shape[0]
+    M = sp.csr_matrix(sp.identity(n, format="csr") - A)
+    M.eliminate_zeros()
+    # Feasibility does not change when rows and columns are scaled by positive numbers (the right-hand side
+    # stays a positive vector, and x can be scaled): balance them, so that products counted in very different
+    # units do not leave coefficients below the solver's tolerances.
+    r, c = np.ones(n), np.ones(n)
+    for _ in range(EQUILIBRATION_ROUNDS):
+        r /= _geometric_spread(sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c)))
+        c /= _geometric_spread(sp.csr_matrix((sp.diags(r) @ M @ sp.diags(c)).T))
+    S = sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c))
+    res = linprog(np.zeros(n), A_ub=-S, b_ub=-np.ones(n), bounds=(0, None), method="highs")
+    return bool(res.status == 0)
+
+
+def _geometric_spread(M: sp.csr_matrix) -> FloatArray:
+    """Per row, ``sqrt(max |m| * min |m|)`` over its nonzero entries (1 for an empty row)."""
+    out = np.ones(M.shape[0])
+    data = np.abs(M.data)
+    rows = np.flatnonzero(np.diff(M.indptr) > 0)
+    if rows.size:
+        starts = M.indptr[rows]
+        out[rows] = np.sqrt(np.maximum.reduceat(data, starts) * np.minimum.reduceat(data, starts))
+    return out
+
+
 def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
                      max_iter: int = 5000) -> tuple[bool, tuple[int, ...]]:
     """Whether the economy can produce a net surplus of every product, and if not, which products block it.
@@ -263,13 +299,20 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
         row = np.asarray(Acsr.sum(axis=1)).ravel()
         if col.max() < 1 or row.max() < 1:
             return True, ()
+    positive = Acsr.copy()
+    positive.data = np.where(positive.data > 0, positive.data, 0.0)
+    positive.eliminate_zeros()
+    if not nonneg and check_productive(positive, tol=tol, max_iter=max_iter)[0]:
+        # Joint products (the negative entries) only add to net output: productive without them is productive.
+        # (Solving (I - A) x = 1 directly is not a test when A has negative entries: whether x >= 0 then depends
+        # on the units, e.g. a joint product of grain counted per tonne instead of per kilotonne.)
+        return True, ()
     method: Method = "auto" if n <= DIRECT_LIMIT else "neumann"
     x, report = solve(Acsr, np.ones(n), tol=tol, method=method, max_iter=max_iter)
     if report.converged and np.all(x >= -1e-9):
         return True, ()
-    positive = Acsr.copy()
-    positive.data = np.where(positive.data > 0, positive.data, 0.0)
-    positive.eliminate_zeros()
+    if not nonneg and n <= LP_CHECK_LIMIT and _surplus_possible(Acsr):
+        return True, ()
     n_comp, labels = sp.csgraph.connected_components(positive, directed=True, connection="strong")
     # Single products loop back on themselves only through their own use; larger groups are few.
     sizes = np.bincount(labels, minlength=n_comp)
