@@ -248,6 +248,14 @@ def _spectral_radius(block: sp.csr_matrix) -> float:
     return lam
 
 
+def _positive_part(A: sp.csr_matrix) -> sp.csr_matrix:
+    """``max(A, 0)`` without stored zeros (a copy)."""
+    positive = A.copy()
+    positive.data = np.where(positive.data > 0, positive.data, 0.0)
+    positive.eliminate_zeros()
+    return positive
+
+
 def _surplus_possible(A: sp.csr_matrix) -> bool:
     """Whether some ``x >= 0`` has ``(I - A) x >= 1`` (a positive net output of every product), by an LP: the
     definition of productive, free of units, for any sign of ``A``."""
@@ -299,10 +307,8 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
         row = np.asarray(Acsr.sum(axis=1)).ravel()
         if col.max() < 1 or row.max() < 1:
             return True, ()
-    positive = Acsr.copy()
-    positive.data = np.where(positive.data > 0, positive.data, 0.0)
-    positive.eliminate_zeros()
-    if not nonneg and check_productive(positive, tol=tol, max_iter=max_iter)[0]:
+    positive = _positive_part(Acsr) if not nonneg else None  # a copy of A: only made when it is needed
+    if positive is not None and check_productive(positive, tol=tol, max_iter=max_iter)[0]:
         # Joint products (the negative entries) only add to net output: productive without them is productive.
         # (Solving (I - A) x = 1 directly is not a test when A has negative entries: whether x >= 0 then depends
         # on the units, e.g. a joint product of grain counted per tonne instead of per kilotonne.)
@@ -313,6 +319,7 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
         return True, ()
     if not nonneg and n <= LP_CHECK_LIMIT and _surplus_possible(Acsr):
         return True, ()
+    positive = _positive_part(Acsr) if positive is None else positive
     n_comp, labels = sp.csgraph.connected_components(positive, directed=True, connection="strong")
     # Single products loop back on themselves only through their own use; larger groups are few.
     sizes = np.bincount(labels, minlength=n_comp)
