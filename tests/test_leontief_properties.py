@@ -101,3 +101,18 @@ def test_productive_with_a_joint_product_whatever_its_units(factor: float) -> No
     assert leontief.check_productive(sp.csr_matrix(D @ (3 * A) @ np.linalg.inv(D))) == (True, ())
     ok, blocking = leontief.check_productive(sp.csr_matrix(D @ (9 * A) @ np.linalg.inv(D)))
     assert not ok and 0 in blocking
+
+
+def test_productive_whatever_the_units_of_the_products() -> None:
+    """The same generated economy with its products counted in units up to 10^6 apart (D A D^-1): the Neumann
+    solve of (I - A) x = 1 stalls at a residual of ~1e-6 relative to |d| (x spans 1e-6..1e6), but relative to
+    each product's own flows it is rounding, and x >= 0: productive, as in the original units."""
+    from needplan.data.generate import generate_economy
+
+    A0 = generate_economy(300, seed=3).technology().A
+    assert leontief.check_productive(A0) == (True, ())
+    d = 10.0 ** np.random.default_rng(0).uniform(-6, 6, size=A0.shape[0])
+    A = sp.csr_matrix(sp.diags(d) @ A0 @ sp.diags(1 / d))
+    assert not leontief.solve(A, np.ones(A.shape[0]), tol=1e-12)[1].converged  # the old test's verdict
+    assert leontief.check_productive(A) == (True, ())
+    assert not leontief.check_productive(sp.csr_matrix(A * 3.0))[0]  # spectral radius ~1.5: not productive
