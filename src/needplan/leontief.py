@@ -255,7 +255,9 @@ def _is_surplus_plan(A: sp.csr_matrix, x: FloatArray) -> bool:
         return False
     xp = np.maximum(x, 0.0)
     net = xp - A @ xp
-    flows = xp + sp.csr_matrix((np.abs(A.data), A.indices, A.indptr), shape=A.shape) @ xp
+    nonneg = A.nnz == 0 or float(A.data.min()) >= 0
+    absA = A if nonneg else sp.csr_matrix((np.abs(A.data), A.indices, A.indptr), shape=A.shape)
+    flows = xp + absA @ xp
     # A bound on the rounding error of each net output: a few ulps per term of its row.
     rounding = 4.0 * np.finfo(np.float64).eps * (np.diff(A.indptr) + 1.0) * flows
     return bool(np.all(net > rounding) and np.all(net > 0))
