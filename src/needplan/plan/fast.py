@@ -172,9 +172,9 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
             capacity_duals: FloatArray) -> Certificate:
     """Recompute the residuals of ``(lam, x)`` and the duals on the ray LP, relative to the size of each side.
 
-    * primal: the largest of ``max(0, lam t_g - (net x)_g) / |lam t|_inf``, ``max(0, (P x)_r - a_r) / a_r``,
-      ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
-    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / max_j (|p| |net_j| + pi P_j + mu_j)``, of
+    * primal: the largest of ``max(0, lam t_g - (net x)_g) / max(lam t_g, (|net| |x|)_g)``,
+      ``max(0, (P x)_r - a_r) / a_r``, ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
+    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / (|p| |net_j| + pi P_j + mu_j)``, of
       the negative parts of the duals, and of ``|target @ p - 1|``;
     * gap: ``|D - lam| / max(|lam|, |D|, 1e-9)`` with ``D = pi a + mu u`` (only finite limits count; a positive
       price on an unlimited primary or capacity makes ``D`` infinite).
@@ -184,8 +184,9 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     value = net.T @ p
     charge = primary.T @ pi + mu
     scale = _abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
-    worst = float(np.max(np.maximum(value - charge, 0.0), initial=0.0))
-    dres = [worst / max(float(np.max(scale, initial=0.0)), _TINY),
+    # Each technique's violation relative to its own value flows: free of the units its activity is counted in
+    # (relative to the largest column, a technique counted in tiny units could be mispriced by any share).
+    dres = [float(np.max(np.maximum(value - charge, 0.0) / np.maximum(scale, _TINY), initial=0.0)),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
             float(np.max(np.maximum(-pi, 0.0), initial=0.0)),
             float(np.max(np.maximum(-mu, 0.0), initial=0.0)),
@@ -204,11 +205,12 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
     """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
     ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`)."""
     xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
-    bal_scale = float(np.max(np.abs(required), initial=0.0))
     nx = net @ x
-    if bal_scale == 0.0:
-        bal_scale = max(float(np.max(_abs(net) @ np.abs(x), initial=0.0)), _TINY)
-    res = [float(np.max(np.maximum(required - nx, 0.0), initial=0.0)) / bal_scale,
+    # Each row's shortfall relative to its own requirement and gross flows, free of the units its product is
+    # counted in (relative to the largest requirement, a product counted in tiny units could fall short by any
+    # share of its own).
+    bal_scale = np.maximum(np.maximum(np.abs(required), _abs(net) @ np.abs(x)), _TINY)
+    res = [float(np.max(np.maximum(required - nx, 0.0) / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
     fa = np.isfinite(available)
     if fa.any():

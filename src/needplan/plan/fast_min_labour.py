@@ -63,7 +63,7 @@ def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: Fl
     """Recompute the residuals of ``x`` and the duals ``(y, pi, mu) >= 0`` on the min-labour LP.
 
     * primal: as :func:`needplan.plan.fast.primal_residual` with ``required = target``;
-    * dual: ``max_j max(0, y net_j - pi P_j - mu_j - c_j) / max_j (|y| |net_j| + pi P_j + mu_j + c_j)`` and the
+    * dual: ``max_j max(0, y net_j - pi P_j - mu_j - c_j) / (|y| |net_j| + pi P_j + mu_j + c_j)`` and the
       negative parts of ``y``, ``pi``, ``mu`` relative to their largest entry;
     * gap: ``|c x - D| / max(|c x|, |D|, 1e-9)`` with ``D = t y - pi a - mu u`` (a positive price on an unlimited
       primary or capacity makes ``D = -inf``).
@@ -72,7 +72,7 @@ def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: Fl
     fa, fu = np.isfinite(available), np.isfinite(capacity)
     excess = net.T @ y - primary.T @ pi - mu - cost
     scale = _abs(net).T @ np.abs(y) + primary.T @ np.abs(pi) + np.abs(mu) + np.abs(cost)
-    dres = [float(np.max(np.maximum(excess, 0.0), initial=0.0)) / max(float(np.max(scale, initial=0.0)), _TINY)]
+    dres = [float(np.max(np.maximum(excess, 0.0) / np.maximum(scale, _TINY), initial=0.0))]  # per technique
     for d in (y, pi, mu):
         dres.append(float(np.max(np.maximum(-d, 0.0), initial=0.0)) / max(float(np.max(np.abs(d), initial=0.0)),
                                                                             _TINY))
