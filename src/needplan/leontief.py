@@ -276,27 +276,29 @@ def _surplus_possible(A: sp.csr_matrix) -> bool:
     definition of productive, free of units, for any sign of ``A``."""
     n = A.shape[0]
     M = sp.csr_matrix(sp.identity(n, format="csr") - A)
-    M.eliminate_zeros()
     # Feasibility does not change when rows and columns are scaled by positive numbers (the right-hand side
     # stays a positive vector, and x can be scaled): balance them, so that products counted in very different
     # units do not leave coefficients below the solver's tolerances.
     r, c = np.ones(n), np.ones(n)
     for _ in range(EQUILIBRATION_ROUNDS):
-        r /= _geometric_spread(sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c)))
-        c /= _geometric_spread(sp.csr_matrix((sp.diags(r) @ M @ sp.diags(c)).T))
+        r /= geometric_spread(sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c)))
+        c /= geometric_spread(sp.csr_matrix((sp.diags(r) @ M @ sp.diags(c)).T))
     S = sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c))
     res = linprog(np.zeros(n), A_ub=-S, b_ub=-np.ones(n), bounds=(0, None), method="highs")
     return bool(res.status == 0)
 
 
-def _geometric_spread(M: sp.csr_matrix) -> FloatArray:
-    """Per row, ``sqrt(max |m| * min |m|)`` over its nonzero entries (1 for an empty row)."""
+def geometric_spread(M: sp.csr_matrix) -> FloatArray:
+    """Per row, ``sqrt(max |m| * min |m|)`` over its nonzero entries (1 for a row without any): the row's scale,
+    for equilibrating a matrix whose rows are in very different units."""
     out = np.ones(M.shape[0])
     data = np.abs(M.data)
     rows = np.flatnonzero(np.diff(M.indptr) > 0)
     if rows.size:
         starts = M.indptr[rows]
-        out[rows] = np.sqrt(np.maximum.reduceat(data, starts) * np.minimum.reduceat(data, starts))
+        top = np.maximum.reduceat(data, starts)
+        bottom = np.minimum.reduceat(np.where(data > 0, data, np.inf), starts)  # stored zeros do not count
+        out[rows] = np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
     return out
 
 

@@ -19,16 +19,18 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from needplan.leontief import geometric_spread
+
 FloatArray = NDArray[np.float64]
 
 STATUS = ("optimal", "infeasible", "unbounded", "stopped")
 
 _TINY = 1e-300
 TIGHTEST_HIGHS_TOLERANCE = 1e-10
-ROW_SCALE_FROM = 20
-"""Rows and columns whose largest entry is beyond ``2^±ROW_SCALE_FROM`` are divided by a power of 2 before HiGHS
-sees them."""
 """HiGHS's smallest primal and dual feasibility tolerance (used when its first answer fails verification)."""
+SCALE_BEYOND = 20
+"""Rows and columns whose entries are beyond ``2^±SCALE_BEYOND`` are divided by a power of 2 before HiGHS sees
+them."""
 
 
 @dataclass
@@ -129,9 +131,9 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     objective_flow = max(float(np.abs(lp.cost) @ np.abs(x)), _TINY)
     # A wrong-signed multiplier presses on a missing bound; it moves the objective through the row's flows and
     # through the finite bound it should be pressing on.
-    row_scale = absA @ np.abs(x) + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(
+    row_size = absA @ np.abs(x) + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(
         has_hi_r, np.abs(lp.row_upper), 0.0)
-    row_part = row_wrong * row_scale / objective_flow
+    row_part = row_wrong * row_size / objective_flow
     col_part = col_wrong / np.maximum(np.abs(lp.cost) + absA.T @ np.abs(y), _TINY)
     dual_residual = max(float(np.max(row_part, initial=0.0)), float(np.max(col_part, initial=0.0)))
     # Dual objective: each multiplier prices the bound it presses on.
@@ -185,23 +187,15 @@ def new_highs() -> highspy.Highs:
 
 
 def _power2_scale(rows: sp.csr_matrix) -> FloatArray:
-    """Per row of ``rows``, ``2^-k`` where the geometric mean of its largest and smallest absolute entries is about
-    ``2^k`` with ``|k| > ROW_SCALE_FROM``, else 1 (also for an empty row)."""
-    data = np.abs(rows.data)
-    center = np.ones(rows.shape[0])
-    nonempty = np.flatnonzero(np.diff(rows.indptr) > 0)
-    if nonempty.size:
-        starts = rows.indptr[nonempty]
-        top = np.maximum.reduceat(data, starts)
-        bottom = np.minimum.reduceat(np.where(data > 0, data, np.inf), starts)  # stored zeros do not count
-        center[nonempty] = np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
-    k = np.round(np.log2(center))
-    return np.asarray(np.exp2(-np.where(np.abs(k) > ROW_SCALE_FROM, k, 0.0)), dtype=np.float64)
+    """Per row of ``rows``, ``2^-k`` where its scale (:func:`~needplan.leontief.geometric_spread`) is about
+    ``2^k`` with ``|k| > SCALE_BEYOND``, else 1."""
+    k = np.round(np.log2(geometric_spread(rows)))
+    return np.asarray(np.exp2(-np.where(np.abs(k) > SCALE_BEYOND, k, 0.0)), dtype=np.float64)
 
 
 def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
     """Per row, 1, or a power of 2 that brings the row's entries (the geometric mean of its largest and smallest)
-    near 1 when they are beyond ``2^±ROW_SCALE_FROM`` (a labour row in hours per thousand tonnes, say).
+    near 1 when they are beyond ``2^±SCALE_BEYOND`` (a labour row in hours per thousand tonnes, say).
 
     Entries that far from 1 are beyond what HiGHS's own scaling evens out, and its absolute tolerances then stop
     meaning what they say; rows nearer 1 are left as the user wrote them.
