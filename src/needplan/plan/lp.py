@@ -28,9 +28,11 @@ STATUS = ("optimal", "infeasible", "unbounded", "stopped")
 _TINY = 1e-300
 TIGHTEST_HIGHS_TOLERANCE = 1e-10
 """HiGHS's smallest primal and dual feasibility tolerance (used when its first answer fails verification)."""
-SCALE_BEYOND = 20
-"""Rows and columns whose entries are beyond ``2^±SCALE_BEYOND`` are divided by a power of 2 before HiGHS sees
-them."""
+SCALE_BEYOND = 10
+"""Rows and columns whose scale (geometric mean of the largest and smallest entry) is beyond ``2^±SCALE_BEYOND``
+are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
+SCALE_ROUNDS = 3
+"""Alternating rounds of that column and row scaling."""
 
 
 @dataclass
@@ -230,11 +232,15 @@ class HighsSession:
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
         model = highspy.HighsLp()
-        # Rows far from unit scale are passed divided by a power of 2 (exact in floating point; see row_scale).
-        # Columns too: x = col_scale * x_passed, so bounds are divided and costs multiplied by it.
-        self.col_scale = col_scale(lp.A)
+        # Rows and columns far from unit scale are passed divided by powers of 2 (exact in floating point; see
+        # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
+        # multiplied by it; a row's activity and bounds are multiplied by row_scale.
+        self.col_scale = np.ones(lp.n_cols)
+        self.row_scale = np.ones(lp.n_rows)
+        for _ in range(SCALE_ROUNDS):
+            self.col_scale *= col_scale(sp.diags(self.row_scale) @ lp.A @ sp.diags(self.col_scale))
+            self.row_scale *= row_scale(sp.diags(self.row_scale) @ lp.A @ sp.diags(self.col_scale))
         scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
-        self.row_scale = row_scale(scaled)
         csc = sp.csc_matrix(sp.diags(self.row_scale) @ scaled)
         csc.sort_indices()
         model.num_col_ = lp.n_cols
