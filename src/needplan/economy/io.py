@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from needplan.economy.model import Economy
 from needplan.economy.schema import FORMAT_VERSION, TABLES
-from needplan.economy.validate import TableSource, build_economy
+from needplan.economy.validate import TableSource, build_economy, require_productive
 from needplan.errors import EconomyError, Problem
 
 MANIFEST = "economy.toml"
@@ -99,10 +99,11 @@ def read_economy(folder: str | os.PathLike[str], *, check_productive: bool = Tru
     provenance = {"folder": str(path.resolve())}
     provenance.update({k: v for k, v in manifest.items() if k not in ("format_version", "name", "description")})
     economy = build_economy(frames, name=str(manifest["name"]), description=str(manifest.get("description", "")),
-                            sources=sources, origin=str(path), provenance=provenance,
-                            check_productive=check_productive)
-    del frames
+                            sources=sources, origin=str(path), provenance=provenance, check_productive=False)
+    del frames  # the raw tables (the inputs' 10^7 rows) go before the productivity check builds its matrix
     pa.default_memory_pool().release_unused()  # and those of the string columns cleaned in validation
+    if check_productive:
+        require_productive(economy, str(path))
     return economy
 
 

@@ -387,14 +387,20 @@ def build_economy(
         provenance=dict(provenance or {}),
     )
     if check_productive:
-        tech = economy.technology()
-        productive, blocking = leontief.check_productive(tech.A)
-        if not productive:
-            names = [str(goods[tech.products[b]]) for b in blocking[:10]]
-            more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
-            raise EconomyError(Problem(
-                "techniques", "the economy is not productive with each product's first technique: "
-                f"{', '.join(names)}{more} use up at least as much of each other as they make, so no net "
-                "surplus is possible"), origin)
+        require_productive(economy, origin)
     return economy
+
+
+def require_productive(economy: Economy, origin: str = "") -> None:
+    """Raise :class:`EconomyError` naming the blocking products unless ``economy`` is productive with each
+    product's first technique (see :func:`needplan.leontief.check_productive`)."""
+    tech = economy.technology()
+    productive, blocking = leontief.check_productive(tech.A)
+    if not productive:
+        names = [str(economy.goods[tech.products[b]]) for b in blocking[:10]]
+        more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
+        raise EconomyError(Problem(
+            "techniques", "the economy is not productive with each product's first technique: "
+            f"{', '.join(names)}{more} use up at least as much of each other as they make, so no net "
+            "surplus is possible"), origin)
 
