@@ -166,6 +166,21 @@ class Certificate:
     gap: float
     dual_objective: float
 
+    def within(self, tol: float) -> bool:
+        """Whether all three residuals are at most ``tol`` (the condition for calling an answer optimal)."""
+        return self.primal_residual <= tol and self.dual_residual <= tol and self.gap <= tol
+
+    def settle(self, status: Status, message: str, tol: float) -> tuple[Status, str]:
+        """A column generation's status and message, overruled by this certificate: "optimal" without it becomes
+        "stopped" (saying why); "stopped" at a limit with it becomes "optimal"."""
+        certified = self.within(tol)
+        if status == "optimal" and not certified:
+            return "stopped", (f"uncertified: residuals above tolerance on the original LP (primal "
+                               f"{self.primal_residual:.1e}, dual {self.dual_residual:.1e}, gap {self.gap:.1e})")
+        if status == "stopped" and certified:
+            return "optimal", ""
+        return status, message
+
 
 def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
             target: FloatArray, lam: float, x: FloatArray, row_duals: FloatArray, primary_duals: FloatArray,
@@ -649,13 +664,8 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
             raise _OutsideStructure(f"the master LP failed: {res.message}")
         w = np.maximum(res.x, 0.0)
         lam = float(w.sum())
-        duals = -res.ineqlin.marginals
-        pi = np.zeros(P.shape[0])
-        pi[fa] = np.maximum(duals[:fa.size], 0.0)
-        mu = np.zeros(n)
-        mu[capped[rows_cap]] = np.maximum(duals[fa.size:fa.size + rows_cap.size], 0.0)
-        sigma = np.zeros(rows_c.size)
-        sigma[rows_cpl] = np.maximum(duals[fa.size + rows_cap.size:], 0.0)
+        pi, mu, sigma = master_duals(-res.ineqlin.marginals, fa, P.shape[0], capped[rows_cap], n, rows_cpl,
+                                     rows_c.size)
         # Coupling rows not yet in the master that the mixture violates: add them and re-solve.
         if rows_c.size:
             short = np.array(cols_cpl).T @ w
@@ -721,17 +731,23 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     x, mu_ = x[:n_orig], mu_[:n_orig]
     P, u = P[:, :n_orig] if joint else P, u[:n_orig]
     cert = certify(prob0.net, P, a, u, prob0.target, lam, x, np.maximum(p_, 0.0), pi_, mu_)
-    certified = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
-    if status == "optimal" and not certified:
-        status = "stopped"
-        message = (f"uncertified: residuals above tolerance on the original LP (primal {cert.primal_residual:.1e}, "
-                   f"dual {cert.dual_residual:.1e}, gap {cert.gap:.1e})")
-    elif status == "stopped" and certified:
-        status = "optimal"
-        message = ""
+    status, message = cert.settle(status, message, tol)
     stats["seconds_total"] = time.perf_counter() - start
     return FastResult(status, lam, x, np.maximum(p_, 0.0), pi_, mu_, iterations, time.perf_counter() - start,
                       cert.primal_residual, cert.dual_residual, cert.gap, "leontief-cg", message, stats)
+
+
+def master_duals(duals: FloatArray, fa: IntArray, n_primaries: int, cap_cols: IntArray, n: int,
+                 rows_cpl: IntArray, n_coupling: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The prices (>= 0) of a master LP's rows, stacked primaries ``fa``, then capacities of the techniques
+    ``cap_cols``, then coupling rows ``rows_cpl``: per primary, per technique (``n``) and per coupling row."""
+    pi = np.zeros(n_primaries)
+    pi[fa] = np.maximum(duals[:fa.size], 0.0)
+    mu = np.zeros(n)
+    mu[cap_cols] = np.maximum(duals[fa.size:fa.size + cap_cols.size], 0.0)
+    sigma = np.zeros(n_coupling)
+    sigma[rows_cpl] = np.maximum(duals[fa.size + cap_cols.size:], 0.0)
+    return pi, mu, sigma
 
 
 def limit_reached(iterations: int, max_iterations: int, deadline: float) -> str:
@@ -804,7 +820,7 @@ def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: flo
     if tp > 0:
         p, pi, mu = p / tp, pi / tp, mu / tp
     cert = certify(N, P, a, u, t, lam, x, p, pi, mu)
-    ok = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
+    ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, sol.iterations, time.perf_counter() - start,
                       cert.primal_residual, cert.dual_residual, cert.gap, method,
                       "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")

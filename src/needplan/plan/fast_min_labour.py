@@ -42,6 +42,7 @@ from needplan.plan.fast import (
     _Problem,
     highs_lp,
     limit_reached,
+    master_duals,
     primal_residual,
 )
 
@@ -194,12 +195,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
                 continue
         upper = float(res.fun)
         duals = -res.ineqlin.marginals if A_ub.shape[0] else np.zeros(0)
-        pi = np.zeros(P.shape[0])
-        pi[fa] = np.maximum(duals[:fa.size], 0.0)
-        mu = np.zeros(n_orig)
-        mu[capped[rows_cap]] = np.maximum(duals[fa.size:fa.size + rows_cap.size], 0.0)
-        sigma = np.zeros(rows_c.size)
-        sigma[rows_cpl] = np.maximum(duals[fa.size + rows_cap.size:], 0.0)
+        pi, mu, sigma = master_duals(duals, fa, P.shape[0], capped[rows_cap], n_orig, rows_cpl, rows_c.size)
         # Pricing: the cheapest pure plan at the labour cost plus the limits' prices bounds the optimum from below
         # (Lagrangian bound t_s p + t_c sigma - pi a - mu u); the bound's prices are dual feasible by construction.
         cost = np.zeros(n)
@@ -242,13 +238,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
     _, y, pi_, mu_ = best
     y = np.maximum(y, 0.0)
     cert = certify_min_labour(prob0.net, P0, a, prob0.capacity, prob0.target, c, x, y, pi_, mu_)
-    certified = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
-    if status == "optimal" and not certified:
-        status = "stopped"
-        message = (f"uncertified: residuals above tolerance on the original LP (primal {cert.primal_residual:.1e}, "
-                   f"dual {cert.dual_residual:.1e}, gap {cert.gap:.1e})")
-    elif status == "stopped" and certified:
-        status, message = "optimal", ""
+    status, message = cert.settle(status, message, tol)
     stats["seconds_total"] = time.perf_counter() - start
     stats["phase1"] = float(phase1_done)
     return FastResult(status, float(c @ x), x, y, pi_, mu_, iterations, time.perf_counter() - start,
@@ -295,7 +285,7 @@ def _highs_min_labour(prob: _Problem, c: FloatArray, tol: float, time_limit: flo
         return _empty_result(prob, "stopped", math.nan, method, sol.message, start)
     x = np.clip(sol.x, 0.0, u)
     cert = certify_min_labour(N, P, a, u, t, c, x, y, pi, mu)
-    ok = cert.primal_residual <= tol and cert.dual_residual <= tol and cert.gap <= tol
+    ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", float(c @ x), x, y, pi, mu, sol.iterations,
                       time.perf_counter() - start, cert.primal_residual, cert.dual_residual, cert.gap, method,
                       "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")
