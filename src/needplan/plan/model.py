@@ -97,9 +97,13 @@ class PlanModel:
         out[self.rows["good"].to_numpy()[sel]] = self.lp.row_upper[sel]
         return out
 
+    def kind_is(self, *kinds: str) -> NDArray[np.bool_]:
+        """Per LP row, whether its kind is one of ``kinds`` (compared in pandas: no Python string per row)."""
+        return np.asarray(self.rows["kind"].isin(kinds).to_numpy(dtype=bool))
+
     @property
     def user_rows(self) -> IntArray:
-        return np.flatnonzero(self.rows["kind"].to_numpy() == "user")
+        return np.flatnonzero(self.kind_is("user"))
 
     # --- edits between build and solve --------------------------------------------------------------------
     def add_constraint(self, coefficients: Mapping[str, float] | pd.Series, *, lower: float = -np.inf,

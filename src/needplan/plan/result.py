@@ -164,12 +164,11 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     goods = eco.goods.to_numpy(dtype=object)
 
     # Shadow prices: a standard unit of a product enters its balance and (if weighted) its need row.
-    kinds = model.rows["kind"]  # compared in pandas: no Python string per row
     row_good = model.rows["good"].to_numpy()
     price = np.zeros(eco.n_goods)
-    sel = kinds.isin(("balance", "need")).to_numpy(dtype=bool)
+    sel = model.kind_is("balance", "need")
     np.add.at(price, row_good[sel], y[sel])
-    sel = kinds.eq("primary").to_numpy(dtype=bool)
+    sel = model.kind_is("primary")
     price[row_good[sel]] = -y[sel]  # an extra unit available loosens a <= row
     cap = model.capacity
     available = model.available

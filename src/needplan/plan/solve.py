@@ -173,14 +173,9 @@ def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
     goods = model.rows["good"].to_numpy()[net_rows]
     pref = np.full(model.economy.n_goods, -1, dtype=np.int64)
     for kind in ("balance", "need"):  # need rows override the balance row of their good
-        sel = np.flatnonzero(_kind_is(model, kind)[net_rows])
+        sel = np.flatnonzero(model.kind_is(kind)[net_rows])
         pref[goods[sel]] = sel
     return pref[model.economy.technique_good]
-
-
-def _kind_is(model: PlanModel, *kinds: str) -> np.ndarray:
-    """Per LP row, whether its kind is one of ``kinds`` (compared in pandas: no Python string per row)."""
-    return np.asarray(model.rows["kind"].isin(kinds).to_numpy(dtype=bool))
 
 
 def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
@@ -197,8 +192,8 @@ def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
 def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit: float | None) -> LpSolution:
     """Hand the ray or min-labour LP to ``fast`` in its own terms and map its answer back to the LP's rows."""
     lp, n_t = model.lp, model.n_techniques
-    net_rows = np.flatnonzero(_kind_is(model, "balance", "need"))
-    prim_rows = np.flatnonzero(_kind_is(model, "primary"))
+    net_rows = np.flatnonzero(model.kind_is("balance", "need"))
+    prim_rows = np.flatnonzero(model.kind_is("primary"))
     A = lp.A
     # One copy of the balance/need block (the solver shares it, never copies it again); the primaries are a
     # few rows.
