@@ -40,7 +40,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from needplan.plan.lp import HighsSession, LinearProgram, LpSolution
+from needplan.plan.lp import HighsSession, LinearProgram, LpSolution, reference_prices
 from needplan.plan.lp import abs_entries as _abs
 
 FloatArray = NDArray[np.float64]
@@ -189,8 +189,9 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
 
     * primal: the largest of ``max(0, lam t_g - (net x)_g) / max(lam t_g, (|net| |x|)_g)``,
       ``max(0, (P x)_r - a_r) / a_r``, ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
-    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / (|p| |net_j| + pi P_j + mu_j)``, of
-      the negative parts of the duals, and of ``|target @ p - 1|``;
+    * dual: the largest of ``max_j max(0, p net_j - pi P_j - mu_j) / ((|p| + p_ref) |net_j| + (pi + pi_ref) P_j
+      + mu_j)``, with the reference prices ``lam / flows`` of each row (:func:`~needplan.plan.lp.reference_prices`),
+      of the negative parts of the duals, and of ``|target @ p - 1|``;
     * gap: ``|D - lam| / max(|lam|, |D|, 1e-9)`` with ``D = pi a + mu u`` (only finite limits count; a positive
       price on an unlimited primary or capacity makes ``D`` infinite).
     """
@@ -198,9 +199,15 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     fa, fu = np.isfinite(available), np.isfinite(capacity)
     value = net.T @ p
     charge = primary.T @ pi + mu
-    scale = _abs(net).T @ np.abs(p) + primary.T @ np.abs(pi) + np.abs(mu)
     # Each technique's violation relative to its own value flows: free of the units its activity is counted in
-    # (relative to the largest column, a technique counted in tiny units could be mispriced by any share).
+    # (relative to the largest column, a technique counted in tiny units could be mispriced by any share); priced
+    # at least at the reference prices of lp.check_solution, so that a technique whose goods are all nearly free
+    # is judged by what it could move of lam, not by a share of its own near-zero value.
+    absnet = _abs(net)
+    flows = absnet @ np.abs(x) + abs(lam) * np.abs(target)
+    use = primary @ np.abs(x) + np.where(fa, np.abs(available), 0.0)
+    scale = (absnet.T @ (np.abs(p) + reference_prices(flows, abs(lam)))
+             + primary.T @ (np.abs(pi) + reference_prices(use, abs(lam))) + np.abs(mu))
     dres = [float(np.max(np.maximum(value - charge, 0.0) / np.maximum(scale, _TINY), initial=0.0)),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
             float(np.max(np.maximum(-pi, 0.0), initial=0.0)),
