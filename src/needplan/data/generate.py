@@ -13,7 +13,8 @@ How validity is guaranteed: every technique's material inputs per unit of its ou
 ``1 - max(material_share)``, so every column of every technique's net technology matrix has absolute sum below
 one and the Neumann series converges (about 40 to 60 iterations to 1e-12). Needs are made feasible by a witness
 plan: the generator solves the Leontief system for the needs, with capacity-limited products that have an
-alternative making part of their output by it, sets the capacities from that plan (tight for products with an
+alternative making part of their output by it and the demand raised where a lower quality leaves a need short
+(needs count quality-adjusted output), sets the capacities from that plan (tight for products with an
 alternative, up to ``capacity_slack`` above it for the others) and labour availability to ``labour_headroom``
 times what the plan uses. So the needs are feasible, labour is scarce, and capacities bind or nearly bind.
 
@@ -51,6 +52,11 @@ Progress = Callable[[str, float], None]
 
 PARQUET_ABOVE = 10_000
 """Above this many goods the folder is written as Parquet unless a format is asked for (CSV gets too large)."""
+
+WITNESS_ROUNDS = 30
+"""Rounds of raising the witness plan's demand where quality leaves a need short (each cuts the shortfall ~5x)."""
+WITNESS_SHORT = 1e-9
+"""A need short by less than this share of its target counts as met (the Leontief solve's own rounding)."""
 
 HUB_NAMES = ("energy", "steel", "transport", "chemicals", "machinery", "construction", "finance", "electronics")
 """Readable names of the most popular suppliers of the ``structured`` family (the goods listed first)."""
@@ -211,6 +217,16 @@ def _solve(A: sp.csr_matrix, d: FloatArray) -> FloatArray:
     return x
 
 
+def _counted(n: int, activity: FloatArray, output: FloatArray, quality: FloatArray, tech_good: NDArray[np.int64],
+             owner: NDArray[np.int64], supplier: NDArray[np.int64], amount: FloatArray, joint_t: NDArray[np.int64],
+             joint_good: NDArray[np.int64], joint_amount: FloatArray) -> FloatArray:
+    """Quality-adjusted net output of every product (main and joint outputs times their technique's quality,
+    less all uses) of the plan ``activity``: what a quality-weighted need counts."""
+    made = np.bincount(tech_good, weights=output * quality * activity, minlength=n)
+    made += np.bincount(joint_good, weights=joint_amount * quality[joint_t] * activity[joint_t], minlength=n)
+    return made - np.bincount(supplier, weights=amount * activity[owner], minlength=n)
+
+
 def _noop(step: str, done: float) -> None:
     del step, done
 
@@ -308,6 +324,22 @@ def generate_tables(spec: GeneratorSpec, progress: Progress | None = None) -> di
     else:
         raise RuntimeError("could not place the joint products without negative gross outputs")
     activity = share * x[tech_good] / output
+    # Needs count quality-adjusted output, so a need good partly made by an alternative of quality below 1 (or
+    # fed by a by-product made at low quality) falls short of its target in the plan above: raise its demand by
+    # the shortfall until the quality-adjusted net output meets every target, then scale out the last rounding.
+    need_target = demand[need_goods]
+    for _ in range(WITNESS_ROUNDS):
+        short = need_target - _counted(n, activity, output, quality, tech_good, owner, supplier, amount, joint_t,
+                                       joint_good, joint_amount)[need_goods]
+        if not (short > WITNESS_SHORT * need_target).any():
+            break
+        demand[need_goods] += np.maximum(short, 0.0) * 1.25  # 1 / the lowest quality: fewer rounds, never less
+        x = _solve(_net_technology(n, share, *parts), demand)
+        activity = share * x[tech_good] / output
+    reached = _counted(n, activity, output, quality, tech_good, owner, supplier, amount, joint_t, joint_good,
+                       joint_amount)[need_goods] / need_target
+    if reached.min() < 1.0 - WITNESS_SHORT:
+        activity /= reached.min()
 
     step("capacities and labour", 0.6)
     slack = 1.0 + rng.uniform(0.0, spec.capacity_slack, n)
