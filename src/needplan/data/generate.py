@@ -224,7 +224,7 @@ def _counted(n: int, activity: FloatArray, output: FloatArray, quality: FloatArr
     less all uses) of the plan ``activity``: what a quality-weighted need counts."""
     made = np.bincount(tech_good, weights=output * quality * activity, minlength=n)
     made += np.bincount(joint_good, weights=joint_amount * quality[joint_t] * activity[joint_t], minlength=n)
-    return made - np.bincount(supplier, weights=amount * activity[owner], minlength=n)
+    return np.asarray(made - np.bincount(supplier, weights=amount * activity[owner], minlength=n), dtype=np.float64)
 
 
 def _noop(step: str, done: float) -> None:
