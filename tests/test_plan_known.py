@@ -250,3 +250,39 @@ def test_plan_does_not_depend_on_the_units_of_products_and_activities(what: str,
     assert after.status == "optimal", after.solver["message"]
     assert after.objective == pytest.approx(before.objective, rel=1e-9)
     assert after.bottlenecks["constraint"].tolist() == before.bottlenecks["constraint"].tolist()
+
+
+@pytest.mark.parametrize("factor", [1e-9, 1e9])
+def test_verification_refuses_a_wrong_answer_in_odd_units(monkeypatch: pytest.MonkeyPatch, factor: float) -> None:
+    """Electricity counted in units 10^9 times larger (or smaller), and HiGHS given the LP without our scaling:
+    then HiGHS's absolute tolerance covers the whole electricity balance and it returns a plan 10% short of the
+    optimum. The verification must not call that optimal (it did, with balances measured against a floor of one
+    unit); either the re-solve finds the optimum or the status says stopped."""
+    from needplan.economy.validate import build_economy
+    from needplan.plan import lp as lp_module
+
+    demo = read_economy(DEMO)
+    reference = build_plan(demo, "ray").solve("highs").objective
+    tables = demo.tables()
+    for table in ("inputs", "outputs"):
+        frame = tables[table]
+        frame.loc[frame["good"] == "electricity", "amount"] *= factor
+    techniques = tables["techniques"]
+    techniques.loc[techniques["good"] == "electricity", "output"] *= factor
+    needs = tables["needs"]
+    needs.loc[needs["good"] == "electricity", "target"] *= factor
+    rescaled = build_economy(tables, name="demo, electricity in other units")
+    session_init = lp_module.HighsSession.__init__
+
+    def unscaled_session(self: lp_module.HighsSession, *args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(lp_module, "SCALE_BEYOND", 10_000)  # HiGHS sees the LP as the user wrote it
+        session_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(lp_module, "SCALE_BEYOND", 10)  # the verification still judges in HiGHS's units
+
+    monkeypatch.setattr(lp_module.HighsSession, "__init__", unscaled_session)
+    result = build_plan(rescaled, "ray").solve("highs")
+    assert result.status in ("optimal", "stopped")
+    if result.status == "optimal":
+        assert result.objective == pytest.approx(reference, rel=1e-6)
+    else:
+        assert "verification failed" in result.solver["message"]

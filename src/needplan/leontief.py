@@ -279,10 +279,7 @@ def _surplus_possible(A: sp.csr_matrix) -> bool:
     # Feasibility does not change when rows and columns are scaled by positive numbers (the right-hand side
     # stays a positive vector, and x can be scaled): balance them, so that products counted in very different
     # units do not leave coefficients below the solver's tolerances.
-    r, c = np.ones(n), np.ones(n)
-    for _ in range(EQUILIBRATION_ROUNDS):
-        r /= geometric_spread(sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c)))
-        c /= geometric_spread(sp.csr_matrix((sp.diags(r) @ M @ sp.diags(c)).T))
+    r, c = equilibrate(M, EQUILIBRATION_ROUNDS)
     S = sp.csr_matrix(sp.diags(r) @ M @ sp.diags(c))
     res = linprog(np.zeros(n), A_ub=-S, b_ub=-np.ones(n), bounds=(0, None), method="highs")
     return bool(res.status == 0)
@@ -291,15 +288,63 @@ def _surplus_possible(A: sp.csr_matrix) -> bool:
 def geometric_spread(M: sp.csr_matrix) -> FloatArray:
     """Per row, ``sqrt(max |m| * min |m|)`` over its nonzero entries (1 for a row without any): the row's scale,
     for equilibrating a matrix whose rows are in very different units."""
-    out = np.ones(M.shape[0])
-    data = np.abs(M.data)
-    rows = np.flatnonzero(np.diff(M.indptr) > 0)
+    return _row_spread(np.abs(M.data), M.indptr)
+
+
+def _row_spread(data: FloatArray, indptr: NDArray[np.integer]) -> FloatArray:
+    """:func:`geometric_spread` of the CSR rows with nonnegative values ``data``."""
+    out = np.ones(indptr.size - 1)
+    rows = np.flatnonzero(np.diff(indptr) > 0)
     if rows.size:
-        starts = M.indptr[rows]
+        starts = indptr[rows]
         top = np.maximum.reduceat(data, starts)
         bottom = np.minimum.reduceat(np.where(data > 0, data, np.inf), starts)  # stored zeros do not count
         out[rows] = np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
     return out
+
+
+def _column_spread(data: FloatArray, indices: NDArray[np.integer], n: int) -> FloatArray:
+    """:func:`geometric_spread` of the columns of a CSR matrix with nonnegative values ``data``."""
+    top = np.zeros(n)
+    np.maximum.at(top, indices, data)
+    bottom = np.full(n, np.inf)
+    np.minimum.at(bottom, indices, np.where(data > 0, data, np.inf))
+    return np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
+
+
+def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
+                beyond: float | None = None) -> tuple[FloatArray, FloatArray]:
+    """Row and column scales ``(r, c)`` that bring every row's and column's :func:`geometric_spread` of
+    ``diag(r) M diag(c)`` near 1, by alternating rounds (columns first) until a round changes nothing.
+
+    ``beyond=None``: exact scales. Otherwise powers of 2 (exact in floating point), and only for rows and
+    columns whose spread is beyond ``2^±beyond`` (the rest keep 1: a matrix already near unit scale is left as
+    it is, at the cost of one pass over its entries). No scaled copy of ``M`` is made.
+    """
+    csr = sp.csr_matrix(M)
+    m, n = csr.shape
+    data = np.abs(csr.data)
+    r, c = np.ones(m), np.ones(n)
+
+    def factor(spread: FloatArray) -> FloatArray:
+        if beyond is None:
+            return 1.0 / spread
+        k = np.round(np.log2(spread))
+        return np.asarray(np.exp2(-np.where(np.abs(k) > beyond, k, 0.0)), dtype=np.float64)
+
+    def scaled() -> FloatArray:
+        if np.all(r == 1.0) and np.all(c == 1.0):
+            return data
+        return data * np.repeat(r, np.diff(csr.indptr)) * c[csr.indices]
+
+    for _ in range(rounds):
+        col_f = factor(_column_spread(scaled(), csr.indices, n))
+        c *= col_f
+        row_f = factor(_row_spread(scaled(), csr.indptr))
+        r *= row_f
+        if np.all(col_f == 1.0) and np.all(row_f == 1.0):
+            break
+    return r, c
 
 
 def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,

@@ -195,24 +195,30 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     indices: dict[str, float | None] = {"quantity": float(w @ (net[ng] / t[ng]) / w.sum()),
                                         "quality_adjusted": float(w @ (net_q[ng] / t[ng]) / w.sum())}
 
-    # --- verified residuals: a balance relative to the largest of 1, its requirement and the gross flow through
-    # it (made plus used), since a net output is a difference of flows computed to floating-point precision;
-    # resources and capacities relative to max(1, bound) ---
+    # --- verified residuals: a balance relative to the largest of its requirement and the gross flow through it
+    # (made plus used), since a net output is a difference of flows computed to floating-point precision;
+    # resources and capacities relative to their bound; none relative to less than one unit of its row or
+    # column as HiGHS sees it (Checks.row_unit, col_unit: 1 near unit scale, whatever the user's units) ---
     required = np.zeros(eco.n_goods)
     if lam is not None:
         required[ng] = lam * t[ng]
     elif model.objective == "min-labour":
         required[ng] = t[ng]
-    flow = np.maximum(np.maximum(1.0, t[prods]), np.maximum(made_q[prods], made[prods]) + used[prods])
-    bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / flow
+    unit = np.full(eco.n_goods, np.inf)
+    sel = model.kind_is("balance", "need", "primary")
+    np.minimum.at(unit, row_good[sel], checks.row_unit[sel])
+    unit = np.where(np.isfinite(unit), unit, 0.0)
+    flow = np.maximum(np.maximum(unit[prods], t[prods]), np.maximum(made_q[prods], made[prods]) + used[prods])
+    bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / np.maximum(flow, 1e-300)
     fin = prim[np.isfinite(available[prim])]
-    res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(1.0, available[fin])
-    capv = np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(1.0, np.where(np.isfinite(cap), cap, 1.0))
+    res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(np.maximum(unit[fin], available[fin]), 1e-300)
+    col_unit = checks.col_unit[:n_t]
+    capv = np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(col_unit, np.where(np.isfinite(cap), cap, 0.0))
     residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
                                           "resources": float(np.max(res, initial=0.0)),
                                           "capacity": float(np.max(capv, initial=0.0))}
     user = model.user_rows
-    user_violation = float(np.max(checks.row_violation[user] / np.maximum(1.0, np.abs(
+    user_violation = float(np.max(checks.row_violation[user] / np.maximum(checks.row_unit[user], np.abs(
         np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), initial=0.0))
     solver["user_constraint_residual"] = user_violation
 
