@@ -323,7 +323,7 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
     """
     csr = sp.csr_matrix(M)
     m, n = csr.shape
-    data = np.abs(csr.data)
+    data = csr.data if csr.nnz == 0 or float(csr.data.min()) >= 0 else np.abs(csr.data)  # |M| given: no copy
     r, c = np.ones(m), np.ones(n)
 
     def factor(spread: FloatArray) -> FloatArray:

@@ -160,7 +160,7 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
             + _dot_finite(d_lo, lp.col_lower) + _dot_finite(d_hi, lp.col_upper))
     primal = float(lp.cost @ x)
     gap = abs(primal - dual) / max(1.0, abs(primal))
-    r, c = equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND)
+    r, c = equilibrate(absA, SCALE_ROUNDS, beyond=SCALE_BEYOND)  # the same scales as lp.A's
     row_unit = 1.0 / r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     primal_residual = max(float(np.max(row_violation / np.maximum(row_size, row_unit), initial=0.0)),
