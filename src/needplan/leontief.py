@@ -312,6 +312,13 @@ def _column_spread(data: FloatArray, indices: NDArray[np.integer], n: int) -> Fl
     return np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
 
 
+def power2_factor(spread: FloatArray, beyond: float) -> FloatArray:
+    """Per entry, ``2^-k`` where ``spread`` is about ``2^k`` with ``|k| > beyond``, else 1: the power of 2 that
+    brings a row or column of that :func:`geometric_spread` near 1, only when it is that far from it."""
+    k = np.round(np.log2(spread))
+    return np.asarray(np.exp2(-np.where(np.abs(k) > beyond, k, 0.0)), dtype=np.float64)
+
+
 def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
                 beyond: float | None = None) -> tuple[FloatArray, FloatArray]:
     """Row and column scales ``(r, c)`` that bring every row's and column's :func:`geometric_spread` of
@@ -327,10 +334,7 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
     r, c = np.ones(m), np.ones(n)
 
     def factor(spread: FloatArray) -> FloatArray:
-        if beyond is None:
-            return 1.0 / spread
-        k = np.round(np.log2(spread))
-        return np.asarray(np.exp2(-np.where(np.abs(k) > beyond, k, 0.0)), dtype=np.float64)
+        return 1.0 / spread if beyond is None else power2_factor(spread, beyond)
 
     def scaled() -> FloatArray:
         if np.all(r == 1.0) and np.all(c == 1.0):

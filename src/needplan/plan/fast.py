@@ -204,11 +204,10 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     # at least at the reference prices of lp.check_solution, so that a technique whose goods are all nearly free
     # is judged by what it could move of lam, not by a share of its own near-zero value.
     absnet = _abs(net)
-    flows = absnet @ np.abs(x) + abs(lam) * np.abs(target)
+    gross = absnet @ np.abs(x)
     use = primary @ np.abs(x) + np.where(fa, np.abs(available), 0.0)
-    scale = (absnet.T @ (np.abs(p) + reference_prices(flows, abs(lam)))
+    scale = (absnet.T @ (np.abs(p) + reference_prices(gross + abs(lam) * np.abs(target), abs(lam)))
              + primary.T @ (np.abs(pi) + reference_prices(use, abs(lam))) + np.abs(mu))
-    del absnet  # primal_residual below makes its own; two at once cost 100 MiB at 10^6 goods
     dres = [float(np.max(np.maximum(value - charge, 0.0) / np.maximum(scale, _TINY), initial=0.0)),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
             float(np.max(np.maximum(-pi, 0.0), initial=0.0)),
@@ -219,20 +218,23 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     else:
         dual_obj = float(pi[fa] @ available[fa] + mu[fu] @ capacity[fu])
     gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
-    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x), max(dres), gap,
+    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, gross), max(dres), gap,
                        dual_obj)
 
 
 def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
-                    required: FloatArray, x: FloatArray) -> float:
+                    required: FloatArray, x: FloatArray, gross: FloatArray | None = None) -> float:
     """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
-    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`)."""
+    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``gross`` is
+    ``|net| @ |x|`` where the caller has it already."""
     xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
     nx = net @ x
     # Each row's shortfall relative to its own requirement and gross flows, free of the units its product is
     # counted in (relative to the largest requirement, a product counted in tiny units could fall short by any
     # share of its own).
-    bal_scale = np.maximum(np.maximum(np.abs(required), _abs(net) @ np.abs(x)), _TINY)
+    if gross is None:
+        gross = _abs(net) @ np.abs(x)
+    bal_scale = np.maximum(np.maximum(np.abs(required), gross), _TINY)
     res = [float(np.max(np.maximum(required - nx, 0.0) / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
     fa = np.isfinite(available)

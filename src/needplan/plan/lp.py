@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from needplan.leontief import equilibrate, geometric_spread
+from needplan.leontief import equilibrate, geometric_spread, power2_factor
 
 FloatArray = NDArray[np.float64]
 
@@ -214,13 +214,6 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def _power2_scale(rows: sp.csr_matrix) -> FloatArray:
-    """Per row of ``rows``, ``2^-k`` where its scale (:func:`~needplan.leontief.geometric_spread`) is about
-    ``2^k`` with ``|k| > SCALE_BEYOND``, else 1."""
-    k = np.round(np.log2(geometric_spread(rows)))
-    return np.asarray(np.exp2(-np.where(np.abs(k) > SCALE_BEYOND, k, 0.0)), dtype=np.float64)
-
-
 def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
     """Per row, 1, or a power of 2 that brings the row's entries (the geometric mean of its largest and smallest)
     near 1 when they are beyond ``2^±SCALE_BEYOND`` (a labour row in hours per thousand tonnes, say).
@@ -228,7 +221,7 @@ def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
     Entries that far from 1 are beyond what HiGHS's own scaling evens out, and its absolute tolerances then stop
     meaning what they say; rows nearer 1 are left as the user wrote them.
     """
-    return _power2_scale(sp.csr_matrix(A))
+    return power2_factor(geometric_spread(sp.csr_matrix(A)), SCALE_BEYOND)
 
 
 class HighsSession:
