@@ -8,6 +8,7 @@ import pytest
 
 from needplan.data.generate import generate_economy
 from needplan.plan import build_plan
+from test_plan_helpers import reference_linprog
 
 
 @pytest.mark.parametrize("seed", [1, 3])
@@ -65,17 +66,9 @@ def test_nearly_free_techniques_do_not_stop_an_optimal_plan(seed: int) -> None:
     which is 0.9 of their own value; measured only against that, these four seeds came back 'stopped' (four of
     thirty) although the plan is optimal: scipy's own HiGHS dual simplex at tolerances 1e-10 agrees to 1e-8
     (and OR-Tools' GLOP to 1e-9, checked once by hand)."""
-    import scipy.sparse as sp
-    from scipy.optimize import linprog
-
     model = build_plan(generate_economy(300, family="structured", seed=seed), "ray")
     lp = model.lp
-    upper, lower = np.isfinite(lp.row_upper), np.isfinite(lp.row_lower)
-    reference = linprog(lp.cost, A_ub=sp.vstack([lp.A[upper], -lp.A[lower]]),
-                        b_ub=np.concatenate([lp.row_upper[upper], -lp.row_lower[lower]]),
-                        bounds=np.column_stack([lp.col_lower, lp.col_upper]),
-                        method="highs-ds", options={"primal_feasibility_tolerance": 1e-10,
-                                                    "dual_feasibility_tolerance": 1e-10})
+    reference = reference_linprog(lp)
     assert reference.status == 0
     for solver in ("highs", "fast"):
         result = model.solve(solver)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import OptimizeResult, linprog
 
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
+from needplan.plan.lp import LinearProgram
 
 
 def economy(goods: list[tuple[str, str]], techniques: list[tuple], inputs: list[tuple], resources: list[tuple],
@@ -61,3 +64,13 @@ def random_economy(seed: int, scale: float = 1.0) -> Economy:
     needs = [(p, float(rng.uniform(1, 10)) * scale, float(rng.uniform(0.5, 2)), bool(rng.random() < 0.7))
              for p in prods]
     return economy(goods, techniques, inputs, resources, needs, outputs or None, name=f"random{seed}")
+
+
+def reference_linprog(lp: LinearProgram, tolerance: float = 1e-10) -> OptimizeResult:
+    """The engine's LP solved by scipy's own HiGHS dual simplex (an independent path to the same optimum)."""
+    upper, lower = np.isfinite(lp.row_upper), np.isfinite(lp.row_lower)
+    return linprog(lp.cost, A_ub=sp.vstack([lp.A[upper], -lp.A[lower]]),
+                   b_ub=np.concatenate([lp.row_upper[upper], -lp.row_lower[lower]]),
+                   bounds=np.column_stack([lp.col_lower, lp.col_upper]),
+                   method="highs-ds", options={"primal_feasibility_tolerance": tolerance,
+                                               "dual_feasibility_tolerance": tolerance})
