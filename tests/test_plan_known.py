@@ -159,6 +159,22 @@ def test_min_labour_infeasible_names_the_conflict() -> None:
     assert model.solve("highs").status == "optimal"
 
 
+def test_a_target_that_only_tightens_a_balance_is_left_out_of_the_conflict() -> None:
+    """A (1 hour a unit) feeds B (one A a unit); targets A 1, B 12; 10 hours of labour.
+
+    By hand: B's target alone needs 12 units of A, 12 hours, so {target B, labour} already conflicts with the product
+    balances; A's target is not part of the smallest set. (Dropping A's balance with its target would let B's
+    input come from nowhere and keep A's target in the set.)
+    """
+    eco = economy([("A", "product"), ("B", "product"), ("labour", "labour")],
+                  [("a", "A", 1.0, None, 1.0), ("b", "B", 1.0, None, 1.0)],
+                  [("a", "labour", 1.0), ("b", "A", 1.0)], [("labour", 10.0)], [("A", 1.0, 1.0), ("B", 12.0, 1.0)])
+    r = build_plan(eco, "min-labour").solve("highs")
+    assert r.status == "infeasible"
+    assert set(r.conflict["constraint"]) == {"B", "labour"}
+    assert "the target for B cannot be met;" in r.explanation
+
+
 @pytest.mark.parametrize(("quality", "separate_row", "lam"), [(1.0, False, 2.0), (1.2, True, 2.4)])
 def test_weighted_need_gets_its_own_row_only_when_quality_differs(quality: float, separate_row: bool,
                                                                   lam: float) -> None:

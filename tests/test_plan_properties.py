@@ -9,7 +9,9 @@ from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from needplan.plan import build_plan
-from test_plan_helpers import random_economy
+from needplan.plan.lp import LinearProgram
+from needplan.plan.model import PlanModel
+from test_plan_helpers import random_economy, reference_linprog
 
 SEEDS = st.integers(min_value=0, max_value=10_000)
 
@@ -76,3 +78,50 @@ def test_fast_agrees_with_highs_on_random_economies() -> None:
         assert max(f.residuals.values()) <= 1e-6, s
         worst = max(worst, abs(f.objective - h.objective) / max(1.0, abs(h.objective)))
     assert worst <= 1e-6
+
+
+
+def _limits(model: PlanModel) -> dict[str, tuple[str, int]]:
+    """The constraints a conflict may name: targets and primaries (LP rows) and capacities (LP columns)."""
+    eco, lp, kinds, row_good = model.economy, model.lp, model.rows["kind"].to_numpy(), model.rows["good"].to_numpy()
+    rows = np.flatnonzero(np.isin(kinds, ["need", "primary"]))
+    cols = np.flatnonzero(np.isfinite(lp.col_upper[:eco.n_techniques]))
+    return {str(eco.goods[row_good[i]]): ("row", int(i)) for i in rows} | \
+        {str(eco.techniques[j]): ("col", int(j)) for j in cols}
+
+
+def _feasible_without(model: PlanModel, lifted: set[str]) -> bool:
+    """Whether the plan's LP is feasible for scipy's HiGHS with the named constraints lifted (a target that
+    tightens its product's balance row back to that balance)."""
+    lp, kinds, row_good = model.lp, model.rows["kind"].to_numpy(), model.rows["good"].to_numpy()
+    lo, hi, cap = lp.row_lower.copy(), lp.row_upper.copy(), lp.col_upper.copy()
+    limits = _limits(model)
+    for name in lifted:
+        kind, i = limits[name]
+        if kind == "col":
+            cap[i] = np.inf
+            continue
+        holds_balance = kinds[i] == "need" and not np.any((kinds == "balance") & (row_good == row_good[i]))
+        lo[i], hi[i] = (0.0 if holds_balance else -np.inf), np.inf
+    ref = reference_linprog(LinearProgram(lp.A, lo, hi, np.zeros(lp.n_cols), lp.col_lower, cap))
+    assert ref.status in (0, 2), ref.message
+    return bool(ref.status == 0)
+
+
+def test_conflicts_are_irreducible_checked_by_an_independent_solver() -> None:
+    """Each infeasible min-labour plan's conflict, with every other target, limit and capacity lifted, is infeasible
+    for scipy's HiGHS; lifting any one member as well makes it feasible."""
+    checked = 0
+    for s in range(120):
+        model = build_plan(random_economy(s), "min-labour")
+        r = model.solve("highs")
+        if r.status != "infeasible":
+            continue
+        limits = set(_limits(model))
+        members = set(r.conflict["constraint"])
+        assert members and members <= limits, s
+        assert not _feasible_without(model, limits - members), s
+        for m in members:
+            assert _feasible_without(model, limits - members | {m}), (s, m)
+        checked += 1
+    assert checked >= 10

@@ -169,10 +169,16 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     n_t = eco.n_techniques
     cands += [("col", int(j)) for j in np.flatnonzero(np.isfinite(lp.col_upper[:n_t]))]
     saved = {c: _bounds(feas, c) for c in cands}
+    # A need that tightens its product's balance row (one row for both) is relaxed to that balance, not dropped:
+    # without its target the product must still be made before it is used.
+    has_balance = np.zeros(eco.n_goods, dtype=bool)
+    has_balance[goods[kinds == "balance"]] = True
 
     def relax(c: tuple[str, int]) -> None:
         if c[0] == "row":
-            feas.row_lower[c[1]], feas.row_upper[c[1]] = -np.inf, np.inf
+            i = c[1]
+            holds_balance = kinds[i] == "need" and not has_balance[goods[i]]
+            feas.row_lower[i], feas.row_upper[i] = (0.0 if holds_balance else -np.inf), np.inf
         else:
             feas.col_upper[c[1]] = np.inf
 
@@ -228,8 +234,9 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
                                "text": f"user constraint {rows['name'].iloc[i]}"})
     table = pd.DataFrame(table_rows, columns=["constraint", "kind", "bound", "text"])
     targets = table.loc[table["kind"] == "target", "constraint"].tolist()
-    what = (f"the targets for {', '.join(targets)} cannot be met together" if targets
-            else "the constraints cannot hold together")
+    what = ("the constraints cannot hold together" if not targets
+            else f"the target for {targets[0]} cannot be met" if len(targets) == 1
+            else f"the targets for {', '.join(targets)} cannot be met together")
     message = (f"no feasible plan: {what}; smallest conflicting set (with the product balances): "
                f"{'; '.join(table['text'])}")
     if model.objective == "min-labour":
