@@ -3,6 +3,8 @@ scaling, and the fast solver against HiGHS."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, seed, settings
@@ -125,3 +127,50 @@ def test_conflicts_are_irreducible_checked_by_an_independent_solver() -> None:
             assert _feasible_without(model, limits - members | {m}), (s, m)
         checked += 1
     assert checked >= 10
+
+
+def test_harmony_bound_holds_against_an_independent_nonlinear_solver() -> None:
+    """scipy's trust-constr maximises the harmony objective on x directly (the economy's own balances, needs,
+    limits and capacities, H exactly, no cutting planes), started from the engine's plan. It may improve the plan
+    only by less than the gap the engine reports between its plan and its upper bound."""
+    from scipy.optimize import Bounds, LinearConstraint, minimize
+
+    from needplan.plan import harmony
+
+    checked = 0
+    for s in range(30):
+        eco = random_economy(s)
+        r = build_plan(eco, "harmony").solve("highs", tolerance=1e-8)
+        assert r.status == "optimal" and r.objective is not None, s
+        make, use = eco.make.toarray(), eco.use.toarray()
+        need = np.flatnonzero(eco.need_listed & (eco.target > 0))
+        counted = np.where(eco.quality_weighted[need, None], make[need] * eco.technique_quality - use[need],
+                           make[need] - use[need])
+        t, w = eco.target[need], eco.weight[need]
+
+        def neg(x: np.ndarray, c: np.ndarray = counted, t: np.ndarray = t, w: np.ndarray = w) -> float:
+            return -float(w @ harmony((c @ x - t) / t))
+
+        def grad(x: np.ndarray, c: np.ndarray = counted, t: np.ndarray = t, w: np.ndarray = w) -> np.ndarray:
+            slack = (c @ x - t) / t
+            slope = np.where(slack < 0, 1 - slack, 1 / (1 + np.maximum(slack, 0.0)))
+            return -(c.T @ (w * slope / t))
+
+        limited = eco.primaries[np.isfinite(eco.available[eco.primaries])]
+        rows = np.vstack([make[eco.products] - use[eco.products], counted, use[limited]])
+        lower = np.concatenate([np.zeros(len(eco.products) + len(need)), np.full(len(limited), -np.inf)])
+        upper = np.concatenate([np.full(len(eco.products) + len(need), np.inf), eco.available[limited]])
+        cap = eco.technique_capacity
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # trust-constr's quasi-Newton notes where H is linear
+            ref = minimize(neg, r.activity["activity"].to_numpy(), jac=grad, method="trust-constr",
+                           constraints=[LinearConstraint(rows, lower, upper)], bounds=Bounds(np.zeros(len(cap)), cap),
+                           options={"gtol": 1e-12, "xtol": 1e-14, "maxiter": 3000})
+        x = ref.x
+        violation = max(np.max(lower - rows @ x), np.max(rows @ x - upper), np.max(x - cap), np.max(-x))
+        if violation > 1e-9:
+            continue
+        gain = -ref.fun - r.objective
+        assert gain <= r.solver["gap"] + 1e-9 * max(1.0, abs(r.objective)), (s, gain, r.solver["gap"])
+        checked += 1
+    assert checked >= 25

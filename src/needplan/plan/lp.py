@@ -323,7 +323,7 @@ class HighsSession:
         message = h.modelStatusToString(ms)
         if status in ("optimal", "stopped") and info.primal_solution_status:
             x, y, d = self._solution()
-            if status == "optimal" and not self._verified(x, y) and self._tighten():
+            if status == "optimal" and not self._verified(x, y) and self.tighten():
                 # HiGHS's tolerances are absolute; in the units of a real table (hours of labour, hectares) its
                 # "optimal" can be off by more than our relative tolerance. Resume from its basis, tighter.
                 h.run()
@@ -351,7 +351,7 @@ class HighsSession:
         checks = check_solution(self.lp, x, y)
         return checks.dual_residual <= self.tolerance and checks.primal_residual <= self.tolerance
 
-    def _tighten(self) -> bool:
+    def tighten(self) -> bool:
         """Set HiGHS's feasibility tolerances to their smallest (1e-10); false when they already are."""
         h = self.highs
         if self.feasibility_tolerance <= TIGHTEST_HIGHS_TOLERANCE:

@@ -111,20 +111,25 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         if sol.status != "optimal":
             break
         s_lp = sol.x[model.s_cols]
-        z = _envelope(model, sol.x)
-        upper = float(weights @ z)
-        s_true = true_deviation(model, sol.x)
-        value = float(weights @ harmony(s_true))
-        gap = upper - value
-        if gap <= tolerance * max(1.0, abs(value)) or rounds >= MAX_HARMONY_ROUNDS:
+        value = float(weights @ harmony(true_deviation(model, sol.x)))
+        # The bound is the LP's own optimum: every cut is valid, so no plan does better. (The cuts evaluated at the
+        # LP's point are no bound: that point is optimal only to HiGHS's feasibility tolerance.)
+        gap = float(weights @ sol.x[model.z_cols]) - value
+        close = tolerance * max(1.0, abs(value))
+        if gap <= close or rounds >= MAX_HARMONY_ROUNDS:
             break
         if time_limit is not None and time.perf_counter() - start > time_limit:
             break
-        # Cut where the outer approximation overstates the term; the LP point is then cut off.
-        over = z - harmony(s_lp) > 0.1 * tolerance * max(1.0, abs(value)) / len(s_lp)
-        pts = np.where(over, s_lp, np.nan)[:, None]
-        if add_harmony_cuts(model, pts) == 0:
-            break
+        z = _envelope(model, sol.x)
+        if float(weights @ z) - value <= close:
+            # The cuts are fine enough; the LP's z stands above them by HiGHS's tolerance: solve it tighter.
+            if not session.tighten():
+                break
+        else:
+            # Cut where the outer approximation overstates the term; the LP point is then cut off.
+            over = z - harmony(s_lp) > 0.1 * close / len(s_lp)
+            if add_harmony_cuts(model, np.where(over, s_lp, np.nan)[:, None]) == 0:
+                break
         sol = session.run()
         rounds += 1
     sol.iterations = iterations
@@ -141,8 +146,8 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
 def _envelope(model: PlanModel, x: np.ndarray) -> np.ndarray:
     """Each harmony term's outer approximation ``min over its cuts`` at the LP's ``s``, capped by the LP's ``z``.
 
-    The LP's own ``z`` may exceed the cuts by the solver's feasibility tolerance; evaluating the cuts exactly
-    keeps the certified gap from stalling at that tolerance.
+    The LP's own ``z`` may exceed the cuts by the solver's feasibility tolerance; the cuts evaluated exactly tell
+    whether more cuts are needed or only a tighter LP solve.
     """
     z = x[model.z_cols].copy()
     cut = np.flatnonzero(model.rows["kind"].to_numpy() == "cut")
