@@ -103,16 +103,33 @@ def test_productive_with_a_joint_product_whatever_its_units(factor: float) -> No
     assert not ok and 0 in blocking
 
 
-def test_productive_whatever_the_units_of_the_products() -> None:
-    """The same generated economy with its products counted in units up to 10^6 apart (D A D^-1): the Neumann
-    solve of (I - A) x = 1 stalls at a residual of ~1e-6 relative to |d| (x spans 1e-6..1e6), but relative to
-    each product's own flows it is rounding, and x >= 0: productive, as in the original units."""
+@pytest.mark.parametrize("spread", [6.0, 9.0])
+def test_productive_whatever_the_units_of_the_products(spread: float) -> None:
+    """The same generated economy with its products counted in units up to 10^(2 spread) apart (D A D^-1): the
+    Neumann solve of (I - A) x = 1 stalls at a residual relative to |d| (x spans 10^-spread..10^spread), but
+    relative to each product's own flows it is rounding, and x >= 0: productive, as in the original units. At
+    10^9 a surplus of one unit is itself below the rounding of a product's flows of 10^14 units; a surplus in
+    proportion to each product's flows is not."""
     from needplan.data.generate import generate_economy
 
     A0 = generate_economy(300, seed=3).technology().A
     assert leontief.check_productive(A0) == (True, ())
-    d = 10.0 ** np.random.default_rng(0).uniform(-6, 6, size=A0.shape[0])
+    d = 10.0 ** np.random.default_rng(0).uniform(-spread, spread, size=A0.shape[0])
     A = sp.csr_matrix(sp.diags(d) @ A0 @ sp.diags(1 / d))
     assert not leontief.solve(A, np.ones(A.shape[0]), tol=1e-12)[1].converged  # the old test's verdict
     assert leontief.check_productive(A) == (True, ())
     assert not leontief.check_productive(sp.csr_matrix(A * 3.0))[0]  # spectral radius ~1.5: not productive
+
+
+def test_spectral_radii_decide_when_every_surplus_plan_is_lost_to_rounding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For A >= 0, productive means every strongly connected group has spectral radius below one; when no plan
+    passes the rounding test that decides, and a "not productive" never comes without the products to blame."""
+    from needplan.data.generate import generate_economy
+
+    A0 = generate_economy(300, seed=3).technology().A
+    d = 10.0 ** np.random.default_rng(0).uniform(-3, 3, size=A0.shape[0])
+    A = sp.csr_matrix(sp.diags(d) @ A0 @ sp.diags(1 / d))  # row and column sums above one: no shortcut
+    monkeypatch.setattr(leontief, "_is_surplus_plan", lambda A, x: False)
+    assert leontief.check_productive(A) == (True, ())
+    ok, blocking = leontief.check_productive(sp.csr_matrix(A * 3.0))
+    assert not ok and len(blocking) == A.shape[0]

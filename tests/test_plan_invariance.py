@@ -17,7 +17,9 @@ from needplan import read_economy
 from needplan.data.generate import generate_economy
 from needplan.economy.io import write_economy, write_tables
 from needplan.economy.model import Economy
+from needplan.economy.validate import build_economy
 from needplan.plan import build_plan
+from test_plan_helpers import random_economy
 
 
 def _shuffled(economy: Economy, folder: Path, seed: int) -> Economy:
@@ -68,3 +70,35 @@ def test_a_generated_economy_plans_the_same_from_shuffled_tables(tmp_path: Path,
     assert b.objective == pytest.approx(a.objective, rel=1e-8)
     # with alternative optima the activities may differ; the net output counted for each need may not fall short
     assert np.all(b.needs["counted"].sort_index() >= (1 - 1e-8) * b.objective * b.needs["target"].sort_index())
+
+
+def _in_other_units(economy: Economy, seed: int, spread: float) -> Economy:
+    """The same economy with every good counted in a unit ``k_g`` times smaller and every technique's activity in
+    a unit ``m_j`` times larger (``log10 k``, ``log10 m`` uniform in [-spread, spread])."""
+    rng = np.random.default_rng(seed)
+    k = pd.Series(10.0 ** rng.uniform(-spread, spread, economy.n_goods), index=economy.goods)
+    m = pd.Series(10.0 ** rng.uniform(-spread, spread, economy.n_techniques), index=economy.techniques)
+    t = economy.tables()
+    for name in ("inputs", "outputs"):
+        t[name]["amount"] *= k.loc[t[name]["good"]].to_numpy() * m.loc[t[name]["technique"]].to_numpy()
+    tech = t["techniques"]
+    tech["output"] *= k.loc[tech["good"]].to_numpy() * m.loc[tech["technique"]].to_numpy()
+    tech["capacity"] /= m.loc[tech["technique"]].to_numpy()
+    t["resources"]["available"] *= k.loc[t["resources"]["good"]].to_numpy()
+    t["needs"]["target"] *= k.loc[t["needs"]["good"]].to_numpy()
+    return build_economy(t, name=economy.name)
+
+
+@pytest.mark.parametrize("family", ["uniform", "structured", "random"])
+def test_units_do_not_change_the_fulfilment(family: str) -> None:
+    """lambda is a pure number: counting goods and activities in other units (up to 10^8 either way)
+    must give the same fulfilment from both solvers, each verified on the scaled LP."""
+    cases = ([random_economy(s) for s in range(12)] if family == "random"
+             else [generate_economy(300, family=family, seed=s) for s in (1, 2)])
+    for i, original in enumerate(cases):
+        lam = build_plan(original, "ray").solve("highs", tolerance=1e-9).objective
+        scaled = _in_other_units(original, i, spread=8.0)
+        for solver in ("highs", "fast"):
+            r = build_plan(scaled, "ray").solve(solver, tolerance=1e-8)
+            assert r.status == "optimal", (family, i, solver, r.solver["message"])
+            assert r.objective == pytest.approx(lam, rel=1e-6), (family, i, solver)

@@ -385,6 +385,12 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
         # Whether or not the iteration met its tolerance: goods counted in units far apart (x from 1e-6 to 1e8)
         # leave a residual that is small only relative to each product's own flows.
         return True, ()
+    if np.all(np.isfinite(x)) and np.all(x > 0):
+        # A surplus of one unit of each good is lost in the rounding of a good whose flows are 1e14 of its units;
+        # asking for a surplus in proportion to each good's flows is the same test, free of units.
+        x, _ = solve(Acsr, x, tol=tol, method=method, max_iter=max_iter)
+        if _is_surplus_plan(Acsr, x):
+            return True, ()
     if not nonneg and n <= LP_CHECK_LIMIT and _surplus_possible(Acsr):
         return True, ()
     positive = _positive_part(Acsr) if positive is None else positive
@@ -398,6 +404,9 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
         sub = sp.csr_matrix(positive[members][:, members])
         if _spectral_radius(sub) >= 1 - 1e-12:
             blocking.extend(int(m) for m in members)
+    if not blocking and nonneg:
+        # Nonnegative A is productive exactly when every strongly connected group's spectral radius is below one.
+        return True, ()
     if not blocking:
         bad = ~np.isfinite(x) | (x < -1e-9)
         blocking = [int(i) for i in np.flatnonzero(bad)]
