@@ -11,8 +11,11 @@ import pandas as pd
 import pytest
 from scipy.optimize import minimize
 
+from needplan.data.generate import generate_economy
 from needplan.economy import read_economy
 from needplan.plan import PlanInputError, build_plan, harmony
+from needplan.plan.lp import HighsSession, LpSolution
+from needplan.plan.solve import _session
 from test_plan_helpers import economy
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
@@ -302,3 +305,39 @@ def test_verification_refuses_a_wrong_answer_in_odd_units(monkeypatch: pytest.Mo
         assert result.objective == pytest.approx(reference, rel=1e-6)
     else:
         assert "verification failed" in result.solver["message"]
+
+
+
+def test_a_simplex_stopped_by_a_limit_gives_no_plan_rather_than_an_infeasible_point() -> None:
+    """A re-solve after a capacity cut, stopped by HiGHS after 3 pivots (a deterministic stand-in for the time
+    limit), holds a point that HiGHS itself calls infeasible; it is not reported as the best plan found."""
+    model = build_plan(generate_economy(300, family="structured", seed=1), "ray")
+    first = model.solve("highs")
+    busiest = first.activity["activity"].idxmax()
+    model.set_capacity(str(busiest), 0.5 * first.activity.at[busiest, "activity"])
+    _session(model, 1e-6, None).highs.setOptionValue("simplex_iteration_limit", 3)
+    r = model.solve("highs")
+    assert r.status == "stopped" and not r.has_plan and r.fulfilment is None
+    assert "without a plan" in r.explanation
+
+
+def test_harmony_stopped_by_a_limit_keeps_the_last_whole_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a limit stops a later LP round (HiGHS stopped after 3 pivots of the third), the answer is the second
+    round's plan, feasible, with its certified gap; not the stopped round's point."""
+    model = build_plan(read_economy(DEMO), "harmony")
+    best = build_plan(read_economy(DEMO), "harmony").solve("highs").objective
+    run, calls = HighsSession.run, []
+
+    def stopping(self: HighsSession) -> LpSolution:
+        calls.append(1)
+        if len(calls) == 3:
+            self.highs.setOptionValue("simplex_iteration_limit", 3)
+        return run(self)
+
+    monkeypatch.setattr(HighsSession, "run", stopping)
+    r = model.solve("highs")
+    assert len(calls) == 3
+    assert r.status == "stopped" and r.has_plan and r.objective is not None and best is not None
+    assert max(r.residuals.values()) <= 1e-6
+    assert r.objective <= best + 1e-9 and r.objective + r.solver["gap"] >= best - 1e-9
+    assert "Iteration limit reached in LP round 3; the plan of round 2" in r.solver["message"]

@@ -28,6 +28,8 @@ STATUS = ("optimal", "infeasible", "unbounded", "stopped")
 _TINY = 1e-300
 TIGHTEST_HIGHS_TOLERANCE = 1e-10
 """HiGHS's smallest primal and dual feasibility tolerance (used when its first answer fails verification)."""
+FEASIBLE = int(highspy.SolutionStatus.kSolutionStatusFeasible)
+"""HiGHS's primal solution status of a feasible point."""
 SCALE_BEYOND = 10
 """Rows and columns whose scale (geometric mean of the largest and smallest entry) is beyond ``2^±SCALE_BEYOND``
 are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
@@ -321,7 +323,11 @@ class HighsSession:
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
         message = h.modelStatusToString(ms)
-        if status in ("optimal", "stopped") and info.primal_solution_status:
+        # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
+        # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
+        has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
+                     else bool(info.primal_solution_status))
+        if status in ("optimal", "stopped") and has_point:
             x, y, d = self._solution()
             if status == "optimal" and not self._verified(x, y) and self.tighten():
                 # HiGHS's tolerances are absolute; in the units of a real table (hours of labour, hectares) its

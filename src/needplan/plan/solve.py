@@ -106,15 +106,25 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     value = 0.0
     sol = session.run()
     rounds = 1
+    last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
         iterations += sol.iterations
         if sol.status != "optimal":
+            if last is not None and sol.status == "stopped":
+                # A limit stopped this round: the last whole round's plan is feasible, with a certified gap. Its
+                # duals price the cuts added since at zero (a dual of the larger LP as well).
+                message = f"{sol.message} in LP round {rounds}; the plan of round {rounds - 1}"
+                sol, gap, value = last
+                added = model.lp.n_rows - sol.row_dual.size
+                sol.row_dual = np.concatenate([sol.row_dual, np.zeros(added)])
+                sol.status, sol.message = "stopped", message
             break
         s_lp = sol.x[model.s_cols]
         value = float(weights @ harmony(true_deviation(model, sol.x)))
         # The bound is the LP's own optimum: every cut is valid, so no plan does better. (The cuts evaluated at the
         # LP's point are no bound: that point is optimal only to HiGHS's feasibility tolerance.)
         gap = float(weights @ sol.x[model.z_cols]) - value
+        last = (sol, gap, value)
         close = tolerance * max(1.0, abs(value))
         if gap <= close or rounds >= MAX_HARMONY_ROUNDS:
             break
