@@ -102,6 +102,18 @@ def test_needed_product_that_nothing_makes(demo_copy: Path) -> None:
                for ln in lines), lines
 
 
+def test_a_product_made_only_jointly_is_named_as_such(demo_copy: Path) -> None:
+    """Bran, made only as a joint product of the grain farm: it needs a technique of its own, and the message says
+    so instead of claiming nothing makes it."""
+    append(demo_copy, "goods", "bran,product,t,Bran")
+    append(demo_copy, "outputs", "grain_tractor,bran,0.1")
+    append(demo_copy, "needs", "bran,5,1,true")
+    lines = problems(demo_copy)
+    row = line_of(demo_copy, "needs", "bran")
+    assert any(f"needs.csv line {row}: product 'bran' is needed but no technique makes it as its main product "
+               "(it is only a joint product" in ln for ln in lines), lines
+
+
 def test_missing_required_column(demo_copy: Path) -> None:
     edit(demo_copy, "inputs", "technique,good,amount", "technique,good,amt")
     lines = problems(demo_copy)

@@ -353,12 +353,23 @@ def build_economy(
     made[tg] = True
     unmade_need = np.zeros(len(ng), dtype=bool)
     unmade_need[ng >= 0] = (~made[ng[ng >= 0]]) & (kind[ng[ng >= 0]] == PRODUCT)
-    out.rows(s, unmade_need, lambda i: f"product {nd['good'][i]!r} is needed but no technique makes it")
+    # A product made only as a joint product still needs a technique of its own (the square Leontief system, and
+    # the productivity check, take one technique per product): say so rather than "nothing makes it".
+    joint_only = np.zeros(len(goods), dtype=bool)
+    joint_only[og[ok_o]] = True
+    joint_only &= ~made
+
+    def unmade(g: int) -> str:
+        return (" as its main product (it is only a joint product: add a technique that makes it, even a costly one)"
+                if joint_only[g] else "")
+
+    out.rows(s, unmade_need, lambda i: f"product {nd['good'][i]!r} is needed but no technique makes it"
+                                       f"{unmade(ng[i])}")
     needed = np.zeros(len(goods), dtype=bool)
     needed[ng[ng >= 0]] = True
     orphan = (kind == PRODUCT) & ~made & ~needed
-    out.rows(srcs["goods"], orphan, lambda i: f"product {good_ids[i]!r} has no technique that makes it "
-                                              f"(make it a resource, or add a technique)")
+    out.rows(srcs["goods"], orphan, lambda i: f"product {good_ids[i]!r} has no technique that makes it{unmade(i)}"
+                                              f"{'' if joint_only[i] else ' (make it a resource, or add a technique)'}")
     out.raise_if_any(origin)
 
     n_g, n_t = len(goods), len(techniques)
