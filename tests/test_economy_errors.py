@@ -114,6 +114,13 @@ def test_a_product_made_only_jointly_is_named_as_such(demo_copy: Path) -> None:
                "(it is only a joint product" in ln for ln in lines), lines
 
 
+def test_a_table_saved_with_semicolons_says_so(demo_copy: Path) -> None:
+    path = demo_copy / "inputs.csv"
+    path.write_text(path.read_text().replace(",", ";"))
+    lines = problems(demo_copy)
+    assert any("inputs.csv: missing required columns" in ln and "seem separated by ';'" in ln for ln in lines), lines
+
+
 def test_missing_required_column(demo_copy: Path) -> None:
     edit(demo_copy, "inputs", "technique,good,amount", "technique,good,amt")
     lines = problems(demo_copy)

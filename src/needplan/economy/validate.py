@@ -155,8 +155,12 @@ def _parse_table(name: str, frame: pd.DataFrame, src: TableSource, out: _Collect
     missing = [c.name for c in table.columns if c.required and c.name not in columns]
     unknown = [c for c in columns if c not in table.column_names]
     if missing:
+        # A spreadsheet saved with ';' or tabs between fields gives one column named after the whole header.
+        other = next((sep for sep in (";", "\t", "|") if len(columns) == 1 and sep in columns[0]), None)
+        hint = f"; the fields seem separated by {other!r}: tables must be comma-separated" if other else ""
         out.add(src.label, f"missing required column{'s' if len(missing) > 1 else ''} "
-                           f"{', '.join(repr(m) for m in missing)} (columns found: {', '.join(columns) or 'none'})")
+                           f"{', '.join(repr(m) for m in missing)} (columns found: {', '.join(columns) or 'none'})"
+                           f"{hint}")
     if unknown:
         out.add(src.label, f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)}"
                            f" (allowed: {', '.join(table.column_names)})")
