@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from needplan.data.generate import generate_economy
@@ -21,42 +20,6 @@ def test_structured_economy_plan_is_verified(seed: int) -> None:
     # Products nobody needs only have to balance physically, even when made at low quality.
     net = result.products["net_output"].to_numpy()
     assert net.min() > -1e-6 * max(1.0, float(np.abs(net).max()))
-
-
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("family", ["uniform", "structured"])
-def test_every_product_and_technique_in_other_units_gives_the_same_plan(family: str, seed: int) -> None:
-    """Each product counted in units 10^U(-6,6) finer and each technique's activity in units 10^U(-6,6) larger
-    (12 orders of magnitude at once): the same fulfilment to 1e-9, by HiGHS and by fast. Before HiGHS saw its
-    rows and columns equilibrated, some of these came back 'stopped' 7e-5 away from the optimum."""
-    from needplan.economy.validate import build_economy
-
-    economy = generate_economy(300, family=family, seed=3)
-    tables = economy.tables()
-    rng = np.random.default_rng(seed)
-    techniques, goods = tables["techniques"], tables["goods"]
-    per_technique = pd.Series(10.0 ** rng.uniform(-6, 6, len(techniques)), index=techniques["technique"].to_numpy())
-    products = goods.loc[goods["kind"] == "product", "good"].to_numpy()
-    per_product = pd.Series(10.0 ** rng.uniform(-6, 6, len(products)), index=products)
-    for name in ("inputs", "outputs"):
-        frame = tables[name]
-        if len(frame):
-            factor = per_technique.loc[frame["technique"].to_numpy()].to_numpy().copy()
-            factor *= per_product.reindex(frame["good"].to_numpy()).fillna(1.0).to_numpy()
-            frame["amount"] = frame["amount"] * factor
-    techniques["output"] = (techniques["output"] * per_technique.to_numpy()
-                            * per_product.loc[techniques["good"].to_numpy()].to_numpy())
-    capacity = pd.to_numeric(techniques["capacity"], errors="coerce") / per_technique.to_numpy()
-    techniques["capacity"] = capacity.where(capacity.notna(), "").astype(object)
-    needs = tables["needs"]
-    needs["target"] = needs["target"] * per_product.loc[needs["good"].to_numpy()].to_numpy()
-    rescaled = build_economy(tables, name="the same economy in other units")
-    reference = build_plan(economy, "ray").solve("highs")
-    assert reference.status == "optimal"
-    for solver in ("highs", "fast"):
-        result = build_plan(rescaled, "ray").solve(solver)
-        assert result.status == "optimal", (solver, result.solver["message"])
-        assert result.objective == pytest.approx(reference.objective, rel=1e-9)
 
 
 @pytest.mark.parametrize("seed", [0, 2, 8, 27])

@@ -96,10 +96,12 @@ def _in_other_units(economy: Economy, seed: int, spread: float, *, labour: bool 
 @pytest.mark.parametrize("family", ["uniform", "structured", "random"])
 def test_units_do_not_change_the_plan(family: str, objective: str) -> None:
     """lambda is a pure number, and min-labour's total is in hours: counting goods (for min-labour all but labour)
-    and activities in other units, up to 10^8 either way, must give the same objective from both solvers, each
-    verified on the scaled LP."""
+    and activities in other units, up to 10^8 either way (16 orders of magnitude at once), must give the same
+    objective from both solvers, each verified on the scaled LP. Before HiGHS saw its rows and columns
+    equilibrated, some came back 'stopped' 7e-5 away from the optimum; before the productivity check asked for a
+    surplus in proportion to each good's flows, some were refused as not productive."""
     cases = ([random_economy(s) for s in range(12)] if family == "random"
-             else [generate_economy(300, family=family, seed=s) for s in (1, 2)])
+             else [generate_economy(300, family=family, seed=3)] * 6)
     for i, original in enumerate(cases):
         reference = build_plan(original, objective).solve("highs", tolerance=1e-9)
         scaled = _in_other_units(original, i, spread=8.0, labour=objective == "ray")
@@ -107,4 +109,4 @@ def test_units_do_not_change_the_plan(family: str, objective: str) -> None:
             r = build_plan(scaled, objective).solve(solver, tolerance=1e-8)
             assert r.status == reference.status, (family, i, solver, r.solver["message"])
             if r.status == "optimal":
-                assert r.objective == pytest.approx(reference.objective, rel=1e-6), (family, i, solver)
+                assert r.objective == pytest.approx(reference.objective, rel=1e-9), (family, i, solver)
