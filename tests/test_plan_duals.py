@@ -15,10 +15,12 @@ for harmony that LP is the one over the engine's final cuts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from needplan import read_economy
 from needplan.plan import build_plan
 from needplan.plan.model import IntArray, PlanModel
 from test_plan_helpers import random_economy, reference_linprog
@@ -102,3 +104,19 @@ def test_shadow_prices_lie_between_the_secant_slopes(objective: str) -> None:
             checked += _check_slopes(model, _gift_gain(model), price, 0.0, _gift(model, rows), f"{s} {good}",
                                      scale=r.products.at[good, "made"], floor=-np.inf, gain=_gift_gain)
     assert checked >= 60
+
+
+@pytest.mark.parametrize("objective", ["ray", "harmony"])
+def test_a_user_constraint_price_lies_between_the_secant_slopes(demo_dir: Path, objective: str) -> None:
+    """The demo with the shoe factory limited by a user constraint: its price, per unit the bound moves outwards."""
+    model = build_plan(read_economy(demo_dir), objective)
+    row = model.add_constraint({"shoe_factory": 1.0}, upper=20_000, name="factory_limit")
+    r = model.solve("highs", tolerance=TOL)
+    assert r.status == "optimal" and r.objective is not None
+    price = float(r.constraints.set_index("name").at["factory_limit", "shadow_price"])
+    assert price > 0
+
+    def move(v: float) -> None:
+        model.lp.row_upper[row] = v
+
+    assert _check_slopes(model, r.objective, price, 20_000.0, move, objective) == 1
