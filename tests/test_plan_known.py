@@ -15,7 +15,6 @@ from needplan.data.generate import generate_economy
 from needplan.economy import read_economy
 from needplan.plan import PlanInputError, build_plan, harmony
 from needplan.plan.lp import HighsSession, LpSolution
-from needplan.plan.solve import _session
 from test_plan_helpers import economy
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
@@ -315,7 +314,8 @@ def test_a_simplex_stopped_by_a_limit_gives_no_plan_rather_than_an_infeasible_po
     first = model.solve("highs")
     busiest = first.activity["activity"].idxmax()
     model.set_capacity(str(busiest), 0.5 * first.activity.at[busiest, "activity"])
-    _session(model, 1e-6, None).highs.setOptionValue("simplex_iteration_limit", 3)
+    assert model.session is not None  # the first solve's HiGHS instance, kept for warm re-solves
+    model.session.highs.setOptionValue("simplex_iteration_limit", 3)
     r = model.solve("highs")
     assert r.status == "stopped" and not r.has_plan and r.fulfilment is None
     assert "without a plan" in r.explanation

@@ -362,18 +362,15 @@ def build_economy(
     joint_only = np.zeros(len(goods), dtype=bool)
     joint_only[og[ok_o]] = True
     joint_only &= ~made
-
-    def unmade(g: int) -> str:
-        return (" as its main product (it is only a joint product: add a technique that makes it, even a costly one)"
-                if joint_only[g] else "")
-
+    only_joint = " as its main product (it is only a joint product: add a technique that makes it, even a costly one)"
     out.rows(s, unmade_need, lambda i: f"product {nd['good'][i]!r} is needed but no technique makes it"
-                                       f"{unmade(ng[i])}")
+                                       f"{only_joint if joint_only[ng[i]] else ''}")
     needed = np.zeros(len(goods), dtype=bool)
     needed[ng[ng >= 0]] = True
     orphan = (kind == PRODUCT) & ~made & ~needed
-    out.rows(srcs["goods"], orphan, lambda i: f"product {good_ids[i]!r} has no technique that makes it{unmade(i)}"
-                                              f"{'' if joint_only[i] else ' (make it a resource, or add a technique)'}")
+    no_maker = " (make it a resource, or add a technique)"
+    out.rows(srcs["goods"], orphan, lambda i: f"product {good_ids[i]!r} has no technique that makes it"
+                                              f"{only_joint if joint_only[i] else no_maker}")
     out.raise_if_any(origin)
 
     n_g, n_t = len(goods), len(techniques)

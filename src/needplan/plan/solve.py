@@ -160,7 +160,7 @@ def _envelope(model: PlanModel, x: np.ndarray) -> np.ndarray:
     whether more cuts are needed or only a tighter LP solve.
     """
     z = x[model.z_cols].copy()
-    cut = np.flatnonzero(model.rows["kind"].to_numpy() == "cut")
+    cut = np.flatnonzero(model.kind_is("cut"))
     need_of_good = np.full(model.economy.n_goods, -1, dtype=np.int64)
     need_of_good[model.need_goods] = np.arange(len(model.need_goods))
     g = need_of_good[model.rows["good"].to_numpy()[cut]]
