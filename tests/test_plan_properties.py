@@ -83,13 +83,15 @@ def test_fast_agrees_with_highs_on_random_economies() -> None:
 
 
 
-def _limits(model: PlanModel) -> dict[str, tuple[str, int]]:
-    """The constraints a conflict may name: targets and primaries (LP rows) and capacities (LP columns)."""
+def _limits(model: PlanModel) -> dict[str, tuple[str, list[int]]]:
+    """The constraints a conflict may name: targets and primaries (LP rows: a target's rows are all the rows of its
+    good that carry it) and capacities (LP columns)."""
     eco, lp, kinds, row_good = model.economy, model.lp, model.rows["kind"].to_numpy(), model.rows["good"].to_numpy()
-    rows = np.flatnonzero(np.isin(kinds, ["need", "primary"]))
+    limits: dict[str, tuple[str, list[int]]] = {}
+    for i in np.flatnonzero(np.isin(kinds, ["need", "primary"])):
+        limits.setdefault(str(eco.goods[row_good[i]]), ("row", []))[1].append(int(i))
     cols = np.flatnonzero(np.isfinite(lp.col_upper[:eco.n_techniques]))
-    return {str(eco.goods[row_good[i]]): ("row", int(i)) for i in rows} | \
-        {str(eco.techniques[j]): ("col", int(j)) for j in cols}
+    return limits | {str(eco.techniques[j]): ("col", [int(j)]) for j in cols}
 
 
 def _feasible_without(model: PlanModel, lifted: set[str]) -> bool:
@@ -99,12 +101,13 @@ def _feasible_without(model: PlanModel, lifted: set[str]) -> bool:
     lo, hi, cap = lp.row_lower.copy(), lp.row_upper.copy(), lp.col_upper.copy()
     limits = _limits(model)
     for name in lifted:
-        kind, i = limits[name]
-        if kind == "col":
-            cap[i] = np.inf
-            continue
-        holds_balance = kinds[i] == "need" and not np.any((kinds == "balance") & (row_good == row_good[i]))
-        lo[i], hi[i] = (0.0 if holds_balance else -np.inf), np.inf
+        kind, where = limits[name]
+        for i in where:
+            if kind == "col":
+                cap[i] = np.inf
+                continue
+            holds_balance = kinds[i] == "need" and not np.any((kinds == "balance") & (row_good == row_good[i]))
+            lo[i], hi[i] = (0.0 if holds_balance else -np.inf), np.inf
     ref = reference_linprog(LinearProgram(lp.A, lo, hi, np.zeros(lp.n_cols), lp.col_lower, cap))
     assert ref.status in (0, 2), ref.message
     return bool(ref.status == 0)
@@ -129,10 +132,24 @@ def test_conflicts_are_irreducible_checked_by_an_independent_solver() -> None:
     assert checked >= 10
 
 
+def delivery_rows_by_hand(eco: object, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense rows whose minimum is each need's counted output, written out from the formula (one per quality
+    level q_k of the makers: max(q_j, q_k) make - q_k use; the physical net output for an unweighted need)."""
+    make, use, q = eco.make.toarray(), eco.use.toarray(), eco.technique_quality  # type: ignore[attr-defined]
+    rows, owner = [], []
+    for i, g in enumerate(need):
+        levels = sorted({float(q[j]) for j in np.flatnonzero(make[g])}) if eco.quality_weighted[g] else [1.0]  # type: ignore[attr-defined]
+        for level in levels:
+            weight = np.maximum(q, level) if eco.quality_weighted[g] else np.ones_like(q)  # type: ignore[attr-defined]
+            rows.append(weight * make[g] - level * use[g])
+            owner.append(i)
+    return np.array(rows), np.array(owner)
+
+
 def test_harmony_bound_holds_against_an_independent_nonlinear_solver() -> None:
-    """scipy's trust-constr maximises the harmony objective on x directly (the economy's own balances, needs,
-    limits and capacities, H exactly, no cutting planes), started from the engine's plan. It may improve the plan
-    only by less than the gap the engine reports between its plan and its upper bound."""
+    """scipy's trust-constr maximises the harmony objective directly (the economy's own balances, the needs' counted
+    outputs written out by hand, limits and capacities, H exactly, no cutting planes), started from the engine's
+    plan. It may improve the plan only by less than the gap the engine reports between its plan and its bound."""
     from scipy.optimize import Bounds, LinearConstraint, minimize
 
     from needplan.plan import harmony
@@ -144,30 +161,38 @@ def test_harmony_bound_holds_against_an_independent_nonlinear_solver() -> None:
         assert r.status == "optimal" and r.objective is not None, s
         make, use = eco.make.toarray(), eco.use.toarray()
         need = np.flatnonzero(eco.need_listed & (eco.target > 0))
-        counted = np.where(eco.quality_weighted[need, None], make[need] * eco.technique_quality - use[need],
-                           make[need] - use[need])
+        counted, owner = delivery_rows_by_hand(eco, need)
         t, w = eco.target[need], eco.weight[need]
+        n_t, k = eco.n_techniques, len(need)
 
-        def neg(x: np.ndarray, c: np.ndarray = counted, t: np.ndarray = t, w: np.ndarray = w) -> float:
-            return -float(w @ harmony((c @ x - t) / t))
+        # variables (x, s): counted_row(x) - t s >= t for every row of a need, H(s) summed with the weights
+        def neg(v: np.ndarray, t: np.ndarray = t, w: np.ndarray = w, n_t: int = n_t) -> float:
+            return -float(w @ harmony(v[n_t:]))
 
-        def grad(x: np.ndarray, c: np.ndarray = counted, t: np.ndarray = t, w: np.ndarray = w) -> np.ndarray:
-            slack = (c @ x - t) / t
-            slope = np.where(slack < 0, 1 - slack, 1 / (1 + np.maximum(slack, 0.0)))
-            return -(c.T @ (w * slope / t))
+        def grad(v: np.ndarray, w: np.ndarray = w, n_t: int = n_t) -> np.ndarray:
+            s_ = v[n_t:]
+            return np.concatenate([np.zeros(n_t), -w * np.where(s_ < 0, 1 - s_, 1 / (1 + np.maximum(s_, 0.0)))])
 
         limited = eco.primaries[np.isfinite(eco.available[eco.primaries])]
-        rows = np.vstack([make[eco.products] - use[eco.products], counted, use[limited]])
-        lower = np.concatenate([np.zeros(len(eco.products) + len(need)), np.full(len(limited), -np.inf)])
-        upper = np.concatenate([np.full(len(eco.products) + len(need), np.inf), eco.available[limited]])
-        cap = eco.technique_capacity
+        s_part = np.zeros((len(owner), k))
+        s_part[np.arange(len(owner)), owner] = -t[owner]
+        rows = np.block([[make[eco.products] - use[eco.products], np.zeros((len(eco.products), k))],
+                         [counted, s_part], [use[limited], np.zeros((len(limited), k))]])
+        lower = np.concatenate([np.zeros(len(eco.products)), t[owner], np.full(len(limited), -np.inf)])
+        upper = np.concatenate([np.full(len(eco.products) + len(owner), np.inf), eco.available[limited]])
+        cap = np.concatenate([eco.technique_capacity, np.full(k, np.inf)])
+        x0 = r.activity["activity"].to_numpy()
+        s0 = np.full(k, np.inf)
+        np.minimum.at(s0, owner, (counted @ x0 - t[owner]) / t[owner])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # trust-constr's quasi-Newton notes where H is linear
-            ref = minimize(neg, r.activity["activity"].to_numpy(), jac=grad, method="trust-constr",
-                           constraints=[LinearConstraint(rows, lower, upper)], bounds=Bounds(np.zeros(len(cap)), cap),
+            ref = minimize(neg, np.concatenate([x0, s0]), jac=grad, method="trust-constr",
+                           constraints=[LinearConstraint(rows, lower, upper)],
+                           bounds=Bounds(np.concatenate([np.zeros(n_t), np.full(k, -1.0)]), cap),
                            options={"gtol": 1e-12, "xtol": 1e-14, "maxiter": 3000})
-        x = ref.x
-        violation = max(np.max(lower - rows @ x), np.max(rows @ x - upper), np.max(x - cap), np.max(-x))
+        v = ref.x
+        violation = max(np.max(lower - rows @ v), np.max(rows @ v - upper), np.max(v[:n_t] - cap[:n_t]),
+                        np.max(-v[:n_t]), np.max(-1 - v[n_t:]))
         if violation > 1e-9:
             continue
         gain = -ref.fun - r.objective

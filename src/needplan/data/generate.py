@@ -42,6 +42,7 @@ from needplan import leontief
 from needplan.economy.io import MANIFEST, TableFormat, atomic_folder, manifest_text, write_tables
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
+from needplan.quality import delivered
 
 FloatArray = NDArray[np.float64]
 Family = Literal["uniform", "structured"]
@@ -220,11 +221,15 @@ def _solve(A: sp.csr_matrix, d: FloatArray) -> FloatArray:
 def _counted(n: int, activity: FloatArray, output: FloatArray, quality: FloatArray, tech_good: NDArray[np.int64],
              owner: NDArray[np.int64], supplier: NDArray[np.int64], amount: FloatArray, joint_t: NDArray[np.int64],
              joint_good: NDArray[np.int64], joint_amount: FloatArray) -> FloatArray:
-    """Quality-adjusted net output of every product (main and joint outputs times their technique's quality,
-    less all uses) of the plan ``activity``: what a quality-weighted need counts."""
-    made = np.bincount(tech_good, weights=output * quality * activity, minlength=n)
-    made += np.bincount(joint_good, weights=joint_amount * quality[joint_t] * activity[joint_t], minlength=n)
-    return np.asarray(made - np.bincount(supplier, weights=amount * activity[owner], minlength=n), dtype=np.float64)
+    """Quality-adjusted final delivery of every product (:func:`needplan.quality.delivered`: the best units of its
+    main and joint outputs to final use, the shoddiest to all uses) of the plan ``activity``: what a
+    quality-weighted need counts."""
+    n_t = activity.size
+    make = sp.csr_matrix((np.concatenate([output, joint_amount]),
+                          (np.concatenate([tech_good, joint_good]), np.concatenate([np.arange(n_t), joint_t]))),
+                         shape=(n, n_t))
+    used = np.asarray(np.bincount(supplier, weights=amount * activity[owner], minlength=n), dtype=np.float64)
+    return delivered(make, quality, activity, used)
 
 
 def _noop(step: str, done: float) -> None:

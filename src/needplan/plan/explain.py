@@ -10,7 +10,7 @@ This module writes no files and prints nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -163,28 +163,34 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     feas = LinearProgram(lp.A, lp.row_lower.copy(), lp.row_upper.copy(), np.zeros(lp.n_cols),
                          lp.col_lower.copy(), lp.col_upper.copy())
     session = HighsSession(feas, tolerance=1e-7)
-    # candidates: ("row"|"col", index)
-    cands: list[tuple[str, int]] = [("row", int(i)) for i in np.flatnonzero(
-        (kinds == "need") | (kinds == "primary") | (kinds == "user"))]
+    # candidates: ("need", position in need_goods), ("row", primary or user row), ("col", capped technique)
+    # A need is one candidate, whatever the number of its rows (one per quality level of its makers).
+    rows_of_need = {int(k): model.need_rows[model.need_of_row == k] for k in np.unique(model.need_of_row)}
+    cands: list[tuple[str, int]] = [("need", k) for k in rows_of_need]
+    cands += [("row", int(i)) for i in np.flatnonzero((kinds == "primary") | (kinds == "user"))]
     n_t = eco.n_techniques
     cands += [("col", int(j)) for j in np.flatnonzero(np.isfinite(lp.col_upper[:n_t]))]
-    saved = {c: _bounds(feas, c) for c in cands}
+    saved = {c: _bounds(feas, c, rows_of_need) for c in cands}
     # A need that tightens its product's balance row (one row for both) is relaxed to that balance, not dropped:
     # without its target the product must still be made before it is used.
     has_balance = np.zeros(eco.n_goods, dtype=bool)
     has_balance[goods[kinds == "balance"]] = True
 
     def relax(c: tuple[str, int]) -> None:
-        if c[0] == "row":
-            i = c[1]
-            holds_balance = kinds[i] == "need" and not has_balance[goods[i]]
-            feas.row_lower[i], feas.row_upper[i] = (0.0 if holds_balance else -np.inf), np.inf
+        if c[0] == "need":
+            for i in rows_of_need[c[1]]:
+                holds_balance = not has_balance[goods[i]]
+                feas.row_lower[i], feas.row_upper[i] = (0.0 if holds_balance else -np.inf), np.inf
+        elif c[0] == "row":
+            feas.row_lower[c[1]], feas.row_upper[c[1]] = -np.inf, np.inf
         else:
             feas.col_upper[c[1]] = np.inf
 
     def restore(c: tuple[str, int]) -> None:
         lo, hi = saved[c]
-        if c[0] == "row":
+        if c[0] == "need":
+            feas.row_lower[rows_of_need[c[1]]], feas.row_upper[rows_of_need[c[1]]] = lo, hi
+        elif c[0] == "row":
             feas.row_lower[c[1]], feas.row_upper[c[1]] = lo, hi
         else:
             feas.col_upper[c[1]] = hi
@@ -220,12 +226,14 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
             table_rows.append({"constraint": str(eco.techniques[i]), "kind": "capacity", "bound": lp.col_upper[i],
                                "text": f"capacity of {eco.techniques[i]} <= {lp.col_upper[i]:,.6g}"})
             continue
-        g = int(goods[i])
-        if kinds[i] == "need":
+        if kind_ == "need":
+            g = int(model.need_goods[i])
             unit = str(eco.good_unit[g])
             table_rows.append({"constraint": str(eco.goods[g]), "kind": "target", "bound": eco.target[g],
                                "text": f"target {eco.goods[g]} >= {eco.target[g]:,.6g} {unit}"})
-        elif kinds[i] == "primary":
+            continue
+        g = int(goods[i])
+        if kinds[i] == "primary":
             k = "labour" if eco.good_kind[g] == LABOUR else "resource"
             table_rows.append({"constraint": str(eco.goods[g]), "kind": k, "bound": lp.row_upper[i],
                                "text": f"{eco.goods[g]} <= {lp.row_upper[i]:,.6g} {eco.good_unit[g]}"})
@@ -250,7 +258,9 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     return table, message, bottl
 
 
-def _bounds(lp: LinearProgram, c: tuple[str, int]) -> tuple[float, float]:
+def _bounds(lp: LinearProgram, c: tuple[str, int], rows_of_need: dict[int, np.ndarray]) -> tuple[Any, Any]:
+    if c[0] == "need":
+        return lp.row_lower[rows_of_need[c[1]]].copy(), lp.row_upper[rows_of_need[c[1]]].copy()
     if c[0] == "row":
         return float(lp.row_lower[c[1]]), float(lp.row_upper[c[1]])
     return float(lp.col_lower[c[1]]), float(lp.col_upper[c[1]])

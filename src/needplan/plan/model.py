@@ -8,11 +8,13 @@ solution back live in :mod:`needplan.plan.solve` and :mod:`needplan.plan.result`
 Rows (all ``>=`` unless said):
 
 * balance, one per product: physical net output ``sum_j (make_gj - use_gj) x_j >= 0`` (free disposal);
-* need, one per product with a positive target: the counted net output ``>= lambda * target`` (ray), ``>= target``
-  (min-labour) or ``>= target * (1 + s_g)`` (harmony). For a quality-weighted need the counted net output is the
-  quality-adjusted ``sum_j (quality_j * make_gj - use_gj) x_j`` and the need is a separate row beside the physical
-  balance, when some technique making the product has a quality other than 1; otherwise (an unweighted need, or
-  one whose makers all have quality 1, where the two rows would be the same) the need tightens the balance row;
+* need, for every product with a positive target: the counted net output ``>= lambda * target`` (ray),
+  ``>= target`` (min-labour) or ``>= target * (1 + s_g)`` (harmony). For a quality-weighted need, when some
+  technique making the product has a quality other than 1, the counted output is the quality-adjusted final
+  delivery ``V_g`` (the best units to final use, the shoddiest to intermediate use: :mod:`needplan.quality`), the
+  minimum of one linear row per quality level ``q_k`` of the makers, ``sum_j (max(q_j, q_k) make_gj - q_k
+  use_gj) x_j``; these rows sit beside the physical balance. Otherwise (an unweighted need, or one whose makers
+  all have quality 1, where the row would be the balance) the need tightens the balance row;
 * primary, one per labour kind or resource with a finite availability: ``sum_j use_rj x_j <= available_r``;
 * user and cut rows appended later.
 """
@@ -31,6 +33,7 @@ from numpy.typing import NDArray
 from needplan.economy.model import LABOUR, Economy
 from needplan.plan.errors import PlanInputError
 from needplan.plan.lp import HighsSession, LinearProgram
+from needplan.quality import delivery_rows
 
 if TYPE_CHECKING:
     from needplan.plan.result import PlanResult
@@ -63,7 +66,9 @@ class PlanModel:
     """The planning LP of one economy and objective, in structured form (see the module docstring).
 
     Columns: ``x`` (one per technique, activity per period) first, then ``lambda`` (ray) or ``s_g`` and ``z_g``
-    per weighted need (harmony). ``rows`` has one row per LP row with ``name``, ``kind`` (``balance``, ``need``,
+    per weighted need (harmony). ``need_rows`` lists every row that carries a need's target (a quality-weighted need
+    has one per quality level of its makers) and ``need_of_row`` the need each carries (a position in
+    ``need_goods``). ``rows`` has one row per LP row with ``name``, ``kind`` (``balance``, ``need``,
     ``primary``, ``user``, ``cut``) and ``good`` (position in ``economy.goods``, -1 if none).
     """
 
@@ -73,6 +78,7 @@ class PlanModel:
     rows: pd.DataFrame
     need_goods: IntArray
     need_rows: IntArray
+    need_of_row: IntArray
     lambda_col: int | None
     s_cols: IntArray
     z_cols: IntArray
@@ -208,42 +214,45 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     off_quality = (eco.technique_quality != 1.0).astype(np.float64)
     qw = eco.quality_weighted[need_goods] & (np.asarray(abs(make[need_goods]) @ off_quality).ravel() > 0)
     q_goods = need_goods[qw]
-    make_q = make[q_goods]
-    make_q.data *= eco.technique_quality[make_q.indices]
-    net_qual = make_q - use[q_goods]
-    del make_q
+    # Such a need counts the quality-adjusted final delivery: one row per quality level of the good's makers
+    # (needplan.quality), each carrying the target.
+    owner, _, net_qual = delivery_rows(make[q_goods], use[q_goods], eco.technique_quality)
     primaries = eco.primaries
     finite = primaries[np.isfinite(eco.available[primaries])]
     prim_rows = use[finite]
     labour_use = use[eco.labour] if objective == "min-labour" else None
     del use, make
 
-    n_p, n_q, n_r = len(products), len(q_goods), len(finite)
+    n_p, n_q, n_r = len(products), net_qual.shape[0], len(finite)
     product_row = np.full(eco.n_goods, -1, dtype=np.int64)
     product_row[products] = np.arange(n_p)
-    need_rows = np.where(qw, n_p + np.cumsum(qw) - 1, product_row[need_goods]).astype(np.int64)
+    # Every row that carries a need's target, and the need it carries (a weighted need may have several).
+    unweighted = np.flatnonzero(~qw)
+    carrying = np.concatenate([product_row[need_goods[unweighted]], n_p + np.arange(n_q)]).astype(np.int64)
+    carried = np.concatenate([unweighted, np.flatnonzero(qw)[owner]]).astype(np.int64)
     k = len(need_goods)
 
     # Extra columns and their coefficients in the need rows (one entry per need row, after its x entries).
+    carried_target = target[need_goods][carried]
     if objective == "ray":
         n_extra = 1
-        extra_cols = np.zeros(k, dtype=np.int64)
-        rhs_need = np.zeros(k)
+        extra_cols = np.zeros(carried.size, dtype=np.int64)
+        rhs_need = np.zeros(carried.size)
     elif objective == "harmony":
         n_extra = 2 * k
-        extra_cols = np.arange(k, dtype=np.int64)
-        rhs_need = target[need_goods]
+        extra_cols = carried
+        rhs_need = carried_target
     else:
         n_extra = 0
         extra_cols = np.zeros(0, dtype=np.int64)
-        rhs_need = target[need_goods]
-    extra_rows = need_rows if n_extra else extra_cols
+        rhs_need = carried_target
+    extra_rows = carrying if n_extra else extra_cols
     A = _stack_with_extra([net_phys, net_qual, prim_rows], n_t + n_extra, extra_rows, n_t + extra_cols,
-                          -target[need_goods] if n_extra else np.zeros(0))
+                          -carried_target if n_extra else np.zeros(0))
     del net_phys, net_qual, prim_rows
     row_lower = np.concatenate([np.zeros(n_p + n_q), np.full(n_r, -np.inf)])
     row_upper = np.concatenate([np.full(n_p + n_q, np.inf), eco.available[finite]])
-    row_lower[need_rows] = rhs_need
+    row_lower[carrying] = rhs_need
 
     cost = np.zeros(n_t + n_extra)
     col_lower = np.zeros(n_t + n_extra)
@@ -265,14 +274,14 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
         assert labour_use is not None
         cost[:n_t] = np.asarray(labour_use.T @ weights_by_labour[labour]).ravel()
 
-    goods_of_rows = np.concatenate([products, q_goods, finite])
+    goods_of_rows = np.concatenate([products, q_goods[owner], finite])
     kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)
     kinds[product_row[need_goods[~qw]]] = "need"
     row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
     rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows})
     lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize)
-    model = PlanModel(eco, objective, lp, rows, need_goods, need_rows, lambda_col, s_cols, z_cols,  # type: ignore[arg-type]
-                      weights_by_labour)
+    model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]
+                      s_cols, z_cols, weights_by_labour)
     if objective == "harmony":
         add_harmony_cuts(model, np.tile(np.asarray(HARMONY_START_POINTS), (k, 1)))
     return model

@@ -22,6 +22,7 @@ from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
 from needplan.plan.explain import bottlenecks, find_conflict
 from needplan.plan.lp import LpSolution, check_solution
+from needplan.quality import delivered
 
 if TYPE_CHECKING:
     from needplan.plan.model import PlanModel
@@ -159,7 +160,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     made = eco.make @ x
     made_q = eco.make @ (eco.technique_quality * x)
     used = eco.use @ x
-    net, net_q = made - used, made_q - used
+    net = made - used
+    net_q = delivered(eco.make, eco.technique_quality, x, used)  # quality-adjusted final delivery
     prods, prim = eco.products, eco.primaries
     goods = eco.goods.to_numpy(dtype=object)
 

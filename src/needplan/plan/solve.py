@@ -171,11 +171,13 @@ def _envelope(model: PlanModel, x: np.ndarray) -> np.ndarray:
 
 
 def true_deviation(model: PlanModel, x: np.ndarray) -> np.ndarray:
-    """``s_g = (counted_g - target_g) / target_g`` of each need, recomputed from the activities ``x``."""
+    """``s_g = (counted_g - target_g) / target_g`` of each need, recomputed from the activities ``x`` (the counted
+    output of a need with several rows is the least of them)."""
     n_t = model.n_techniques
-    A = model.lp.A[model.need_rows][:, :n_t]
+    counted = np.full(model.need_goods.size, np.inf)
+    np.minimum.at(counted, model.need_of_row, model.lp.A[model.need_rows][:, :n_t] @ x[:n_t])
     t = model.economy.target[model.need_goods]
-    return np.asarray((A @ x[:n_t] - t) / t)
+    return np.asarray((counted - t) / t)
 
 
 def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""Quality delivered to final use: the best units to the needs, the shoddiest to intermediate use.
+
+Known answers by hand, the closed form against an independent LP of the allocation itself, and the invariant the
+earlier count (``quality * made - used``) broke on generated economies: a need never counts more standard units
+than its physical delivery times the best quality of its makers, nor fewer than times the worst.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from needplan.data.generate import generate_economy
+from needplan.plan import build_plan
+from needplan.quality import delivered, delivery_rows
+from test_plan_helpers import economy
+
+
+def steel_economy(hi_cap: float, lo_cap: float | None) -> object:
+    """Steel from a good mill (quality 1.2) and, if ``lo_cap``, a poor one (0.8); tools use 0.5 steel each.
+    Needs: steel 4 (quality-weighted), tools 10 (unweighted). Labour is plentiful: the mills' capacities bind."""
+    techniques = [("mill_hi", "steel", 1.0, hi_cap, 1.2), ("tool_shop", "tools", 1.0, None, 1.0)]
+    inputs = [("mill_hi", "labour", 1.0), ("tool_shop", "steel", 0.5), ("tool_shop", "labour", 1.0)]
+    if lo_cap is not None:
+        techniques.append(("mill_lo", "steel", 1.0, lo_cap, 0.8))
+        inputs.append(("mill_lo", "labour", 1.0))
+    return economy([("steel", "product"), ("tools", "product"), ("labour", "labour")], techniques, inputs,
+                   [("labour", 1e6)], [("steel", 4.0, 1.0, True), ("tools", 10.0, 1.0, False)])
+
+
+def test_good_steel_used_by_industry_counts_only_what_reaches_final_use() -> None:
+    """One mill at quality 1.2, capacity 10. By hand: tools take 5 lam of the 10 tonnes, final use gets 10 - 5 lam
+    tonnes worth 1.2 (10 - 5 lam) standard tonnes >= 4 lam, so lam* = 12 / 10 = 1.2: 4 tonnes to final use, 4.8
+    standard. (Counting 1.2 * made - used would give 12 - 5 lam >= 4 lam, lam = 4/3: 3.33 tonnes delivered counted
+    as 5.33 standard, more than they are worth.)"""
+    r = build_plan(steel_economy(10.0, None), "ray").solve("highs", tolerance=1e-9)
+    assert r.status == "optimal"
+    assert r.fulfilment == pytest.approx(1.2, rel=1e-9)
+    steel = r.needs.loc["steel"]
+    assert steel["counted"] == pytest.approx(4.8, rel=1e-9)
+    assert steel["quantity_index"] == pytest.approx(1.0, rel=1e-9)  # 4 tonnes for a target of 4
+    assert steel["quality_index"] == pytest.approx(1.2, rel=1e-9)
+
+
+def test_poor_steel_goes_to_industry_first() -> None:
+    """Both mills at capacity 10. By hand: tools use U = 5 lam, all 10 poor tonnes go to them first, then good ones;
+    final use gets 20 - 5 lam tonnes. V = min(1.2*10 + 0.8*10 - 0.8 U, 1.2 (20 - U)) = min(20 - 4 lam, 24 - 6 lam)
+    >= 4 lam gives lam* = 2.4 (the second row binds: U = 12 > 10, so 2 good tonnes go to industry too): 8 tonnes,
+    all good, to final use = 9.6 standard. (The earlier count, 20 - 5 lam >= 4 lam, gave 2.22.)"""
+    model = build_plan(steel_economy(10.0, 10.0), "ray")
+    # steel: one need row per quality level of its makers, beside its balance; tools: its balance carries the need
+    assert (model.rows["kind"] == "need").sum() == 3
+    r = model.solve("highs", tolerance=1e-9)
+    assert r.status == "optimal"
+    assert r.fulfilment == pytest.approx(2.4, rel=1e-9)
+    assert r.needs.loc["steel", "counted"] == pytest.approx(9.6, rel=1e-9)
+    assert r.products.loc["steel", "net_output"] == pytest.approx(8.0, rel=1e-9)
+    # the harmony and min-labour objectives count the same way: the steel target of 4 is met at lam = 1
+    m = build_plan(steel_economy(10.0, 10.0), "min-labour").solve("highs", tolerance=1e-9)
+    assert m.status == "optimal" and m.needs.loc["steel", "counted"] >= 4.0 * (1 - 1e-9)
+
+
+def test_a_product_nobody_uses_counts_every_unit_at_its_quality() -> None:
+    """Without intermediate use the delivery is sum_j q_j o_j (one row: the lowest level)."""
+    make = sp.csr_matrix(np.array([[2.0, 3.0]]))
+    use = sp.csr_matrix((1, 2))
+    q = np.array([0.6, 1.0])
+    owner, level, rows = delivery_rows(make, use, q)
+    assert owner.tolist() == [0] and level.tolist() == [0.6]
+    x = np.array([1.0, 2.0])
+    assert float((rows @ x)[0]) == pytest.approx(0.6 * 2 + 1.0 * 6)
+    assert delivered(make, q, x, np.zeros(1))[0] == pytest.approx(7.2)
+
+
+def test_closed_form_equals_the_allocation_lp() -> None:
+    """V from the rows' minimum and from the plan's flows both equal scipy's LP over the allocation itself:
+    max sum_j q_j a_j, 0 <= a_j <= made by j, sum a_j <= made - used (300 random products and plans)."""
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(300):
+        goods, techs = int(rng.integers(1, 5)), int(rng.integers(1, 7))
+        make = sp.random(goods, techs, density=0.5, random_state=rng, format="csr")
+        use = sp.random(goods, techs, density=0.4, random_state=rng, format="csr") * 0.3
+        q = np.round(rng.choice([0.6, 0.8, 1.0, 1.2, float(rng.uniform(0.5, 1.5))], techs), 3)
+        x = rng.uniform(0.0, 3.0, techs)
+        made_by = make.multiply(x).toarray()
+        used = use @ x
+        owner, _, rows = delivery_rows(make, use, q)
+        by_rows = np.full(goods, np.inf)
+        np.minimum.at(by_rows, owner, rows @ x)
+        by_flows = delivered(make, q, x, used)
+        for g in range(goods):
+            final = made_by[g].sum() - used[g]
+            if made_by[g].sum() == 0 or final < 0:
+                continue
+            bounds = np.column_stack([np.zeros(techs), made_by[g]])
+            ref = linprog(-q, A_ub=np.ones((1, techs)), b_ub=[final], bounds=bounds, method="highs")
+            assert ref.status == 0
+            assert by_rows[g] == pytest.approx(-ref.fun, rel=1e-12, abs=1e-12)
+            assert by_flows[g] == pytest.approx(-ref.fun, rel=1e-12, abs=1e-12)
+            checked += 1
+    assert checked > 300
+
+
+@pytest.mark.parametrize(("n", "seed"), [(300, 1), (300, 2)])
+def test_quality_index_lies_between_worst_and_best_quality_times_quantity(n: int, seed: int) -> None:
+    """Every need of a generated economy: counted standard units between the worst and the best quality of its
+    makers times the physical units delivered. Both seeds broke the upper bound with the earlier count (3 needs
+    each: up to 1.04 quality-adjusted for 0.93 delivered at quality at most 1)."""
+    eco = generate_economy(n, family="structured", seed=seed)
+    r = build_plan(eco, "ray").solve("highs")
+    assert r.status == "optimal"
+    coo = sp.coo_matrix(eco.make)
+    q = eco.technique_quality[coo.col]
+    q_max, q_min = np.zeros(eco.n_goods), np.full(eco.n_goods, np.inf)
+    np.maximum.at(q_max, coo.row, q)
+    np.minimum.at(q_min, coo.row, q)
+    g = eco.goods.get_indexer(r.needs.index)
+    quantity, quality = r.needs["quantity_index"].to_numpy(), r.needs["quality_index"].to_numpy()
+    assert np.all(quantity >= 0)
+    assert np.all(quality <= q_max[g] * quantity + 1e-9)
+    assert np.all(quality >= q_min[g] * quantity - 1e-9)
