@@ -183,9 +183,10 @@ def true_deviation(model: PlanModel, x: np.ndarray) -> np.ndarray:
 def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
     """Per technique, the position in ``net_rows`` of the row of its good that ``fast`` pivots on.
 
-    A quality-weighted need has its own row beside the good's physical balance; the need row (which carries the
-    target) is the technique's main row and the balance becomes a coupling row that ``fast`` adds to its
-    master only when a plan violates it.
+    A quality-weighted need has its own rows beside the good's physical balance (one per quality level of its
+    makers); a need row (which carries the target; the last, of the highest level, where there are several) is the
+    technique's main row, and the balance and the other levels' rows become coupling rows that ``fast`` adds to
+    its master only when a plan violates them.
     """
     goods = model.rows["good"].to_numpy()[net_rows]
     pref = np.full(model.economy.n_goods, -1, dtype=np.int64)
