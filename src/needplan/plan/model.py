@@ -216,7 +216,7 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     q_goods = need_goods[qw]
     # Such a need counts the quality-adjusted final delivery: one row per quality level of the good's makers
     # (needplan.quality), each carrying the target.
-    owner, _, net_qual = delivery_rows(make[q_goods], use[q_goods], eco.technique_quality)
+    owner, level, net_qual = delivery_rows(make[q_goods], use[q_goods], eco.technique_quality)
     primaries = eco.primaries
     finite = primaries[np.isfinite(eco.available[primaries])]
     prim_rows = use[finite]
@@ -278,6 +278,9 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)
     kinds[product_row[need_goods[~qw]]] = "need"
     row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
+    # a need with several rows: each named with its quality level (need:shoes@0.6, need:shoes@1)
+    several = np.flatnonzero(np.bincount(owner, minlength=len(q_goods))[owner] > 1)
+    row_names[n_p + several] = [f"{row_names[n_p + i]}@{level[i]:g}" for i in several]
     rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows})
     lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize)
     model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]
