@@ -177,20 +177,18 @@ def test_a_target_that_only_tightens_a_balance_is_left_out_of_the_conflict() -> 
     assert "the target for B cannot be met;" in r.explanation
 
 
-@pytest.mark.parametrize(("quality", "separate_row", "lam"), [(1.0, False, 2.0), (1.2, True, 2.4)])
-def test_weighted_need_gets_its_own_row_only_when_quality_differs(quality: float, separate_row: bool,
-                                                                  lam: float) -> None:
+@pytest.mark.parametrize(("quality", "lam"), [(1.0, 2.0), (1.2, 2.4), (0.8, 1.6)])
+def test_weighted_need_of_one_quality_level_tightens_the_balance_row(quality: float, lam: float) -> None:
     """Bread by one technique (1 hour of labour a loaf, 10 hours available), a weighted need of 5 loaves.
 
-    By hand: 10 loaves can be made; counted at quality q they are 10 q, so lam = 2 q. With q = 1 the quality-weighted
-    need row would repeat the physical balance, so the need tightens the balance row (no row of its own); with
-    q = 1.2 it is a row beside the balance (which still holds: 10 loaves made, none used).
+    By hand: 10 loaves can be made; counted at quality q they are 10 q, so lam = 2 q. With one quality level the
+    need's row would be q times the physical balance, so the balance row carries the need (target 5 / q) and there
+    is no row of its own.
     """
     eco = economy([("bread", "product"), ("labour", "labour")], [("bakery", "bread", 1.0, None, quality)],
                   [("bakery", "labour", 1.0)], [("labour", 10.0)], [("bread", 5.0, 1.0, True)])
     model = build_plan(eco, "ray")
-    kinds = model.rows["kind"].tolist()
-    assert kinds == (["balance", "need", "primary"] if separate_row else ["need", "primary"])
+    assert model.rows["kind"].tolist() == ["need", "primary"]
     result = model.solve("highs")
     assert result.status == "optimal"
     assert result.fulfilment == pytest.approx(lam, rel=1e-9)

@@ -160,8 +160,11 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     rows = model.rows
     kinds = rows["kind"].to_numpy()
     goods = rows["good"].to_numpy()
-    feas = LinearProgram(lp.A, lp.row_lower.copy(), lp.row_upper.copy(), np.zeros(lp.n_cols),
-                         lp.col_lower.copy(), lp.col_upper.copy())
+    # The LP's own objective, not zero: with zero costs HiGHS's dual simplex is degenerate everywhere and was seen
+    # to fail outright on an infeasible economy of 3,000 goods (which its own objective decides in 0.3 s). A
+    # relaxation that makes the objective unbounded is feasible, as it should read.
+    feas = LinearProgram(lp.A, lp.row_lower.copy(), lp.row_upper.copy(), lp.cost.copy(), lp.col_lower.copy(),
+                         lp.col_upper.copy(), maximize=lp.maximize)
     session = HighsSession(feas, tolerance=1e-7)
     # candidates: ("need", position in need_goods), ("row", primary or user row), ("col", capped technique)
     # A need is one candidate, whatever the number of its rows (one per quality level of its makers).
@@ -195,12 +198,19 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
         else:
             feas.col_upper[c[1]] = hi
 
+    undecided = 0
+
     def infeasible() -> bool:
-        return session.run().status == "infeasible"
+        # A check HiGHS cannot decide keeps the constraint: the set stays conflicting, perhaps not the smallest.
+        nonlocal undecided
+        status = session.run().status
+        undecided += status not in ("infeasible", "optimal", "unbounded")
+        return status == "infeasible"
 
     if not infeasible():
-        return pd.DataFrame(), "the solver reported infeasibility that a second solve did not confirm", \
-            pd.DataFrame(columns=_COLUMNS)
+        why = ("a second solve did not confirm it" if not undecided
+               else "HiGHS could not decide it again, so no conflicting set was found")
+        return pd.DataFrame(), f"the solver reported infeasibility; {why}", pd.DataFrame(columns=_COLUMNS)
     block = max(1, len(cands) // 8)
     kept: list[tuple[str, int]] = []
     for s in range(0, len(cands), block):
@@ -247,6 +257,9 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
             else f"the targets for {', '.join(targets)} cannot be met together")
     message = (f"no feasible plan: {what}; smallest conflicting set (with the product balances): "
                f"{'; '.join(table['text'])}")
+    if undecided:
+        message += (f" (HiGHS could not decide {undecided} of the feasibility checks, so the set conflicts but may "
+                    "not be the smallest)")
     if model.objective == "min-labour":
         best = _best_common_fulfilment(model)
         if best is not None:

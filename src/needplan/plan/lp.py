@@ -190,6 +190,10 @@ _STATUS_OF = {
     highspy.HighsModelStatus.kModelEmpty: "optimal",
 }
 
+_FAILED = (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kSolveError,
+           highspy.HighsModelStatus.kPostsolveError, highspy.HighsModelStatus.kPresolveError,
+           highspy.HighsModelStatus.kUnknown)
+"""HiGHS gave up without an answer (its simplex's numerical trouble, not a limit): try its interior point method."""
 
 _banner_shown = False
 
@@ -308,8 +312,17 @@ class HighsSession:
         h = self.highs
         start = time.perf_counter()
         h.run()
-        seconds = time.perf_counter() - start
         ms = h.getModelStatus()
+        retried = ms in _FAILED
+        if retried:
+            # Seen on infeasible generated economies of 3,000 goods: the dual simplex ends in "Not Set" or "Solve
+            # error" (infeasibilities of 1e17 after raising its Markowitz threshold) where the interior point
+            # method proves infeasibility in a second.
+            h.setOptionValue("solver", "ipm")
+            h.run()
+            h.setOptionValue("solver", "choose")
+            ms = h.getModelStatus()
+        seconds = time.perf_counter() - start
         status = _STATUS_OF.get(ms, "stopped")
         if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             # Presolve may not tell the two apart; a solve without presolve does.
@@ -322,7 +335,8 @@ class HighsSession:
                 status = "infeasible" if not h.getInfo().primal_solution_status else "unbounded"
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-        message = h.modelStatusToString(ms)
+        message = h.modelStatusToString(ms) + (" (by HiGHS's interior point method: its simplex failed)" if retried
+                                               else "")
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"

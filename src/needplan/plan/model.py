@@ -13,8 +13,9 @@ Rows (all ``>=`` unless said):
   technique making the product has a quality other than 1, the counted output is the quality-adjusted final
   delivery ``V_g`` (the best units to final use, the shoddiest to intermediate use: :mod:`needplan.quality`), the
   minimum of one linear row per quality level ``q_k`` of the makers, ``sum_j (max(q_j, q_k) make_gj - q_k
-  use_gj) x_j``; these rows sit beside the physical balance. Otherwise (an unweighted need, or one whose makers
-  all have quality 1, where the row would be the balance) the need tightens the balance row;
+  use_gj) x_j``. The row of the best level ``q`` is ``q`` times the physical balance, so the balance row carries
+  that level as ``>= lambda * target / q`` (and so on); the other levels' rows sit beside it. An unweighted need,
+  or one whose makers all have quality 1, tightens the balance row with its target;
 * primary, one per labour kind or resource with a finite availability: ``sum_j use_rj x_j <= available_r``;
 * user and cut rows appended later.
 """
@@ -66,10 +67,11 @@ class PlanModel:
     """The planning LP of one economy and objective, in structured form (see the module docstring).
 
     Columns: ``x`` (one per technique, activity per period) first, then ``lambda`` (ray) or ``s_g`` and ``z_g``
-    per weighted need (harmony). ``need_rows`` lists every row that carries a need's target (a quality-weighted need
-    has one per quality level of its makers) and ``need_of_row`` the need each carries (a position in
-    ``need_goods``). ``rows`` has one row per LP row with ``name``, ``kind`` (``balance``, ``need``,
-    ``primary``, ``user``, ``cut``) and ``good`` (position in ``economy.goods``, -1 if none).
+    per weighted need (harmony). ``need_rows`` lists every row that carries a need's target (a quality-weighted
+    need has one per quality level of its makers; on the balance row the target is divided by the best level)
+    and ``need_of_row`` the need each carries (a position in ``need_goods``). ``rows`` has one row per LP row
+    with ``name``, ``kind`` (``balance``, ``need``, ``primary``, ``user``, ``cut``) and ``good`` (position in
+    ``economy.goods``, -1 if none).
     """
 
     economy: Economy
@@ -215,8 +217,17 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     qw = eco.quality_weighted[need_goods] & (np.asarray(abs(make[need_goods]) @ off_quality).ravel() > 0)
     q_goods = need_goods[qw]
     # Such a need counts the quality-adjusted final delivery: one row per quality level of the good's makers
-    # (needplan.quality), each carrying the target.
-    owner, level, net_qual = delivery_rows(make[q_goods], use[q_goods], eco.technique_quality)
+    # (needplan.quality), each carrying the target. The row of the best makers' level q is q times the physical
+    # balance, so that level's target goes on the balance row itself, as target / q (no parallel row).
+    make_q = make[q_goods]
+    owner, level, net_qual = delivery_rows(make_q, use[q_goods], eco.technique_quality)
+    best = np.zeros(len(q_goods))
+    np.maximum.at(best, np.repeat(np.arange(len(q_goods)), np.diff(make_q.indptr)),
+                  eco.technique_quality[make_q.indices])
+    del make_q
+    folded = np.r_[owner[1:] != owner[:-1], True] & (level == best[owner]) if owner.size else owner > 0
+    fold_owner, fold_level = owner[folded], level[folded]
+    owner, level, net_qual = owner[~folded], level[~folded], net_qual[np.flatnonzero(~folded)]
     primaries = eco.primaries
     finite = primaries[np.isfinite(eco.available[primaries])]
     prim_rows = use[finite]
@@ -226,14 +237,17 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     n_p, n_q, n_r = len(products), net_qual.shape[0], len(finite)
     product_row = np.full(eco.n_goods, -1, dtype=np.int64)
     product_row[products] = np.arange(n_p)
-    # Every row that carries a need's target, and the need it carries (a weighted need may have several).
-    unweighted = np.flatnonzero(~qw)
-    carrying = np.concatenate([product_row[need_goods[unweighted]], n_p + np.arange(n_q)]).astype(np.int64)
-    carried = np.concatenate([unweighted, np.flatnonzero(qw)[owner]]).astype(np.int64)
+    # Every row that carries a need's target, the need it carries (a weighted need may have several) and the
+    # target on that row.
+    unweighted, weighted = np.flatnonzero(~qw), np.flatnonzero(qw)
+    carrying = np.concatenate([product_row[need_goods[unweighted]], product_row[q_goods[fold_owner]],
+                               n_p + np.arange(n_q)]).astype(np.int64)
+    carried = np.concatenate([unweighted, weighted[fold_owner], weighted[owner]]).astype(np.int64)
+    carried_target = target[need_goods][carried] / np.concatenate([np.ones(unweighted.size), fold_level,
+                                                                   np.ones(n_q)])
     k = len(need_goods)
 
     # Extra columns and their coefficients in the need rows (one entry per need row, after its x entries).
-    carried_target = target[need_goods][carried]
     if objective == "ray":
         n_extra = 1
         extra_cols = np.zeros(carried.size, dtype=np.int64)
@@ -276,11 +290,10 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
 
     goods_of_rows = np.concatenate([products, q_goods[owner], finite])
     kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)
-    kinds[product_row[need_goods[~qw]]] = "need"
+    kinds[carrying[carrying < n_p]] = "need"
     row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
-    # a need with several rows: each named with its quality level (need:shoes@0.6, need:shoes@1)
-    several = np.flatnonzero(np.bincount(owner, minlength=len(q_goods))[owner] > 1)
-    row_names[n_p + several] = [f"{row_names[n_p + i]}@{level[i]:g}" for i in several]
+    # a need's rows beside its balance are named with their quality level (need:steel@0.8)
+    row_names[n_p:n_p + n_q] = [f"{name}@{q:g}" for name, q in zip(row_names[n_p:n_p + n_q], level, strict=True)]
     rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows})
     lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize)
     model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]

@@ -174,24 +174,25 @@ def true_deviation(model: PlanModel, x: np.ndarray) -> np.ndarray:
     """``s_g = (counted_g - target_g) / target_g`` of each need, recomputed from the activities ``x`` (the counted
     output of a need with several rows is the least of them)."""
     n_t = model.n_techniques
-    counted = np.full(model.need_goods.size, np.inf)
-    np.minimum.at(counted, model.need_of_row, model.lp.A[model.need_rows][:, :n_t] @ x[:n_t])
-    t = model.economy.target[model.need_goods]
-    return np.asarray((counted - t) / t)
+    # harmony's need rows read `row @ x - T s >= T`, T the row's own target (the balance row's is target / q)
+    row_target = model.lp.row_lower[model.need_rows]
+    s = np.full(model.need_goods.size, np.inf)
+    np.minimum.at(s, model.need_of_row, (model.lp.A[model.need_rows][:, :n_t] @ x[:n_t] - row_target) / row_target)
+    return s
 
 
 def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
     """Per technique, the position in ``net_rows`` of the row of its good that ``fast`` pivots on.
 
-    A quality-weighted need has its own rows beside the good's physical balance (one per quality level of its
-    makers); a need row (which carries the target; the last, of the highest level, where there are several) is the
-    technique's main row, and the balance and the other levels' rows become coupling rows that ``fast`` adds to
-    its master only when a plan violates them.
+    The first row of a good that carries its need (for a quality-weighted need, the balance row carrying the best
+    makers' level, or the need row of a product nobody uses) is the technique's main row; the good's other rows
+    (its balance where the need has a row of its own, the other quality levels' rows) become coupling rows that
+    ``fast`` adds to its master only when a plan violates them.
     """
     goods = model.rows["good"].to_numpy()[net_rows]
     pref = np.full(model.economy.n_goods, -1, dtype=np.int64)
-    for kind in ("balance", "need"):  # need rows override the balance row of their good
-        sel = np.flatnonzero(model.kind_is(kind)[net_rows])
+    for kind in ("balance", "need"):  # need rows override the balance row of their good; the first need row wins
+        sel = np.flatnonzero(model.kind_is(kind)[net_rows])[::-1]
         pref[goods[sel]] = sel
     return pref[model.economy.technique_good]
 
