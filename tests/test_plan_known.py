@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +14,10 @@ from scipy.optimize import minimize
 
 from needplan.data.generate import generate_economy
 from needplan.economy import read_economy
+from needplan.economy.model import Economy
 from needplan.plan import PlanInputError, build_plan, harmony
+from needplan.plan import lp as lp_module
+from needplan.plan.explain import find_conflict
 from needplan.plan.lp import HighsSession, LpSolution
 from test_plan_helpers import economy
 
@@ -168,13 +172,42 @@ def test_a_target_that_only_tightens_a_balance_is_left_out_of_the_conflict() -> 
     balances; A's target is not part of the smallest set. (Dropping A's balance with its target would let B's
     input come from nowhere and keep A's target in the set.)
     """
-    eco = economy([("A", "product"), ("B", "product"), ("labour", "labour")],
-                  [("a", "A", 1.0, None, 1.0), ("b", "B", 1.0, None, 1.0)],
-                  [("a", "labour", 1.0), ("b", "A", 1.0)], [("labour", 10.0)], [("A", 1.0, 1.0), ("B", 12.0, 1.0)])
-    r = build_plan(eco, "min-labour").solve("highs")
+    r = build_plan(_two_step_chain(), "min-labour").solve("highs")
     assert r.status == "infeasible"
     assert set(r.conflict["constraint"]) == {"B", "labour"}
     assert "the target for B cannot be met;" in r.explanation
+
+
+def _two_step_chain() -> Economy:
+    """A (1 hour a unit) feeds B (one A a unit); targets A 1, B 12; 10 hours: {target B, labour} conflict."""
+    return economy([("A", "product"), ("B", "product"), ("labour", "labour")],
+                   [("a", "A", 1.0, None, 1.0), ("b", "B", 1.0, None, 1.0)],
+                   [("a", "labour", 1.0), ("b", "A", 1.0)], [("labour", 10.0)], [("A", 1.0, 1.0), ("B", 12.0, 1.0)])
+
+
+def test_a_conflict_out_of_time_keeps_what_it_did_not_check_and_says_so() -> None:
+    """With no time to shrink it, the set is every candidate (still conflicting) and the message says it may not
+    be the smallest; with time, it is {target B, labour}."""
+    model = build_plan(_two_step_chain(), "min-labour")
+    table, message, _ = find_conflict(model, seconds=0.0)
+    assert set(table["constraint"]) == {"A", "B", "labour"}
+    assert "kept without being checked" in message and "may not be the smallest" in message
+    table, message, _ = find_conflict(model)
+    assert set(table["constraint"]) == {"B", "labour"} and "may not be the smallest" not in message
+
+
+def test_a_failed_simplex_is_decided_by_the_interior_point_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS's simplex sometimes gives up on a hard LP ("Not Set", "Solve error"); the session then asks its
+    interior point method. Here an iteration limit of 0 stands in for the failure: the answer is still optimal
+    (demo, ray: lam 0.694...), says how it was found, and the session keeps to the interior point method."""
+    eco = read_economy(DEMO)
+    session = HighsSession(build_plan(eco, "ray").lp)
+    session.highs.setOptionValue("simplex_iteration_limit", 0)
+    monkeypatch.setattr(lp_module, "_FAILED", (*lp_module._FAILED, highspy.HighsModelStatus.kIterationLimit))
+    sol = session.run()
+    assert sol.status == "optimal" and "interior point" in sol.message
+    assert sol.x[-1] == pytest.approx(0.69428746, rel=1e-6)  # lambda, the last column
+    assert session.interior_point
 
 
 @pytest.mark.parametrize(("quality", "lam"), [(1.0, 2.0), (1.2, 2.4), (0.8, 1.6)])

@@ -10,6 +10,7 @@ This module writes no files and prints nothing.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from needplan.economy.model import LABOUR
-from needplan.plan.lp import HighsSession, LinearProgram
+from needplan.plan.lp import HighsSession, LinearProgram, abs_entries
 
 if TYPE_CHECKING:
     from needplan.plan.model import PlanModel
@@ -27,6 +28,10 @@ MAX_EXPLAINED = 20
 BINDING_ELASTICITY = 1e-9
 """A limit binds when 1% more of it changes the objective by more than this many %; a need is held back when 1% more
 of its target would (both free of the units the goods are measured in)."""
+
+CONFLICT_SECONDS = 60.0
+"""Time allowed to shrink a conflicting set. Past it the constraints not yet checked stay in the set, which then
+conflicts but may not be the smallest (the message says so)."""
 
 _COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "explanation"]
 
@@ -148,7 +153,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """An irreducible set of constraints that cannot hold together (with the product balances and x >= 0).
 
     Deletion filter: relax candidate constraints (first in blocks, then one by one); a constraint whose
@@ -211,10 +216,32 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
         why = ("a second solve did not confirm it" if not undecided
                else "HiGHS could not decide it again, so no conflicting set was found")
         return pd.DataFrame(), f"the solver reported infeasibility; {why}", pd.DataFrame(columns=_COLUMNS)
+    deadline = time.perf_counter() + seconds
+
+    def prune(pending: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        # Farkas: the constraints the dual ray of the last (infeasible) solve does not use can go, all at once.
+        used = _ray_support(session, feas, rows_of_need, pending)
+        if used is None or all(used):
+            return pending
+        unused = [c for c, u in zip(pending, used, strict=True) if not u]
+        for c in unused:
+            relax(c)
+        if infeasible():
+            return [c for c, u in zip(pending, used, strict=True) if u]
+        for c in unused:  # the ray was too inexact to trust: check them one by one
+            restore(c)
+        return pending
+
+    cands = prune(cands)
     block = max(1, len(cands) // 8)
     kept: list[tuple[str, int]] = []
+    unchecked = 0
     for s in range(0, len(cands), block):
         blk = cands[s:s + block]
+        if time.perf_counter() > deadline:
+            kept += blk
+            unchecked += len(blk)
+            continue
         for c in blk:
             relax(c)
         if infeasible():
@@ -223,9 +250,16 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
             restore(c)
         kept += blk
     conflict: list[tuple[str, int]] = []
-    for c in kept:
+    pending = kept
+    while pending:
+        c, pending = pending[0], pending[1:]
+        if time.perf_counter() > deadline:
+            conflict.append(c)
+            unchecked += 1
+            continue
         relax(c)
         if infeasible():
+            pending = prune(pending)
             continue
         restore(c)
         conflict.append(c)
@@ -260,6 +294,9 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     if undecided:
         message += (f" (HiGHS could not decide {undecided} of the feasibility checks, so the set conflicts but may "
                     "not be the smallest)")
+    if unchecked:
+        message += (f" (after {seconds:g} s, {unchecked} of its constraints were kept without being checked, so the "
+                    "set conflicts but may not be the smallest)")
     if model.objective == "min-labour":
         best = _best_common_fulfilment(model)
         if best is not None:
@@ -269,6 +306,37 @@ def find_conflict(model: PlanModel) -> tuple[pd.DataFrame, str, pd.DataFrame]:
                           for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
                          columns=_COLUMNS)
     return table, message, bottl
+
+
+def _ray_support(session: HighsSession, lp: LinearProgram, rows_of_need: dict[int, np.ndarray],
+                 cands: list[tuple[str, int]]) -> list[bool] | None:
+    """Per candidate, whether the dual ray of the session's last (infeasible) solve uses it: a row with a nonzero
+    multiplier, a column that the ray's combination of rows touches. None when HiGHS has no ray at hand (its
+    presolve or interior point method decided); it is not asked to compute one, which costs a solve without
+    presolve (seen to take 50 s and fail at 3,000 goods)."""
+    h = session.highs
+    if not h.getDualRayExist()[1]:  # type: ignore[attr-defined]
+        return None
+    _, has_ray, values = h.getDualRay()  # type: ignore[attr-defined]
+    if not has_ray:
+        return None
+    y = np.asarray(values, dtype=np.float64) * session.row_scale  # per unit of the LP's own rows
+    big = float(np.max(np.abs(y), initial=0.0))
+    if not big > 0:
+        return None
+    y = np.where(np.abs(y) > 1e-12 * big, y, 0.0)
+    touch = np.abs(lp.A.T @ y)
+    scale = abs_entries(lp.A).T @ np.abs(y)
+    col_used = touch > 1e-9 * np.maximum(scale, 1e-300)
+    used = []
+    for kind, i in cands:
+        if kind == "need":
+            used.append(bool(np.any(y[rows_of_need[i]] != 0)))
+        elif kind == "row":
+            used.append(bool(y[i] != 0))
+        else:
+            used.append(bool(col_used[i]))
+    return used
 
 
 def _bounds(lp: LinearProgram, c: tuple[str, int], rows_of_need: dict[int, np.ndarray]) -> tuple[Any, Any]:

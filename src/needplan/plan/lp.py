@@ -273,6 +273,7 @@ class HighsSession:
         model.a_matrix_.index_ = csc.indices.astype(np.int32)
         model.a_matrix_.value_ = csc.data.astype(np.float64)
         h.passModel(model)
+        self.interior_point = False  # set once HiGHS's simplex has failed on this LP (see run)
         self.n_rows_passed = lp.n_rows
         self.col_lower = lp.col_lower.copy()
         self.col_upper = lp.col_upper.copy()
@@ -313,14 +314,15 @@ class HighsSession:
         start = time.perf_counter()
         h.run()
         ms = h.getModelStatus()
-        retried = ms in _FAILED
+        retried = ms in _FAILED and not self.interior_point
         if retried:
             # Seen on infeasible generated economies of 3,000 goods: the dual simplex ends in "Not Set" or "Solve
             # error" (infeasibilities of 1e17 after raising its Markowitz threshold) where the interior point
-            # method proves infeasibility in a second.
+            # method proves infeasibility in a second. It keeps failing on the same LP with bounds changed, so
+            # this session's later runs go straight to the interior point method.
+            self.interior_point = True
             h.setOptionValue("solver", "ipm")
             h.run()
-            h.setOptionValue("solver", "choose")
             ms = h.getModelStatus()
         seconds = time.perf_counter() - start
         status = _STATUS_OF.get(ms, "stopped")
@@ -335,8 +337,8 @@ class HighsSession:
                 status = "infeasible" if not h.getInfo().primal_solution_status else "unbounded"
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-        message = h.modelStatusToString(ms) + (" (by HiGHS's interior point method: its simplex failed)" if retried
-                                               else "")
+        message = h.modelStatusToString(ms) + (" (by HiGHS's interior point method: its simplex failed)"
+                                               if self.interior_point else "")
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
