@@ -156,10 +156,13 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
 def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """An irreducible set of constraints that cannot hold together (with the product balances and x >= 0).
 
-    Deletion filter: relax candidate constraints (first in blocks, then one by one); a constraint whose
-    relaxation leaves the problem infeasible is dropped for good. What stays is irreducible: relaxing any one
-    member makes the rest feasible. Returns (conflict table with constraint, kind, bound, unit; a plain-language
-    message; the labour/resource/capacity members as bottleneck rows with an undefined shadow price).
+    Deletion filter: relax candidate constraints (first those HiGHS's dual ray does not use, then in blocks, then
+    one by one); a constraint whose relaxation leaves the problem infeasible is dropped for good. What stays is
+    irreducible: relaxing any one member makes the rest feasible. Past ``seconds`` (wall clock) the candidates
+    not yet checked are kept, and so are those HiGHS could not decide: the set then conflicts but may not be
+    irreducible, and the message says so. Returns (conflict table with constraint, kind, bound, unit; a
+    plain-language message; the labour/resource/capacity members as bottleneck rows with an undefined shadow
+    price).
     """
     eco, lp = model.economy, model.lp
     rows = model.rows
