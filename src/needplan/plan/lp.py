@@ -273,7 +273,7 @@ class HighsSession:
         model.a_matrix_.index_ = csc.indices.astype(np.int32)
         model.a_matrix_.value_ = csc.data.astype(np.float64)
         h.passModel(model)
-        self.interior_point = False  # set once HiGHS's simplex has failed on this LP (see run)
+        self.interior_point = ""  # why runs use HiGHS's interior point method (its simplex failed, or asked for)
         self.n_rows_passed = lp.n_rows
         self.col_lower = lp.col_lower.copy()
         self.col_upper = lp.col_upper.copy()
@@ -314,14 +314,12 @@ class HighsSession:
         start = time.perf_counter()
         h.run()
         ms = h.getModelStatus()
-        retried = ms in _FAILED and not self.interior_point
-        if retried:
+        if ms in _FAILED and not self.interior_point:
             # Seen on infeasible generated economies of 3,000 goods: the dual simplex ends in "Not Set" or "Solve
             # error" (infeasibilities of 1e17 after raising its Markowitz threshold) where the interior point
             # method proves infeasibility in a second. It keeps failing on the same LP with bounds changed, so
             # this session's later runs go straight to the interior point method.
-            self.interior_point = True
-            h.setOptionValue("solver", "ipm")
+            self.use_interior_point("its simplex failed")
             h.run()
             ms = h.getModelStatus()
         seconds = time.perf_counter() - start
@@ -337,7 +335,7 @@ class HighsSession:
                 status = "infeasible" if not h.getInfo().primal_solution_status else "unbounded"
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-        message = h.modelStatusToString(ms) + (" (by HiGHS's interior point method: its simplex failed)"
+        message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {self.interior_point})"
                                                if self.interior_point else "")
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
@@ -347,8 +345,11 @@ class HighsSession:
             x, y, d = self._solution()
             if status == "optimal" and not self._verified(x, y) and self.tighten():
                 # HiGHS's tolerances are absolute; in the units of a real table (hours of labour, hectares) its
-                # "optimal" can be off by more than our relative tolerance. Resume from its basis, tighter.
+                # "optimal" can be off by more than our relative tolerance. Resume from its basis, tighter (by the
+                # simplex: the interior point method would start again from nothing).
+                h.setOptionValue("solver", "simplex")
                 h.run()
+                h.setOptionValue("solver", "ipm" if self.interior_point else "choose")
                 seconds = time.perf_counter() - start
                 info = h.getInfo()
                 iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
@@ -357,6 +358,12 @@ class HighsSession:
         else:
             x = y = d = np.zeros(0)
         return LpSolution(status, x, y, d, iterations, seconds, "highs", message)
+
+    def use_interior_point(self, why: str) -> None:
+        """Run HiGHS's interior point method (with crossover, so a basic solution) from now on; ``why`` goes into
+        the solution's message."""
+        self.interior_point = why
+        self.highs.setOptionValue("solver", "ipm")
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()
