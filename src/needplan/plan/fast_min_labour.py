@@ -288,4 +288,5 @@ def _highs_min_labour(prob: _Problem, c: FloatArray, tol: float, time_limit: flo
     ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", float(c @ x), x, y, pi, mu, sol.iterations,
                       time.perf_counter() - start, cert.primal_residual, cert.dual_residual, cert.gap, method,
-                      "" if ok else "HiGHS finished but its answer is not within tolerance on the certificate")
+                      ("" if sol.message == "Optimal" else f"HiGHS: {sol.message}") if ok
+                      else "HiGHS finished but its answer is not within tolerance on the certificate")
