@@ -57,13 +57,18 @@ def _levels(make: sp.csr_matrix, quality: FloatArray, lowest_only: NDArray[np.bo
     return row[keep], level[keep]
 
 
-def _combos(make: sp.csr_matrix, row: IntArray) -> tuple[IntArray, IntArray]:
-    """For each (row, level) pair, every entry of ``make`` in its row: (pair index, entry index) per combination."""
-    start = make.indptr[:-1].astype(np.int64)
+def _level_entries(make: sp.csr_matrix, quality: FloatArray, lowest_only: NDArray[np.bool_]
+                   ) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray]:
+    """The (row, level) pairs of :func:`_levels` and, for each pair, every entry of ``make`` in its row with its
+    weight ``max(quality, level) * make``: ``(row, level, pair, column, weight)``, one per combination."""
+    row, level = _levels(make, quality, lowest_only)
     count = np.diff(make.indptr).astype(np.int64)[row]
     pair = np.repeat(np.arange(row.size, dtype=np.int64), count)
     offset = np.arange(pair.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    return pair, start[row][pair] + offset
+    entry = make.indptr[:-1].astype(np.int64)[row][pair] + offset
+    cols = make.indices[entry]
+    weight = np.maximum(np.asarray(quality, dtype=np.float64)[cols], level[pair]) * make.data[entry]
+    return row, level, pair, cols, weight
 
 
 def delivery_rows(make: sp.spmatrix | sp.sparray, use: sp.spmatrix | sp.sparray,
@@ -80,12 +85,8 @@ def delivery_rows(make: sp.spmatrix | sp.sparray, use: sp.spmatrix | sp.sparray,
     use = sp.csr_matrix(use)
     if make.shape != use.shape or np.shape(quality) != (make.shape[1],):
         raise ValueError(f"make {make.shape}, use {use.shape} and quality {np.shape(quality)} do not match")
-    row, level = _levels(make, quality, np.diff(use.indptr) == 0)
-    pair, entry = _combos(make, row)
-    q = np.asarray(quality, dtype=np.float64)
-    cols = make.indices[entry]
-    made = sp.csr_matrix((np.maximum(q[cols], level[pair]) * make.data[entry], (pair, cols)),
-                         shape=(row.size, make.shape[1]))
+    row, level, pair, cols, weight = _level_entries(make, quality, np.diff(use.indptr) == 0)
+    made = sp.csr_matrix((weight, (pair, cols)), shape=(row.size, make.shape[1]))
     used = sp.csr_matrix(sp.diags(level) @ use[row])
     return row, level, sp.csr_matrix(made - used)
 
@@ -100,12 +101,8 @@ def delivered(make: sp.spmatrix | sp.sparray, quality: FloatArray, x: FloatArray
     """
     make = _canonical(make)
     used = np.asarray(used, dtype=np.float64)
-    row, level = _levels(make, quality, used == 0)
-    pair, entry = _combos(make, row)
-    q = np.asarray(quality, dtype=np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    cols = make.indices[entry]
-    flow = np.maximum(q[cols], level[pair]) * make.data[entry] * x[cols]
+    row, level, pair, cols, weight = _level_entries(make, quality, used == 0)
+    flow = weight * np.asarray(x, dtype=np.float64)[cols]
     value = np.bincount(pair, weights=flow, minlength=row.size) - level * used[row]
     out = np.zeros(make.shape[0])
     if row.size:

@@ -850,6 +850,12 @@ def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: flo
     cert = certify(N, P, a, u, t, lam, x, p, pi, mu)
     ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, sol.iterations, time.perf_counter() - start,
-                      cert.primal_residual, cert.dual_residual, cert.gap, method,
-                      ("" if sol.message == "Optimal" else f"HiGHS: {sol.message}") if ok
-                      else "HiGHS finished but its answer is not within tolerance on the certificate")
+                      cert.primal_residual, cert.dual_residual, cert.gap, method, fallback_message(sol, ok))
+
+
+def fallback_message(sol: LpSolution, certified: bool) -> str:
+    """What a fallback to HiGHS adds to fast's message: HiGHS's own words where they say more than "Optimal" (which
+    method answered), or why a finished answer is not called optimal."""
+    if not certified:
+        return "HiGHS finished but its answer is not within tolerance on the certificate"
+    return "" if sol.message == "Optimal" else f"HiGHS: {sol.message}"

@@ -40,6 +40,7 @@ from needplan.plan.fast import (
     _prepare,
     _Pricer,
     _Problem,
+    fallback_message,
     highs_lp,
     limit_reached,
     master_duals,
@@ -288,5 +289,4 @@ def _highs_min_labour(prob: _Problem, c: FloatArray, tol: float, time_limit: flo
     ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", float(c @ x), x, y, pi, mu, sol.iterations,
                       time.perf_counter() - start, cert.primal_residual, cert.dual_residual, cert.gap, method,
-                      ("" if sol.message == "Optimal" else f"HiGHS: {sol.message}") if ok
-                      else "HiGHS finished but its answer is not within tolerance on the certificate")
+                      fallback_message(sol, ok))

@@ -225,7 +225,9 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     np.maximum.at(best, np.repeat(np.arange(len(q_goods)), np.diff(make_q.indptr)),
                   eco.technique_quality[make_q.indices])
     del make_q
-    folded = np.r_[owner[1:] != owner[:-1], True] & (level == best[owner]) if owner.size else owner > 0
+    last = np.ones(owner.size, dtype=bool)  # the highest level of each need (pairs come sorted by level)
+    last[:-1] = owner[1:] != owner[:-1]
+    folded = last & (level == best[owner])
     fold_owner, fold_level = owner[folded], level[folded]
     owner, level, net_qual = owner[~folded], level[~folded], net_qual[np.flatnonzero(~folded)]
     primaries = eco.primaries
