@@ -122,3 +122,34 @@ def test_quality_index_lies_between_worst_and_best_quality_times_quantity(n: int
     assert np.all(quantity >= 0)
     assert np.all(quality <= q_max[g] * quantity + 1e-9)
     assert np.all(quality >= q_min[g] * quantity - 1e-9)
+
+
+def _two_good_mills(import_cap: float | None) -> object:
+    """Mills at quality 1.5 and 1.2 (capacity 10 each); tools use 0.2 steel; needs steel 4 (quality-weighted) and
+    tools 10. With ``import_cap``, a technique delivers up to that many standard (quality 1) tonnes of steel."""
+    techniques = [("mill_best", "steel", 1.0, 10.0, 1.5), ("mill_good", "steel", 1.0, 10.0, 1.2),
+                  ("tool_shop", "tools", 1.0, None, 1.0)]
+    inputs = [("mill_best", "labour", 1.0), ("mill_good", "labour", 1.0), ("tool_shop", "steel", 0.2),
+              ("tool_shop", "labour", 1.0)]
+    if import_cap is not None:
+        techniques.append(("import", "steel", 1.0, import_cap, 1.0))
+        inputs.append(("import", "labour", 1.0))
+    return economy([("steel", "product"), ("tools", "product"), ("labour", "labour")], techniques, inputs,
+                   [("labour", 1e6)], [("steel", 4.0, 1.0, True), ("tools", 10.0, 1.0, False)])
+
+
+def test_a_products_shadow_price_counts_a_standard_unit_at_the_binding_level() -> None:
+    """By hand: tools use U = 2 lam. The rows are V <= 1.5*10 + 1.2*10 - 1.2 U = 27 - 2.4 lam (level 1.2) and
+    1.5 (20 - U) = 30 - 3 lam (level 1.5); V >= 4 lam. The level-1.2 row binds: lam* = 27 / 6.4 = 4.21875, and
+    industry takes 8.44 of the 10 good tonnes. One more standard tonne from outside is the shoddiest, so industry
+    takes it first: it frees 1.2 standard tonnes of good steel for final use, lam rises by 1.2 / 6.4 = 0.1875 (a
+    price read off that row alone, without its level, was 0.15625). The engine's re-solve with a small import
+    agrees."""
+    r = build_plan(_two_good_mills(None), "ray").solve("highs", tolerance=1e-10)
+    assert r.status == "optimal"
+    assert r.fulfilment == pytest.approx(27 / 6.4, rel=1e-9)
+    assert r.products.loc["steel", "shadow_price"] == pytest.approx(1.2 / 6.4, rel=1e-9)
+    step = 0.01
+    more = build_plan(_two_good_mills(step), "ray").solve("highs", tolerance=1e-10)
+    assert more.status == "optimal"
+    assert (more.fulfilment - r.fulfilment) / step == pytest.approx(r.products.loc["steel", "shadow_price"], rel=1e-7)

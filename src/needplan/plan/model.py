@@ -70,8 +70,8 @@ class PlanModel:
     per weighted need (harmony). ``need_rows`` lists every row that carries a need's target (a quality-weighted
     need has one per quality level of its makers; on the balance row the target is divided by the best level)
     and ``need_of_row`` the need each carries (a position in ``need_goods``). ``rows`` has one row per LP row
-    with ``name``, ``kind`` (``balance``, ``need``, ``primary``, ``user``, ``cut``) and ``good`` (position in
-    ``economy.goods``, -1 if none).
+    with ``name``, ``kind`` (``balance``, ``need``, ``primary``, ``user``, ``cut``), ``good`` (position in
+    ``economy.goods``, -1 if none) and ``level`` (the quality level of a need's row beside its balance, else 1).
     """
 
     economy: Economy
@@ -134,8 +134,8 @@ class PlanModel:
                             shape=(1, self.lp.n_cols))
         self.lp.add_rows(row, np.array([lower], dtype=np.float64), np.array([upper], dtype=np.float64))
         label = name or f"user_{len(self.user_rows) + 1}"
-        self.rows = pd.concat([self.rows, pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1]})],
-                              ignore_index=True)
+        user = pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1], "level": [1.0]})
+        self.rows = pd.concat([self.rows, user], ignore_index=True)
         return self.lp.n_rows - 1
 
     def set_capacity(self, technique: str, capacity: float) -> None:
@@ -296,7 +296,9 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
     # a need's rows beside its balance are named with their quality level (need:steel@0.8)
     row_names[n_p:n_p + n_q] = [f"{name}@{q:g}" for name, q in zip(row_names[n_p:n_p + n_q], level, strict=True)]
-    rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows})
+    # the quality level of a need's extra rows (a standard unit delivered counts max(1, level) there), else 1
+    row_level = np.concatenate([np.ones(n_p), level, np.ones(n_r)])
+    rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows, "level": row_level})
     lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize)
     model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]
                       s_cols, z_cols, weights_by_labour)
@@ -364,6 +366,6 @@ def add_harmony_cuts(model: PlanModel, points: FloatArray) -> int:
     block = sp.csr_matrix((vals, (r, cols)), shape=(n, model.lp.n_cols))
     model.lp.add_rows(block, np.full(n, -np.inf), harmony(p) - slope * p)
     names = [f"cut:{model.economy.goods[model.need_goods[g]]}" for g in g_idx]
-    model.rows = pd.concat([model.rows, pd.DataFrame({"name": names, "kind": ["cut"] * n,
-                                                      "good": model.need_goods[g_idx]})], ignore_index=True)
+    cuts = pd.DataFrame({"name": names, "kind": ["cut"] * n, "good": model.need_goods[g_idx], "level": 1.0})
+    model.rows = pd.concat([model.rows, cuts], ignore_index=True)
     return n

@@ -165,11 +165,12 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     prods, prim = eco.products, eco.primaries
     goods = eco.goods.to_numpy(dtype=object)
 
-    # Shadow prices: a standard unit of a product enters its balance and (if weighted) its need row.
+    # Shadow prices: a standard unit of a product delivered from outside enters its balance (1 unit) and each of
+    # its need rows of quality level q (as a maker of quality 1 it counts max(1, q) there: needplan.quality).
     row_good = model.rows["good"].to_numpy()
     price = np.zeros(eco.n_goods)
     sel = model.kind_is("balance", "need")
-    np.add.at(price, row_good[sel], y[sel])
+    np.add.at(price, row_good[sel], y[sel] * np.maximum(model.rows["level"].to_numpy(dtype=np.float64)[sel], 1.0))
     sel = model.kind_is("primary")
     price[row_good[sel]] = -y[sel]  # an extra unit available loosens a <= row
     cap = model.capacity
