@@ -226,29 +226,30 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     else:
         dual_obj = float(pi[fa] @ available[fa] + mu[fu] @ capacity[fu])
     gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
-    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, gross), max(dres), gap,
+    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, absnet), max(dres), gap,
                        dual_obj)
 
 
 def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
-                    required: FloatArray, x: FloatArray, gross: FloatArray | None = None) -> float:
+                    required: FloatArray, x: FloatArray, absnet: sp.csr_matrix | None = None) -> float:
     """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
-    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``gross`` is
-    ``|net| @ |x|`` where the caller has it already."""
+    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``absnet`` is
+    ``|net|`` where the caller has it already (at 10^6 goods each copy is 100 MiB)."""
     xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
     nx = net @ x
     # Each row's shortfall relative to its own requirement and gross flows, free of the units its product is
     # counted in (relative to the largest requirement, a product counted in tiny units could fall short by any
     # share of its own).
-    if gross is None:
-        gross = _abs(net) @ np.abs(x)
+    if absnet is None:
+        absnet = _abs(net)
+    gross = absnet @ np.abs(x)
     bal_scale = np.maximum(np.maximum(np.abs(required), gross), _TINY)
     short = np.maximum(required - nx, 0.0)
     if float(np.max(short / bal_scale, initial=0.0)) > 1e-12:
         # A row whose flows are all tiny (a technique left at an activity of 1e-15 by HiGHS's crossover uses a
         # product nothing makes: 4.6e-15 short of 0, 100% of its flows) is judged against no less than one unit
         # of it as HiGHS sees it, as lp.check_solution does (1 for rows near unit scale).
-        rows, _ = equilibrate(_abs(net), SCALE_ROUNDS, beyond=SCALE_BEYOND)
+        rows, _ = equilibrate(absnet, SCALE_ROUNDS, beyond=SCALE_BEYOND)
         bal_scale = np.maximum(bal_scale, 1.0 / rows)
     res = [float(np.max(short / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
