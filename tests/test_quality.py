@@ -13,9 +13,10 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from needplan.data.generate import generate_economy
+from needplan.economy.validate import build_economy
 from needplan.plan import build_plan
 from needplan.quality import delivered, delivery_rows
-from test_plan_helpers import economy
+from test_plan_helpers import economy, random_economy
 
 
 def steel_economy(hi_cap: float, lo_cap: float | None) -> object:
@@ -153,3 +154,34 @@ def test_a_products_shadow_price_counts_a_standard_unit_at_the_binding_level() -
     more = build_plan(_two_good_mills(step), "ray").solve("highs", tolerance=1e-10)
     assert more.status == "optimal"
     assert (more.fulfilment - r.fulfilment) / step == pytest.approx(r.products.loc["steel", "shadow_price"], rel=1e-7)
+
+
+@pytest.mark.parametrize("objective", ["ray", "min-labour"])
+def test_every_products_shadow_price_is_the_gain_from_a_standard_unit_delivered(objective: str) -> None:
+    """On 60 random economies (makers of quality 0.7, 1 and 1.2; weighted and unweighted needs), each product's
+    shadow price equals the objective's gain per unit from a re-solve in which an import technique delivers 1e-4
+    units of it at quality 1. This covers goods whose only makers are below or above standard quality, a need row
+    of level 1.2 or 0.7 binding, industry using none of the product, and industry taking exactly the units below
+    standard quality (a tie, where the delivery row of level 1 limits the unit's worth)."""
+    step = 1e-4
+    sign = -1.0 if objective == "min-labour" else 1.0
+    checked = off_standard = 0
+    for seed in range(60):
+        eco = random_economy(seed)
+        base = build_plan(eco, objective).solve("highs", tolerance=1e-10)
+        if base.status != "optimal":
+            continue
+        for good in base.products.index:
+            tables = eco.tables()
+            tables["techniques"].loc[len(tables["techniques"])] = ["import", good, 1.0, step, 1.0]
+            tables["inputs"].loc[len(tables["inputs"])] = ["import", "lab_a", 1e-12]
+            more = build_plan(build_economy(tables, name="import"), objective).solve("highs", tolerance=1e-10)
+            assert more.status == "optimal"
+            gain = sign * (more.objective - base.objective) / step
+            price = base.products.loc[good, "shadow_price"]
+            assert gain == pytest.approx(price, rel=1e-5, abs=1e-7), (seed, good)
+            checked += 1
+            makers = base.activity[(base.activity["good"] == good) & (base.activity["activity"] > 0)]
+            off_standard += bool(price > 1e-7 and (makers["quality"] != 1.0).any()
+                                 and good in base.needs.index and base.needs.loc[good, "quality_weighted"])
+    assert checked > 150 and off_standard > 20

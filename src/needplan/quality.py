@@ -112,3 +112,30 @@ def delivered(make: sp.spmatrix | sp.sparray, quality: FloatArray, x: FloatArray
     made_nothing = np.diff(make.indptr) == 0
     out[made_nothing] = -used[made_nothing]
     return out
+
+
+LEVEL_ONE_TIE = 1e-9
+"""A delivery within this share of the product's gross flows of the least of its rows' counts as tied with it."""
+
+
+def level_one_binds(make: sp.spmatrix | sp.sparray, quality: FloatArray, x: FloatArray,
+                    used: FloatArray) -> NDArray[np.bool_]:
+    """Per product: whether the delivery row of quality level 1, which the plan engine has only where a maker has
+    quality 1, ties the delivery ``V`` of the plan ``x`` while no maker has quality 1.
+
+    One more unit of standard quality from outside raises a level-``q`` row by ``max(1, q)``: industry takes it in
+    place of its best unit, which goes to final use. Where this row ties (industry takes none of the product, or
+    exactly its units below quality 1) the unit goes to final use itself and counts 1. Arguments as for
+    :func:`delivered`.
+    """
+    make = _canonical(make)
+    q = np.asarray(quality, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    used = np.asarray(used, dtype=np.float64)
+    at_one = np.maximum(q, 1.0)
+    value = make @ (at_one * x) - used
+    gross = make @ (at_one * np.abs(x)) + np.abs(used)
+    has_one = (make @ (q == 1.0).astype(np.float64)) > 0
+    made = np.diff(make.indptr) > 0
+    return np.asarray(made & ~has_one & (value <= delivered(make, q, x, used) + LEVEL_ONE_TIE
+                                         * np.maximum(gross, 1.0)))

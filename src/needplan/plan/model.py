@@ -71,7 +71,9 @@ class PlanModel:
     need has one per quality level of its makers; on the balance row the target is divided by the best level)
     and ``need_of_row`` the need each carries (a position in ``need_goods``). ``rows`` has one row per LP row
     with ``name``, ``kind`` (``balance``, ``need``, ``primary``, ``user``, ``cut``), ``good`` (position in
-    ``economy.goods``, -1 if none) and ``level`` (the quality level of a need's row beside its balance, else 1).
+    ``economy.goods``, -1 if none); on a row that counts a quality-weighted need's delivery at one quality level,
+    ``level`` and ``per_delivered`` (the row's units per standard unit delivered: 1 / level on the balance row, 1
+    on the others), NaN on the other rows.
     """
 
     economy: Economy
@@ -134,7 +136,8 @@ class PlanModel:
                             shape=(1, self.lp.n_cols))
         self.lp.add_rows(row, np.array([lower], dtype=np.float64), np.array([upper], dtype=np.float64))
         label = name or f"user_{len(self.user_rows) + 1}"
-        user = pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1], "level": [1.0]})
+        user = pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1], "level": [np.nan],
+                             "per_delivered": [np.nan]})
         self.rows = pd.concat([self.rows, user], ignore_index=True)
         return self.lp.n_rows - 1
 
@@ -296,9 +299,16 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
     # a need's rows beside its balance are named with their quality level (need:steel@0.8)
     row_names[n_p:n_p + n_q] = [f"{name}@{q:g}" for name, q in zip(row_names[n_p:n_p + n_q], level, strict=True)]
-    # the quality level of a need's extra rows (a standard unit delivered counts max(1, level) there), else 1
-    row_level = np.concatenate([np.ones(n_p), level, np.ones(n_r)])
-    rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows, "level": row_level})
+    # Rows that count a quality-weighted need's delivery at one quality level: the level, and the row's units per
+    # standard unit delivered (the folded balance row counts the delivery / its level); NaN on physical rows.
+    row_level = np.full(n_p + n_q + n_r, np.nan)
+    folded_rows = product_row[q_goods[fold_owner]]
+    row_level[folded_rows] = fold_level
+    row_level[n_p:n_p + n_q] = level
+    per_delivered = np.where(np.isnan(row_level), np.nan, 1.0)
+    per_delivered[folded_rows] = 1.0 / fold_level
+    rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows, "level": row_level,
+                         "per_delivered": per_delivered})
     lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize)
     model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]
                       s_cols, z_cols, weights_by_labour)
@@ -366,6 +376,7 @@ def add_harmony_cuts(model: PlanModel, points: FloatArray) -> int:
     block = sp.csr_matrix((vals, (r, cols)), shape=(n, model.lp.n_cols))
     model.lp.add_rows(block, np.full(n, -np.inf), harmony(p) - slope * p)
     names = [f"cut:{model.economy.goods[model.need_goods[g]]}" for g in g_idx]
-    cuts = pd.DataFrame({"name": names, "kind": ["cut"] * n, "good": model.need_goods[g_idx], "level": 1.0})
+    cuts = pd.DataFrame({"name": names, "kind": ["cut"] * n, "good": model.need_goods[g_idx],
+                         "level": np.nan, "per_delivered": np.nan})
     model.rows = pd.concat([model.rows, cuts], ignore_index=True)
     return n

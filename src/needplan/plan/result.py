@@ -22,7 +22,7 @@ from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
 from needplan.plan.explain import bottlenecks, find_conflict
 from needplan.plan.lp import LpSolution, check_solution
-from needplan.quality import delivered
+from needplan.quality import delivered, level_one_binds
 
 if TYPE_CHECKING:
     from needplan.plan.model import PlanModel
@@ -165,12 +165,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     prods, prim = eco.products, eco.primaries
     goods = eco.goods.to_numpy(dtype=object)
 
-    # Shadow prices: a standard unit of a product delivered from outside enters its balance (1 unit) and each of
-    # its need rows of quality level q (as a maker of quality 1 it counts max(1, q) there: needplan.quality).
+    price = _product_prices(model, y, x, used)
     row_good = model.rows["good"].to_numpy()
-    price = np.zeros(eco.n_goods)
-    sel = model.kind_is("balance", "need")
-    np.add.at(price, row_good[sel], y[sel] * np.maximum(model.rows["level"].to_numpy(dtype=np.float64)[sel], 1.0))
     sel = model.kind_is("primary")
     price[row_good[sel]] = -y[sel]  # an extra unit available loosens a <= row
     cap = model.capacity
@@ -260,3 +256,48 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)
+
+
+def _product_prices(model: PlanModel, y: np.ndarray, x: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Per good, the objective gained from one more unit of standard quality delivered from outside (0 off the
+    balance and need rows), from the row duals ``y`` of the plan ``x`` (``used``: units used as inputs).
+
+    A physical row gains one unit. A row counting a quality-weighted need's delivery at level ``q`` gains
+    ``max(1, q)`` standard units (industry takes the unit in place of its best one, which goes to final use:
+    :mod:`needplan.quality`). Where the delivery row of level 1, which the LP lacks, ties the delivery
+    (:func:`~needplan.quality.level_one_binds`), the unit's worth is limited by it: between levels ``lo < 1 < hi``
+    that row is the combination ``w`` row ``lo`` + ``(1 - w)`` row ``hi`` with ``w = (hi - 1) / (hi - lo)``, so
+    the duals of those two rows move onto it as far as they allow, which lowers the price by ``(1 - w)(hi - 1)``
+    per unit moved; with no level below 1 the lowest row's dual moves onto it (exact when industry cannot use the
+    product, a lower bound otherwise).
+    """
+    eco = model.economy
+    rows = model.rows
+    sel = np.flatnonzero(model.kind_is("balance", "need"))
+    good = rows["good"].to_numpy()[sel].astype(np.int64)
+    level = rows["level"].to_numpy(dtype=np.float64)[sel]
+    price = np.zeros(eco.n_goods)
+    phys = np.isnan(level)
+    np.add.at(price, good[phys], y[sel][phys])
+    q = ~phys
+    g, lv = good[q], level[q]
+    Y = y[sel][q] * rows["per_delivered"].to_numpy(dtype=np.float64)[sel][q]  # per standard unit delivered
+    np.add.at(price, g, Y * np.maximum(lv, 1.0))
+    tie = level_one_binds(eco.make, eco.technique_quality, x, used)
+    if not tie[g].any():
+        return price
+    lo = np.full(eco.n_goods, -np.inf)
+    np.maximum.at(lo, g[lv < 1.0], lv[lv < 1.0])
+    hi = np.full(eco.n_goods, np.inf)
+    np.minimum.at(hi, g[lv > 1.0], lv[lv > 1.0])
+    y_lo, y_hi = np.zeros(eco.n_goods), np.zeros(eco.n_goods)
+    np.add.at(y_lo, g, np.where(lv == lo[g], Y, 0.0))
+    np.add.at(y_hi, g, np.where(lv == hi[g], Y, 0.0))
+    b = np.flatnonzero(tie & np.isfinite(lo) & np.isfinite(hi))
+    w = (hi[b] - 1.0) / (hi[b] - lo[b])
+    moved = np.maximum(np.minimum(y_lo[b] / w, y_hi[b] / (1.0 - w)), 0.0)
+    price[b] -= moved * (1.0 - w) * (hi[b] - 1.0)
+    a = np.flatnonzero(tie & ~np.isfinite(lo) & np.isfinite(hi))
+    price[a] -= np.maximum(y_hi[a], 0.0) * (hi[a] - 1.0)
+    return price
+
