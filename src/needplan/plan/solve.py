@@ -70,7 +70,7 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
             raise SolverUnavailableError("solver 'fast' is not available in this installation yet "
                                          "(use --solver highs or auto)")
         if model.objective not in FAST_OBJECTIVES:
-            note = f"fast solves the ray and min-labour objectives; {model.objective} was solved by HiGHS"
+            pass  # harmony: fast's own path below, or HiGHS with a note
         elif model.user_rows.size:
             note = "fast does not take user constraints; solved by HiGHS"
         else:
@@ -82,7 +82,12 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         assert fast is not None
         sol = _solve_fast(model, fast, tolerance, time_limit)
     elif model.objective == "harmony":
-        sol = _solve_harmony(model, tolerance, time_limit)
+        dual = None
+        if solver in ("fast", "auto"):
+            dual, why = _solve_harmony_dual(model, tolerance, time_limit)
+            if dual is None and solver == "fast":
+                note = f"fast's harmony path declined ({why}); solved by Kelley's cutting planes on HiGHS"
+        sol = dual if dual is not None else _solve_harmony(model, tolerance, time_limit)
     else:
         sol = _session(model, tolerance, time_limit).run()
     return read_back(model, sol, tolerance=tolerance, note=note)
@@ -93,6 +98,63 @@ def _session(model: PlanModel, tolerance: float, time_limit: float | None) -> Hi
     if model.session is None:
         model.session = HighsSession(model.lp, tolerance=tolerance, time_limit=time_limit)
     return model.session
+
+
+def _solve_harmony_dual(model: PlanModel, tolerance: float,
+                        time_limit: float | None) -> tuple[LpSolution | None, str]:
+    """The harmony plan by :mod:`needplan.plan.fast_harmony` where the economy is a Leontief system (one technique
+    per product, no joint products, one row per need, no user constraints); ``(None, why)`` elsewhere or when it
+    does not certify the plan. The answer is the LP's solution over one more cut per need, at the plan itself."""
+    from needplan.plan.fast_harmony import LeontiefHarmony, solve
+
+    lp, n_t = model.lp, model.n_techniques
+    net_rows = np.flatnonzero(model.kind_is("balance", "need"))
+    prim_rows = np.flatnonzero(model.kind_is("primary"))
+    if model.user_rows.size:
+        return None, "user constraints"
+    if net_rows.size != n_t or np.unique(model.need_of_row).size != model.need_rows.size:
+        return None, "not one technique per product and one row per need"
+    main = main_rows(model, net_rows)
+    if np.any(main < 0) or np.unique(main).size != n_t:
+        return None, "not one technique per product"
+    net = _block(lp.A, net_rows, n_t)
+    diag = np.asarray(net[main, np.arange(n_t)]).ravel()
+    if np.any(diag <= 0) or int(np.count_nonzero(net.data > 0)) != n_t:
+        return None, "joint products"
+    weight = model.economy.weight[model.need_goods][model.need_of_row]
+    if np.any(weight <= 0):
+        return None, "a need of weight 0"
+    choice = np.empty(n_t, dtype=np.int64)
+    choice[main] = np.arange(n_t)
+    position = np.full(lp.n_rows, -1, dtype=np.int64)
+    position[net_rows] = np.arange(net_rows.size)
+    start = time.perf_counter()
+    problem = LeontiefHarmony(net, choice, diag, _block(lp.A, prim_rows, n_t), lp.row_upper[prim_rows],
+                              lp.col_upper[:n_t], position[model.need_rows], lp.row_lower[model.need_rows], weight)
+    deadline = start + (time_limit if time_limit is not None else math.inf)
+    try:
+        answer, why = solve(problem, tol=tolerance, deadline=deadline)
+    except ArithmeticError as err:
+        return None, str(err)
+    if answer is None:
+        return None, why
+    s = np.full(model.need_goods.size, np.nan)
+    s[model.need_of_row] = answer.s
+    first_cut = model.lp.n_rows
+    add_harmony_cuts(model, s[:, None])  # the tangent at the plan, which carries each need's weight
+    x = np.zeros(model.lp.n_cols)
+    x[:n_t], x[model.s_cols], x[model.z_cols] = answer.x, s, harmony(s)
+    y = np.zeros(model.lp.n_rows)
+    y[net_rows] = answer.p
+    y[prim_rows[problem.limited]] = -answer.mu  # <= rows: nonpositive in the minimisation convention
+    y[first_cut:] = -model.economy.weight[model.need_goods]
+    d = model.lp.cost - model.lp.A.T @ y
+    seconds = time.perf_counter() - start
+    gap = answer.bound - answer.value
+    message = (f"optimal by leontief-dual (L-BFGS-B, then Newton's method over the binding limits in "
+               f"{answer.newton_rounds} rounds), certified gap {gap:.2g}")
+    return LpSolution("optimal", x, y, d, answer.evaluations, seconds, "fast", message,
+                      {"gap": float(gap), "method": "leontief-dual", "rounds": float(answer.newton_rounds)}), ""
 
 
 def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None) -> LpSolution:

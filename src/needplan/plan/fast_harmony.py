@@ -1,0 +1,339 @@
+"""The harmony objective on a Leontief economy (one technique per product), solved through its smooth dual.
+
+With one technique per product and no joint products the plan is ``x = B^{-1} y`` for the final outputs ``y >= 0``
+(``B`` the square block of the techniques, ``B^{-1} >= 0``), so the harmony plan is
+
+    max sum_g w_g H(y_g / T_g - 1)   s.t.   P B^{-1} y <= a (primaries),   (B^{-1} y)_j <= u_j (capacities),
+
+``T_g`` the target on a need's row. Its Lagrangian dual over the prices ``mu >= 0`` of the primaries and the rents
+``rho >= 0`` of the capacities is
+
+    D(mu, rho) = mu a + rho u + sum_g max_{s >= -1} [w_g H(s) - p_g T_g (1 + s)],   p = B^{-T} (P^T mu + rho),
+
+the Leontief prices at those costs. ``H`` is strictly concave, so the inner maximum is unique and in closed form
+(``H'(s) = p_g T_g / w_g``), and ``D`` is convex and differentiable: its gradient is the slack of each limit at the
+plan the prices call for. One evaluation is one transposed and one forward Leontief solve (Neumann iterations, no
+factorisation). The dual is minimised in two phases: L-BFGS-B over every limit, then Newton's method over the
+limits it finds binding (the Leontief inverse's rows of those limits, one transposed solve each, make the reduced
+problem small and dense), adding any limit the plan then violates and dropping any whose rent turns negative.
+
+Every answer is certified: the plan the final prices call for, scaled down to meet every limit, is feasible, and
+its harmony is within ``tol * max(1, |harmony|)`` of ``D`` (weak duality) or the solve returns ``None`` and says
+why, for the caller's cutting planes. This module reads no files and builds no model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+LBFGS_ITERATIONS = 100
+"""Iterations of the first phase before Newton's method takes over (it finds the binding limits)."""
+NEWTON_ROUNDS = 60
+"""Rounds of widening or narrowing the set of binding limits."""
+MAX_DENSE = 50_000_000
+"""Newton's phase holds one dense row per binding limit over the needs; beyond this many entries it declines."""
+NEUMANN_RTOL = 1e-13
+"""Relative residual of the Leontief solves that certify (and of Newton's phase)."""
+ROUGH_RTOL = 1e-8
+"""Relative residual of the Leontief solves in the first phase, which only has to find the binding limits."""
+_TINY = 1e-300
+
+
+def harmony(s: FloatArray) -> FloatArray:
+    """``H(s) = s - s^2/2`` below zero, ``ln(1 + s)`` above (``s >= -1``)."""
+    s = np.asarray(s, dtype=np.float64)
+    low = np.minimum(s, 0.0)
+    return np.where(s < 0, low - 0.5 * low * low, np.log1p(np.maximum(s, 0.0)))
+
+
+def best_deviation(ratio: FloatArray) -> FloatArray:
+    """The ``s >= -1`` with ``H'(s) = ratio`` (``ratio`` = price x target / weight > 0): ``1 / ratio - 1`` below 1,
+    ``1 - ratio`` up to 2, ``-1`` beyond (the need is not worth any output)."""
+    r = np.asarray(ratio, dtype=np.float64)
+    return np.where(r < 1.0, 1.0 / np.maximum(r, _TINY) - 1.0, np.where(r <= 2.0, 1.0 - r, -1.0))
+
+
+def _response_slope(s: FloatArray, ratio: FloatArray, most: FloatArray) -> FloatArray:
+    """``ds / d ratio`` at the best deviation (0 where it sits at -1 or at its most, ``most``)."""
+    inside = (s > -1.0) & (s < most)
+    return np.where(inside, np.where(ratio < 1.0, -1.0 / np.maximum(ratio, _TINY) ** 2, -1.0), 0.0)
+
+
+@dataclass
+class HarmonyAnswer:
+    """A certified harmony plan: activities ``x`` per technique, deviation ``s`` per need row, the duals (``p`` per
+    net row, ``mu`` per primary, ``rho`` per technique, all >= 0), the harmony ``value``, the dual bound and counts."""
+
+    x: FloatArray
+    s: FloatArray
+    p: FloatArray
+    mu: FloatArray
+    rho: FloatArray
+    value: float
+    bound: float
+    evaluations: int
+    newton_rounds: int
+    neumann_steps: int
+    seconds: float
+
+
+class LeontiefHarmony:
+    """The dual above for one square block (see the module docstring).
+
+    ``net``: rows x techniques (CSR, shared, never copied), square, ``choice[r]`` the technique of row ``r`` and
+    ``diag`` its net output there (> 0); ``primary`` (primaries x techniques, >= 0) with ``available``;
+    ``capacity`` per technique (``inf`` = none); ``need_row`` the rows carrying needs, their ``target`` (> 0) and
+    ``weight`` (> 0). Units: activities per period, outputs per unit of activity; ``mu`` in harmony per unit of the
+    primary, ``rho`` per unit of activity, ``p`` per unit of the row's product.
+    """
+
+    def __init__(self, net: sp.csr_matrix, choice: IntArray, diag: FloatArray, primary: sp.csr_matrix,
+                 available: FloatArray, capacity: FloatArray, need_row: IntArray, target: FloatArray,
+                 weight: FloatArray) -> None:
+        self.net, self.net_t = net, net.T
+        self.choice, self.d = choice, diag
+        self.primary = primary
+        self.available = available
+        self.capacity = capacity
+        self.need_row, self.target, self.weight = need_row, target, weight
+        self.limited = np.flatnonzero(np.isfinite(available))
+        self.capped = np.flatnonzero(np.isfinite(capacity))
+        self.steps = 0
+        self.newton_steps = 0
+        self.rtol = NEUMANN_RTOL
+        self._p: FloatArray | None = None
+        self._v: FloatArray | None = None
+        # The most of each need that any plan can deliver, from each limited primary alone (its use per unit of
+        # final output, B^{-T} P_k^T, is the primary's Leontief "value"): a bound on s that no plan reaches, so
+        # capping s there changes no plan and keeps the dual finite where prices are 0.
+        self.most = np.full(need_row.size, np.inf)
+        if self.limited.size:
+            values = self.limit_rows(np.arange(self.limited.size), np.zeros(0, dtype=np.int64))
+            with np.errstate(divide="ignore"):
+                reach = np.where(values > 0, available[self.limited][:, None] / values, np.inf).min(axis=0)
+            self.most = reach / target - 1.0
+
+    # --- Leontief solves (Jacobi = Neumann on B = D (I - A); converges for a productive block) -------------
+    def _jacobi(self, apply_b: object, rhs: FloatArray, start: FloatArray | None) -> FloatArray:
+        assert callable(apply_b)
+        d = self.d if rhs.ndim == 1 else self.d[:, None]
+        v = rhs / d if start is None else start.copy()
+        scale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
+        for _ in range(20_000):
+            r = rhs - apply_b(v)
+            v += r / d
+            self.steps += 1
+            if float(np.max(np.abs(r), initial=0.0)) <= self.rtol * scale:
+                return np.asarray(v)
+            if not np.all(np.isfinite(r)):
+                break
+        raise ArithmeticError("the Neumann iteration on the square block does not converge")
+
+    def forward(self, y: FloatArray, start: FloatArray | None = None) -> FloatArray:
+        """Activities ``x`` (per technique) with ``net @ x = y``."""
+        def apply_b(v: FloatArray) -> FloatArray:
+            x = np.zeros(self.net.shape[1])
+            x[self.choice] = v
+            return np.asarray(self.net @ x)
+        v = self._jacobi(apply_b, y, start)
+        x = np.zeros(self.net.shape[1])
+        x[self.choice] = v
+        return x
+
+    def transposed(self, cost: FloatArray, start: FloatArray | None = None) -> FloatArray:
+        """Prices ``p`` (per row, one vector or a matrix of columns) with ``net.T @ p = cost`` (per technique)."""
+        return self._jacobi(lambda p: np.asarray(self.net_t @ p)[self.choice], cost[self.choice], start)
+
+    # --- the dual ---------------------------------------------------------------------------------------
+    def cost(self, mu: FloatArray, rho: FloatArray) -> FloatArray:
+        """Cost per unit of each technique at primary prices ``mu`` (per limited primary) and rents ``rho``
+        (per capped technique)."""
+        c = np.asarray(self.primary[self.limited].T @ mu).ravel()
+        c[self.capped] += rho
+        return c
+
+    def respond(self, p_need: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The deviation ``s`` each need row's price calls for, and the final outputs ``y`` there."""
+        ratio = p_need * self.target / self.weight
+        s = np.minimum(best_deviation(ratio), self.most)
+        return s, self.target * (1.0 + s)
+
+    def value(self, mu: FloatArray, rho: FloatArray, p_need: FloatArray, s: FloatArray) -> float:
+        """``D(mu, rho)`` given the need rows' prices and their best deviations."""
+        a, u = self.available[self.limited], self.capacity[self.capped]
+        inner = self.weight * harmony(s) - p_need * self.target * (1.0 + s)
+        return float(mu @ a + rho @ u + inner.sum())
+
+    def evaluate(self, mu: FloatArray, rho: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+        """``D``, the plan ``x`` it calls for, its deviations ``s`` and the prices ``p`` (two Leontief solves)."""
+        p = self.transposed(self.cost(mu, rho), self._p)
+        self._p = p
+        s, y_need = self.respond(p[self.need_row])
+        y = np.zeros(self.net.shape[0])
+        y[self.need_row] = y_need
+        x = self.forward(y, None if self._v is None else self._v)
+        self._v = x[self.choice]
+        return self.value(mu, rho, p[self.need_row], s), x, s, p
+
+    def feasible(self, x: FloatArray, s: FloatArray) -> tuple[float, float]:
+        """The share ``alpha <= 1`` of the plan ``x`` that meets every limit, and the harmony of that plan."""
+        use = np.asarray(self.primary[self.limited] @ x).ravel()
+        a, u = self.available[self.limited], self.capacity[self.capped]
+        alpha = min(1.0, float(np.min(a / np.maximum(use, _TINY), initial=1.0)),
+                    float(np.min(u / np.maximum(x[self.capped], _TINY), initial=1.0)))
+        return alpha, float(self.weight @ harmony(alpha * (1.0 + s) - 1.0))
+
+    # --- phase 2: Newton's method over a set of binding limits -----------------------------------------------
+    def limit_rows(self, primaries: IntArray, techniques: IntArray) -> FloatArray:
+        """Rows of ``P B^{-1}`` (given limited primaries) and ``B^{-1}`` (given techniques) at the need rows:
+        the use of each limit per unit of final output of each need (one transposed solve per limit)."""
+        k = primaries.size + techniques.size
+        cost = np.zeros((self.net.shape[1], k))
+        if primaries.size:
+            cost[:, :primaries.size] = self.primary[self.limited[primaries]].T.toarray()
+        cost[techniques, primaries.size + np.arange(techniques.size)] = 1.0
+        return np.asarray(self.transposed(cost)[self.need_row].T) if k else np.zeros((0, self.need_row.size))
+
+
+def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -> tuple[HarmonyAnswer | None, str]:
+    """Minimise the dual of ``problem`` and certify the plan; ``(None, why)`` when the gap stays above ``tol``."""
+    start = time.perf_counter()
+    n_prim, n_cap = problem.limited.size, problem.capped.size
+    # Starting prices: one price per unit of every limited primary that makes the targets cost what they weigh.
+    unit = problem.transposed(problem.cost(np.ones(n_prim), np.zeros(n_cap)))
+    mu0 = np.full(n_prim, problem.weight.sum() / max(float(unit[problem.need_row] @ problem.target), _TINY))
+    p0 = problem.transposed(problem.cost(mu0, np.zeros(n_cap)))
+    # Dimensionless variables: primaries relative to mu0, rents relative to the price of their product at mu0.
+    sig = np.concatenate([np.maximum(mu0, _TINY), np.maximum(p0[np.argsort(problem.choice)][problem.capped]
+                                                            if n_cap else np.zeros(0), 1e-12)])
+    evals = 0
+
+    def split(z: FloatArray) -> tuple[FloatArray, FloatArray]:
+        scaled = z * sig
+        return scaled[:n_prim], scaled[n_prim:]
+
+    def fun(z: FloatArray) -> tuple[float, FloatArray]:
+        nonlocal evals
+        mu, rho = split(z)
+        D, x, _, _ = problem.evaluate(mu, rho)
+        evals += 1
+        use = np.asarray(problem.primary[problem.limited] @ x).ravel()
+        grad = np.concatenate([problem.available[problem.limited] - use,
+                               problem.capacity[problem.capped] - x[problem.capped]]) * sig
+        return D, grad
+
+    def stop(intermediate_result: object) -> None:
+        if time.perf_counter() > deadline:
+            raise StopIteration
+
+    if not np.all(np.isfinite(problem.most)):
+        return None, "a need that no limited primary holds back (the harmony may be unbounded)"
+    z0 = np.concatenate([np.ones(n_prim), np.zeros(n_cap)])
+    problem.rtol = ROUGH_RTOL
+    res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * z0.size, callback=stop,
+                   options={"maxiter": LBFGS_ITERATIONS, "maxcor": 20, "ftol": 0.0, "gtol": 0.0})
+    problem.rtol = NEUMANN_RTOL
+    mu, rho = split(np.asarray(res.x))
+    answer, rounds, why = _newton(problem, mu, rho, tol, deadline)
+    evals += rounds
+    if answer is None:
+        return None, f"{why} ({evals} evaluations of the dual)"
+    answer.evaluations = evals
+    answer.seconds = time.perf_counter() - start
+    return answer, ""
+
+
+def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: float,
+            deadline: float) -> tuple[HarmonyAnswer | None, int, str]:
+    """Newton's method on the dual restricted to the binding limits, widened where the plan violates another."""
+    a, u = problem.available[problem.limited], problem.capacity[problem.capped]
+    D, x, s, p = problem.evaluate(mu, rho)
+    prim = np.flatnonzero((mu > 0) | (np.asarray(problem.primary[problem.limited] @ x).ravel() > a))
+    caps = np.flatnonzero((rho > 0) | (x[problem.capped] > u))
+    cache: dict[tuple[int, int], FloatArray] = {}  # a limit's row, once computed
+    rounds = 0
+    for _ in range(NEWTON_ROUNDS):
+        if (prim.size + caps.size) * problem.need_row.size > MAX_DENSE:
+            return None, rounds, (f"{prim.size + caps.size} limits bind over {problem.need_row.size} needs, too many "
+                                  "for Newton's phase")
+        rows = _rows(problem, prim, caps, cache)
+        if time.perf_counter() > deadline:
+            return None, rounds, "the time limit was reached"
+        rounds += 1
+        bound = np.concatenate([a[prim], u[caps]])
+        z = np.concatenate([mu[prim], rho[caps]])
+        for _ in range(50):  # projected Newton iterations on the reduced dual (no Leontief solve)
+            p_need = z @ rows
+            s, y = problem.respond(p_need)
+            grad = bound - rows @ y
+            free = (z > 0) | (grad < 0)  # a limit at rent 0 whose slack would only grow stays at 0
+            if float(np.max(np.abs(grad[free]) / np.maximum(bound[free], _TINY), initial=0.0)) < 1e-14:
+                break
+            problem.newton_steps += 1
+            ratio = p_need * problem.target / problem.weight
+            dy = problem.target * _response_slope(s, ratio, problem.most) * problem.target / problem.weight
+            R = rows[free]
+            hess = (R * -dy) @ R.T
+            hess[np.diag_indices_from(hess)] += 1e-14 * max(float(np.max(np.abs(np.diag(hess)), initial=0.0)), 1.0)
+            step = np.zeros(z.size)
+            try:
+                step[free] = -np.linalg.solve(hess, grad[free])
+            except np.linalg.LinAlgError:
+                break
+            value = float(z @ bound + np.sum(problem.weight * harmony(s) - p_need * y))
+            t = 1.0
+            while t > 1e-12:  # projected backtracking on D
+                trial = np.maximum(z + t * step, 0.0)
+                tp = trial @ rows
+                ts, ty = problem.respond(tp)
+                if float(trial @ bound + np.sum(problem.weight * harmony(ts) - tp * ty)) <= value:
+                    break
+                t *= 0.5
+            moved = float(np.max(np.abs(trial - z) / np.maximum(np.abs(trial), _TINY), initial=0.0))
+            z = trial
+            if moved < 1e-14:
+                break
+        mu = np.zeros(problem.limited.size)
+        rho = np.zeros(problem.capped.size)
+        mu[prim], rho[caps] = z[:prim.size], z[prim.size:]
+        D, x, s, p = problem.evaluate(mu, rho)
+        alpha, value = problem.feasible(x, s)
+        if D - value <= tol * max(1.0, abs(value)):
+            return HarmonyAnswer(alpha * x, alpha * (1.0 + s) - 1.0, p, mu, _per_technique(problem, rho), value,
+                                 D, 0, rounds, problem.steps, 0.0), rounds, ""
+        # widen the set by the limits the plan violates, narrow it by those no longer priced
+        use = np.asarray(problem.primary[problem.limited] @ x).ravel()
+        new_prim = np.flatnonzero((mu > 0) | (use > a * (1 + 1e-12)))
+        new_caps = np.flatnonzero((rho > 0) | (x[problem.capped] > u * (1 + 1e-12)))
+        if np.array_equal(new_prim, prim) and np.array_equal(new_caps, caps):
+            return None, rounds, f"Newton's method stalled with a gap of {D - value:.2g}"
+        prim, caps = new_prim, new_caps
+    return None, rounds, f"no certificate after {NEWTON_ROUNDS} rounds of binding limits"
+
+
+def _rows(problem: LeontiefHarmony, prim: IntArray, caps: IntArray,
+          cache: dict[tuple[int, int], FloatArray]) -> FloatArray:
+    """:meth:`LeontiefHarmony.limit_rows` of these limits, solving only for those not in ``cache``."""
+    keys = [(0, int(i)) for i in prim] + [(1, int(j)) for j in caps]
+    new_prim = np.asarray([i for kind, i in keys if kind == 0 and (kind, i) not in cache], dtype=np.int64)
+    new_caps = np.asarray([j for kind, j in keys if kind == 1 and (kind, j) not in cache], dtype=np.int64)
+    fresh = problem.limit_rows(new_prim, problem.capped[new_caps])
+    for key, row in zip([(0, int(i)) for i in new_prim] + [(1, int(j)) for j in new_caps], fresh, strict=True):
+        cache[key] = row
+    return np.asarray([cache[key] for key in keys]).reshape(len(keys), problem.need_row.size)
+
+
+def _per_technique(problem: LeontiefHarmony, rho: FloatArray) -> FloatArray:
+    out = np.zeros(problem.net.shape[1])
+    out[problem.capped] = rho
+    return out

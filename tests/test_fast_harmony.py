@@ -1,0 +1,78 @@
+"""The harmony objective through its smooth dual (``needplan.plan.fast_harmony``) on Leontief economies.
+
+Checked against an independent nonlinear solver (SLSQP on the activities), against Kelley's cutting planes on
+HiGHS (the ``highs`` path) on random generated economies, by the engine's own verification of every answer, and
+for the cases it must hand to Kelley.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from needplan.data.generate import generate_economy
+from needplan.plan import build_plan, harmony
+from needplan.plan.fast_harmony import best_deviation
+from test_plan_helpers import economy
+
+
+def test_best_deviation_inverts_the_slope_of_harmony() -> None:
+    """``H'(s) = r`` solved in closed form on both branches, and ``s = -1`` once a need is worth less than that."""
+    s = np.array([-0.9, -0.5, -1e-9, 0.0, 1e-9, 0.5, 3.0])
+    slope = np.where(s < 0, 1.0 - s, 1.0 / (1.0 + s))
+    assert best_deviation(slope) == pytest.approx(s, abs=1e-12)
+    assert best_deviation(np.array([2.5, 100.0])).tolist() == [-1.0, -1.0]
+
+
+def test_fast_harmony_matches_an_independent_convex_solve() -> None:
+    """The hand economy of test_plan_known (b made at quality 0.8, so its need row carries target / 0.8): the same
+    optimum as SLSQP on the activities directly, through fast's own path."""
+    goods = [("a", "product"), ("b", "product"), ("labour", "labour")]
+    techniques = [("ta", "a", 1.0, None, 1.0), ("tb", "b", 1.0, None, 0.8)]
+    inputs = [("ta", "labour", 1.0), ("tb", "labour", 2.0), ("tb", "a", 0.1)]
+    eco = economy(goods, techniques, inputs, [("labour", 10.0)], [("a", 3.0, 1.0), ("b", 3.0, 2.0)])
+    r = build_plan(eco, "harmony").solve("fast", tolerance=1e-9)
+    assert r.status == "optimal" and r.solver["method"] == "leontief-dual"
+
+    def neg(x: np.ndarray) -> float:
+        ya, yb = x[0] - 0.1 * x[1], 0.8 * x[1]
+        return -float(np.sum(np.array([1.0, 2.0]) * harmony(np.array([(ya - 3) / 3, (yb - 3) / 3]))))
+
+    cons = [{"type": "ineq", "fun": lambda x: 10 - x[0] - 2 * x[1]},
+            {"type": "ineq", "fun": lambda x: x[0] - 0.1 * x[1]}]
+    ref = minimize(neg, np.array([3.0, 3.0]), method="SLSQP", bounds=[(0, None), (0, None)], constraints=cons,
+                   options={"ftol": 1e-14, "maxiter": 500})
+    assert ref.success
+    assert r.objective == pytest.approx(-ref.fun, rel=1e-8)
+    assert r.activity["activity"].to_numpy() == pytest.approx(ref.x, rel=1e-5)
+
+
+@pytest.mark.parametrize("goods", [8, 30, 90])
+def test_fast_harmony_agrees_with_kelleys_cutting_planes(goods: int) -> None:
+    """30 generated uniform economies per size (one technique per good, capacities on a third of the goods, one
+    or two labour kinds): both answers verified by the engine, the harmony equal within the tolerance."""
+    tol = 1e-7
+    for seed in range(30):
+        eco = generate_economy(goods, seed=seed, capacity_share=0.35, labour_kinds=1 + seed % 2)
+        fast = build_plan(eco, "harmony").solve("fast", tolerance=tol)
+        kelley = build_plan(eco, "harmony").solve("highs", tolerance=tol)
+        assert fast.status == kelley.status == "optimal", (seed, fast.solver["message"])
+        assert fast.solver["method"] == "leontief-dual"
+        assert fast.objective == pytest.approx(kelley.objective, rel=2 * tol, abs=2 * tol), seed
+        assert max(fast.residuals.values()) <= tol
+        assert fast.solver["dual_residual"] <= tol and fast.solver["duality_gap"] <= tol
+
+
+def test_fast_harmony_hands_other_economies_to_kelley() -> None:
+    """Alternatives and joint products (the structured family), or a user constraint: Kelley answers, and with
+    ``--solver fast`` the note says why."""
+    structured = generate_economy(60, family="structured", seed=2)
+    r = build_plan(structured, "harmony").solve("fast")
+    assert r.status == "optimal" and "declined" in r.solver["note"] and "Kelley" in r.solver["message"]
+    model = build_plan(generate_economy(40, seed=1), "harmony")
+    model.add_constraint({model.economy.techniques[0]: 1.0}, upper=1e9, name="loose")
+    r = model.solve("fast")
+    assert r.status == "optimal" and "user constraints" in r.solver["note"]
+    auto = build_plan(generate_economy(40, seed=1), "harmony").solve("auto")
+    assert auto.solver["method"] == "leontief-dual" and not auto.solver.get("note")
