@@ -12,6 +12,7 @@ import pytest
 from scipy.optimize import minimize
 
 from needplan.data.generate import generate_economy
+from needplan.data.sut import shipped_economy
 from needplan.plan import build_plan, harmony
 from needplan.plan.fast_harmony import best_deviation
 from test_plan_helpers import economy
@@ -62,6 +63,18 @@ def test_fast_harmony_agrees_with_kelleys_cutting_planes(goods: int) -> None:
         assert fast.objective == pytest.approx(kelley.objective, rel=2 * tol, abs=2 * tol), seed
         assert max(fast.residuals.values()) <= tol
         assert fast.solver["dual_residual"] <= tol and fast.solver["duality_gap"] <= tol
+
+
+def test_fast_harmony_on_spains_supply_use_table() -> None:
+    """The shipped Spain 2019 economy (INE's table, product technology: one technique per product): ``auto`` takes
+    the dual path and agrees with Kelley's cutting planes within the tolerance, with a far smaller gap."""
+    tol = 1e-6
+    fast = build_plan(shipped_economy("spain_2019"), "harmony").solve("auto", tolerance=tol)
+    kelley = build_plan(shipped_economy("spain_2019"), "harmony").solve("highs", tolerance=tol)
+    assert fast.status == kelley.status == "optimal" and fast.solver["method"] == "leontief-dual"
+    assert fast.objective == pytest.approx(kelley.objective, rel=2 * tol)
+    assert fast.objective >= kelley.objective - 1e-9 * abs(kelley.objective)  # kelley's gap is its own
+    assert fast.solver["gap"] <= kelley.solver["gap"]
 
 
 def test_fast_harmony_hands_other_economies_to_kelley() -> None:
