@@ -1,21 +1,19 @@
 """The harmony objective through its smooth dual (``needplan.plan.fast_harmony``) on Leontief economies.
 
-Checked against an independent nonlinear solver (SLSQP on the activities), against Kelley's cutting planes on
-HiGHS (the ``highs`` path) on random generated economies, by the engine's own verification of every answer, and
-for the cases it must hand to Kelley.
+Checked against an independent nonlinear solver (SLSQP on the activities: test_plan_known.py), against Kelley's
+cutting planes on HiGHS (the ``highs`` path) on generated economies and on Spain's table, by the engine's own
+verification of every answer, and for the cases it must hand to Kelley.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize
 
 from needplan.data.generate import generate_economy
 from needplan.data.sut import shipped_economy
-from needplan.plan import build_plan, harmony
+from needplan.plan import build_plan
 from needplan.plan.fast_harmony import best_deviation
-from test_plan_helpers import economy
 
 
 def test_best_deviation_inverts_the_slope_of_harmony() -> None:
@@ -24,29 +22,6 @@ def test_best_deviation_inverts_the_slope_of_harmony() -> None:
     slope = np.where(s < 0, 1.0 - s, 1.0 / (1.0 + s))
     assert best_deviation(slope) == pytest.approx(s, abs=1e-12)
     assert best_deviation(np.array([2.5, 100.0])).tolist() == [-1.0, -1.0]
-
-
-def test_fast_harmony_matches_an_independent_convex_solve() -> None:
-    """The hand economy of test_plan_known (b made at quality 0.8, so its need row carries target / 0.8): the same
-    optimum as SLSQP on the activities directly, through fast's own path."""
-    goods = [("a", "product"), ("b", "product"), ("labour", "labour")]
-    techniques = [("ta", "a", 1.0, None, 1.0), ("tb", "b", 1.0, None, 0.8)]
-    inputs = [("ta", "labour", 1.0), ("tb", "labour", 2.0), ("tb", "a", 0.1)]
-    eco = economy(goods, techniques, inputs, [("labour", 10.0)], [("a", 3.0, 1.0), ("b", 3.0, 2.0)])
-    r = build_plan(eco, "harmony").solve("fast", tolerance=1e-9)
-    assert r.status == "optimal" and r.solver["method"] == "leontief-dual"
-
-    def neg(x: np.ndarray) -> float:
-        ya, yb = x[0] - 0.1 * x[1], 0.8 * x[1]
-        return -float(np.sum(np.array([1.0, 2.0]) * harmony(np.array([(ya - 3) / 3, (yb - 3) / 3]))))
-
-    cons = [{"type": "ineq", "fun": lambda x: 10 - x[0] - 2 * x[1]},
-            {"type": "ineq", "fun": lambda x: x[0] - 0.1 * x[1]}]
-    ref = minimize(neg, np.array([3.0, 3.0]), method="SLSQP", bounds=[(0, None), (0, None)], constraints=cons,
-                   options={"ftol": 1e-14, "maxiter": 500})
-    assert ref.success
-    assert r.objective == pytest.approx(-ref.fun, rel=1e-8)
-    assert r.activity["activity"].to_numpy() == pytest.approx(ref.x, rel=1e-5)
 
 
 @pytest.mark.parametrize("goods", [8, 30, 90])

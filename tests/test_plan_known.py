@@ -95,14 +95,18 @@ def test_hand_solved_alternatives_and_joint_product() -> None:
     assert ray.fulfilment == pytest.approx(100 / 15, rel=1e-9)  # 15 labour per unit of fulfilment, 100 available
 
 
-def test_harmony_matches_an_independent_convex_solve() -> None:
-    """Two goods from one labour kind: b uses labour 2 and 0.1 a. Checked against SLSQP on x directly."""
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_harmony_matches_an_independent_convex_solve(solver: str) -> None:
+    """Two goods from one labour kind: b uses labour 2 and 0.1 a. Checked against SLSQP on x directly: Kelley's
+    cutting planes (highs) and the smooth dual on this Leontief economy (fast; b at quality 0.8 puts its need on
+    the balance row as target / 0.8)."""
     goods = [("a", "product"), ("b", "product"), ("labour", "labour")]
     techniques = [("ta", "a", 1.0, None, 1.0), ("tb", "b", 1.0, None, 0.8)]
     inputs = [("ta", "labour", 1.0), ("tb", "labour", 2.0), ("tb", "a", 0.1)]
     eco = economy(goods, techniques, inputs, [("labour", 10.0)], [("a", 3.0, 1.0), ("b", 3.0, 2.0)])
-    r = build_plan(eco, "harmony").solve("highs", tolerance=1e-8)
+    r = build_plan(eco, "harmony").solve(solver, tolerance=1e-8)
     assert r.status == "optimal" and r.solver["gap"] <= 1e-8 * max(1, abs(r.objective))
+    assert r.solver.get("method", "kelley") == ("leontief-dual" if solver == "fast" else "kelley")
 
     def neg(x: np.ndarray) -> float:
         ya, yb = x[0] - 0.1 * x[1], 0.8 * x[1]  # b counted quality-adjusted

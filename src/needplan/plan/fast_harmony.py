@@ -209,6 +209,8 @@ def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -
     """Minimise the dual of ``problem`` and certify the plan; ``(None, why)`` when the gap stays above ``tol``."""
     start = time.perf_counter()
     n_prim, n_cap = problem.limited.size, problem.capped.size
+    if not np.all(np.isfinite(problem.most)):
+        return None, "a need that no limited primary holds back (the harmony may be unbounded)"
     # Starting prices: one price per unit of every limited primary that makes the targets cost what they weigh.
     unit = problem.transposed(problem.cost(np.ones(n_prim), np.zeros(n_cap)))
     mu0 = np.full(n_prim, problem.weight.sum() / max(float(unit[problem.need_row] @ problem.target), _TINY))
@@ -236,8 +238,6 @@ def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -
         if time.perf_counter() > deadline:
             raise StopIteration
 
-    if not np.all(np.isfinite(problem.most)):
-        return None, "a need that no limited primary holds back (the harmony may be unbounded)"
     z0 = np.concatenate([np.ones(n_prim), np.zeros(n_cap)])
     problem.rtol = ROUGH_RTOL
     res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * z0.size, callback=stop,
@@ -257,7 +257,7 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
             deadline: float) -> tuple[HarmonyAnswer | None, int, str]:
     """Newton's method on the dual restricted to the binding limits, widened where the plan violates another."""
     a, u = problem.available[problem.limited], problem.capacity[problem.capped]
-    D, x, s, p = problem.evaluate(mu, rho)
+    _, x, _, _ = problem.evaluate(mu, rho)
     prim = np.flatnonzero((mu > 0) | (np.asarray(problem.primary[problem.limited] @ x).ravel() > a))
     caps = np.flatnonzero((rho > 0) | (x[problem.capped] > u))
     cache: dict[tuple[int, int], FloatArray] = {}  # a limit's row, once computed
