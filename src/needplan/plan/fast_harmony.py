@@ -44,6 +44,9 @@ MAX_DENSE = 50_000_000
 """Newton's phase holds one dense row per binding limit over the needs; beyond this many entries it declines."""
 NEUMANN_RTOL = 1e-13
 """Relative residual of the Leontief solves that certify (and of Newton's phase)."""
+ROWS_RTOL = 1e-10
+"""Relative residual of the solves for the binding limits' rows in Newton's phase (the final evaluation certifies;
+the rows only steer)."""
 ROUGH_RTOL = 1e-8
 """Relative residual of the Leontief solves in the first phase, which only has to find the binding limits."""
 _TINY = 1e-300
@@ -100,7 +103,7 @@ class LeontiefHarmony:
     def __init__(self, net: sp.csr_matrix, choice: IntArray, diag: FloatArray, primary: sp.csr_matrix,
                  available: FloatArray, capacity: FloatArray, need_row: IntArray, target: FloatArray,
                  weight: FloatArray) -> None:
-        self.net, self.net_t = net, net.T
+        self.net, self.net_t = net, net.T.tocsr()  # a copy in rows: the products with many columns are faster
         self.choice, self.d = choice, diag
         self.primary = primary
         self.available = available
@@ -202,7 +205,13 @@ class LeontiefHarmony:
         if primaries.size:
             cost[:, :primaries.size] = self.primary[self.limited[primaries]].T.toarray()
         cost[techniques, primaries.size + np.arange(techniques.size)] = 1.0
-        return np.asarray(self.transposed(cost)[self.need_row].T) if k else np.zeros((0, self.need_row.size))
+        if not k:
+            return np.zeros((0, self.need_row.size))
+        rtol, self.rtol = self.rtol, ROWS_RTOL
+        try:
+            return np.asarray(self.transposed(cost)[self.need_row].T)
+        finally:
+            self.rtol = rtol
 
 
 def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -> tuple[HarmonyAnswer | None, str]:
@@ -278,6 +287,14 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
             grad = bound - rows @ y
             free = (z > 0) | (grad < 0)  # a limit at rent 0 whose slack would only grow stays at 0
             if float(np.max(np.abs(grad[free]) / np.maximum(bound[free], _TINY), initial=0.0)) < 1e-14:
+                break
+            # Close enough to certify? The reduced problem's gap at the plan these prices call for, scaled to meet
+            # its limits: the rents' worth of the slack, plus what the scaling costs (Leontief solves then tell).
+            over = float(np.max(-grad / np.maximum(bound, _TINY), initial=0.0))
+            loss = over / (1.0 + over) * float(np.sum(problem.weight * (1.0 + s) * np.maximum(
+                np.where(s < 0, 1.0 - s, 1.0 / (1.0 + np.maximum(s, 0.0))), 0.0)))
+            value_here = float(np.sum(problem.weight * harmony(s)))
+            if float(z @ np.maximum(grad, 0.0)) + loss <= 0.25 * tol * max(1.0, abs(value_here)):
                 break
             problem.newton_steps += 1
             ratio = p_need * problem.target / problem.weight
