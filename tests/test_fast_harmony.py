@@ -12,6 +12,7 @@ import pytest
 
 from needplan.data.generate import generate_economy
 from needplan.data.sut import shipped_economy
+from needplan.economy.validate import build_economy
 from needplan.plan import build_plan
 from needplan.plan.fast_harmony import best_deviation
 
@@ -53,8 +54,8 @@ def test_fast_harmony_on_spains_supply_use_table() -> None:
 
 
 def test_fast_harmony_hands_other_economies_to_kelley() -> None:
-    """Alternatives and joint products (the structured family), or a user constraint: Kelley answers, and with
-    ``--solver fast`` the note says why."""
+    """Alternatives and joint products (the structured family), a user constraint or a capacity of 0: Kelley
+    answers, and with ``--solver fast`` the note says why."""
     structured = generate_economy(60, family="structured", seed=2)
     r = build_plan(structured, "harmony").solve("fast")
     assert r.status == "optimal" and "declined" in r.solver["note"] and "Kelley" in r.solver["message"]
@@ -62,5 +63,11 @@ def test_fast_harmony_hands_other_economies_to_kelley() -> None:
     model.add_constraint({model.economy.techniques[0]: 1.0}, upper=1e9, name="loose")
     r = model.solve("fast")
     assert r.status == "optimal" and "user constraints" in r.solver["note"]
+    tables = generate_economy(40, seed=1).tables()
+    tech = tables["techniques"]
+    unneeded = tech["capacity"].notna() & ~tech["good"].isin(tables["needs"]["good"])
+    tech.loc[unneeded.idxmax(), "capacity"] = 0.0
+    shut = build_plan(build_economy(tables, name="shut"), "harmony").solve("fast")
+    assert shut.status == "optimal" and "capacity 0" in shut.solver["note"]
     auto = build_plan(generate_economy(40, seed=1), "harmony").solve("auto")
     assert auto.solver["method"] == "leontief-dual" and not auto.solver.get("note")

@@ -124,6 +124,8 @@ def _solve_harmony_dual(model: PlanModel, tolerance: float,
     weight = model.economy.weight[model.need_goods][model.need_of_row]
     if np.any(weight <= 0):
         return None, "a need of weight 0"
+    if np.any(lp.col_upper[:n_t] <= 0):
+        return None, "a technique of capacity 0 (nothing that uses its product can run)"
     choice = np.empty(n_t, dtype=np.int64)
     choice[main] = np.arange(n_t)
     position = np.full(lp.n_rows, -1, dtype=np.int64)
