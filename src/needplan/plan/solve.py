@@ -131,13 +131,15 @@ def _solve_harmony_dual(model: PlanModel, tolerance: float,
     position = np.full(lp.n_rows, -1, dtype=np.int64)
     position[net_rows] = np.arange(net_rows.size)
     start = time.perf_counter()
-    problem = LeontiefHarmony(net, choice, diag, _block(lp.A, prim_rows, n_t), lp.row_upper[prim_rows],
-                              lp.col_upper[:n_t], position[model.need_rows], lp.row_lower[model.need_rows], weight)
     deadline = start + (time_limit if time_limit is not None else math.inf)
     try:
-        answer, why = solve(problem, tol=tolerance, deadline=deadline)
-    except ArithmeticError as err:
-        return None, str(err)
+        with np.errstate(over="raise", invalid="raise"):  # an overflow means prices beyond any plan: decline
+            problem = LeontiefHarmony(net, choice, diag, _block(lp.A, prim_rows, n_t), lp.row_upper[prim_rows],
+                                      lp.col_upper[:n_t], position[model.need_rows], lp.row_lower[model.need_rows],
+                                      weight)
+            answer, why = solve(problem, tol=tolerance, deadline=deadline)
+    except ArithmeticError as err:  # FloatingPointError included
+        return None, f"the dual's arithmetic failed ({err})"
     if answer is None:
         return None, why
     s = np.full(model.need_goods.size, np.nan)
