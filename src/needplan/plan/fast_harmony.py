@@ -33,6 +33,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
+from needplan.plan.model import harmony, harmony_slope
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -50,13 +52,6 @@ the rows only steer)."""
 ROUGH_RTOL = 1e-8
 """Relative residual of the Leontief solves in the first phase, which only has to find the binding limits."""
 _TINY = 1e-300
-
-
-def harmony(s: FloatArray) -> FloatArray:
-    """``H(s) = s - s^2/2`` below zero, ``ln(1 + s)`` above (``s >= -1``)."""
-    s = np.asarray(s, dtype=np.float64)
-    low = np.minimum(s, 0.0)
-    return np.where(s < 0, low - 0.5 * low * low, np.log1p(np.maximum(s, 0.0)))
 
 
 def best_deviation(ratio: FloatArray) -> FloatArray:
@@ -291,8 +286,7 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
             # Close enough to certify? The reduced problem's gap at the plan these prices call for, scaled to meet
             # its limits: the rents' worth of the slack, plus what the scaling costs (Leontief solves then tell).
             over = float(np.max(-grad / np.maximum(bound, _TINY), initial=0.0))
-            loss = over / (1.0 + over) * float(np.sum(problem.weight * (1.0 + s) * np.maximum(
-                np.where(s < 0, 1.0 - s, 1.0 / (1.0 + np.maximum(s, 0.0))), 0.0)))
+            loss = over / (1.0 + over) * float(np.sum(problem.weight * (1.0 + s) * harmony_slope(s)))
             value_here = float(np.sum(problem.weight * harmony(s)))
             if float(z @ np.maximum(grad, 0.0)) + loss <= 0.25 * tol * max(1.0, abs(value_here)):
                 break

@@ -53,7 +53,8 @@ HARMONY_START_POINTS = (-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 3.0)
 def harmony(s: FloatArray) -> FloatArray:
     """Cockshott's harmony ``H(s) = s - s^2/2`` for ``s < 0``, ``ln(1 + s)`` for ``s >= 0`` (``s >= -1``)."""
     s = np.asarray(s, dtype=np.float64)
-    return np.where(s < 0, s - 0.5 * s * s, np.log1p(np.maximum(s, 0.0)))
+    low = np.minimum(s, 0.0)  # the quadratic branch only where it applies (no overflow for large s)
+    return np.where(s < 0, low - 0.5 * low * low, np.log1p(np.maximum(s, 0.0)))
 
 
 def harmony_slope(s: FloatArray) -> FloatArray:
