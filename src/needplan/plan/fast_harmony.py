@@ -88,11 +88,12 @@ class HarmonyAnswer:
 class LeontiefHarmony:
     """The dual above for one square block (see the module docstring).
 
-    ``net``: rows x techniques (CSR, shared, never copied), square, ``choice[r]`` the technique of row ``r`` and
-    ``diag`` its net output there (> 0); ``primary`` (primaries x techniques, >= 0) with ``available``;
-    ``capacity`` per technique (``inf`` = none); ``need_row`` the rows carrying needs, their ``target`` (> 0) and
-    ``weight`` (> 0). Units: activities per period, outputs per unit of activity; ``mu`` in harmony per unit of the
-    primary, ``rho`` per unit of activity, ``p`` per unit of the row's product.
+    ``net``: rows x techniques (CSR, shared, never changed; its transpose is copied once, in rows), square,
+    ``choice[r]`` the technique of row ``r`` and ``diag`` its net output there (> 0); ``primary`` (primaries x
+    techniques, >= 0) with ``available``; ``capacity`` per technique (``inf`` = none); ``need_row`` the rows
+    carrying needs, their ``target`` (> 0) and ``weight`` (> 0). Units: activities per period, outputs per unit of
+    activity; ``mu`` in harmony per unit of the primary, ``rho`` per unit of activity, ``p`` per unit of the row's
+    product.
     """
 
     def __init__(self, net: sp.csr_matrix, choice: IntArray, diag: FloatArray, primary: sp.csr_matrix,
@@ -112,7 +113,7 @@ class LeontiefHarmony:
         self._p: FloatArray | None = None
         self._v: FloatArray | None = None
         # The most of each need that any plan can deliver, from each limited primary alone (its use per unit of
-        # final output, B^{-T} P_k^T, is the primary's Leontief "value"): a bound on s that no plan reaches, so
+        # final output, B^{-T} P_k^T, is the primary's Leontief "value"): a bound on s that no plan exceeds, so
         # capping s there changes no plan and keeps the dual finite where prices are 0.
         self.most = np.full(need_row.size, np.inf)
         if self.limited.size:
