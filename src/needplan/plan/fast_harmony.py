@@ -267,6 +267,8 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
     caps = np.flatnonzero((rho > 0) | (x[problem.capped] > u))
     cache: dict[tuple[int, int], FloatArray] = {}  # a limit's row, once computed
     rounds = 0
+    exact: FloatArray | None = None  # the dual's gradient from Leontief solves, when refining the same limits
+    refinements = 0
     for _ in range(NEWTON_ROUNDS):
         if (prim.size + caps.size) * problem.need_row.size > MAX_DENSE:
             return None, rounds, (f"{prim.size + caps.size} limits bind over {problem.need_row.size} needs, too many "
@@ -277,44 +279,15 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
         rounds += 1
         bound = np.concatenate([a[prim], u[caps]])
         z = np.concatenate([mu[prim], rho[caps]])
-        for _ in range(50):  # projected Newton iterations on the reduced dual (no Leontief solve)
-            p_need = z @ rows
-            s, y = problem.respond(p_need)
-            grad = bound - rows @ y
-            free = (z > 0) | (grad < 0)  # a limit at rent 0 whose slack would only grow stays at 0
-            if float(np.max(np.abs(grad[free]) / np.maximum(bound[free], _TINY), initial=0.0)) < 1e-14:
-                break
-            # Close enough to certify? The reduced problem's gap at the plan these prices call for, scaled to meet
-            # its limits: the rents' worth of the slack, plus what the scaling costs (Leontief solves then tell).
-            over = float(np.max(-grad / np.maximum(bound, _TINY), initial=0.0))
-            loss = over / (1.0 + over) * float(np.sum(problem.weight * (1.0 + s) * harmony_slope(s)))
-            value_here = float(np.sum(problem.weight * harmony(s)))
-            if float(z @ np.maximum(grad, 0.0)) + loss <= 0.25 * tol * max(1.0, abs(value_here)):
-                break
-            problem.newton_steps += 1
-            ratio = p_need * problem.target / problem.weight
-            dy = problem.target * _response_slope(s, ratio, problem.most) * problem.target / problem.weight
-            R = rows[free]
-            hess = (R * -dy) @ R.T
-            hess[np.diag_indices_from(hess)] += 1e-14 * max(float(np.max(np.abs(np.diag(hess)), initial=0.0)), 1.0)
-            step = np.zeros(z.size)
-            try:
-                step[free] = -np.linalg.solve(hess, grad[free])
-            except np.linalg.LinAlgError:
-                break
-            value = float(z @ bound + np.sum(problem.weight * harmony(s) - p_need * y))
-            t = 1.0
-            while t > 1e-12:  # projected backtracking on D
-                trial = np.maximum(z + t * step, 0.0)
-                tp = trial @ rows
-                ts, ty = problem.respond(tp)
-                if float(trial @ bound + np.sum(problem.weight * harmony(ts) - tp * ty)) <= value:
-                    break
-                t *= 0.5
-            moved = float(np.max(np.abs(trial - z) / np.maximum(np.abs(trial), _TINY), initial=0.0))
-            z = trial
-            if moved < 1e-14:
-                break
+        if exact is not None:
+            # The rows are solved to ROWS_RTOL, so the reduced problem's optimum misses the limits by about that
+            # times the flows it sums; one Newton step with the exact gradient (and the rows' Hessian) corrects it.
+            free = (z > 0) | (exact < 0)
+            step = _newton_step(problem, rows, z, free, exact)
+            if step is not None:
+                z = np.maximum(z + step, 0.0)
+        else:
+            z = _reduced_newton(problem, rows, bound, z, tol)
         mu = np.zeros(problem.limited.size)
         rho = np.zeros(problem.capped.size)
         mu[prim], rho[caps] = z[:prim.size], z[prim.size:]
@@ -328,9 +301,72 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
         new_prim = np.flatnonzero((mu > 0) | (use > a * (1 + 1e-12)))
         new_caps = np.flatnonzero((rho > 0) | (x[problem.capped] > u * (1 + 1e-12)))
         if np.array_equal(new_prim, prim) and np.array_equal(new_caps, caps):
-            return None, rounds, f"Newton's method stalled with a gap of {D - value:.2g}"
+            refinements += 1
+            if refinements > 10:
+                return None, rounds, f"Newton's method stalled with a gap of {D - value:.2g}"
+            exact = bound - np.concatenate([use[prim], x[problem.capped][caps]])
+        else:
+            exact = None
         prim, caps = new_prim, new_caps
     return None, rounds, f"no certificate after {NEWTON_ROUNDS} rounds of binding limits"
+
+
+def _newton_step(problem: LeontiefHarmony, rows: FloatArray, z: FloatArray, free: NDArray[np.bool_],
+                 grad: FloatArray) -> FloatArray | None:
+    """The Newton step ``-H^{-1} grad`` over the ``free`` limits, ``H = R diag(-dy/dp) R'`` from the limits' rows
+    ``R`` at the prices ``z`` (0 for the others); ``None`` where ``H`` is singular."""
+    p_need = z @ rows
+    s, _ = problem.respond(p_need)
+    ratio = p_need * problem.target / problem.weight
+    dy = problem.target * _response_slope(s, ratio, problem.most) * problem.target / problem.weight
+    R = rows[free]
+    hess = (R * -dy) @ R.T
+    hess[np.diag_indices_from(hess)] += 1e-14 * max(float(np.max(np.abs(np.diag(hess)), initial=0.0)), 1.0)
+    step = np.zeros(z.size)
+    try:
+        step[free] = -np.linalg.solve(hess, grad[free])
+    except np.linalg.LinAlgError:
+        return None
+    problem.newton_steps += 1
+    return step
+
+
+def _reduced_newton(problem: LeontiefHarmony, rows: FloatArray, bound: FloatArray, z: FloatArray,
+                    tol: float) -> FloatArray:
+    """Projected Newton iterations with backtracking on the dual restricted to the limits of ``rows`` (no Leontief
+    solve), until its own gap estimate is a quarter of the tolerance."""
+
+    def reduced_value(v: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        p_need = v @ rows
+        s, y = problem.respond(p_need)
+        return float(v @ bound + np.sum(problem.weight * harmony(s) - p_need * y)), s, y
+
+    for _ in range(50):
+        value, s, y = reduced_value(z)
+        grad = bound - rows @ y
+        free = (z > 0) | (grad < 0)  # a limit at rent 0 whose slack would only grow stays at 0
+        if float(np.max(np.abs(grad[free]) / np.maximum(bound[free], _TINY), initial=0.0)) < 1e-14:
+            break
+        # Close enough to certify? The gap at the plan these prices call for, scaled to meet its limits: the rents'
+        # worth of the slack, plus what the scaling costs (the caller's Leontief solves then tell).
+        over = float(np.max(-grad / np.maximum(bound, _TINY), initial=0.0))
+        loss = over / (1.0 + over) * float(np.sum(problem.weight * (1.0 + s) * harmony_slope(s)))
+        if float(z @ np.maximum(grad, 0.0)) + loss <= 0.25 * tol * max(1.0, abs(float(problem.weight @ harmony(s)))):
+            break
+        step = _newton_step(problem, rows, z, free, grad)
+        if step is None:
+            break
+        t = 1.0
+        while t > 1e-12:  # projected backtracking on the reduced dual
+            trial = np.maximum(z + t * step, 0.0)
+            if reduced_value(trial)[0] <= value:
+                break
+            t *= 0.5
+        moved = float(np.max(np.abs(trial - z) / np.maximum(np.abs(trial), _TINY), initial=0.0))
+        z = trial
+        if moved < 1e-14:
+            break
+    return z
 
 
 def _rows(problem: LeontiefHarmony, prim: IntArray, caps: IntArray,
