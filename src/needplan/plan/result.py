@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
@@ -280,10 +281,14 @@ def _product_prices(model: PlanModel, y: np.ndarray, x: np.ndarray, used: np.nda
     phys = np.isnan(level)
     np.add.at(price, good[phys], y[sel][phys])
     q = ~phys
+    if not q.any():
+        return price
     g, lv = good[q], level[q]
     Y = y[sel][q] * rows["per_delivered"].to_numpy(dtype=np.float64)[sel][q]  # per standard unit delivered
     np.add.at(price, g, Y * np.maximum(lv, 1.0))
-    tie = level_one_binds(eco.make, eco.technique_quality, x, used)
+    weighted = np.unique(g)  # only these goods' makers matter (10^6 goods may have a handful)
+    tie = np.zeros(eco.n_goods, dtype=bool)
+    tie[weighted] = level_one_binds(sp.csr_matrix(eco.make)[weighted], eco.technique_quality, x, used[weighted])
     if not tie[g].any():
         return price
     lo = np.full(eco.n_goods, -np.inf)
