@@ -2,10 +2,10 @@
 
 ``highs`` solves the LP with HiGHS (warm-started on re-solves); the harmony objective is solved by Kelley's
 cutting planes on HiGHS LPs until the certified gap (the LP bound over the cuts minus the true harmony at the
-LP's plan) is within the tolerance. ``fast`` calls :func:`needplan.plan.fast.solve_ray` (ray) or
-:func:`needplan.plan.fast_min_labour.solve_min_labour` (min-labour) and falls back to HiGHS, saying so, for what
-it does not support. This module builds no
-model and formats no output.
+LP's plan) is within the tolerance. ``fast`` calls :func:`needplan.plan.fast.solve_ray` (ray),
+:func:`needplan.plan.fast_min_labour.solve_min_labour` (min-labour) or, for harmony on a Leontief economy,
+:mod:`needplan.plan.fast_harmony` (as ``auto`` does), and falls back to HiGHS, saying so, for what it does not
+support. This module builds no model and formats no output.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
                 time_limit: float | None = None) -> PlanResult:
     """Solve ``model`` to relative ``tolerance`` and return the verified :class:`PlanResult`.
 
-    ``solver``: ``highs``, ``fast`` (ray and min-labour; harmony and user constraints fall back to HiGHS, noted
-    in ``result.solver["note"]``) or ``auto`` (``fast`` for large ray problems when it is installed).
+    ``solver``: ``highs``, ``fast`` (ray and min-labour; harmony on Leontief economies; the rest, and user
+    constraints, fall back to HiGHS, noted in ``result.solver["note"]``) or ``auto`` (``fast`` for large ray and
+    min-labour problems when it is installed, and for harmony wherever its dual path applies).
     ``time_limit`` in seconds per solver call. Raises :class:`SolverUnavailableError` for ``fast`` when it is
     not installed.
     """
@@ -69,12 +70,11 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         if fast is None:
             raise SolverUnavailableError("solver 'fast' is not available in this installation yet "
                                          "(use --solver highs or auto)")
-        if model.objective not in FAST_OBJECTIVES:
-            pass  # harmony: fast's own path below, or HiGHS with a note
-        elif model.user_rows.size:
-            note = "fast does not take user constraints; solved by HiGHS"
-        else:
-            use_fast = True
+        if model.objective in FAST_OBJECTIVES:  # harmony: fast's own path below
+            if model.user_rows.size:
+                note = "fast does not take user constraints; solved by HiGHS"
+            else:
+                use_fast = True
     elif solver == "auto":
         use_fast = (fast is not None and model.objective in FAST_OBJECTIVES and not model.user_rows.size
                     and model.n_techniques >= AUTO_FAST_TECHNIQUES)
