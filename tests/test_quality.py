@@ -19,16 +19,18 @@ from needplan.quality import delivered, delivery_rows
 from test_plan_helpers import economy, random_economy
 
 
-def steel_economy(hi_cap: float, lo_cap: float | None) -> object:
-    """Steel from a good mill (quality 1.2) and, if ``lo_cap``, a poor one (0.8); tools use 0.5 steel each.
-    Needs: steel 4 (quality-weighted), tools 10 (unweighted). Labour is plentiful: the mills' capacities bind."""
-    techniques = [("mill_hi", "steel", 1.0, hi_cap, 1.2), ("tool_shop", "tools", 1.0, None, 1.0)]
-    inputs = [("mill_hi", "labour", 1.0), ("tool_shop", "steel", 0.5), ("tool_shop", "labour", 1.0)]
-    if lo_cap is not None:
-        techniques.append(("mill_lo", "steel", 1.0, lo_cap, 0.8))
-        inputs.append(("mill_lo", "labour", 1.0))
+def steel_economy(mills: list[tuple[str, float, float]], tool_steel: float) -> object:
+    """Steel from ``mills`` (name, capacity, quality), each using one hour of labour per tonne; tools use
+    ``tool_steel`` tonnes each. Needs: steel 4 (quality-weighted), tools 10 (unweighted). Labour is plentiful: the
+    mills' capacities bind."""
+    techniques = [(name, "steel", 1.0, cap, q) for name, cap, q in mills] + [("tool_shop", "tools", 1.0, None, 1.0)]
+    inputs = [(name, "labour", 1.0) for name, _, _ in mills] + [("tool_shop", "steel", tool_steel),
+                                                              ("tool_shop", "labour", 1.0)]
     return economy([("steel", "product"), ("tools", "product"), ("labour", "labour")], techniques, inputs,
                    [("labour", 1e6)], [("steel", 4.0, 1.0, True), ("tools", 10.0, 1.0, False)])
+
+
+GOOD_MILL, POOR_MILL = ("mill_hi", 10.0, 1.2), ("mill_lo", 10.0, 0.8)
 
 
 def test_good_steel_used_by_industry_counts_only_what_reaches_final_use() -> None:
@@ -36,7 +38,7 @@ def test_good_steel_used_by_industry_counts_only_what_reaches_final_use() -> Non
     tonnes worth 1.2 (10 - 5 lam) standard tonnes >= 4 lam, so lam* = 12 / 10 = 1.2: 4 tonnes to final use, 4.8
     standard. (Counting 1.2 * made - used would give 12 - 5 lam >= 4 lam, lam = 4/3: 3.33 tonnes delivered counted
     as 5.33 standard, more than they are worth.)"""
-    r = build_plan(steel_economy(10.0, None), "ray").solve("highs", tolerance=1e-9)
+    r = build_plan(steel_economy([GOOD_MILL], 0.5), "ray").solve("highs", tolerance=1e-9)
     assert r.status == "optimal"
     assert r.fulfilment == pytest.approx(1.2, rel=1e-9)
     steel = r.needs.loc["steel"]
@@ -50,7 +52,7 @@ def test_poor_steel_goes_to_industry_first() -> None:
     final use gets 20 - 5 lam tonnes. V = min(1.2*10 + 0.8*10 - 0.8 U, 1.2 (20 - U)) = min(20 - 4 lam, 24 - 6 lam)
     >= 4 lam gives lam* = 2.4 (the second row binds: U = 12 > 10, so 2 good tonnes go to industry too): 8 tonnes,
     all good, to final use = 9.6 standard. (The earlier count, 20 - 5 lam >= 4 lam, gave 2.22.)"""
-    model = build_plan(steel_economy(10.0, 10.0), "ray")
+    model = build_plan(steel_economy([GOOD_MILL, POOR_MILL], 0.5), "ray")
     # steel: one need row per quality level of its makers, beside its balance; tools: its balance carries the need
     assert (model.rows["kind"] == "need").sum() == 3
     r = model.solve("highs", tolerance=1e-9)
@@ -59,7 +61,7 @@ def test_poor_steel_goes_to_industry_first() -> None:
     assert r.needs.loc["steel", "counted"] == pytest.approx(9.6, rel=1e-9)
     assert r.products.loc["steel", "net_output"] == pytest.approx(8.0, rel=1e-9)
     # the harmony and min-labour objectives count the same way: the steel target of 4 is met at lam = 1
-    m = build_plan(steel_economy(10.0, 10.0), "min-labour").solve("highs", tolerance=1e-9)
+    m = build_plan(steel_economy([GOOD_MILL, POOR_MILL], 0.5), "min-labour").solve("highs", tolerance=1e-9)
     assert m.status == "optimal" and m.needs.loc["steel", "counted"] >= 4.0 * (1 - 1e-9)
 
 
@@ -126,17 +128,10 @@ def test_quality_index_lies_between_worst_and_best_quality_times_quantity(n: int
 
 
 def _two_good_mills(import_cap: float | None) -> object:
-    """Mills at quality 1.5 and 1.2 (capacity 10 each); tools use 0.2 steel; needs steel 4 (quality-weighted) and
-    tools 10. With ``import_cap``, a technique delivers up to that many standard (quality 1) tonnes of steel."""
-    techniques = [("mill_best", "steel", 1.0, 10.0, 1.5), ("mill_good", "steel", 1.0, 10.0, 1.2),
-                  ("tool_shop", "tools", 1.0, None, 1.0)]
-    inputs = [("mill_best", "labour", 1.0), ("mill_good", "labour", 1.0), ("tool_shop", "steel", 0.2),
-              ("tool_shop", "labour", 1.0)]
-    if import_cap is not None:
-        techniques.append(("import", "steel", 1.0, import_cap, 1.0))
-        inputs.append(("import", "labour", 1.0))
-    return economy([("steel", "product"), ("tools", "product"), ("labour", "labour")], techniques, inputs,
-                   [("labour", 1e6)], [("steel", 4.0, 1.0, True), ("tools", 10.0, 1.0, False)])
+    """Mills at quality 1.5 and 1.2 (capacity 10 each); tools use 0.2 steel. With ``import_cap``, a technique
+    delivers up to that many standard (quality 1) tonnes of steel."""
+    mills = [("mill_best", 10.0, 1.5), ("mill_good", 10.0, 1.2)]
+    return steel_economy(mills + ([("import", import_cap, 1.0)] if import_cap is not None else []), 0.2)
 
 
 def test_a_products_shadow_price_counts_a_standard_unit_at_the_binding_level() -> None:
