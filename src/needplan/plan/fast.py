@@ -226,15 +226,17 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     else:
         dual_obj = float(pi[fa] @ available[fa] + mu[fu] @ capacity[fu])
     gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
-    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, absnet), max(dres), gap,
-                       dual_obj)
+    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, absnet, gross),
+                       max(dres), gap, dual_obj)
 
 
 def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
-                    required: FloatArray, x: FloatArray, absnet: sp.csr_matrix | None = None) -> float:
+                    required: FloatArray, x: FloatArray, absnet: sp.csr_matrix | None = None,
+                    gross: FloatArray | None = None) -> float:
     """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
-    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``absnet`` is
-    ``|net|`` where the caller has it already (at 10^6 goods each copy is 100 MiB)."""
+    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``absnet`` (``|net|``)
+    and ``gross`` (``|net| @ |x|``) where the caller has them already (at 10^6 goods each copy of ``|net|`` is
+    100 MiB)."""
     xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
     nx = net @ x
     # Each row's shortfall relative to its own requirement and gross flows, free of the units its product is
@@ -242,7 +244,8 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
     # share of its own).
     if absnet is None:
         absnet = _abs(net)
-    gross = absnet @ np.abs(x)
+    if gross is None:
+        gross = absnet @ np.abs(x)
     bal_scale = np.maximum(np.maximum(np.abs(required), gross), _TINY)
     short = np.maximum(required - nx, 0.0)
     if float(np.max(short / bal_scale, initial=0.0)) > 1e-12:
