@@ -17,6 +17,7 @@ from needplan.economy import read_economy
 from needplan.economy.model import Economy
 from needplan.plan import PlanInputError, build_plan, harmony
 from needplan.plan import lp as lp_module
+from needplan.plan import solve as solve_module
 from needplan.plan.explain import find_conflict
 from needplan.plan.lp import HighsSession, LpSolution
 from test_plan_helpers import economy
@@ -169,6 +170,49 @@ def test_min_labour_infeasible_names_the_conflict() -> None:
     assert model.solve("highs").status == "optimal"
 
 
+def observed_year(shortfall: float, seed: int = 7, n: int = 30) -> Economy:
+    """A table's observed year in its own units: ``n`` products in millions, labour in hours (~1e9), the hours
+    available ``1 - shortfall`` times what the final demand needs (computed in floating point, as an
+    importer's identity check would)."""
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(0, 1, (n, n)) * (rng.random((n, n)) < 0.6)
+    A *= 0.6 / np.maximum(A.sum(axis=0), 1e-9)
+    target, hours = rng.uniform(1e2, 5e5, n), rng.uniform(1e3, 1e4, n)
+    needed = float(hours @ np.linalg.solve(np.eye(n) - A, target))
+    prods = [f"p{i}" for i in range(n)]
+    inputs = [(f"make_{prods[j]}", prods[i], float(A[i, j])) for i in range(n) for j in range(n) if A[i, j] > 0]
+    inputs += [(f"make_{p}", "hours", float(hours[j])) for j, p in enumerate(prods)]
+    return economy([(p, "product") for p in prods] + [("hours", "labour")],
+                   [(f"make_{p}", p, 1.0, None, 1.0) for p in prods], inputs,
+                   [("hours", needed * (1 - shortfall))], [(p, float(target[i]), 1.0) for i, p in enumerate(prods)])
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_min_labour_short_by_less_than_the_tolerance_is_met_within_it(solver: str) -> None:
+    """Short of labour by 1e-9 relative, the targets cannot be met exactly, but within the tolerance (1e-6) they
+    can: a plan, residuals within 1e-6, and the message says the targets were lowered. Short by 1e-3: infeasible."""
+    r = build_plan(observed_year(1e-9), "min-labour").solve(solver, tolerance=1e-6)
+    assert r.status == "optimal", r.explanation
+    assert 0 < r.residuals["balance"] <= 1e-6 and r.residuals["resources"] <= 1e-6
+    assert r.fulfilment == pytest.approx(1.0, abs=1e-6) and "lowered by 9.4e-07" in r.solver["message"]
+    strict = build_plan(observed_year(1e-9), "min-labour").solve(solver, tolerance=1e-10)
+    assert strict.status == "infeasible"
+    short = build_plan(observed_year(1e-3), "min-labour").solve(solver, tolerance=1e-6)
+    assert short.status == "infeasible" and set(short.conflict["kind"]) >= {"labour", "target"}
+
+
+def test_an_observed_year_exactly_met_is_optimal_without_lowering_the_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Labour in hours (~1e9) available exactly as needed: HiGHS, with its absolute tolerance of 1e-7, called 3
+    of these 60 economies infeasible (presolve) until rows with bounds beyond 2^20 were passed scaled down
+    (``lp.bound_scale``). The lowering of targets within the tolerance is switched off here to see that."""
+    monkeypatch.setattr(solve_module, "WITHIN", 0.0)
+    for seed in range(60):
+        for solver in ("highs", "fast"):
+            r = build_plan(observed_year(0.0, seed, 40), "min-labour").solve(solver)
+            assert r.status == "optimal", (seed, solver, r.explanation)
+            assert r.fulfilment == pytest.approx(1.0, abs=1e-9)
+
+
 def test_a_target_that_only_tightens_a_balance_is_left_out_of_the_conflict() -> None:
     """A (1 hour a unit) feeds B (one A a unit); targets A 1, B 12; 10 hours of labour.
 
@@ -312,7 +356,6 @@ def test_verification_refuses_a_wrong_answer_in_odd_units(monkeypatch: pytest.Mo
     optimum. The verification must not call that optimal (it did, with balances measured against a floor of one
     unit); either the re-solve finds the optimum or the status says stopped."""
     from needplan.economy.validate import build_economy
-    from needplan.plan import lp as lp_module
 
     demo = read_economy(DEMO)
     reference = build_plan(demo, "ray").solve("highs").objective
@@ -329,6 +372,7 @@ def test_verification_refuses_a_wrong_answer_in_odd_units(monkeypatch: pytest.Mo
 
     def unscaled_session(self: lp_module.HighsSession, *args: object, **kwargs: object) -> None:
         monkeypatch.setattr(lp_module, "SCALE_BEYOND", 10_000)  # HiGHS sees the LP as the user wrote it
+        monkeypatch.setattr(lp_module, "LARGEST_BOUND", 1e300)
         session_init(self, *args, **kwargs)  # type: ignore[arg-type]
         monkeypatch.setattr(lp_module, "SCALE_BEYOND", 10)  # the verification still judges in HiGHS's units
 
@@ -376,3 +420,10 @@ def test_harmony_stopped_by_a_limit_keeps_the_last_whole_round(monkeypatch: pyte
     assert max(r.residuals.values()) <= 1e-6
     assert r.objective <= best + 1e-9 and r.objective + r.solver["gap"] >= best - 1e-9
     assert "Iteration limit reached in LP round 3; the plan of round 2" in r.solver["message"]
+
+
+def test_a_shortfall_is_never_rounded_to_a_hundred_percent() -> None:
+    from needplan.plan.explain import share
+
+    assert [share(f) for f in (0.694, 0.9994, 0.9996, 0.999989894, 0.9999999, 1.0)] == [
+        "69.4%", "99.9%", "99.96%", "99.999%", "99.99999%", "100.0%"]

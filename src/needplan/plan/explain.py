@@ -10,6 +10,7 @@ This module writes no files and prints nothing.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -303,12 +304,19 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     if model.objective == "min-labour":
         best = _best_common_fulfilment(model)
         if best is not None:
-            message += f"; at most {best:.1%} of every target can be met together (objective ray)"
+            message += f"; at most {share(best)} of every target can be met together (objective ray)"
     bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
                           for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
                          columns=_COLUMNS)
     return table, message, bottl
+
+
+def share(fraction: float) -> str:
+    """A fraction as a percentage with one decimal, or as many as it takes not to round a shortfall to 100%."""
+    short = 100.0 * (1.0 - fraction)
+    decimals = 1 if not 0 < short < 0.05 else math.ceil(-math.log10(short) - 1e-9)
+    return f"{fraction:.{decimals}%}"
 
 
 def _ray_support(session: HighsSession, lp: LinearProgram, rows_of_need: dict[int, np.ndarray],

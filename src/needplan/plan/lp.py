@@ -35,6 +35,9 @@ SCALE_BEYOND = 10
 are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
 SCALE_ROUNDS = 3
 """Alternating rounds of that column and row scaling."""
+LARGEST_BOUND = 2.0**20
+"""Rows are passed to HiGHS with finite bounds of at most this size (see :func:`bound_scale`): rounding of an
+activity that size, about 1e-16 of it per entry, stays below HiGHS's absolute feasibility tolerance of 1e-7."""
 
 
 @dataclass
@@ -230,6 +233,19 @@ def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
     return power2_factor(geometric_spread(sp.csr_matrix(A)), SCALE_BEYOND)
 
 
+def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
+    """Per row, 1, or the power of 2 that brings the row's largest finite bound down to at most ``LARGEST_BOUND``.
+
+    HiGHS's feasibility tolerance is absolute (1e-7); a row's activity of 1e10 (labour in hours a year) is
+    rounded by more than that, so its presolve calls a plan that is feasible to 1e-15 relative infeasible, or
+    its simplex fails. Rows within ``LARGEST_BOUND`` are left as they are.
+    """
+    size = np.maximum(np.where(np.isfinite(lower), np.abs(lower), 0.0), np.where(np.isfinite(upper), np.abs(upper),
+                                                                                  0.0))
+    over = np.ceil(np.log2(np.maximum(size, LARGEST_BOUND) / LARGEST_BOUND))
+    return np.asarray(np.exp2(-over), dtype=np.float64)
+
+
 class HighsSession:
     """One HiGHS instance holding an LP; rows added to the LP later are passed on with :meth:`sync`.
 
@@ -256,6 +272,7 @@ class HighsSession:
         # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
         # multiplied by it; a row's activity and bounds are multiplied by row_scale.
         self.row_scale, self.col_scale = equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND)
+        self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale, lp.row_upper * self.row_scale)
         scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
         csc = sp.csc_matrix(sp.diags(self.row_scale) @ scaled)
         csc.sort_indices()
@@ -285,11 +302,12 @@ class HighsSession:
         lp, h = self.lp, self.highs
         if lp.n_rows > self.n_rows_passed:
             added = sp.csr_matrix(lp.A[self.n_rows_passed:] @ sp.diags(self.col_scale))
+            lower, upper = lp.row_lower[self.n_rows_passed:], lp.row_upper[self.n_rows_passed:]
             scale = row_scale(added)
+            scale *= bound_scale(lower * scale, upper * scale)
             new = sp.csr_matrix(sp.diags(scale) @ added)
             new.sort_indices()
-            h.addRows(new.shape[0], lp.row_lower[self.n_rows_passed:] * scale,
-                      lp.row_upper[self.n_rows_passed:] * scale, new.nnz, new.indptr[:-1].astype(np.int32),
+            h.addRows(new.shape[0], lower * scale, upper * scale, new.nnz, new.indptr[:-1].astype(np.int32),
                       new.indices.astype(np.int32), new.data.astype(np.float64))
             self.row_scale = np.concatenate([self.row_scale, scale])
             self.row_lower = np.concatenate([self.row_lower, lp.row_lower[self.n_rows_passed:]])

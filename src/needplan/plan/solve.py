@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.lp import HighsSession, LpSolution
+from needplan.plan.lp import HighsSession, LinearProgram, LpSolution
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
 from needplan.plan.result import PlanResult, read_back
 
@@ -37,6 +37,9 @@ it does not."""
 
 FAST_OBJECTIVES = ("ray", "min-labour")
 MAX_HARMONY_ROUNDS = 500
+WITHIN = 15 / 16
+"""A min-labour problem whose targets, lowered by this share of the tolerance, have a plan is met within the
+tolerance (:func:`_within_tolerance`); the rest of the tolerance is left for the plan's own rounding."""
 
 
 def fast_module() -> ModuleType | None:
@@ -90,7 +93,31 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         sol = dual if dual is not None else _solve_harmony(model, tolerance, time_limit)
     else:
         sol = _session(model, tolerance, time_limit).run()
+    if sol.status == "infeasible" and model.objective == "min-labour":
+        sol = _within_tolerance(model, sol, tolerance, time_limit)
     return read_back(model, sol, tolerance=tolerance, note=note)
+
+
+def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
+                      time_limit: float | None) -> LpSolution:
+    """A min-labour LP called infeasible, checked against the tolerance: re-solved with every target lowered by
+    ``WITHIN * tolerance`` relative. Where that has a plan, the targets as given are met within the tolerance (a
+    real table's observed year: its labour is what its final demand needs, to rounding or to the table's own
+    precision), and that plan is returned, saying so; read-back verifies it against the targets as given.
+    Otherwise ``sol`` stands."""
+    lp = model.lp
+    need = model.kind_is("need") & np.isfinite(lp.row_lower) & (lp.row_lower > 0)
+    lower = np.where(need, lp.row_lower * (1.0 - WITHIN * tolerance), lp.row_lower)
+    relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize)
+    again = HighsSession(relaxed, tolerance=tolerance, time_limit=time_limit).run()
+    if again.status != "optimal":
+        return sol
+    again.message = (f"{again.message}: the targets as given were called infeasible ({sol.message}), but with "
+                     f"every target lowered by {WITHIN * tolerance:.2g} relative (within the tolerance) they have this "
+                     "plan, so the targets are met within the tolerance")
+    again.iterations += sol.iterations
+    again.seconds += sol.seconds
+    return again
 
 
 def _session(model: PlanModel, tolerance: float, time_limit: float | None) -> HighsSession:
