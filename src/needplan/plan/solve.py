@@ -37,9 +37,9 @@ it does not."""
 
 FAST_OBJECTIVES = ("ray", "min-labour")
 MAX_HARMONY_ROUNDS = 500
-WITHIN = 15 / 16
-"""A min-labour problem whose targets, lowered by this share of the tolerance, have a plan is met within the
-tolerance (:func:`_within_tolerance`); the rest of the tolerance is left for the plan's own rounding."""
+WITHIN = (1 / 16, 15 / 16)
+"""A min-labour problem whose targets, lowered by one of these shares of the tolerance (tried in turn), have a
+plan is met within the tolerance (:func:`_within_tolerance`); the rest is left for the plan's own rounding."""
 
 
 def fast_module() -> ModuleType | None:
@@ -101,23 +101,25 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
 def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
                       time_limit: float | None) -> LpSolution:
     """A min-labour LP called infeasible, checked against the tolerance: re-solved with every target lowered by
-    ``WITHIN * tolerance`` relative. Where that has a plan, the targets as given are met within the tolerance (a
-    real table's observed year: its labour is what its final demand needs, to rounding or to the table's own
-    precision), and that plan is returned, saying so; read-back verifies it against the targets as given.
-    Otherwise ``sol`` stands."""
+    each share of the tolerance in ``WITHIN`` in turn. Where that has a plan, the targets as given are met within
+    the tolerance (a real table's observed year: its labour is what its final demand needs, to rounding or to
+    the table's own precision), and that plan is returned, saying so; read-back verifies it against the targets
+    as given. Otherwise ``sol`` stands."""
     lp = model.lp
     need = model.kind_is("need") & np.isfinite(lp.row_lower) & (lp.row_lower > 0)
-    lower = np.where(need, lp.row_lower * (1.0 - WITHIN * tolerance), lp.row_lower)
-    relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize)
-    again = HighsSession(relaxed, tolerance=tolerance, time_limit=time_limit).run()
-    if again.status != "optimal":
-        return sol
-    again.message = (f"{again.message}: the targets as given were called infeasible ({sol.message}), but with "
-                     f"every target lowered by {WITHIN * tolerance:.2g} relative (within the tolerance) they have this "
-                     "plan, so the targets are met within the tolerance")
-    again.iterations += sol.iterations
-    again.seconds += sol.seconds
-    return again
+    for share in WITHIN:
+        lower = np.where(need, lp.row_lower * (1.0 - share * tolerance), lp.row_lower)
+        relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize)
+        again = HighsSession(relaxed, tolerance=tolerance, time_limit=time_limit).run()
+        sol.iterations += again.iterations
+        sol.seconds += again.seconds
+        if again.status == "optimal":
+            again.message = (f"{again.message}: the targets as given were called infeasible ({sol.message}), but "
+                             f"with every target lowered by {share * tolerance:.2g} relative (within the tolerance) "
+                             "they have this plan, so the targets are met within the tolerance")
+            again.iterations, again.seconds = sol.iterations, sol.seconds
+            return again
+    return sol
 
 
 def _session(model: PlanModel, tolerance: float, time_limit: float | None) -> HighsSession:
