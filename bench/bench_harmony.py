@@ -1,10 +1,11 @@
 """Benchmark of the harmony objective: ``solver="fast"`` (the smooth dual on Leontief economies) against Kelley's
 cutting planes on HiGHS (``solver="highs"``, the exact reference and the only other path), in the same run.
 
-    python bench/bench_harmony.py [--quick] [--sizes N,...] [--limit SECONDS] [--repeats K]
+    python bench/bench_harmony.py [--quick] [--sizes N,...] [--limit SECONDS] [--repeats K] [--family F]
 
-Instances: :func:`needplan.data.generate.generate_economy` (*uniform* family, seed 1: one technique per good, so
-fast's own path applies; on the *structured* family fast hands harmony to Kelley), built by
+Instances: :func:`needplan.data.generate.generate_economy` (seed 1; *uniform* family by default: one technique per
+good, so fast's own path applies; on the *structured* family, ``--family structured``, fast hands harmony to
+Kelley, so both columns time Kelley), built by
 :func:`needplan.plan.model.build_plan` with ``"harmony"``, tolerance 1e-6. Ours runs ``repeats`` times (median);
 Kelley once, with ``limit`` seconds (it reports "stopped" with its certified gap when the limit ends it). Both
 include read-back and the engine's verification. Prints one Markdown table.
@@ -30,8 +31,8 @@ SIZES = {"full": [1_000, 3_000, 10_000], "quick": [300, 1_000]}
 TOLERANCE = 1e-6
 
 
-def run(n: int, limit: float, repeats: int) -> dict[str, Any]:
-    eco = generate_economy(n, seed=1)
+def run(n: int, limit: float, repeats: int, family: str = "uniform") -> dict[str, Any]:
+    eco = generate_economy(n, family=family, seed=1)
     ours = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -56,16 +57,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")])
     parser.add_argument("--limit", type=float, default=120.0, help="Kelley's time limit, seconds")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--family", choices=["uniform", "structured"], default="uniform")
     args = parser.parse_args(argv)
     sizes = args.sizes or SIZES["quick" if args.quick else "full"]
-    print(f"### Harmony, uniform family (seed 1), tolerance {TOLERANCE:g}\n")
+    print(f"### Harmony, {args.family} family (seed 1), tolerance {TOLERANCE:g}\n")
     print(f"`python bench/bench_harmony.py {' '.join(argv)}`".replace(" `", "`") + f" on {dt.date.today()}, "
           f"{platform.machine()}, Python {platform.python_version()}; Kelley limited to {args.limit:g} s.\n")
     print("| goods | needs | capped | ours (median) | ours status, method | ours gap | dual evaluations | Newton "
           "rounds | Kelley (HiGHS) | Kelley status | Kelley rounds | Kelley gap | Kelley / ours | rel. diff |")
     print("|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for n in sizes:
-        row = run(n, args.limit, args.repeats)
+        row = run(n, args.limit, args.repeats, args.family)
         kelley = f"{row['kelley']:.2f} s" if row["kelley_status"] == "optimal" else f"> {row['kelley']:.0f} s"
         ratio = row["kelley"] / row["ours"]
         print(f"| {n:,} | {row['needs']:,} | {row['capped']:,} | {row['ours']:.3f} s | {row['ours_status']}, "

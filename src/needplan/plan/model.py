@@ -46,8 +46,11 @@ SOLVERS: tuple[str, ...] = ("auto", "highs", "fast")
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-HARMONY_START_POINTS = (-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 3.0)
-"""Where the first tangent cuts of each harmony term are placed (relative deviation from target)."""
+HARMONY_START_POINTS = (-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 127.0, 255.0)
+"""Where the first tangent cuts of each harmony term are placed (relative deviation from target). Beyond ``s = 1``
+at ``1 + s = 2^k`` up to 256 times the target: without them the last cut (slope 1/4 at ``s = 3``) let the first
+LPs promise ``ln`` terms up to 25 times their worth for needs that are cheap to overfulfil, and Kelley spent its
+first ten rounds taking that back (docs/benchmarks.md, "Harmony")."""
 
 
 def harmony(s: FloatArray) -> FloatArray:
