@@ -79,8 +79,9 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
         table.add_column(col, justify="left" if col == "need" else "right")
     needs = result.needs.join(result.products[["net_output", "quality_adjusted"]])
     for good, r in needs.sort_values("fulfilment").head(limit).iterrows():
-        table.add_row(str(good), f"{r.target:,.6g}", f"{r.net_output:,.6g}", f"{r.quality_adjusted:,.6g}",
-                      f"{r.quantity_index:.2%}", f"{r.quality_index:.2%}", f"{r.shadow_price:.4g}")
+        table.add_row(str(good), f"{r.target:,.6g}", _amount(r.net_output, r.target),
+                      _amount(r.quality_adjusted, r.target), f"{r.quantity_index:.2%}", f"{r.quality_index:.2%}",
+                      f"{r.shadow_price:.4g}")
     console.print(table)
     table = Table(title="activity (largest first)")
     for col in ("technique", "makes", "activity", "capacity", "utilisation"):
@@ -139,3 +140,9 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("plan")(plan_cmd)
     app.command("demo")(demo_cmd)
+
+
+def _amount(value: float, scale: float) -> str:
+    """``value`` to 6 significant digits, or 0 where it is below 1e-9 of ``scale`` (a need's net output of 4.5e-13
+    beside a target of 300 is the rounding of the flows it is the difference of, not an output)."""
+    return "0" if abs(value) <= 1e-9 * abs(scale) else f"{value:,.6g}"
