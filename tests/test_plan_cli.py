@@ -108,5 +108,5 @@ def test_time_limit_gives_stopped_without_a_plan_and_exit_1(capsys: pytest.Captu
 def test_a_need_output_below_a_billionth_of_its_target_is_printed_as_zero() -> None:
     from needplan.cli.plan_commands import _amount
 
-    assert [_amount(4.5e-13, 300.0), _amount(719.946, 1500.0), _amount(-2e-7, 300.0), _amount(1234567.0, 1.0)] == [
-        "0", "719.946", "-2e-07", "1.23457e+06"]
+    assert [_amount(4.5e-13, 300.0), _amount(719.946, 1500.0), _amount(-2e-6, 300.0), _amount(1234567.0, 1.0)] == [
+        "0", "719.946", "-2e-06", "1.23457e+06"]
