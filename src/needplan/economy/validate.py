@@ -64,9 +64,15 @@ class _Collector:
 
 
 def _text(series: pd.Series) -> np.ndarray:
-    """Strings with surrounding blanks removed; missing values become ''."""
-    values = series.astype(object).where(series.notna(), "")
-    return np.asarray(values.astype(str).str.strip().to_numpy(dtype=object))
+    """Strings with surrounding blanks removed; missing values become ''.
+
+    Each distinct value is cleaned once and shared by the rows that hold it (a goods table's kind and unit columns
+    of 10^6 rows hold a few values: one Python string each instead of one per row, which was 60 MiB a column).
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    cleaned = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).str.strip()
+    table = np.append(cleaned.to_numpy(dtype=object), "")  # code -1 (missing) picks the appended ''
+    return np.asarray(table[codes], dtype=object)
 
 
 def _id_text(series: pd.Series) -> np.ndarray | pd.Categorical:
