@@ -77,8 +77,10 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     table = Table(title="needs")
     for col in ("need", "target", "net output", "quality-adj.", "quantity index", "quality index", "shadow price"):
         table.add_column(col, justify="left" if col == "need" else "right")
-    needs = result.needs.join(result.products[["net_output", "quality_adjusted"]])
-    for good, r in needs.sort_values("fulfilment").head(limit).iterrows():
+    # The first rows only, then their products: sorting or joining all 10^6 rows took 180 MiB at 10^6 goods.
+    needs = result.needs.nsmallest(limit, "fulfilment")
+    needs = needs.join(result.products.loc[needs.index, ["net_output", "quality_adjusted"]])
+    for good, r in needs.iterrows():
         table.add_row(str(good), f"{r.target:,.6g}", _amount(r.net_output, r.target),
                       _amount(r.quality_adjusted, r.target), f"{r.quantity_index:.2%}", f"{r.quality_index:.2%}",
                       f"{r.shadow_price:.4g}")
@@ -86,7 +88,7 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     table = Table(title="activity (largest first)")
     for col in ("technique", "makes", "activity", "capacity", "utilisation"):
         table.add_column(col, justify="left" if col in ("technique", "makes") else "right")
-    for tech, r in result.activity.sort_values("activity", ascending=False).head(limit).iterrows():
+    for tech, r in result.activity.nlargest(limit, "activity").iterrows():
         cap = "unlimited" if r.capacity == float("inf") else f"{r.capacity:,.6g}"
         util = "" if r.utilisation != r.utilisation else f"{r.utilisation:.1%}"
         table.add_row(str(tech), str(r.good), f"{r.activity:,.6g}", cap, util)
