@@ -84,3 +84,23 @@ def test_technique_choice(demo_dir: Path) -> None:
 def test_format_doc_is_generated_from_the_schema() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
     assert schema_markdown() in doc, "docs/format.md is out of date: paste needplan.economy.schema_markdown()"
+
+
+def test_build_consuming_its_tables_gives_the_same_economy_and_leaves_the_callers_alone() -> None:
+    """``consume=True`` (what read_economy passes) empties the dict and may keep the inputs' amounts without a
+    copy; without it the economy copies them, so changing the caller's table afterwards changes nothing."""
+    from needplan.data.generate import generate_economy
+    from needplan.economy.validate import build_economy
+
+    e = generate_economy(300, family="structured", seed=4)
+    tables = e.tables()
+    kept = build_economy(tables, name="kept", check_productive=False)
+    tables["inputs"]["amount"] *= 2.0
+    assert (kept.use != e.use).nnz == 0
+    given = e.tables()
+    consumed = build_economy(given, name="consumed", check_productive=False, consume=True)
+    assert given == {}
+    assert (consumed.use != e.use).nnz == 0 and (consumed.make != e.make).nnz == 0
+    assert list(consumed.techniques) == list(e.techniques) and list(consumed.goods) == list(e.goods)
+    with pytest.raises(ValueError):
+        consumed.use.data[0] = 1.0

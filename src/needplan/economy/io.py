@@ -98,9 +98,11 @@ def read_economy(folder: str | os.PathLike[str], *, check_productive: bool = Tru
     pa.default_memory_pool().release_unused()
     provenance = {"folder": str(path.resolve())}
     provenance.update({k: v for k, v in manifest.items() if k not in ("format_version", "name", "description")})
+    # consume: each raw table goes as soon as it is parsed (the inputs' 10^7 rows are not held beside the matrix
+    # built from them), and all are gone before the productivity check builds its matrix.
     economy = build_economy(frames, name=str(manifest["name"]), description=str(manifest.get("description", "")),
-                            sources=sources, origin=str(path), provenance=provenance, check_productive=False)
-    del frames  # the raw tables (the inputs' 10^7 rows) go before the productivity check builds its matrix
+                            sources=sources, origin=str(path), provenance=provenance, check_productive=False,
+                            consume=True)
     pa.default_memory_pool().release_unused()  # and those of the string columns cleaned in validation
     if check_productive:
         require_productive(economy, str(path))

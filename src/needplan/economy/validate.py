@@ -238,11 +238,12 @@ def _duplicate_positions(first: np.ndarray, second: np.ndarray | None = None, n_
 
 
 def _goods_by_techniques(amount: np.ndarray, good: np.ndarray, technique: np.ndarray,
-                         shape: tuple[int, int]) -> sp.csc_matrix:
+                         shape: tuple[int, int], owned: bool = False) -> sp.csc_matrix:
     """The sparse goods x techniques matrix of (technique, good, amount) rows without repeated pairs.
 
     Built as CSC directly (rows grouped by technique without a sort when they already are): a COO matrix of
-    10^7 entries and its conversion would hold the data three times.
+    10^7 entries and its conversion would hold the data three times. ``owned``: ``amount`` is no one else's (a
+    table the caller gave up), so the matrix may take it without a copy.
     """
     n_t = shape[1]
     small = max(shape) < np.iinfo(np.int32).max and amount.size < np.iinfo(np.int32).max
@@ -252,7 +253,7 @@ def _goods_by_techniques(amount: np.ndarray, good: np.ndarray, technique: np.nda
     if technique.size and not np.all(technique[1:] >= technique[:-1]):
         order = np.argsort(technique, kind="stable")
         good, amount = good[order], amount[order]
-    else:
+    elif not (owned and amount.flags.writeable):
         amount = amount.copy()  # it may be a view of the caller's table; the economy owns its matrices
     m = sp.csc_matrix((amount.astype(np.float64, copy=False), good.astype(idx, copy=False), indptr), shape=shape)
     m.sum_duplicates()  # sorts the goods within each technique where they are not sorted
@@ -270,12 +271,16 @@ def build_economy(
     origin: str = "",
     provenance: Mapping[str, Any] | None = None,
     check_productive: bool = True,
+    consume: bool = False,
 ) -> Economy:
     """Validate raw tables (columns as in :mod:`needplan.economy.schema`, cells as text or numbers) and build.
 
     ``tables`` maps table names (``goods``, ``techniques``, ``inputs``, ``outputs``, ``resources``, ``needs``)
     to data frames; a missing optional table may be ``None`` or absent. ``sources`` names each table's rows in
     messages (default: ``goods row 0``...). Raises :class:`needplan.errors.EconomyError` listing every problem.
+    ``consume``: ``tables`` is a dict the caller gives up; each frame leaves it once parsed, and the economy may
+    keep the inputs' amounts without a copy (:func:`needplan.economy.read_economy`: the 10^7 rows of a large
+    inputs table are then not held twice).
     """
     out = _Collector()
     srcs = {t.name: (sources or {}).get(t.name, frame_source(t.name)) for t in TABLES}
@@ -293,6 +298,9 @@ def build_economy(
         result = _parse_table(table.name, frame, srcs[table.name], out)
         if result is not None:
             parsed[table.name] = result
+        if consume:
+            assert isinstance(tables, dict), "consume needs a dict of tables"
+            del tables[table.name], frame
     if len(parsed) < len(TABLES):
         out.raise_if_any(origin)  # without every table's columns nothing further can be checked
     # Bad cells were reported and replaced by neutral values: go on, so that one run reports every problem.
@@ -335,6 +343,8 @@ def build_economy(
         ok = (t_idx >= 0) & (g_idx >= 0)
         out.rows(src, ok & _duplicate_positions(t_idx, g_idx, len(goods)),
                  lambda i: f"{what} {p['good'][i]!r} of technique {p['technique'][i]!r} is listed twice")
+        if consume and table == "inputs":  # looked up, every message about them written: the 10^7 ids can go
+            del p["technique"], p["good"]
         return t_idx, g_idx, p["amount"]
 
     it, ig, ia = pairs("inputs", "input")
@@ -388,7 +398,7 @@ def build_economy(
     out.raise_if_any(origin)
 
     n_g, n_t = len(goods), len(techniques)
-    use = _goods_by_techniques(ia, ig, it, (n_g, n_t))
+    use = _goods_by_techniques(ia, ig, it, (n_g, n_t), owned=consume)
     del it, ig, ia, parsed["inputs"]  # the inputs table's columns (10^7 rows) are no longer needed
     make = _goods_by_techniques(np.concatenate([te["output"], oa]), np.concatenate([tg, og]),
                                 np.concatenate([np.arange(n_t), ot]), (n_g, n_t))
