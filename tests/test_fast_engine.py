@@ -48,3 +48,22 @@ def test_a_row_of_tiny_flows_is_judged_against_one_unit_of_it() -> None:
     assert primal_residual(net, primary, none, cap, np.zeros(2), tiny) <= 1e-14
     # a target of 1 on a, met by half: 0.5 short against flows of 1.5 (1 made, 0.5 used)
     assert primal_residual(net, primary, none, cap, np.array([1.0, 1.0]), np.ones(2)) == pytest.approx(0.5 / 1.5)
+
+
+def test_products_with_abs_net_by_blocks_of_rows_equal_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``|net| @ v`` and ``|net|.T @ w`` without a copy of ``|net|``: blocks of 7 entries (rows never split, an
+    empty row and a row longer than a block included) give the products of the explicit matrix."""
+    from needplan.plan import fast
+
+    rng = np.random.default_rng(3)
+    net = sp.random(40, 25, density=0.2, random_state=4, format="lil") - sp.random(40, 25, density=0.1,
+                                                                                  random_state=5, format="lil")
+    net = sp.lil_matrix(net)
+    net[3, :] = 0.0
+    net[7, :] = rng.uniform(-1, 1, 25)
+    net = sp.csr_matrix(net)
+    v, w = rng.uniform(-1, 1, 25), rng.uniform(-1, 1, 40)
+    monkeypatch.setattr(fast, "ABS_BLOCK", 7)
+    assert len(fast._row_blocks(net.indptr)) > 5
+    np.testing.assert_allclose(fast.abs_matvec(net, v), abs(net) @ v, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(fast.abs_rmatvec(net, w), abs(net).T @ w, rtol=1e-14, atol=1e-14)

@@ -55,6 +55,12 @@ Measured on generated *structured* economies (docs/benchmarks.md, session 12): 3
 1.8 s, IPM 3.3 s; 6,000 goods simplex 21.6 s, IPM 18.9 s; 10^4 goods (seeds 1, 2, 3) simplex 115 s, 278 s, 296 s,
 IPM 69 s, 82 s, 87 s."""
 
+FLOOR_ABOVE = 1e-12
+"""A balance short by more than this share of its flows is judged against one unit of its row at least
+(:func:`primal_residual`); the solvers pass their tolerance instead, above which the floor can change a verdict."""
+ABS_BLOCK = 1 << 20
+"""Entries per block of rows in the products with ``|net|`` (:func:`abs_matvec`)."""
+
 DIRECT_BELOW = 300
 """Square blocks with fewer products are factorised (sparse LU) instead of iterated."""
 _TINY = 1e-300
@@ -192,8 +198,9 @@ class Certificate:
 
 def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
             target: FloatArray, lam: float, x: FloatArray, row_duals: FloatArray, primary_duals: FloatArray,
-            capacity_duals: FloatArray) -> Certificate:
-    """Recompute the residuals of ``(lam, x)`` and the duals on the ray LP, relative to the size of each side.
+            capacity_duals: FloatArray, floor_above: float = FLOOR_ABOVE) -> Certificate:
+    """Recompute the residuals of ``(lam, x)`` and the duals on the ray LP, relative to the size of each side
+    (``floor_above``: see :func:`primal_residual`; the caller's tolerance, where it has one).
 
     * primal: the largest of ``max(0, lam t_g - (net x)_g) / max(lam t_g, (|net| |x|)_g)``,
       ``max(0, (P x)_r - a_r) / a_r``, ``max(0, x_j - u_j) / u_j`` and ``max(0, -x_j) / |x|_inf``;
@@ -211,10 +218,9 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     # (relative to the largest column, a technique counted in tiny units could be mispriced by any share); priced
     # at least at the reference prices of lp.check_solution, so that a technique whose goods are all nearly free
     # is judged by what it could move of lam, not by a share of its own near-zero value.
-    absnet = _abs(net)
-    gross = absnet @ np.abs(x)
+    gross = abs_matvec(net, np.abs(x))
     use = primary @ np.abs(x) + np.where(fa, np.abs(available), 0.0)
-    scale = (absnet.T @ (np.abs(p) + reference_prices(gross + abs(lam) * np.abs(target), abs(lam)))
+    scale = (abs_rmatvec(net, np.abs(p) + reference_prices(gross + abs(lam) * np.abs(target), abs(lam)))
              + primary.T @ (np.abs(pi) + reference_prices(use, abs(lam))) + np.abs(mu))
     dres = [float(np.max(np.maximum(value - charge, 0.0) / np.maximum(scale, _TINY), initial=0.0)),
             float(np.max(np.maximum(-p, 0.0), initial=0.0)) / max(float(np.max(np.abs(p), initial=0.0)), _TINY),
@@ -226,33 +232,61 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     else:
         dual_obj = float(pi[fa] @ available[fa] + mu[fu] @ capacity[fu])
     gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
-    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, absnet, gross),
-                       max(dres), gap, dual_obj)
+    return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, gross=gross,
+                                       floor_above=floor_above), max(dres), gap, dual_obj)
+
+
+def _row_blocks(indptr: NDArray[np.integer]) -> list[tuple[int, int]]:
+    """Consecutive row ranges of a CSR matrix with about ``ABS_BLOCK`` entries each (a row is never split)."""
+    nnz = int(indptr[-1])
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, np.arange(ABS_BLOCK, nnz, ABS_BLOCK)),
+                                     [indptr.size - 1]]))
+    return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
+
+
+def _abs_block(net: sp.csr_matrix, r0: int, r1: int) -> sp.csr_matrix:
+    lo, hi = int(net.indptr[r0]), int(net.indptr[r1])
+    return sp.csr_matrix((np.abs(net.data[lo:hi]), net.indices[lo:hi], net.indptr[r0:r1 + 1] - lo),
+                         shape=(r1 - r0, net.shape[1]), copy=False)
+
+
+def abs_matvec(net: sp.csr_matrix, v: FloatArray) -> FloatArray:
+    """``|net| @ v`` by blocks of rows: no copy of ``|net|`` (at 10^6 goods one is 100 MiB)."""
+    out = np.zeros(net.shape[0])
+    for r0, r1 in _row_blocks(net.indptr):
+        out[r0:r1] = _abs_block(net, r0, r1) @ v
+    return out
+
+
+def abs_rmatvec(net: sp.csr_matrix, w: FloatArray) -> FloatArray:
+    """``|net|.T @ w`` by blocks of rows, as :func:`abs_matvec`."""
+    out = np.zeros(net.shape[1])
+    for r0, r1 in _row_blocks(net.indptr):
+        out += _abs_block(net, r0, r1).T @ w[r0:r1]
+    return out
 
 
 def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
-                    required: FloatArray, x: FloatArray, absnet: sp.csr_matrix | None = None,
-                    gross: FloatArray | None = None) -> float:
+                    required: FloatArray, x: FloatArray, *, gross: FloatArray | None = None,
+                    floor_above: float = FLOOR_ABOVE) -> float:
     """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
-    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``absnet`` (``|net|``)
-    and ``gross`` (``|net| @ |x|``) where the caller has them already (at 10^6 goods each copy of ``|net|`` is
-    100 MiB)."""
+    ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``gross`` (``|net| @
+    |x|``) where the caller has it already. A balance short by more than ``floor_above`` of its flows is judged
+    against no less than one unit of its row (see below); within it, the share stands (it only errs high)."""
     xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
     nx = net @ x
     # Each row's shortfall relative to its own requirement and gross flows, free of the units its product is
     # counted in (relative to the largest requirement, a product counted in tiny units could fall short by any
     # share of its own).
-    if absnet is None:
-        absnet = _abs(net)
     if gross is None:
-        gross = absnet @ np.abs(x)
+        gross = abs_matvec(net, np.abs(x))
     bal_scale = np.maximum(np.maximum(np.abs(required), gross), _TINY)
     short = np.maximum(required - nx, 0.0)
-    if float(np.max(short / bal_scale, initial=0.0)) > 1e-12:
+    if float(np.max(short / bal_scale, initial=0.0)) > floor_above:
         # A row whose flows are all tiny (a technique left at an activity of 1e-15 by HiGHS's crossover uses a
         # product nothing makes: 4.6e-15 short of 0, 100% of its flows) is judged against no less than one unit
         # of it as HiGHS sees it, as lp.check_solution does (1 for rows near unit scale).
-        rows, _ = equilibrate(absnet, SCALE_ROUNDS, beyond=SCALE_BEYOND)
+        rows, _ = equilibrate(_abs(net), SCALE_ROUNDS, beyond=SCALE_BEYOND)
         bal_scale = np.maximum(bal_scale, 1.0 / rows)
     res = [float(np.max(short / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
@@ -759,7 +793,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
     # Back to the caller's techniques (disposal columns are surplus, implied by net @ x >= lam * target).
     x, mu_ = x[:n_orig], mu_[:n_orig]
     P, u = P[:, :n_orig] if joint else P, u[:n_orig]
-    cert = certify(prob0.net, P, a, u, prob0.target, lam, x, np.maximum(p_, 0.0), pi_, mu_)
+    cert = certify(prob0.net, P, a, u, prob0.target, lam, x, np.maximum(p_, 0.0), pi_, mu_, floor_above=tol)
     status, message = cert.settle(status, message, tol)
     stats["seconds_total"] = time.perf_counter() - start
     return FastResult(status, lam, x, np.maximum(p_, 0.0), pi_, mu_, iterations, time.perf_counter() - start,
@@ -851,7 +885,7 @@ def _highs_full(prob: _Problem, tol: float, time_limit: float | None, start: flo
     tp = float(t @ p)
     if tp > 0:
         p, pi, mu = p / tp, pi / tp, mu / tp
-    cert = certify(N, P, a, u, t, lam, x, p, pi, mu)
+    cert = certify(N, P, a, u, t, lam, x, p, pi, mu, floor_above=tol)
     ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", lam, x, p, pi, mu, sol.iterations, time.perf_counter() - start,
                       cert.primal_residual, cert.dual_residual, cert.gap, method, fallback_message(sol, ok))

@@ -26,12 +26,12 @@ from scipy.optimize import linprog
 
 from needplan.plan.fast import (
     _TINY,
+    FLOOR_ABOVE,
     Certificate,
     FastResult,
     FloatArray,
     IntArray,
     Status,
-    _abs,
     _column_generation,
     _drive,
     _empty_result,
@@ -40,6 +40,7 @@ from needplan.plan.fast import (
     _prepare,
     _Pricer,
     _Problem,
+    abs_rmatvec,
     fallback_message,
     highs_lp,
     limit_reached,
@@ -61,7 +62,8 @@ def solve_rtol(tol: float) -> float:
 
 def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,
                        target: FloatArray, cost: FloatArray, x: FloatArray, row_duals: FloatArray,
-                       primary_duals: FloatArray, capacity_duals: FloatArray) -> Certificate:
+                       primary_duals: FloatArray, capacity_duals: FloatArray,
+                       floor_above: float = FLOOR_ABOVE) -> Certificate:
     """Recompute the residuals of ``x`` and the duals ``(y, pi, mu) >= 0`` on the min-labour LP.
 
     * primal: as :func:`needplan.plan.fast.primal_residual` with ``required = target``;
@@ -73,7 +75,7 @@ def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: Fl
     y, pi, mu = row_duals, primary_duals, capacity_duals
     fa, fu = np.isfinite(available), np.isfinite(capacity)
     excess = net.T @ y - primary.T @ pi - mu - cost
-    scale = _abs(net).T @ np.abs(y) + primary.T @ np.abs(pi) + np.abs(mu) + np.abs(cost)
+    scale = abs_rmatvec(net, np.abs(y)) + primary.T @ np.abs(pi) + np.abs(mu) + np.abs(cost)
     dres = [float(np.max(np.maximum(excess, 0.0) / np.maximum(scale, _TINY), initial=0.0))]  # per technique
     for d in (y, pi, mu):
         dres.append(float(np.max(np.maximum(-d, 0.0), initial=0.0)) / max(float(np.max(np.abs(d), initial=0.0)),
@@ -84,7 +86,8 @@ def certify_min_labour(net: sp.csr_matrix, primary: sp.csr_matrix, available: Fl
         dual_obj = float(target @ y - pi[fa] @ available[fa] - mu[fu] @ capacity[fu])
     value = float(cost @ x)
     gap = abs(value - dual_obj) / max(abs(value), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
-    return Certificate(primal_residual(net, primary, available, capacity, target, x), max(dres), gap, dual_obj)
+    return Certificate(primal_residual(net, primary, available, capacity, target, x, floor_above=floor_above),
+                       max(dres), gap, dual_obj)
 
 
 def solve_min_labour(net: sp.spmatrix | sp.sparray, primary: sp.spmatrix | sp.sparray, available: FloatArray,
@@ -238,7 +241,8 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
         best = (-math.inf, np.zeros(pr.m_all), np.zeros(P.shape[0]), np.zeros(n_orig))
     _, y, pi_, mu_ = best
     y = np.maximum(y, 0.0)
-    cert = certify_min_labour(prob0.net, P0, a, prob0.capacity, prob0.target, c, x, y, pi_, mu_)
+    cert = certify_min_labour(prob0.net, P0, a, prob0.capacity, prob0.target, c, x, y, pi_, mu_,
+                              floor_above=tol)
     status, message = cert.settle(status, message, tol)
     stats["seconds_total"] = time.perf_counter() - start
     stats["phase1"] = float(phase1_done)
@@ -285,7 +289,7 @@ def _highs_min_labour(prob: _Problem, c: FloatArray, tol: float, time_limit: flo
     if sol.status != "optimal" or sol.x.size == 0:
         return _empty_result(prob, "stopped", math.nan, method, sol.message, start)
     x = np.clip(sol.x, 0.0, u)
-    cert = certify_min_labour(N, P, a, u, t, c, x, y, pi, mu)
+    cert = certify_min_labour(N, P, a, u, t, c, x, y, pi, mu, floor_above=tol)
     ok = cert.within(tol)
     return FastResult("optimal" if ok else "stopped", float(c @ x), x, y, pi, mu, sol.iterations,
                       time.perf_counter() - start, cert.primal_residual, cert.dual_residual, cert.gap, method,
