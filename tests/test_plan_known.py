@@ -435,3 +435,27 @@ def test_a_shortfall_is_never_rounded_to_a_hundred_percent() -> None:
 
     assert [share(f) for f in (0.694, 0.9994, 0.9996, 0.999989894, 0.9999999, 1.0)] == [
         "69.4%", "99.9%", "99.96%", "99.999%", "99.99999%", "100.0%"]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_harmonys_first_lp_by_the_interior_point_method(monkeypatch: pytest.MonkeyPatch, fails: bool) -> None:
+    """Large harmony LPs (here: any, the threshold set to 0) start with HiGHS's interior point method and go on by
+    its warm simplex: the same harmony as the simplex throughout, within the tolerance, and the message says so.
+    Where the interior point method fails on the first LP, the simplex takes it, as for any LP."""
+    eco = generate_economy(300, family="structured", seed=2)
+    reference = build_plan(eco, "harmony").solve("highs")
+    monkeypatch.setattr(solve_module, "HARMONY_IPM_FROM_ROWS", 0)
+    run, solvers = HighsSession.run, []
+
+    def watched(self: HighsSession) -> LpSolution:
+        solvers.append(self.highs.getOptionValue("solver")[1])
+        if fails and len(solvers) == 1:
+            return LpSolution("stopped", np.zeros(0), np.zeros(0), np.zeros(0), 0, 0.0, "highs", "Solve error")
+        return run(self)
+
+    monkeypatch.setattr(HighsSession, "run", watched)
+    r = build_plan(eco, "harmony").solve("highs")
+    assert r.status == "optimal" and reference.status == "optimal"
+    assert r.objective == pytest.approx(reference.objective, rel=1e-6)
+    assert solvers[0] == "ipm" and set(solvers[1:]) == {"choose"}
+    assert "the first by HiGHS's interior point method" in r.solver["message"]

@@ -383,6 +383,11 @@ class HighsSession:
         self.interior_point = why
         self.highs.setOptionValue("solver", "ipm")
 
+    def use_simplex(self) -> None:
+        """Back to HiGHS's own choice (its simplex, warm-started from the last basis) for the runs from now on."""
+        self.interior_point = ""
+        self.highs.setOptionValue("solver", "choose")
+
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64) * self.col_scale
