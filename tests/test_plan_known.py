@@ -441,21 +441,57 @@ def test_a_shortfall_is_never_rounded_to_a_hundred_percent() -> None:
 def test_harmonys_first_lp_by_the_interior_point_method(monkeypatch: pytest.MonkeyPatch, fails: bool) -> None:
     """Large harmony LPs (here: any, the threshold set to 0) start with HiGHS's interior point method and go on by
     its warm simplex: the same harmony as the simplex throughout, within the tolerance, and the message says so.
-    Where the interior point method fails on the first LP, the simplex takes it, as for any LP."""
+    Where the interior point method fails on the first LP (HiGHS's status made "Solve error"), the simplex takes
+    that LP at once, as it takes any other."""
     eco = generate_economy(300, family="structured", seed=2)
     reference = build_plan(eco, "harmony").solve("highs")
     monkeypatch.setattr(solve_module, "HARMONY_IPM_FROM_ROWS", 0)
-    run, solvers = HighsSession.run, []
+    init, solvers = HighsSession.__init__, []
 
-    def watched(self: HighsSession) -> LpSolution:
-        solvers.append(self.highs.getOptionValue("solver")[1])
-        if fails and len(solvers) == 1:
-            return LpSolution("stopped", np.zeros(0), np.zeros(0), np.zeros(0), 0, 0.0, "highs", "Solve error")
-        return run(self)
+    class Watched:
+        def __init__(self, real: highspy.Highs) -> None:
+            self.real = real
 
-    monkeypatch.setattr(HighsSession, "run", watched)
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.real, name)
+
+        def run(self) -> object:
+            solvers.append(self.real.getOptionValue("solver")[1])
+            return self.real.run()
+
+        def getModelStatus(self) -> object:
+            if fails and len(solvers) == 1:
+                return highspy.HighsModelStatus.kSolveError
+            return self.real.getModelStatus()
+
+    def watched_init(self: HighsSession, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.highs = Watched(self.highs)  # type: ignore[assignment]
+
+    monkeypatch.setattr(HighsSession, "__init__", watched_init)
     r = build_plan(eco, "harmony").solve("highs")
     assert r.status == "optimal" and reference.status == "optimal"
     assert r.objective == pytest.approx(reference.objective, rel=1e-6)
-    assert solvers[0] == "ipm" and set(solvers[1:]) == {"choose"}
-    assert "the first by HiGHS's interior point method" in r.solver["message"]
+    assert solvers[0] == "ipm" and set(solvers[1:]) == {"choose"} and len(solvers) > 2
+    assert ("the first by HiGHS's interior point method" in r.solver["message"]) is not fails
+
+
+def test_a_large_lp_is_solved_first_by_the_interior_point_method_then_re_solved_warm(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``solver="highs"`` on an LP of IPM_FROM_ROWS rows or more (here: any) takes HiGHS's interior point method
+    for the first solve and its simplex, warm from the crossover's basis, for a re-solve after an edit: the same
+    answers as the simplex throughout."""
+    eco = generate_economy(300, family="structured", seed=3)
+    simplex = build_plan(eco, "ray")
+    first_simplex = simplex.solve("highs")
+    monkeypatch.setattr(solve_module, "IPM_FROM_ROWS", 0)
+    model = build_plan(eco, "ray")
+    first = model.solve("highs")
+    assert first.status == "optimal" and "interior point method" in first.solver["message"]
+    assert first.objective == pytest.approx(first_simplex.objective, rel=1e-9)
+    capped = first.activity["capacity"].replace(np.inf, np.nan).dropna().index[0]
+    for m in (model, simplex):
+        m.set_capacity(capped, first.activity.loc[capped, "activity"] / 2)
+    again, again_simplex = model.solve("highs"), simplex.solve("highs")
+    assert again.status == "optimal" and "interior point method" not in again.solver["message"]
+    assert again.objective == pytest.approx(again_simplex.objective, rel=1e-9)

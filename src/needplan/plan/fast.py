@@ -41,19 +41,20 @@ from numpy.typing import NDArray
 from scipy.optimize import linprog
 
 from needplan.leontief import equilibrate
-from needplan.plan.lp import SCALE_BEYOND, SCALE_ROUNDS, HighsSession, LinearProgram, LpSolution, reference_prices
+from needplan.plan.lp import (
+    IPM_FROM_ROWS,
+    SCALE_BEYOND,
+    SCALE_ROUNDS,
+    HighsSession,
+    LinearProgram,
+    LpSolution,
+    reference_prices,
+)
 from needplan.plan.lp import abs_entries as _abs
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Status = Literal["optimal", "infeasible", "unbounded", "stopped"]
-
-IPM_FROM_ROWS = 6_000
-"""The fallback to HiGHS asks its interior point method (with crossover) from this many rows on, its simplex below.
-
-Measured on generated *structured* economies (docs/benchmarks.md, session 12): 3,000 goods (3,338 rows) simplex
-1.8 s, IPM 3.3 s; 6,000 goods simplex 21.6 s, IPM 18.9 s; 10^4 goods (seeds 1, 2, 3) simplex 115 s, 278 s, 296 s,
-IPM 69 s, 82 s, 87 s."""
 
 FLOOR_ABOVE = 1e-12
 """A balance short by more than this share of its flows is judged against one unit of its row at least
@@ -855,7 +856,7 @@ def highs_lp(prob: _Problem, cost: FloatArray, ray: bool, tol: float,
                        np.concatenate([u, np.full(extra, np.inf)]), maximize=ray)
     session = HighsSession(lp, tolerance=tol, time_limit=time_limit)
     if lp.n_rows >= IPM_FROM_ROWS:
-        session.use_interior_point(f"chosen from {IPM_FROM_ROWS:,} rows on")
+        session.first_run_by_interior_point(f"chosen from {IPM_FROM_ROWS:,} rows on")
     sol = session.run()
     if sol.x.size == 0:
         return sol, np.zeros(m), np.zeros(P.shape[0]), np.zeros(n)

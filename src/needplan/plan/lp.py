@@ -35,6 +35,13 @@ SCALE_BEYOND = 10
 are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
 SCALE_ROUNDS = 3
 """Alternating rounds of that column and row scaling."""
+IPM_FROM_ROWS = 6_000
+"""A fresh LP of this many rows or more is solved first by HiGHS's interior point method (with crossover), the
+re-solves after it by its simplex, warm; below it by the simplex (fast's fallback and ``solver="highs"`` alike).
+
+Measured on generated *structured* economies, ray (docs/benchmarks.md, session 12): 3,000 goods (3,338 rows)
+simplex 1.8 s, IPM 3.3 s; 6,000 goods simplex 21.6 s, IPM 18.9 s; 10^4 goods (seeds 1, 2, 3) simplex 115 s,
+278 s, 296 s, IPM 69 s, 82 s, 87 s."""
 LARGEST_BOUND = 2.0**20
 """Rows are passed to HiGHS with finite bounds of at most this size (see :func:`bound_scale`): rounding of an
 activity that size, about 1e-16 of it per entry, stays below HiGHS's absolute feasibility tolerance of 1e-7."""
@@ -291,6 +298,7 @@ class HighsSession:
         model.a_matrix_.value_ = csc.data.astype(np.float64)
         h.passModel(model)
         self.interior_point = ""  # why runs use HiGHS's interior point method (its simplex failed, or asked for)
+        self.first_by_ipm = False  # only the next run does (first_run_by_interior_point)
         self.n_rows_passed = lp.n_rows
         self.col_lower = lp.col_lower.copy()
         self.col_upper = lp.col_upper.copy()
@@ -332,12 +340,22 @@ class HighsSession:
         start = time.perf_counter()
         h.run()
         ms = h.getModelStatus()
+        by_ipm = self.interior_point
+        if self.first_by_ipm:
+            # The interior point method took this first run; the runs after it start from its crossover's basis.
+            self.first_by_ipm = False
+            self.use_simplex()
+            if ms in _FAILED:  # it failed: the simplex takes the LP, as it takes any other first
+                by_ipm = ""
+                h.run()
+                ms = h.getModelStatus()
         if ms in _FAILED and not self.interior_point:
             # Seen on infeasible generated economies of 3,000 goods: the dual simplex ends in "Not Set" or "Solve
             # error" (infeasibilities of 1e17 after raising its Markowitz threshold) where the interior point
             # method proves infeasibility in a second. It keeps failing on the same LP with bounds changed, so
             # this session's later runs go straight to the interior point method.
             self.use_interior_point("its simplex failed")
+            by_ipm = self.interior_point
             h.run()
             ms = h.getModelStatus()
         seconds = time.perf_counter() - start
@@ -353,8 +371,7 @@ class HighsSession:
                 status = "infeasible" if not h.getInfo().primal_solution_status else "unbounded"
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-        message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {self.interior_point})"
-                                               if self.interior_point else "")
+        message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {by_ipm})" if by_ipm else "")
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
@@ -387,6 +404,14 @@ class HighsSession:
         """Back to HiGHS's own choice (its simplex, warm-started from the last basis) for the runs from now on."""
         self.interior_point = ""
         self.highs.setOptionValue("solver", "choose")
+
+    def first_run_by_interior_point(self, why: str) -> None:
+        """The next run by HiGHS's interior point method (with crossover), the runs after it by its simplex, warm
+        from the crossover's basis: for a large LP solved from nothing (its dual simplex pivots through dense
+        factors of the Leontief structure) that is re-solved after small changes. Where the interior point method
+        fails, the simplex takes that run."""
+        self.use_interior_point(why)
+        self.first_by_ipm = True
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.lp import HighsSession, LinearProgram, LpSolution
+from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpSolution
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
 from needplan.plan.result import PlanResult, read_back
 
@@ -97,7 +97,11 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
                 note = f"fast's harmony path declined ({why}); solved by Kelley's cutting planes on HiGHS"
         sol = dual if dual is not None else _solve_harmony(model, tolerance, time_limit)
     else:
-        sol = _session(model, tolerance, time_limit).run()
+        fresh = model.session is None
+        session = _session(model, tolerance, time_limit)
+        if fresh and model.lp.n_rows >= IPM_FROM_ROWS:
+            session.first_run_by_interior_point(f"chosen from {IPM_FROM_ROWS:,} rows on")
+        sol = session.run()
     if sol.status == "infeasible" and model.objective == "min-labour":
         sol = _within_tolerance(model, sol, tolerance, time_limit)
     return read_back(model, sol, tolerance=tolerance, note=note)
@@ -202,7 +206,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     first_ipm = model.session is None and model.lp.n_rows >= HARMONY_IPM_FROM_ROWS
     session = _session(model, tolerance, time_limit)
     if first_ipm:
-        session.use_interior_point(f"the first of Kelley's LPs, {model.lp.n_rows:,} rows")
+        session.first_run_by_interior_point(f"the first of Kelley's LPs, {model.lp.n_rows:,} rows")
     eco = model.economy
     weights = eco.weight[model.need_goods]
     start = time.perf_counter()
@@ -210,10 +214,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     gap = np.inf
     value = 0.0
     sol = session.run()
-    if first_ipm and session.interior_point.startswith("the first"):
-        session.use_simplex()
-        if sol.status == "stopped" and not sol.message.startswith("Time limit"):
-            sol = session.run()  # the interior point method failed: the simplex, as for any other LP
+    first_ipm = first_ipm and "interior point method" in sol.message  # not where it failed and the simplex took it
     rounds = 1
     last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
