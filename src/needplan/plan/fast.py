@@ -854,10 +854,7 @@ def highs_lp(prob: _Problem, cost: FloatArray, ray: bool, tol: float,
     lp = LinearProgram(A, np.concatenate([np.zeros(m) if ray else t, np.full(fa.size, -np.inf)]),
                        np.concatenate([np.full(m, np.inf), a[fa]]), cost, np.zeros(n + extra),
                        np.concatenate([u, np.full(extra, np.inf)]), maximize=ray)
-    session = HighsSession(lp, tolerance=tol, time_limit=time_limit)
-    if lp.n_rows >= IPM_FROM_ROWS:
-        session.first_run_by_interior_point(f"chosen from {IPM_FROM_ROWS:,} rows on")
-    sol = session.run()
+    sol = HighsSession(lp, tolerance=tol, time_limit=time_limit, ipm_from_rows=IPM_FROM_ROWS).run()
     if sol.x.size == 0:
         return sol, np.zeros(m), np.zeros(P.shape[0]), np.zeros(n)
     # Minimisation convention: a >= row's dual is >= 0, a <= row's <= 0, an upper-bounded column's <= 0.

@@ -257,10 +257,12 @@ class HighsSession:
     """One HiGHS instance holding an LP; rows added to the LP later are passed on with :meth:`sync`.
 
     ``tolerance`` sets HiGHS's primal and dual feasibility tolerances (at most 1e-7, HiGHS's default);
-    ``time_limit`` is in seconds (``None``: none).
+    ``time_limit`` is in seconds (``None``: none); an LP of ``ipm_from_rows`` rows or more has its first run by
+    the interior point method (:meth:`first_run_by_interior_point`).
     """
 
-    def __init__(self, lp: LinearProgram, *, tolerance: float = 1e-6, time_limit: float | None = None) -> None:
+    def __init__(self, lp: LinearProgram, *, tolerance: float = 1e-6, time_limit: float | None = None,
+                 ipm_from_rows: int | None = None) -> None:
         self.lp = lp
         self.highs = new_highs()
         h = self.highs
@@ -299,6 +301,9 @@ class HighsSession:
         h.passModel(model)
         self.interior_point = ""  # why runs use HiGHS's interior point method (its simplex failed, or asked for)
         self.first_by_ipm = False  # only the next run does (first_run_by_interior_point)
+        self.last_run_by_ipm = False  # whether the interior point method answered the last run
+        if ipm_from_rows is not None and lp.n_rows >= ipm_from_rows:
+            self.first_run_by_interior_point(f"chosen from {ipm_from_rows:,} rows on")
         self.n_rows_passed = lp.n_rows
         self.col_lower = lp.col_lower.copy()
         self.col_upper = lp.col_upper.copy()
@@ -371,6 +376,7 @@ class HighsSession:
                 status = "infeasible" if not h.getInfo().primal_solution_status else "unbounded"
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+        self.last_run_by_ipm = bool(by_ipm)
         message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {by_ipm})" if by_ipm else "")
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".

@@ -97,11 +97,7 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
                 note = f"fast's harmony path declined ({why}); solved by Kelley's cutting planes on HiGHS"
         sol = dual if dual is not None else _solve_harmony(model, tolerance, time_limit)
     else:
-        fresh = model.session is None
-        session = _session(model, tolerance, time_limit)
-        if fresh and model.lp.n_rows >= IPM_FROM_ROWS:
-            session.first_run_by_interior_point(f"chosen from {IPM_FROM_ROWS:,} rows on")
-        sol = session.run()
+        sol = _session(model, tolerance, time_limit, IPM_FROM_ROWS).run()
     if sol.status == "infeasible" and model.objective == "min-labour":
         sol = _within_tolerance(model, sol, tolerance, time_limit)
     return read_back(model, sol, tolerance=tolerance, note=note)
@@ -120,7 +116,7 @@ def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
         lower = np.where(need, lp.row_lower * (1.0 - share * tolerance), lp.row_lower)
         relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize)
         again = HighsSession(relaxed, tolerance=tolerance, time_limit=time_limit).run()
-        sol.iterations += again.iterations
+        sol.iterations += again.iterations  # the infeasible answer counts every run made to check it
         sol.seconds += again.seconds
         if again.status == "optimal":
             again.message = (f"{again.message}: the targets as given were called infeasible ({sol.message}), but "
@@ -131,10 +127,12 @@ def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
     return sol
 
 
-def _session(model: PlanModel, tolerance: float, time_limit: float | None) -> HighsSession:
-    # Re-solves keep the HiGHS instance (and its basis); only new rows and changed bounds are passed.
+def _session(model: PlanModel, tolerance: float, time_limit: float | None, ipm_from_rows: int) -> HighsSession:
+    # Re-solves keep the HiGHS instance (and its basis); only new rows and changed bounds are passed. A new
+    # session's first run goes to the interior point method from ipm_from_rows rows on.
     if model.session is None:
-        model.session = HighsSession(model.lp, tolerance=tolerance, time_limit=time_limit)
+        model.session = HighsSession(model.lp, tolerance=tolerance, time_limit=time_limit,
+                                     ipm_from_rows=ipm_from_rows)
     return model.session
 
 
@@ -203,10 +201,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     """Kelley's outer approximation: add tangent cuts at the LP's point until the certified gap is small."""
     # A large first round goes to HiGHS's interior point method (its crossover leaves a basis for the warm
     # simplex rounds after it); a re-solve keeps its session's basis.
-    first_ipm = model.session is None and model.lp.n_rows >= HARMONY_IPM_FROM_ROWS
-    session = _session(model, tolerance, time_limit)
-    if first_ipm:
-        session.first_run_by_interior_point(f"the first of Kelley's LPs, {model.lp.n_rows:,} rows")
+    session = _session(model, tolerance, time_limit, HARMONY_IPM_FROM_ROWS)
     eco = model.economy
     weights = eco.weight[model.need_goods]
     start = time.perf_counter()
@@ -214,7 +209,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     gap = np.inf
     value = 0.0
     sol = session.run()
-    first_ipm = first_ipm and "interior point method" in sol.message  # not where it failed and the simplex took it
+    first_ipm = session.last_run_by_ipm
     rounds = 1
     last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
