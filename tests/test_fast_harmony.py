@@ -71,3 +71,27 @@ def test_fast_harmony_hands_other_economies_to_kelley() -> None:
     assert shut.status == "optimal" and "capacity 0" in shut.solver["note"]
     auto = build_plan(generate_economy(40, seed=1), "harmony").solve("auto")
     assert auto.solver["method"] == "leontief-dual" and not auto.solver.get("note")
+
+
+@pytest.mark.parametrize(("goods", "seeds"), [(30, 40), (300, 8)])
+def test_matrix_free_newton_agrees_with_the_dense_one(goods: int, seeds: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matrix-free Newton phase (the first, forced alone here by ``MAX_DENSE = 0``, so that the dense phase
+    cannot answer for it) certifies the same harmony as the dense phase alone, within the tolerance."""
+    import needplan.plan.fast_harmony as fast_harmony
+
+    tol = 1e-7
+    for seed in range(seeds):
+        eco = generate_economy(goods, seed=seed, capacity_share=0.35, labour_kinds=1 + seed % 2)
+        with monkeypatch.context() as patch:
+            patch.setattr(fast_harmony, "MATRIX_FREE_FIRST", False)
+            dense = build_plan(eco, "harmony").solve("fast", tolerance=tol)
+        with monkeypatch.context() as patch:
+            patch.setattr(fast_harmony, "MAX_DENSE", 0)
+            free = build_plan(eco, "harmony").solve("fast", tolerance=tol)
+        assert dense.status == free.status == "optimal", (seed, free.solver["message"], dense.solver["message"])
+        assert free.solver["method"] == "leontief-dual" and "matrix-free" in free.solver["message"], seed
+        assert "matrix-free" not in dense.solver["message"]
+        assert free.objective == pytest.approx(dense.objective, rel=2 * tol, abs=2 * tol), seed
+        assert max(free.residuals.values()) <= tol
+        assert free.solver["dual_residual"] <= tol and free.solver["duality_gap"] <= tol

@@ -191,8 +191,9 @@ def _solve_harmony_dual(model: PlanModel, tolerance: float,
     d = model.lp.cost - model.lp.A.T @ y
     seconds = time.perf_counter() - start
     gap = answer.bound - answer.value
-    message = (f"optimal by leontief-dual (L-BFGS-B, then Newton's method over the binding limits in "
-               f"{answer.newton_rounds} rounds), certified gap {gap:.2g}")
+    newton = ("matrix-free Newton's method (conjugate gradients) in {} steps" if answer.matrix_free else
+              "Newton's method over the binding limits in {} rounds").format(answer.newton_rounds)
+    message = f"optimal by leontief-dual (L-BFGS-B, then {newton}), certified gap {gap:.2g}"
     return LpSolution("optimal", x, y, d, answer.evaluations, seconds, "fast", message,
                       {"gap": float(gap), "method": "leontief-dual", "rounds": float(answer.newton_rounds)}), ""
 
