@@ -321,8 +321,8 @@ def _dense_entries(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray) ->
 def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: FloatArray, tol: float,
                deadline: float) -> tuple[HarmonyAnswer | None, int, str]:
     """Projected Newton's method on the whole dual with matrix-free Hessian products (one transposed and one
-    forward Leontief solve each) and conjugate gradients, for economies whose binding limits' rows would not fit
-    :data:`MAX_DENSE`. ``sig`` scales the limits (as in the first phase): the conjugate gradients run on
+    forward Leontief solve each) and conjugate gradients preconditioned by :meth:`LeontiefHarmony.approximate_rows`
+    (see the module docstring). ``sig`` scales the limits (as in the first phase): the conjugate gradients run on
     ``diag(sig) H diag(sig)``."""
     n_prim = problem.limited.size
     a, u = problem.available[problem.limited], problem.capacity[problem.capped]
