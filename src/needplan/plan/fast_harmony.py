@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -37,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import minimize
+from scipy.sparse.linalg import splu
 
 from needplan.plan.model import harmony, harmony_slope
 
@@ -49,13 +51,14 @@ NEWTON_ROUNDS = 60
 """Rounds of widening or narrowing the set of binding limits."""
 MATRIX_FREE_FIRST = True
 """Newton's phase is first the matrix-free one (:func:`_newton_cg`), then, where it does not certify and the rows
-fit :data:`MAX_DENSE`, the dense one. Measured (uniform family, seed 1, this 2-core machine, whole ``solve``):
-300 to 3,000 goods alike (0.26 to 0.8 s); 10^4 goods 2.0-2.6 s against 5.9-7.8 s; 2x10^4 4.3-4.8 s against
-34 s; 5x10^4 13 s, where the dense rows do not fit."""
+fit :data:`MAX_DENSE`, the dense one. Measured (uniform family, seed 1, this 2-core machine, the two alternated
+in one process, median of 5; docs/benchmarks.md): 300 goods 0.27 s against 0.22 s dense, 1,000 goods 0.43 s
+against 0.44 s, 3,000 goods 0.78 s against 0.90 s, 10^4 goods 3.2 s against 8.4 s; 5x10^4 goods 12.7 s and 10^5
+goods 58 s, where the dense rows do not fit."""
 MAX_DENSE = 50_000_000
 """Newton's phase holds one dense row per binding limit over the needs; beyond this many entries it declines."""
 NEWTON_CG_ROUNDS = 200
-"""Steps of the matrix-free Newton's method (taken where the dense rows would exceed :data:`MAX_DENSE`)."""
+"""Steps of the matrix-free Newton's method, at most."""
 PRECONDITIONER_TERMS = 2
 """Terms of the Leontief inverse's Neumann series beyond the first in the matrix-free phase's preconditioner."""
 DROP_BELOW = 0.05
@@ -404,10 +407,9 @@ def _hessian_product(problem: LeontiefHarmony, free: NDArray[np.bool_], sig: Flo
     return np.asarray(out[free] * sig[free])
 
 
-def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray) -> object:
-    """The solve with ``rows diag(weight) rows'`` (sparse LU, a little regularised): the preconditioner."""
-    from scipy.sparse.linalg import splu
-
+def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray) -> Callable[[FloatArray], FloatArray]:
+    """The solve with ``rows diag(weight) rows'`` (its small entries dropped, sparse LU, a little regularised): the
+    preconditioner."""
     hess = sp.coo_matrix(rows @ sp.diags(weight) @ rows.T)
     diag = hess.diagonal()
     small = (np.abs(hess.data) < DROP_BELOW * np.sqrt(diag[hess.row] * diag[hess.col])) & (hess.row != hess.col)
@@ -422,11 +424,11 @@ def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray) -> object:
     return lu.solve
 
 
-def _conjugate_gradients(apply: object, b: FloatArray, rtol: float, precondition: object) -> FloatArray:
+def _conjugate_gradients(apply: Callable[[FloatArray], FloatArray], b: FloatArray, rtol: float,
+                         precondition: Callable[[FloatArray], FloatArray]) -> FloatArray:
     """``H v = b`` for a positive semidefinite ``H`` given by its product, to ``|r| <= rtol |b|`` or at most
-    :data:`CG_ITERATIONS` steps; stops at a direction of no curvature (the step so far is still a descent)."""
-    assert callable(apply)
-    assert callable(precondition)
+    :data:`CG_ITERATIONS` steps; stops at a direction of no curvature (the step so far is still a descent; ``b``
+    itself where none was taken)."""
     v = np.zeros(b.size)
     r = b.copy()
     y = precondition(r)
