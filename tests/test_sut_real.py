@@ -158,3 +158,22 @@ def test_scb_plan_in_hours_names_labour_as_the_bottleneck(scb_tables) -> None:
     labour = result.bottlenecks[result.bottlenecks["constraint"] == "labour_hours"]
     assert len(labour) == 1 and labour["shadow_price"].iloc[0] < 1e-9
     assert labour["elasticity"].iloc[0] == pytest.approx(1.0, rel=1e-3)
+
+
+@needs_data
+@pytest.mark.parametrize("source", ["ine", "scb"])
+def test_harmony_of_every_year_by_the_matrix_free_dual_agrees_with_kelley(ine_tables, scb_tables, source) -> None:
+    """Harmony on every real table (one technique per product): ``fast`` certifies it by its smooth dual's
+    matrix-free Newton phase, and Kelley's cutting planes on HiGHS find the same harmony within the tolerance."""
+    from needplan.plan import build_plan
+
+    tol = 1e-6
+    tables = ine_tables if source == "ine" else scb_tables
+    for year, table in tables.items():
+        economy, _ = build_from_table(table, fmt=source, year=year, labour="fte" if source == "ine" else "hours")
+        fast = build_plan(economy, "harmony").solve("fast", tolerance=tol)
+        kelley = build_plan(economy, "harmony").solve("highs", tolerance=tol)
+        assert fast.status == kelley.status == "optimal", (year, fast.solver["message"])
+        assert fast.solver["method"] == "leontief-dual" and "matrix-free" in fast.solver["message"], year
+        assert fast.objective == pytest.approx(kelley.objective, rel=2 * tol), year
+        assert max(fast.residuals.values()) <= tol, year
