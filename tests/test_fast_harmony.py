@@ -95,3 +95,30 @@ def test_matrix_free_newton_agrees_with_the_dense_one(goods: int, seeds: int,
         assert free.objective == pytest.approx(dense.objective, rel=2 * tol, abs=2 * tol), seed
         assert max(free.residuals.values()) <= tol
         assert free.solver["dual_residual"] <= tol and free.solver["duality_gap"] <= tol
+
+
+def test_the_matrix_free_preconditioner_solves_its_own_approximation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preconditioner solves ``R diag(w) R'`` exactly where nothing is dropped, stays positive where ``R`` has
+    an empty row, and falls back to its diagonal where the sparse LU fails."""
+    import scipy.sparse as sp
+
+    import needplan.plan.fast_harmony as fast_harmony
+
+    rng = np.random.default_rng(3)
+    rows = sp.csr_matrix(sp.random(6, 15, density=0.5, random_state=rng))
+    weight = rng.uniform(0.5, 2.0, 15)
+    hess = (rows @ sp.diags(weight) @ rows.T).toarray()
+    b = rng.standard_normal(6)
+    monkeypatch.setattr(fast_harmony, "DROP_BELOW", 0.0)
+    solve = fast_harmony._approximate_inverse(rows, weight)
+    assert hess @ solve(b) == pytest.approx(b, rel=1e-6, abs=1e-8)
+    empty = sp.csr_matrix(sp.vstack([rows, sp.csr_matrix((1, 15))]))
+    z = fast_harmony._approximate_inverse(empty, weight)(np.ones(7))
+    assert np.all(np.isfinite(z)) and z[-1] > 0
+
+    def singular(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Factor is exactly singular")
+
+    monkeypatch.setattr(fast_harmony, "splu", singular)
+    diagonal = fast_harmony._approximate_inverse(rows, weight)(b)
+    assert diagonal == pytest.approx(b / (np.diag(hess) * (1 + 1e-10)), rel=1e-9)

@@ -419,8 +419,12 @@ def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray) -> Callable[[F
     hess = sp.csc_matrix(sp.coo_matrix((hess.data[keep], (hess.row[keep], hess.col[keep])), shape=hess.shape)
                          + sp.diags(moved))
     diag = hess.diagonal()
-    hess = sp.csc_matrix(hess + sp.diags(1e-10 * np.maximum(diag, 1e-12 * max(float(diag.max(initial=0.0)), 1.0))))
-    lu = splu(hess, permc_spec="MMD_AT_PLUS_A")  # symmetric: a minimum degree ordering of its graph
+    diag = diag + 1e-10 * np.maximum(diag, 1e-12 * max(float(diag.max(initial=0.0)), 1.0))  # > 0
+    hess = sp.csc_matrix(hess + sp.diags(diag - hess.diagonal()))
+    try:
+        lu = splu(hess, permc_spec="MMD_AT_PLUS_A")  # symmetric: a minimum degree ordering of its graph
+    except RuntimeError:  # singular after all: its diagonal alone still preconditions
+        return lambda r: np.asarray(r / diag)
     return lu.solve
 
 
