@@ -122,3 +122,22 @@ def test_the_matrix_free_preconditioner_solves_its_own_approximation(monkeypatch
     monkeypatch.setattr(fast_harmony, "splu", singular)
     diagonal = fast_harmony._approximate_inverse(rows, weight)(b)
     assert diagonal == pytest.approx(b / (np.diag(hess) * (1 + 1e-10)), rel=1e-9)
+
+
+def test_matrix_free_newton_from_a_cold_start_certifies_by_damped_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One L-BFGS-B iteration only, so that Newton's phase starts far from the optimum: its damped steps
+    (``DAMPING``) still certify all 40 economies, with the harmony of the usual path. Undamped (``DAMPING = (0,)``)
+    it stalled on 5 of these 40 (measured)."""
+    import needplan.plan.fast_harmony as fast_harmony
+
+    tol = 1e-7
+    for seed in range(40):
+        eco = generate_economy(30, seed=seed, capacity_share=0.35, labour_kinds=1 + seed % 2)
+        usual = build_plan(eco, "harmony").solve("fast", tolerance=tol)
+        with monkeypatch.context() as patch:
+            patch.setattr(fast_harmony, "MAX_DENSE", 0)
+            patch.setattr(fast_harmony, "LBFGS_ITERATIONS", 1)
+            cold = build_plan(eco, "harmony").solve("fast", tolerance=tol)
+        assert cold.status == "optimal" and "matrix-free" in cold.solver["message"], (seed, cold.solver.get("note"))
+        assert cold.objective == pytest.approx(usual.objective, rel=2 * tol, abs=2 * tol), seed
+        assert max(cold.residuals.values()) <= tol

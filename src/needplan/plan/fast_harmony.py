@@ -70,6 +70,9 @@ CG_MARGIN = 0.1
 D_ROUNDING = 1e-9
 """Relative rounding of one evaluation of the dual allowed for in the matrix-free phase's line search (measured at
 5x10^4 goods: 8.5e-7 on a dual of 13,771, 6e-11 of it; 1e-11 allowed stalled that economy with a gap of 0.49)."""
+DAMPING = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
+"""Levenberg-Marquardt damping of a Newton step whose line search fails, tried in turn, relative to the approximate
+Hessian's mean diagonal entry (0: Newton's own step, the usual case)."""
 CG_ITERATIONS = 200
 """Conjugate gradient steps per matrix-free Newton step, at most (two Leontief solves each)."""
 NEUMANN_RTOL = 1e-13
@@ -371,20 +374,29 @@ def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: F
         p_need = p[problem.need_row]
         ratio = p_need * problem.target / problem.weight
         weight = -problem.target * _response_slope(s, ratio, problem.most) * problem.target / problem.weight
-        step = np.zeros(z.size)
-        step[free] = sig[free] * _conjugate_gradients(
-            partial(_hessian_product, problem, free, sig, weight), -g,
-            rtol=min(0.1, max(norm / first, 1e-8)), precondition=_approximate_inverse(approx[free], weight))
-        t, trial = 1.0, z
-        while t > 1e-12:  # projected backtracking, Armijo on the dual
-            trial = np.maximum(z + t * step, 0.0)
-            D_t, x_t, s_t, p_t, grad_t = evaluate(trial)
-            # Armijo on the dual; near the optimum the decrease drowns in the solves' rounding, and a step that
-            # narrows the certified gap without raising the dual beyond that rounding is taken instead
-            if D_t <= D + 1e-4 * float(grad @ (trial - z)) or (
-                    D_t <= D + D_ROUNDING * max(1.0, abs(D)) and D_t - problem.feasible(x_t, s_t)[1] < D - value):
-                break
-            t *= 0.5
+        rows = approx[free]
+        typical = float(np.mean(rows.multiply(rows) @ weight))  # the approximate Hessian's mean diagonal entry
+        # Newton's direction; where its projection finds no descent, damped ones (Levenberg-Marquardt), shorter and
+        # nearer the scaled gradient
+        for damping in DAMPING:
+            step = np.zeros(z.size)
+            step[free] = sig[free] * _conjugate_gradients(
+                partial(_hessian_product, problem, free, sig, weight, damping * typical), -g,
+                rtol=min(0.1, max(norm / first, 1e-8)),
+                precondition=_approximate_inverse(rows, weight, damping * typical))
+            t, trial = 1.0, z
+            while t > 1e-12:  # projected backtracking, Armijo on the dual
+                trial = np.maximum(z + t * step, 0.0)
+                D_t, x_t, s_t, p_t, grad_t = evaluate(trial)
+                # Armijo on the dual; near the optimum the decrease drowns in the solves' rounding, and a step that
+                # narrows the certified gap without raising the dual beyond that rounding is taken instead
+                if D_t <= D + 1e-4 * float(grad @ (trial - z)) or (
+                        D_t <= D + D_ROUNDING * max(1.0, abs(D)) and D_t - problem.feasible(x_t, s_t)[1] < D - value):
+                    break
+                t *= 0.5
+            else:
+                continue
+            break
         else:
             return give_up(f"Newton's method (conjugate gradients) stalled with a gap of {D - value:.2g}")
         z, D, x, s, p, grad = trial, D_t, x_t, s_t, p_t, grad_t
@@ -392,7 +404,7 @@ def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: F
 
 
 def _hessian_product(problem: LeontiefHarmony, free: NDArray[np.bool_], sig: FloatArray, weight: FloatArray,
-                     v: FloatArray) -> FloatArray:
+                     damping: float, v: FloatArray) -> FloatArray:
     """``diag(sig) H diag(sig) v`` over the ``free`` limits, ``H = R diag(weight) R'`` with ``R`` the limits' rows
     of the Leontief inverse at the needs (:meth:`LeontiefHarmony.limit_rows`), by two solves instead of ``R``."""
     n_prim = problem.limited.size
@@ -407,10 +419,11 @@ def _hessian_product(problem: LeontiefHarmony, free: NDArray[np.bool_], sig: Flo
     finally:
         problem.rtol = rtol
     out = np.concatenate([np.asarray(problem.primary[problem.limited] @ x).ravel(), x[problem.capped]])
-    return np.asarray(out[free] * sig[free])
+    return np.asarray(out[free] * sig[free] + damping * v)
 
 
-def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray) -> Callable[[FloatArray], FloatArray]:
+def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray,
+                         damping: float = 0.0) -> Callable[[FloatArray], FloatArray]:
     """The solve with ``rows diag(weight) rows'`` (its small entries dropped, sparse LU, a little regularised): the
     preconditioner."""
     hess = sp.coo_matrix(rows @ sp.diags(weight) @ rows.T)
@@ -422,7 +435,7 @@ def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray) -> Callable[[F
     hess = sp.csc_matrix(sp.coo_matrix((hess.data[keep], (hess.row[keep], hess.col[keep])), shape=hess.shape)
                          + sp.diags(moved))
     diag = hess.diagonal()
-    diag = diag + 1e-10 * np.maximum(diag, 1e-12 * max(float(diag.max(initial=0.0)), 1.0))  # > 0
+    diag = diag + damping + 1e-10 * np.maximum(diag, 1e-12 * max(float(diag.max(initial=0.0)), 1.0))  # > 0
     hess = sp.csc_matrix(hess + sp.diags(diag - hess.diagonal()))
     try:
         lu = splu(hess, permc_spec="MMD_AT_PLUS_A")  # symmetric: a minimum degree ordering of its graph
