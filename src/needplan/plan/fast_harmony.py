@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -219,6 +220,19 @@ class LeontiefHarmony:
         self._v = x[self.choice]
         return self.value(mu, rho, p[self.need_row], s), x, s, p
 
+    @contextmanager
+    def precision(self, rtol: float) -> Iterator[None]:
+        """The Leontief solves inside the block to relative residual ``rtol`` instead of the current one."""
+        saved, self.rtol = self.rtol, rtol
+        try:
+            yield
+        finally:
+            self.rtol = saved
+
+    def usage(self, x: FloatArray) -> FloatArray:
+        """What the plan ``x`` uses of each limit: the limited primaries, then the capped techniques' activities."""
+        return np.concatenate([np.asarray(self.primary[self.limited] @ x).ravel(), x[self.capped]])
+
     def feasible(self, x: FloatArray, s: FloatArray) -> tuple[float, float]:
         """The share ``alpha <= 1`` of the plan ``x`` that meets every limit, and the harmony of that plan."""
         use = np.asarray(self.primary[self.limited] @ x).ravel()
@@ -257,11 +271,8 @@ class LeontiefHarmony:
         cost[techniques, primaries.size + np.arange(techniques.size)] = 1.0
         if not k:
             return np.zeros((0, self.need_row.size))
-        rtol, self.rtol = self.rtol, ROWS_RTOL
-        try:
+        with self.precision(ROWS_RTOL):
             return np.asarray(self.transposed(cost)[self.need_row].T)
-        finally:
-            self.rtol = rtol
 
 
 def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -> tuple[HarmonyAnswer | None, str]:
@@ -288,43 +299,30 @@ def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -
         mu, rho = split(z)
         D, x, _, _ = problem.evaluate(mu, rho)
         evals += 1
-        use = np.asarray(problem.primary[problem.limited] @ x).ravel()
-        grad = np.concatenate([problem.available[problem.limited] - use,
-                               problem.capacity[problem.capped] - x[problem.capped]]) * sig
-        return D, grad
+        return D, (limits - problem.usage(x)) * sig
 
     def stop(intermediate_result: object) -> None:
         if time.perf_counter() > deadline:
             raise StopIteration
 
     z0 = np.concatenate([np.ones(n_prim), np.zeros(n_cap)])
-    problem.rtol = ROUGH_RTOL
-    res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * z0.size, callback=stop,
-                   options={"maxiter": LBFGS_ITERATIONS, "maxcor": 20, "ftol": 0.0, "gtol": 0.0})
-    problem.rtol = NEUMANN_RTOL
+    limits = np.concatenate([problem.available[problem.limited], problem.capacity[problem.capped]])
+    with problem.precision(ROUGH_RTOL):
+        res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * z0.size, callback=stop,
+                       options={"maxiter": LBFGS_ITERATIONS, "maxcor": 20, "ftol": 0.0, "gtol": 0.0})
     mu, rho = split(np.asarray(res.x))
-    answer, rounds, why = None, 0, "not tried"
-    if MATRIX_FREE_FIRST:
-        answer, rounds, why = _newton_cg(problem, mu, rho, sig, tol, deadline)
-    if answer is None and _dense_entries(problem, mu, rho) <= MAX_DENSE:
-        # the dense rows, from the first phase's prices again (where they fit)
-        matrix_free_why = why
-        answer, dense_rounds, why = _newton(problem, mu, rho, tol, deadline)
+    answer, rounds, why = (_newton_cg(problem, mu, rho, sig, tol, deadline) if MATRIX_FREE_FIRST
+                           else (None, 0, ""))
+    if answer is None:  # the dense rows, from the first phase's prices again (they decline beyond MAX_DENSE)
+        answer, dense_rounds, dense_why = _newton(problem, mu, rho, tol, deadline)
         rounds += dense_rounds
-        if MATRIX_FREE_FIRST:
-            why = f"{matrix_free_why}; then {why}"
+        why = "; then ".join(filter(None, [why, dense_why]))
     evals += rounds
     if answer is None:
         return None, f"{why} ({evals} evaluations of the dual)"
     answer.evaluations = evals
     answer.seconds = time.perf_counter() - start
     return answer, ""
-
-
-def _dense_entries(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray) -> int:
-    """Entries of the dense rows Newton's phase would start with at these prices: limits priced above 0, one row
-    over the needs each (the plan's violations add more; this is the least)."""
-    return int(np.count_nonzero(mu > 0) + np.count_nonzero(rho > 0)) * problem.need_row.size
 
 
 def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: FloatArray, tol: float,
@@ -334,13 +332,11 @@ def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: F
     (see the module docstring). ``sig`` scales the limits (as in the first phase): the conjugate gradients run on
     ``diag(sig) H diag(sig)``."""
     n_prim = problem.limited.size
-    a, u = problem.available[problem.limited], problem.capacity[problem.capped]
-    limited_rows = problem.primary[problem.limited]
+    limits = np.concatenate([problem.available[problem.limited], problem.capacity[problem.capped]])
 
     def evaluate(z: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray, FloatArray]:
         D, x, s, p = problem.evaluate(z[:n_prim], z[n_prim:])
-        use = np.asarray(limited_rows @ x).ravel()
-        return D, x, s, p, np.concatenate([a - use, u - x[problem.capped]])
+        return D, x, s, p, limits - problem.usage(x)
 
     z = np.concatenate([mu, rho])
     D, x, s, p, grad = evaluate(z)
@@ -410,16 +406,12 @@ def _hessian_product(problem: LeontiefHarmony, free: NDArray[np.bool_], sig: Flo
     n_prim = problem.limited.size
     full = np.zeros(free.size)
     full[free] = v * sig[free]
-    rtol, problem.rtol = problem.rtol, ROWS_RTOL
-    try:
+    with problem.precision(ROWS_RTOL):
         p_need = problem.transposed(problem.cost(full[:n_prim], full[n_prim:]))[problem.need_row]
         y = np.zeros(problem.net.shape[0])
         y[problem.need_row] = weight * p_need
         x = problem.forward(y)
-    finally:
-        problem.rtol = rtol
-    out = np.concatenate([np.asarray(problem.primary[problem.limited] @ x).ravel(), x[problem.capped]])
-    return np.asarray(out[free] * sig[free] + damping * v)
+    return np.asarray(problem.usage(x)[free] * sig[free] + damping * v)
 
 
 def _approximate_inverse(rows: sp.csr_matrix, weight: FloatArray,
