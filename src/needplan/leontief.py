@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,15 @@ LP_CHECK_LIMIT = 20_000
 
 EQUILIBRATION_ROUNDS = 8
 """Rounds of row and column scaling (geometric means) before that LP."""
+
+PERRON_ACCURACY = 1e-3
+"""Relative eigen-residual at which :func:`perron_deflation` accepts its pair: the Perron component of the error
+then shrinks by about this much per step instead of by ``rho``."""
+
+PERRON_STEPS = 60
+"""Power-iteration steps :func:`perron_deflation` allows itself before doing without the pair."""
+
+_TINY_NORM = 1e-300
 
 SMALL_SYSTEM = 200
 """Below this many products ``auto`` factorises directly: the LU costs less than a few iterations."""
@@ -230,6 +240,71 @@ def leontief_inverse_dense(A: sp.spmatrix | sp.sparray | FloatArray, *, max_size
     if n > max_size:
         raise ValueError(f"a dense inverse of {n} x {n} is refused (max {max_size}); solve instead")
     return np.asarray(np.linalg.solve(np.eye(n) - Ad, np.eye(n)), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class PerronDeflation:
+    """The dominant (Perron) eigenpair of a Neumann/Jacobi iteration matrix ``G >= 0``, to take out of its error.
+
+    The iteration ``v <- v + delta`` with ``delta = D^{-1} (rhs - B v)`` (``G = I - D^{-1} B``) shrinks its error
+    ``e`` to ``G e`` per step, at the rate of ``G``'s spectral radius ``rho``. With ``G phi = rho phi`` and
+    ``psi' G = rho psi'`` (``psi' phi = 1``), :meth:`advance` adds ``rho / (1 - rho) (psi' delta) phi`` as well, which
+    removes the error's component along ``phi`` in one step and leaves the rest to shrink at the rate of the next
+    eigenvalue (``e <- G e - rho (psi' e) phi``): in a sparse random economy the Perron root stands alone (uniform
+    family: 0.57 against 0.26 for the next, so 2.4x fewer steps to 1e-10). Dimensionless; ``phi`` and ``psi`` in
+    the units of ``v`` and of its inverse.
+    """
+
+    rho: float
+    right: FloatArray
+    left: FloatArray
+
+    def advance(self, v: FloatArray, delta: FloatArray) -> None:
+        """Add the deflated update for the Jacobi update ``delta`` to ``v`` in place (one vector, or one per
+        column)."""
+        v += delta
+        weight = (self.rho / (1.0 - self.rho)) * (self.left @ delta)
+        if delta.ndim == 1:
+            v += float(weight) * self.right
+        else:
+            v += np.outer(self.right, weight)
+
+    def transposed(self, scale: FloatArray) -> PerronDeflation:
+        """The pair of the transposed iteration ``I - D^{-1} B^T`` (``scale`` = ``D``'s diagonal): the same
+        ``rho``, with right vector ``D^{-1} psi`` and left vector ``D phi``."""
+        return PerronDeflation(self.rho, self.left / scale, self.right * scale)
+
+
+def perron_deflation(apply_g: Callable[[FloatArray], FloatArray], apply_gt: Callable[[FloatArray], FloatArray],
+                     n: int, *, accuracy: float = PERRON_ACCURACY, max_steps: int = PERRON_STEPS
+                     ) -> PerronDeflation | None:
+    """The Perron pair of ``G`` (n x n, nonnegative, given by its products ``G v`` and ``G' w``) by power
+    iteration, or ``None`` where it is not worth having: no pair within ``accuracy`` (relative eigen-residual) in
+    ``max_steps``, ``rho`` not in ``(0, 1)`` (the iteration would not converge anyway), or vectors that are not
+    positive in sum. Costs up to ``2 max_steps`` products, paid once per matrix."""
+    right, left = np.ones(n), np.ones(n)
+    for _ in range(max_steps):
+        g_right, g_left = apply_g(right), apply_gt(left)
+        rho = float(np.linalg.norm(g_right)) / max(float(np.linalg.norm(right)), _TINY_NORM)
+        rho_left = float(np.linalg.norm(g_left)) / max(float(np.linalg.norm(left)), _TINY_NORM)
+        if not (math.isfinite(rho) and 0.0 < rho < 1.0 and rho_left > 0.0):
+            return None
+        done = (np.linalg.norm(g_right - rho * right) <= accuracy * rho * np.linalg.norm(right)
+                and np.linalg.norm(g_left - rho_left * left) <= accuracy * rho_left * np.linalg.norm(left))
+        right, left = g_right / np.linalg.norm(g_right), g_left / np.linalg.norm(g_left)
+        if done:
+            overlap = float(left @ right)
+            if overlap <= 0.0 or abs(rho - rho_left) > accuracy * rho:
+                return None
+            return PerronDeflation(rho, right, left / overlap)
+    return None
+
+
+def jacobi_deflation(apply_b: Callable[[FloatArray], FloatArray], apply_bt: Callable[[FloatArray], FloatArray],
+                     diag: FloatArray) -> PerronDeflation | None:
+    """:func:`perron_deflation` of the Jacobi iteration on a square ``B`` (given by ``B v`` and ``B' w``) with
+    diagonal ``diag`` (> 0), ``G = I - D^{-1} B``; :meth:`PerronDeflation.transposed` gives the pair for ``B'``."""
+    return perron_deflation(lambda v: v - apply_b(v) / diag, lambda w: w - apply_bt(w / diag), diag.size)
 
 
 def _spectral_radius(block: sp.csr_matrix) -> float:

@@ -40,7 +40,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from needplan.leontief import equilibrate
+from needplan.leontief import PerronDeflation, equilibrate, jacobi_deflation
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
     SCALE_BEYOND,
@@ -55,6 +55,10 @@ from needplan.plan.lp import abs_entries as _abs
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Status = Literal["optimal", "infeasible", "unbounded", "stopped"]
+
+DEFLATE = True
+"""Whether the square blocks' Jacobi solves take the Perron root out of their error
+(:class:`needplan.leontief.PerronDeflation`) when the block has a clear one."""
 
 FLOOR_ABOVE = 1e-12
 """A balance short by more than this share of its flows is judged against one unit of its row at least
@@ -317,6 +321,7 @@ class _Square:
         self.deadline = deadline
         self.lu: spla.SuperLU | None = None
         self.iterations = 0
+        self._perron: PerronDeflation | bool | None = False  # not computed yet
         m = prob.shape[0]
         if m < DIRECT_BELOW:
             B = sp.csc_matrix(prob.explicit()[:, choice])
@@ -330,32 +335,50 @@ class _Square:
         x[self.choice] = v
         return x
 
+    def _b(self, v: FloatArray) -> FloatArray:
+        return self.prob.mul(self._scatter(v))
+
+    def _bt(self, p: FloatArray) -> FloatArray:
+        return self.prob.tmul(p)[self.choice]
+
     def forward(self, rhs: FloatArray, v0: FloatArray | None) -> FloatArray:
         """``v`` with ``B_c v = rhs`` (activities of the chosen techniques, per product)."""
         if self.lu is not None:
             return np.asarray(self.lu.solve(rhs), dtype=np.float64)
-        mul = self.prob.mul
-        return self._jacobi(lambda v: mul(self._scatter(v)), rhs, v0, rtol=self.rtol)
+        return self._jacobi(self._b, rhs, v0, transposed=False)
 
     def transposed(self, rhs: FloatArray, p0: FloatArray | None) -> FloatArray:
         """``p`` with ``B_c^T p = rhs`` (prices of the products)."""
         if self.lu is not None:
             return np.asarray(self.lu.solve(rhs, trans="T"), dtype=np.float64)
-        tmul, choice = self.prob.tmul, self.choice
-        return self._jacobi(lambda p: tmul(p)[choice], rhs, p0, rtol=self.rtol)
+        return self._jacobi(self._bt, rhs, p0, transposed=True)
 
-    def _jacobi(self, apply_b: object, rhs: FloatArray, v0: FloatArray | None,
-                rtol: float = 1e-13, max_iter: int = 5000) -> FloatArray:
+    def _deflation(self, transposed: bool) -> PerronDeflation | None:
+        """The Perron pair of the block's Jacobi iteration (once per block, on its first solve), or ``None``."""
+        if self._perron is False:
+            self._perron = jacobi_deflation(self._b, self._bt, self.d) if DEFLATE else None
+        pair = self._perron
+        if not isinstance(pair, PerronDeflation):
+            return None
+        return pair.transposed(self.d) if transposed else pair
+
+    def _jacobi(self, apply_b: Callable[[FloatArray], FloatArray], rhs: FloatArray, v0: FloatArray | None,
+                transposed: bool, max_iter: int = 5000) -> FloatArray:
         # Jacobi on B = D (I - A) is the Neumann iteration v <- D^{-1} rhs + A v, one sparse product per step;
-        # it converges whenever the block is productive, at the rate of the spectral radius of A.
-        assert callable(apply_b)
+        # it converges whenever the block is productive, at the rate of the spectral radius of A (of the next
+        # eigenvalue with the Perron root deflated).
+        deflation = self._deflation(transposed)
+        rtol = self.rtol
         v = rhs / self.d if v0 is None else v0.copy()
         rscale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
         prev = math.inf
         slow = 0
         for k in range(max_iter):
             r = rhs - apply_b(v)
-            v += r / self.d
+            if deflation is None:
+                v += r / self.d
+            else:
+                deflation.advance(v, r / self.d)
             nr = float(np.max(np.abs(r), initial=0.0))
             if nr <= rtol * rscale:
                 self.iterations += k + 1
@@ -368,6 +391,9 @@ class _Square:
             prev = nr
             if k % 50 == 49 and time.perf_counter() > self.deadline:
                 raise _Budget
+        if deflation is not None:  # an inexact pair must not cost the answer: the plain iteration decides
+            self._perron = None
+            return self._jacobi(apply_b, rhs, v0, transposed, max_iter)
         raise _OutsideStructure(f"the Neumann iteration on the chosen techniques does not converge ({k} steps, "
                                 f"residual {nr:.1e} of {rscale:.1e}; the chosen block is not productive)")
 

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.sparse.linalg import splu
 
+from needplan.leontief import PerronDeflation, jacobi_deflation
 from needplan.plan.model import harmony, harmony_slope
 
 FloatArray = NDArray[np.float64]
@@ -78,6 +79,9 @@ CG_ITERATIONS = 200
 """Conjugate gradient steps per matrix-free Newton step, at most (two Leontief solves each)."""
 NEUMANN_RTOL = 1e-13
 """Relative residual of the Leontief solves that certify (and of Newton's phase)."""
+DEFLATE = True
+"""Whether the Leontief solves take the Perron root out of their Jacobi error (:class:`needplan.leontief.
+PerronDeflation`) when the block has a clear one."""
 ROWS_RTOL = 1e-10
 """Relative residual of the solves for the binding limits' rows in Newton's phase (the final evaluation certifies;
 the rows only steer)."""
@@ -146,6 +150,7 @@ class LeontiefHarmony:
         self.rtol = NEUMANN_RTOL
         self._p: FloatArray | None = None
         self._v: FloatArray | None = None
+        self._perron: PerronDeflation | bool | None = False  # not computed yet
         # The most of each need that any plan can deliver, from each limited primary alone (its use per unit of
         # final output, B^{-T} P_k^T, is the primary's Leontief "value"): a bound on s that no plan exceeds, so
         # capping s there changes no plan and keeps the dual finite where prices are 0.
@@ -159,35 +164,55 @@ class LeontiefHarmony:
             self.most = reach / target - 1.0
 
     # --- Leontief solves (Jacobi = Neumann on B = D (I - A); converges for a productive block) -------------
-    def _jacobi(self, apply_b: object, rhs: FloatArray, start: FloatArray | None) -> FloatArray:
-        assert callable(apply_b)
+    def _b(self, v: FloatArray) -> FloatArray:
+        x = np.zeros(self.net.shape[1])
+        x[self.choice] = v
+        return np.asarray(self.net @ x)
+
+    def _bt(self, p: FloatArray) -> FloatArray:
+        return np.asarray(self.net_t @ p)[self.choice]
+
+    def _deflation(self, transposed: bool) -> PerronDeflation | None:
+        """The Perron pair of the block's Jacobi iteration (computed once, on the first solve), or ``None``."""
+        if self._perron is False:
+            self._perron = jacobi_deflation(self._b, self._bt, self.d) if DEFLATE else None
+        pair = self._perron
+        if not isinstance(pair, PerronDeflation):
+            return None
+        return pair.transposed(self.d) if transposed else pair
+
+    def _jacobi(self, apply_b: Callable[[FloatArray], FloatArray], rhs: FloatArray, start: FloatArray | None,
+                transposed: bool) -> FloatArray:
+        deflation = self._deflation(transposed)
         d = self.d if rhs.ndim == 1 else self.d[:, None]
         v = rhs / d if start is None else start.copy()
         scale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
         for _ in range(20_000):
             r = rhs - apply_b(v)
-            v += r / d
+            if deflation is None:
+                v += r / d
+            else:
+                deflation.advance(v, r / d)
             self.steps += 1
             if float(np.max(np.abs(r), initial=0.0)) <= self.rtol * scale:
                 return np.asarray(v)
             if not np.all(np.isfinite(r)):
                 break
+        if deflation is not None:  # an inexact pair must not cost the answer: the plain iteration decides
+            self._perron = None
+            return self._jacobi(apply_b, rhs, start, transposed)
         raise ArithmeticError("the Neumann iteration on the square block does not converge")
 
     def forward(self, y: FloatArray, start: FloatArray | None = None) -> FloatArray:
         """Activities ``x`` (per technique) with ``net @ x = y``."""
-        def apply_b(v: FloatArray) -> FloatArray:
-            x = np.zeros(self.net.shape[1])
-            x[self.choice] = v
-            return np.asarray(self.net @ x)
-        v = self._jacobi(apply_b, y, start)
+        v = self._jacobi(self._b, y, start, transposed=False)
         x = np.zeros(self.net.shape[1])
         x[self.choice] = v
         return x
 
     def transposed(self, cost: FloatArray, start: FloatArray | None = None) -> FloatArray:
         """Prices ``p`` (per row, one vector or a matrix of columns) with ``net.T @ p = cost`` (per technique)."""
-        return self._jacobi(lambda p: np.asarray(self.net_t @ p)[self.choice], cost[self.choice], start)
+        return self._jacobi(self._bt, cost[self.choice], start, transposed=True)
 
     # --- the dual ---------------------------------------------------------------------------------------
     def cost(self, mu: FloatArray, rho: FloatArray) -> FloatArray:
