@@ -263,11 +263,13 @@ class PerronDeflation:
         """Add the deflated update for the Jacobi update ``delta`` to ``v`` in place (one vector, or one per
         column)."""
         v += delta
-        weight = (self.rho / (1.0 - self.rho)) * (self.left @ delta)
+        # einsum, not BLAS: a threaded dot of one vector costs more in waking threads than in arithmetic
+        # (measured: 155 us against 39 us a step at 5x10^4 goods on two cores).
+        gain = self.rho / (1.0 - self.rho)
         if delta.ndim == 1:
-            v += float(weight) * self.right
+            v += (gain * float(np.einsum("i,i", self.left, delta))) * self.right
         else:
-            v += np.outer(self.right, weight)
+            v += np.outer(self.right, gain * np.einsum("i,ij->j", self.left, delta))
 
     def transposed(self, scale: FloatArray) -> PerronDeflation:
         """The pair of the transposed iteration ``I - D^{-1} B^T`` (``scale`` = ``D``'s diagonal): the same
