@@ -302,11 +302,28 @@ def perron_deflation(apply_g: Callable[[FloatArray], FloatArray], apply_gt: Call
     return None
 
 
-def jacobi_deflation(apply_b: Callable[[FloatArray], FloatArray], apply_bt: Callable[[FloatArray], FloatArray],
-                     diag: FloatArray) -> PerronDeflation | None:
-    """:func:`perron_deflation` of the Jacobi iteration on a square ``B`` (given by ``B v`` and ``B' w``) with
-    diagonal ``diag`` (> 0), ``G = I - D^{-1} B``; :meth:`PerronDeflation.transposed` gives the pair for ``B'``."""
-    return perron_deflation(lambda v: v - apply_b(v) / diag, lambda w: w - apply_bt(w / diag), diag.size)
+class JacobiDeflation:
+    """The Perron pairs of the Jacobi iterations on one square ``B`` (given by ``B v`` and ``B' w``, diagonal
+    ``diag`` > 0, ``G = I - D^{-1} B``) and on ``B'``, found on first use (:func:`perron_deflation`) and kept.
+
+    :meth:`pair` is ``None`` where the block has no clear Perron root, where ``enabled`` is false, and after
+    :meth:`drop` (a solver whose deflated iteration failed goes on without it)."""
+
+    def __init__(self, apply_b: Callable[[FloatArray], FloatArray], apply_bt: Callable[[FloatArray], FloatArray],
+                 diag: FloatArray, *, enabled: bool = True) -> None:
+        self._apply_b, self._apply_bt, self._diag = apply_b, apply_bt, diag
+        self._pairs: tuple[PerronDeflation, PerronDeflation] | bool | None = False if enabled else None
+
+    def pair(self, transposed: bool) -> PerronDeflation | None:
+        """The pair for ``B v = rhs`` (``transposed=False``) or ``B' p = rhs``."""
+        if self._pairs is False:
+            b, bt, d = self._apply_b, self._apply_bt, self._diag
+            found = perron_deflation(lambda v: v - b(v) / d, lambda w: w - bt(w / d), d.size)
+            self._pairs = None if found is None else (found, found.transposed(d))
+        return self._pairs[int(transposed)] if isinstance(self._pairs, tuple) else None
+
+    def drop(self) -> None:
+        self._pairs = None
 
 
 def _spectral_radius(block: sp.csr_matrix) -> float:

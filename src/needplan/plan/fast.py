@@ -40,7 +40,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from needplan.leontief import PerronDeflation, equilibrate, jacobi_deflation
+from needplan.leontief import JacobiDeflation, equilibrate
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
     SCALE_BEYOND,
@@ -321,7 +321,7 @@ class _Square:
         self.deadline = deadline
         self.lu: spla.SuperLU | None = None
         self.iterations = 0
-        self._perron: PerronDeflation | bool | None = False  # not computed yet
+        self._deflation = JacobiDeflation(self._b, self._bt, self.d, enabled=DEFLATE)
         m = prob.shape[0]
         if m < DIRECT_BELOW:
             B = sp.csc_matrix(prob.explicit()[:, choice])
@@ -353,21 +353,12 @@ class _Square:
             return np.asarray(self.lu.solve(rhs, trans="T"), dtype=np.float64)
         return self._jacobi(self._bt, rhs, p0, transposed=True)
 
-    def _deflation(self, transposed: bool) -> PerronDeflation | None:
-        """The Perron pair of the block's Jacobi iteration (once per block, on its first solve), or ``None``."""
-        if self._perron is False:
-            self._perron = jacobi_deflation(self._b, self._bt, self.d) if DEFLATE else None
-        pair = self._perron
-        if not isinstance(pair, PerronDeflation):
-            return None
-        return pair.transposed(self.d) if transposed else pair
-
     def _jacobi(self, apply_b: Callable[[FloatArray], FloatArray], rhs: FloatArray, v0: FloatArray | None,
                 transposed: bool, max_iter: int = 5000) -> FloatArray:
         # Jacobi on B = D (I - A) is the Neumann iteration v <- D^{-1} rhs + A v, one sparse product per step;
         # it converges whenever the block is productive, at the rate of the spectral radius of A (of the next
         # eigenvalue with the Perron root deflated).
-        deflation = self._deflation(transposed)
+        deflation = self._deflation.pair(transposed)
         rtol = self.rtol
         v = rhs / self.d if v0 is None else v0.copy()
         rscale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
@@ -392,7 +383,7 @@ class _Square:
             if k % 50 == 49 and time.perf_counter() > self.deadline:
                 raise _Budget
         if deflation is not None:  # an inexact pair must not cost the answer: the plain iteration decides
-            self._perron = None
+            self._deflation.drop()
             return self._jacobi(apply_b, rhs, v0, transposed, max_iter)
         raise _OutsideStructure(f"the Neumann iteration on the chosen techniques does not converge ({k} steps, "
                                 f"residual {nr:.1e} of {rscale:.1e}; the chosen block is not productive)")

@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.sparse.linalg import splu
 
-from needplan.leontief import PerronDeflation, jacobi_deflation
+from needplan.leontief import JacobiDeflation
 from needplan.plan.model import harmony, harmony_slope
 
 FloatArray = NDArray[np.float64]
@@ -150,7 +150,7 @@ class LeontiefHarmony:
         self.rtol = NEUMANN_RTOL
         self._p: FloatArray | None = None
         self._v: FloatArray | None = None
-        self._perron: PerronDeflation | bool | None = False  # not computed yet
+        self._deflation = JacobiDeflation(self._b, self._bt, diag, enabled=DEFLATE)
         # The most of each need that any plan can deliver, from each limited primary alone (its use per unit of
         # final output, B^{-T} P_k^T, is the primary's Leontief "value"): a bound on s that no plan exceeds, so
         # capping s there changes no plan and keeps the dual finite where prices are 0.
@@ -172,18 +172,9 @@ class LeontiefHarmony:
     def _bt(self, p: FloatArray) -> FloatArray:
         return np.asarray(self.net_t @ p)[self.choice]
 
-    def _deflation(self, transposed: bool) -> PerronDeflation | None:
-        """The Perron pair of the block's Jacobi iteration (computed once, on the first solve), or ``None``."""
-        if self._perron is False:
-            self._perron = jacobi_deflation(self._b, self._bt, self.d) if DEFLATE else None
-        pair = self._perron
-        if not isinstance(pair, PerronDeflation):
-            return None
-        return pair.transposed(self.d) if transposed else pair
-
     def _jacobi(self, apply_b: Callable[[FloatArray], FloatArray], rhs: FloatArray, start: FloatArray | None,
                 transposed: bool) -> FloatArray:
-        deflation = self._deflation(transposed)
+        deflation = self._deflation.pair(transposed)
         d = self.d if rhs.ndim == 1 else self.d[:, None]
         v = rhs / d if start is None else start.copy()
         scale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
@@ -199,7 +190,7 @@ class LeontiefHarmony:
             if not np.all(np.isfinite(r)):
                 break
         if deflation is not None:  # an inexact pair must not cost the answer: the plain iteration decides
-            self._perron = None
+            self._deflation.drop()
             return self._jacobi(apply_b, rhs, start, transposed)
         raise ArithmeticError("the Neumann iteration on the square block does not converge")
 
