@@ -283,16 +283,22 @@ def perron_deflation(apply_g: Callable[[FloatArray], FloatArray], apply_gt: Call
     """The Perron pair of ``G`` (n x n, nonnegative, given by its products ``G v`` and ``G' w``) by power
     iteration, or ``None`` where it is not worth having: no pair within ``accuracy`` (relative eigen-residual) in
     ``max_steps``, ``rho`` not in ``(0, 1)`` (the iteration would not converge anyway), or vectors that are not
-    positive in sum. Costs up to ``2 max_steps`` products, paid once per matrix."""
+    positive in sum. The accuracy asked for tightens to ``(1 - rho) / 10`` near ``rho = 1``, where the deflation's
+    gain ``rho / (1 - rho)`` would magnify an inexact pair's error. Costs up to ``2 max_steps`` products, paid
+    once per matrix."""
     right, left = np.ones(n), np.ones(n)
     for _ in range(max_steps):
         g_right, g_left = apply_g(right), apply_gt(left)
         rho = float(np.linalg.norm(g_right)) / max(float(np.linalg.norm(right)), _TINY_NORM)
         rho_left = float(np.linalg.norm(g_left)) / max(float(np.linalg.norm(left)), _TINY_NORM)
-        if not (math.isfinite(rho) and 0.0 < rho < 1.0 and rho_left > 0.0):
+        if not (math.isfinite(rho) and math.isfinite(rho_left) and rho > 0.0 and rho_left > 0.0):
             return None
-        done = (np.linalg.norm(g_right - rho * right) <= accuracy * rho * np.linalg.norm(right)
-                and np.linalg.norm(g_left - rho_left * left) <= accuracy * rho_left * np.linalg.norm(left))
+        # (an estimate on the way may exceed 1 where the root does not: only the settled one is judged)
+        error = max(float(np.linalg.norm(g_right - rho * right)) / (rho * float(np.linalg.norm(right))),
+                    float(np.linalg.norm(g_left - rho_left * left)) / (rho_left * float(np.linalg.norm(left))))
+        if error <= accuracy and rho >= 1.0:
+            return None  # settled at or above 1: not productive
+        done = error <= min(accuracy, 0.1 * (1.0 - rho))
         right, left = g_right / np.linalg.norm(g_right), g_left / np.linalg.norm(g_left)
         if done:
             overlap = float(left @ right)

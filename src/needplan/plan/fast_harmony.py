@@ -178,6 +178,7 @@ class LeontiefHarmony:
         d = self.d if rhs.ndim == 1 else self.d[:, None]
         v = rhs / d if start is None else start.copy()
         scale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
+        least = math.inf
         for _ in range(20_000):
             r = rhs - apply_b(v)
             if deflation is None:
@@ -185,10 +186,12 @@ class LeontiefHarmony:
             else:
                 deflation.advance(v, r / d)
             self.steps += 1
-            if float(np.max(np.abs(r), initial=0.0)) <= self.rtol * scale:
+            size = float(np.max(np.abs(r), initial=0.0))
+            if size <= self.rtol * scale:
                 return np.asarray(v)
-            if not np.all(np.isfinite(r)):
-                break
+            least = min(least, size)
+            if not math.isfinite(size) or (deflation is not None and size > 1e3 * least):
+                break  # diverging: with a pair, the plain iteration takes over below
         if deflation is not None:  # an inexact pair must not cost the answer: the plain iteration decides
             self._deflation.drop()
             return self._jacobi(apply_b, rhs, start, transposed)
