@@ -40,7 +40,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from needplan.leontief import JacobiDeflation, equilibrate
+from needplan.leontief import JacobiDeflation, RowBlocks, equilibrate
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
     SCALE_BEYOND,
@@ -126,6 +126,11 @@ class _Problem:
         """``net.T``, a CSC view of the same arrays (built once: scipy makes a new object per ``.T``)."""
         return self.net.T
 
+    @cached_property
+    def blocks(self) -> RowBlocks:
+        """``net`` for products on two threads (views of its arrays)."""
+        return RowBlocks(self.net)
+
     @property
     def shape(self) -> tuple[int, int]:
         m_net, n_net = self.net.shape
@@ -135,7 +140,7 @@ class _Problem:
     def mul(self, x: FloatArray) -> FloatArray:
         """``net @ x`` over this problem's rows and columns."""
         n_net = self.net.shape[1]
-        y = np.asarray(self.net @ (x[:n_net] if self.disposal else x))
+        y = self.blocks.dot(x[:n_net] if self.disposal else x)
         if self.rows is not None:
             y = y[self.rows]
         if self.disposal:
@@ -149,7 +154,7 @@ class _Problem:
             full[self.rows] = p
         else:
             full = p
-        y = np.asarray(self.net_t @ full)
+        y = self.blocks.tdot(full)
         return np.concatenate([y, -p]) if self.disposal else y
 
     def entries(self, rows: IntArray, cols: IntArray) -> FloatArray:

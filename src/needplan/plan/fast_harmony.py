@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.sparse.linalg import splu
 
-from needplan.leontief import JacobiDeflation
+from needplan.leontief import JacobiDeflation, RowBlocks
 from needplan.plan.model import harmony, harmony_slope
 
 FloatArray = NDArray[np.float64]
@@ -138,6 +138,7 @@ class LeontiefHarmony:
                  available: FloatArray, capacity: FloatArray, need_row: IntArray, target: FloatArray,
                  weight: FloatArray) -> None:
         self.net, self.net_t = net, net.T.tocsr()  # a copy in rows: the products with many columns are faster
+        self._net_blocks, self._net_t_blocks = RowBlocks(net), RowBlocks(self.net_t)
         self.choice, self.d = choice, diag
         self.primary = primary
         self.available = available
@@ -167,10 +168,10 @@ class LeontiefHarmony:
     def _b(self, v: FloatArray) -> FloatArray:
         x = np.zeros(self.net.shape[1])
         x[self.choice] = v
-        return np.asarray(self.net @ x)
+        return self._net_blocks.dot(x)
 
     def _bt(self, p: FloatArray) -> FloatArray:
-        return np.asarray(self.net_t @ p)[self.choice]
+        return self._net_t_blocks.dot(p)[self.choice]
 
     def _jacobi(self, apply_b: Callable[[FloatArray], FloatArray], rhs: FloatArray, start: FloatArray | None,
                 transposed: bool) -> FloatArray:
