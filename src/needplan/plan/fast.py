@@ -128,7 +128,7 @@ class _Problem:
 
     @cached_property
     def blocks(self) -> RowBlocks:
-        """``net`` for products on two threads (views of its arrays)."""
+        """``net`` for products ``net @ x`` on two threads (views of its arrays)."""
         return RowBlocks(self.net)
 
     @property
@@ -154,7 +154,7 @@ class _Problem:
             full[self.rows] = p
         else:
             full = p
-        y = self.blocks.tdot(full)
+        y = np.asarray(self.net_t @ full)
         return np.concatenate([y, -p]) if self.disposal else y
 
     def entries(self, rows: IntArray, cols: IntArray) -> FloatArray:
