@@ -158,7 +158,8 @@ def solve(
         return float(np.max(nv / norm_d, initial=0.0))
 
     x = rhs.copy()
-    r = Acsr @ rhs
+    products = RowBlocks(Acsr)  # two threads for a large A
+    r = products.dot(rhs)
     it = 1
     history: list[float] = []
     gave_up = False
@@ -180,14 +181,14 @@ def solve(
                 gave_up = True
                 break
             x += r
-            r = Acsr @ r
+            r = products.dot(r)
             it += 1
         if gave_up or not np.isfinite(rel):
             break
         x += r  # the last residual is below tolerance; adding it is one more Neumann term for free
         # The carried residual drifts from the true one by rounding (more so with the negative entries of joint
         # products): recompute it, and refine from it when it is not yet small enough.
-        r = rhs - x + Acsr @ x
+        r = rhs - x + products.dot(x)
         if relative(r) <= tol:
             break
         history.clear()
