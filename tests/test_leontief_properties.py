@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -222,3 +225,21 @@ def test_row_blocks_products_on_two_threads(columns: int, monkeypatch: pytest.Mo
     assert np.array_equal(blocks.dot(v), M @ v)
     monkeypatch.setattr(leontief, "PARALLEL_FROM", 10**9)
     assert leontief.RowBlocks(M).halves == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.filterwarnings("ignore:This process.*is multi-threaded:DeprecationWarning")  # Python 3.12 on
+def test_row_blocks_work_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child forked after the threads exist inherits none of them; its products must not wait for them (an
+    alarm ends a child that hangs, and the test sees its exit status)."""
+    monkeypatch.setattr(leontief, "PARALLEL_FROM", 100)
+    M = _uniform_block(2000, 3)
+    v = np.ones(2000)
+    blocks = leontief.RowBlocks(M)
+    expected = blocks.dot(v)  # the parent's threads now exist
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only with the right product, within 20 s
+        signal.alarm(20)
+        os._exit(0 if np.array_equal(blocks.dot(v), expected) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status

@@ -15,6 +15,7 @@ back to a sparse LU factorisation for small systems or when the iteration conver
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,7 +57,7 @@ PARALLEL_FROM = 400_000
 (:class:`RowBlocks`; scipy's product releases the GIL). Measured on this 2-core box at 10^6 entries: 0.61 ms
 against 0.97 ms for one product."""
 
-_POOL: list[ThreadPoolExecutor] = []
+_POOL: list[tuple[int, ThreadPoolExecutor]] = []  # (the process that made it, the pool)
 
 SMALL_SYSTEM = 200
 """Below this many products ``auto`` factorises directly: the LU costs less than a few iterations."""
@@ -279,9 +280,10 @@ class RowBlocks:
 
 
 def _threads() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="needplan-spmv"))
-    return _POOL[0]
+    """The two worker threads, made on first use, and again in a forked child (which inherits none of them)."""
+    if not _POOL or _POOL[0][0] != os.getpid():
+        _POOL[:] = [(os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="needplan-spmv"))]
+    return _POOL[0][1]
 
 
 @dataclass(frozen=True)
