@@ -10,6 +10,8 @@ Notation (products x products, one chosen technique per product, amounts per uni
 Systems are solved, never inverted. ``solve`` runs the Neumann iteration ``x <- d + A x`` (one sparse
 matrix-vector product per step, converging whenever the economy is productive) with a residual test, and falls
 back to a sparse LU factorisation for small systems or when the iteration converges too slowly or diverges.
+Large products run on two threads (:class:`RowBlocks`). For solvers that solve one square block many times,
+:class:`JacobiDeflation` takes the block's Perron root out of the Jacobi iteration's error.
 """
 
 from __future__ import annotations
@@ -373,6 +375,7 @@ class JacobiDeflation:
         return self._pairs[int(transposed)] if isinstance(self._pairs, tuple) else None
 
     def drop(self) -> None:
+        """Do without the pairs from now on."""
         self._pairs = None
 
 
