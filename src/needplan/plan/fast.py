@@ -326,7 +326,7 @@ class _Square:
         self.deadline = deadline
         self.lu: spla.SuperLU | None = None
         self.iterations = 0
-        self._deflation = JacobiDeflation(self._b, self._bt, self.d, enabled=DEFLATE)
+        self._deflation = JacobiDeflation(self.d, enabled=DEFLATE)
         m = prob.shape[0]
         if m < DIRECT_BELOW:
             B = sp.csc_matrix(prob.explicit()[:, choice])
@@ -363,7 +363,7 @@ class _Square:
         # Jacobi on B = D (I - A) is the Neumann iteration v <- D^{-1} rhs + A v, one sparse product per step;
         # it converges whenever the block is productive, at the rate of the spectral radius of A (of the next
         # eigenvalue with the Perron root deflated).
-        deflation = self._deflation.pair(transposed)
+        deflation = self._deflation.pair(transposed, self._b, self._bt)
         rtol = self.rtol
         v = rhs / self.d if v0 is None else v0.copy()
         rscale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)

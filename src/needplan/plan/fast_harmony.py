@@ -151,7 +151,7 @@ class LeontiefHarmony:
         self.rtol = NEUMANN_RTOL
         self._p: FloatArray | None = None
         self._v: FloatArray | None = None
-        self._deflation = JacobiDeflation(self._b, self._bt, diag, enabled=DEFLATE)
+        self._deflation = JacobiDeflation(diag, enabled=DEFLATE)
         # The most of each need that any plan can deliver, from each limited primary alone (its use per unit of
         # final output, B^{-T} P_k^T, is the primary's Leontief "value"): a bound on s that no plan exceeds, so
         # capping s there changes no plan and keeps the dual finite where prices are 0.
@@ -175,7 +175,7 @@ class LeontiefHarmony:
 
     def _jacobi(self, apply_b: Callable[[FloatArray], FloatArray], rhs: FloatArray, start: FloatArray | None,
                 transposed: bool) -> FloatArray:
-        deflation = self._deflation.pair(transposed)
+        deflation = self._deflation.pair(transposed, self._b, self._bt)
         d = self.d if rhs.ndim == 1 else self.d[:, None]
         v = rhs / d if start is None else start.copy()
         scale = max(float(np.max(np.abs(rhs), initial=0.0)), _TINY)
