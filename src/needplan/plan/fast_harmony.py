@@ -146,6 +146,8 @@ class LeontiefHarmony:
         self.need_row, self.target, self.weight = need_row, target, weight
         self.limited = np.flatnonzero(np.isfinite(available))
         self.capped = np.flatnonzero(np.isfinite(capacity))
+        self.limits = np.concatenate([available[self.limited], capacity[self.capped]])
+        """Each limit's size: the limited primaries', then the capped techniques' (as :meth:`usage` lists them)."""
         self.steps = 0
         self.newton_steps = 0
         self.rtol = NEUMANN_RTOL
@@ -165,10 +167,14 @@ class LeontiefHarmony:
             self.most = reach / target - 1.0
 
     # --- Leontief solves (Jacobi = Neumann on B = D (I - A); converges for a productive block) -------------
-    def _b(self, v: FloatArray) -> FloatArray:
+    def _scatter(self, v: FloatArray) -> FloatArray:
+        """Activities per technique from the chosen techniques' ``v`` (the others 0)."""
         x = np.zeros(self.net.shape[1])
         x[self.choice] = v
-        return self._net_blocks.dot(x)
+        return x
+
+    def _b(self, v: FloatArray) -> FloatArray:
+        return self._net_blocks.dot(self._scatter(v))
 
     def _bt(self, p: FloatArray) -> FloatArray:
         return self._net_t_blocks.dot(p)[self.choice]
@@ -200,10 +206,7 @@ class LeontiefHarmony:
 
     def forward(self, y: FloatArray, start: FloatArray | None = None) -> FloatArray:
         """Activities ``x`` (per technique) with ``net @ x = y``."""
-        v = self._jacobi(self._b, y, start, transposed=False)
-        x = np.zeros(self.net.shape[1])
-        x[self.choice] = v
-        return x
+        return self._scatter(self._jacobi(self._b, y, start, transposed=False))
 
     def transposed(self, cost: FloatArray, start: FloatArray | None = None) -> FloatArray:
         """Prices ``p`` (per row, one vector or a matrix of columns) with ``net.T @ p = cost`` (per technique)."""
@@ -255,10 +258,7 @@ class LeontiefHarmony:
 
     def feasible(self, x: FloatArray, s: FloatArray) -> tuple[float, float]:
         """The share ``alpha <= 1`` of the plan ``x`` that meets every limit, and the harmony of that plan."""
-        use = np.asarray(self.primary[self.limited] @ x).ravel()
-        a, u = self.available[self.limited], self.capacity[self.capped]
-        alpha = min(1.0, float(np.min(a / np.maximum(use, _TINY), initial=1.0)),
-                    float(np.min(u / np.maximum(x[self.capped], _TINY), initial=1.0)))
+        alpha = min(1.0, float(np.min(self.limits / np.maximum(self.usage(x), _TINY), initial=1.0)))
         return alpha, float(self.weight @ harmony(alpha * (1.0 + s) - 1.0))
 
     def approximate_rows(self, terms: int = PRECONDITIONER_TERMS) -> sp.csr_matrix:
@@ -319,14 +319,13 @@ def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -
         mu, rho = split(z)
         D, x, _, _ = problem.evaluate(mu, rho)
         evals += 1
-        return D, (limits - problem.usage(x)) * sig
+        return D, (problem.limits - problem.usage(x)) * sig
 
     def stop(intermediate_result: object) -> None:
         if time.perf_counter() > deadline:
             raise StopIteration
 
     z0 = np.concatenate([np.ones(n_prim), np.zeros(n_cap)])
-    limits = np.concatenate([problem.available[problem.limited], problem.capacity[problem.capped]])
     with problem.precision(ROUGH_RTOL):
         res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * z0.size, callback=stop,
                        options={"maxiter": LBFGS_ITERATIONS, "maxcor": 20, "ftol": 0.0, "gtol": 0.0})
@@ -352,11 +351,10 @@ def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: F
     (see the module docstring). ``sig`` scales the limits (as in the first phase): the conjugate gradients run on
     ``diag(sig) H diag(sig)``."""
     n_prim = problem.limited.size
-    limits = np.concatenate([problem.available[problem.limited], problem.capacity[problem.capped]])
 
     def evaluate(z: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray, FloatArray]:
         D, x, s, p = problem.evaluate(z[:n_prim], z[n_prim:])
-        return D, x, s, p, limits - problem.usage(x)
+        return D, x, s, p, problem.limits - problem.usage(x)
 
     z = np.concatenate([mu, rho])
     D, x, s, p, grad = evaluate(z)
