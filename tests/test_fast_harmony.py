@@ -7,9 +7,12 @@ verification of every answer, and for the cases it must hand to Kelley.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+from needplan.analysis import analyze
 from needplan.data.generate import generate_economy
 from needplan.data.sut import shipped_economy
 from needplan.economy.validate import build_economy
@@ -42,7 +45,7 @@ def test_fast_harmony_agrees_with_kelleys_cutting_planes(goods: int, seeds: int)
 
 
 def test_fast_harmony_on_spains_supply_use_table() -> None:
-    """The shipped Spain 2019 economy (INE's table, product technology: one technique per product): ``auto`` takes
+    """The shipped Spain 2019 economy (INE's table, industry technology: one technique per product): ``auto`` takes
     the dual path and agrees with Kelley's cutting planes within the tolerance, with a far smaller gap."""
     tol = 1e-6
     fast = build_plan(shipped_economy("spain_2019"), "harmony").solve("auto", tolerance=tol)
@@ -51,6 +54,27 @@ def test_fast_harmony_on_spains_supply_use_table() -> None:
     assert fast.objective == pytest.approx(kelley.objective, rel=2 * tol)
     assert fast.objective >= kelley.objective - 1e-9 * abs(kelley.objective)  # kelley's gap is its own
     assert fast.solver["gap"] <= kelley.solver["gap"]
+
+
+def test_value_weights_keep_spains_harmony_plan_near_its_targets() -> None:
+    """The importer's need weights (in proportion to the targets, as shipped) against equal weights on the same
+    table. Equal weights let a 0.13 million EUR need count as much as a 94,000 million one: the harmony then makes
+    up to 10^5 times the target of small needs and leaves eleven needs at 0. Value weights keep three needs in four
+    within 50% of their targets, and only the three most labour-intensive products at 0."""
+    spain = shipped_economy("spain_2019")
+    listed = spain.need_listed
+    assert spain.weight[listed] == pytest.approx(spain.target[listed] / spain.target[listed].mean(), rel=1e-12)
+    equal = dataclasses.replace(spain, weight=np.where(listed, 1.0, 0.0))
+    by_value = build_plan(spain, "harmony").solve("auto", tolerance=1e-6)
+    by_count = build_plan(equal, "harmony").solve("auto", tolerance=1e-6)
+    assert by_value.status == by_count.status == "optimal"
+    f_value, f_count = by_value.needs["fulfilment"], by_count.needs["fulfilment"]
+    assert ((f_value - 1).abs() <= 0.5).mean() >= 0.7 and ((f_count - 1).abs() <= 0.5).mean() < 0.2
+    assert f_value.max() < 20 < 1000 < f_count.max()
+    assert (f_value < 1e-9).sum() == 3 and (f_count < 1e-9).sum() == 11
+    assert by_value.indices["quantity"] < 3 < 100 < by_count.indices["quantity"]
+    fte = analyze(spain).embodied["labour_fte"]
+    assert set(f_value.index[f_value < 1e-9]) == set(fte.nlargest(3).index)
 
 
 def test_fast_harmony_hands_other_economies_to_kelley() -> None:

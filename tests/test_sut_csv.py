@@ -13,6 +13,7 @@ from needplan.analysis import analyze
 from needplan.cli import main
 from needplan.data.sut import SutError, import_sut
 from needplan.data.sut.common import remove_negatives
+from needplan.plan import build_plan
 
 TABLE = Path(__file__).parent / "data" / "sut_csv"
 
@@ -129,3 +130,42 @@ def test_cli_writes_folder_and_prints_report(tmp_path: Path, capsys) -> None:
     assert "identity check passed" in text
     assert "negative coefficients: 1" in text
     assert (out / "economy.toml").read_text().count('technology_assumption = "product"') == 1
+
+
+def test_need_weights_and_capacity_headroom_known_answer(tmp_path: Path) -> None:
+    """Needs 65, 140, 19 (mean 224/3): value weights 195/224, 420/224, 57/224; equal weights 1. A headroom of 0.1
+    caps each technique at 1.1 times the table's output (100, 200, 50), and with a headroom of 0 the ray plan
+    can still reach the table's own final demand, not beyond (fulfilment exactly 1)."""
+    economy, report = import_sut(TABLE, "csv")
+    weights = economy.tables()["needs"].set_index("good")["weight"].to_dict()
+    assert weights == pytest.approx({"a": 195 / 224, "b": 420 / 224, "c": 57 / 224}, rel=1e-14)
+    assert report.needs_weights == "value" and report.capacity_headroom is None
+    assert np.isinf(economy.technique_capacity).all()
+    economy, _ = import_sut(TABLE, "csv", weights="equal", capacity_headroom=0.1)
+    assert economy.tables()["needs"]["weight"].tolist() == [1.0, 1.0, 1.0]
+    caps = dict(zip(economy.techniques, economy.technique_capacity, strict=True))
+    assert caps == pytest.approx({"make_a": 110.0, "make_b": 220.0, "make_c": 55.0}, rel=1e-14)
+    assert "1.1 times the table's output" in economy.provenance["capacity_definition"]
+    tight, _ = import_sut(TABLE, "csv", capacity_headroom=0.0, resource_scale={"labour_fte": 2.0})
+    result = build_plan(tight, "ray").solve("highs", 1e-9)
+    assert result.status == "optimal" and result.fulfilment == pytest.approx(1.0, rel=1e-9)
+    assert set(result.bottlenecks["kind"]) == {"capacity"}
+    with pytest.raises(SutError, match="capacity headroom: must be a finite number >= 0"):
+        import_sut(TABLE, "csv", capacity_headroom=-0.1)
+    with pytest.raises(SutError, match="unknown need weights 'size'"):
+        import_sut(TABLE, "csv", weights="size")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--weights", "size"], "--weights: must be one of value, equal, got 'size'"),
+    (["--capacity-headroom", "-1"], "--capacity-headroom: must be a finite number >= 0, got -1"),
+    (["--capacity-headroom", "nan"], "--capacity-headroom: must be a finite number >= 0, got nan"),
+])
+def test_cli_refuses_bad_weights_and_headroom(tmp_path: Path, capsys, option: list[str], message: str) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-sut", str(TABLE), str(out), "--format", "csv", *option])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()

@@ -69,11 +69,11 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
                 table.add_row(str(r.constraint), str(r.kind), f"{r.bound:,.6g}")
             console.print(table)
         return
-    fulfil = "" if result.fulfilment is None else f", fulfilment {result.fulfilment:.2%}"
+    fulfil = "" if result.fulfilment is None else f", fulfilment {_percent(result.fulfilment)}"
     console.print(f"objective value {result.objective:.8g}{fulfil}")
     idx = result.indices
-    console.print(f"indices (need-weighted mean of net output / target): gross quantity {idx['quantity']:.2%}, "
-                  f"quality-adjusted {idx['quality_adjusted']:.2%}")
+    console.print(f"indices (need-weighted mean of net output / target): gross quantity {_percent(idx['quantity'])}, "
+                  f"quality-adjusted {_percent(idx['quality_adjusted'])}")
     table = Table(title="needs")
     for col in ("need", "target", "net output", "quality-adj.", "quantity index", "quality index", "shadow price"):
         table.add_column(col, justify="left" if col == "need" else "right")
@@ -82,7 +82,7 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     needs = needs.join(result.products.loc[needs.index, ["net_output", "quality_adjusted"]])
     for good, r in needs.iterrows():
         table.add_row(str(good), f"{r.target:,.6g}", _amount(r.net_output, r.target),
-                      _amount(r.quality_adjusted, r.target), f"{r.quantity_index:.2%}", f"{r.quality_index:.2%}",
+                      _amount(r.quality_adjusted, r.target), _percent(r.quantity_index), _percent(r.quality_index),
                       f"{r.shadow_price:.4g}")
     console.print(table)
     table = Table(title="activity (largest first)")
@@ -142,6 +142,11 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("plan")(plan_cmd)
     app.command("demo")(demo_cmd)
+
+
+def _percent(value: float) -> str:
+    """``value`` as a percentage to two decimals; rounding noise below that shows as 0.00%, never -0.00%."""
+    return f"{0.0 if abs(value) < 5e-5 else value:.2%}"
 
 
 def _amount(value: float, scale: float) -> str:

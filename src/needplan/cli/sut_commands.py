@@ -17,6 +17,7 @@ from rich.table import Table
 from needplan.data.sut import (
     FORMATS,
     LABOUR_MEASURES,
+    NEED_WEIGHTS,
     ImportReport,
     SutError,
     import_sut,
@@ -26,6 +27,7 @@ from needplan.data.sut import (
     write_import,
     year_source,
 )
+from needplan.data.sut.common import WEIGHTS_DEFINITION
 from needplan.economy import read_economy
 from needplan.economy.io import atomic_folder
 from needplan.errors import Problem
@@ -61,7 +63,10 @@ def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> N
     console.print("final use of domestic output by category: " + ", ".join(
         f"{k} {v:,.0f}" for k, v in report.final_use_by_category.items()))
     console.print(f"needs = {' + '.join(report.needs_categories)}"
-                  + (f"; set to 0 where negative: {', '.join(report.needs_clipped)}" if report.needs_clipped else ""))
+                  + (f"; set to 0 where negative: {', '.join(report.needs_clipped)}" if report.needs_clipped else "")
+                  + f"; weights: {WEIGHTS_DEFINITION[report.needs_weights]}")
+    console.print("capacity: none, every technique unlimited" if report.capacity_headroom is None else
+                  f"capacity: each technique at most {1 + report.capacity_headroom:g} times the table's output")
     if report.labour_measure:
         console.print(f"labour: {report.labour_measure}, total {report.labour_total:,.0f} {report.labour_unit}; "
                       + (f"industries with no figure: {', '.join(report.industries_without_labour)}"
@@ -95,17 +100,25 @@ def import_sut_cmd(
     resource_scale: Annotated[list[str] | None, typer.Option(
         help="GOOD=FACTOR: multiply the availability of a labour or resource good, e.g. CO2=0.7 for a cap 30% "
              "below the table's emissions (repeatable; recorded in economy.toml)")] = None,
+    weights: Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
+                                              "each target, mean 1) or equal (1 each)")] = "value",
+    capacity_headroom: Annotated[float | None, typer.Option(
+        help="cap each product's technique at (1 + H) times the table's output, e.g. 0.1; default unlimited")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
     _check_choice("--format", fmt, FORMATS)
     _check_choice("--assumption", assumption, ("industry", "product"))
+    _check_choice("--weights", weights, NEED_WEIGHTS)
+    _check_headroom(capacity_headroom)
     scales = parse_resource_scale(resource_scale or [])
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     with Console(stderr=True).status(f"importing {src}", spinner="dots"):
         economy, report = import_sut(src, fmt, year=year, assumption=assumption,  # type: ignore[arg-type]
-                                     labour=labour, needs=needs, resource_scale=scales)
+                                     labour=labour, needs=needs, resource_scale=scales,
+                                     weights=weights, capacity_headroom=capacity_headroom)  # type: ignore[arg-type]
         write_import(economy, out, overwrite=overwrite)
     console = Console()
     print_report(report, console)
@@ -117,6 +130,11 @@ def import_sut_cmd(
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise SutError(Problem(option, f"must be one of {', '.join(choices)}, got {value!r}"))
+
+
+def _check_headroom(headroom: float | None) -> None:
+    if headroom is not None and not (math.isfinite(headroom) and headroom >= 0):
+        raise SutError(Problem("--capacity-headroom", f"must be a finite number >= 0, got {headroom:g}"))
 
 
 def sut_series_cmd(
@@ -132,6 +150,11 @@ def sut_series_cmd(
     assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
     resource_scale: Annotated[list[str] | None, typer.Option(help="GOOD=FACTOR on availability, e.g. CO2=0.7 "
                                                                   "(repeatable)")] = None,
+    weights: Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
+                                              "each target, mean 1) or equal (1 each)")] = "value",
+    capacity_headroom: Annotated[float | None, typer.Option(
+        help="cap each product's technique at (1 + H) times the table's output, e.g. 0.1; default unlimited")
+    ] = None,
     solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance of the plan")] = 1e-6,
     overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
@@ -142,13 +165,17 @@ def sut_series_cmd(
     _check_choice("--objective", objective, OBJECTIVES)
     _check_choice("--solver", solver, SOLVERS)
     _check_choice("--assumption", assumption, ("industry", "product"))
+    _check_choice("--weights", weights, NEED_WEIGHTS)
+    _check_headroom(capacity_headroom)
     if not (math.isfinite(tolerance) and 0 < tolerance < 1):
         raise SutError(Problem("--tolerance", f"must be between 0 and 1, got {tolerance:g}"))
     year_list = parse_years(years)
     scales = parse_resource_scale(resource_scale or [])
-    if fmt == "economy" and (needs or labour or assumption != "industry"):
-        raise SutError(Problem("--format economy", "economy folders are already imported: --needs, --labour and "
-                                                   "--assumption apply only to tables"))
+    if fmt == "economy" and (needs or labour or assumption != "industry" or weights != "value"
+                             or capacity_headroom is not None):
+        raise SutError(Problem("--format economy", "economy folders are already imported: --needs, --labour, "
+                                                   "--assumption, --weights and --capacity-headroom apply only to "
+                                                   "tables"))
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     # Every source must exist before the (slow) imports start.
@@ -163,7 +190,8 @@ def sut_series_cmd(
             else:
                 economy = import_sut(path, fmt, year=year if fmt == "scb" else None,  # type: ignore[arg-type]
                                      assumption=assumption, labour=labour,  # type: ignore[arg-type]
-                                     needs=needs, resource_scale=scales)[0]
+                                     needs=needs, resource_scale=scales, weights=weights,  # type: ignore[arg-type]
+                                     capacity_headroom=capacity_headroom)[0]
             result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
         rows.append(series_row(year, economy, result))
         breakdowns.append(primary_breakdown(year, economy, result))

@@ -19,12 +19,15 @@ import numpy as np
 
 from needplan.data.sut.common import (
     LABOUR_MEASURES,
+    NEED_WEIGHTS,
     Assumption,
     IdentityError,
     ImportReport,
+    NeedWeights,
     SupplyUseTable,
     SutError,
     build_from_table,
+    need_weights,
 )
 from needplan.economy import read_economy, write_economy
 from needplan.economy.model import Economy
@@ -35,9 +38,9 @@ Format = Literal["ine", "scb", "csv"]
 FORMATS = ("ine", "scb", "csv")
 SHIPPED = ("spain_2019",)
 
-__all__ = ["FORMATS", "LABOUR_MEASURES", "SHIPPED", "IdentityError", "ImportReport", "SupplyUseTable", "SutError",
-           "import_sut", "parse_resource_scale", "parse_years", "read_table", "scale_resources", "shipped_economy",
-           "write_import", "year_source"]
+__all__ = ["FORMATS", "LABOUR_MEASURES", "NEED_WEIGHTS", "SHIPPED", "IdentityError", "ImportReport",
+           "SupplyUseTable", "SutError", "import_sut", "need_weights", "parse_resource_scale", "parse_years",
+           "read_table", "scale_resources", "shipped_economy", "write_import", "year_source"]
 
 
 def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
@@ -62,7 +65,8 @@ def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
 def import_sut(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
                assumption: Assumption = "industry", labour: str | None = None,
                needs: str | Sequence[str] | None = None,
-               resource_scale: Mapping[str, float] | None = None) -> tuple[Economy, ImportReport]:
+               resource_scale: Mapping[str, float] | None = None, weights: NeedWeights = "value",
+               capacity_headroom: float | None = None) -> tuple[Economy, ImportReport]:
     """Import a supply-use table as an :class:`Economy` (products in the table's currency, million).
 
     ``fmt``: ``ine`` (an INE workbook), ``scb`` (the SCB workbook; ``year`` picks the sheet, default the
@@ -73,12 +77,15 @@ def import_sut(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
     list) whose sum of domestic output becomes needs.csv; default all. ``resource_scale`` maps labour or resource
     goods (case-insensitive, e.g. ``{"CO2": 0.7}``) to a factor on their availability (see
     :func:`scale_resources`); the identity check is done before scaling, on the table as published.
+    ``weights`` (``value`` or ``equal``) and ``capacity_headroom`` (``None``: unlimited) are those of
+    :func:`needplan.data.sut.common.build_from_table`.
 
     Raises :class:`SutError` (bad table, naming file and cell) or :class:`IdentityError` (the economy does not
     reproduce the table); both are :class:`needplan.errors.NeedplanError`.
     """
     table = read_table(src, fmt, year=year, labour=labour)
-    economy, report = build_from_table(table, fmt=fmt, year=year, assumption=assumption, labour=labour, needs=needs)
+    economy, report = build_from_table(table, fmt=fmt, year=year, assumption=assumption, labour=labour, needs=needs,
+                                       weights=weights, capacity_headroom=capacity_headroom)
     if resource_scale:
         economy = scale_resources(economy, resource_scale)
     return economy, report

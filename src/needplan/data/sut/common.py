@@ -28,6 +28,10 @@ from needplan.errors import EconomyError, NeedplanError, Problem
 
 Assumption = Literal["industry", "product"]
 LABOUR_MEASURES = ("fte", "persons", "jobs", "hours", "compensation")
+NeedWeights = Literal["value", "equal"]
+NEED_WEIGHTS: tuple[NeedWeights, ...] = ("value", "equal")
+"""How an import weighs the needs (the harmony objective's ``weight_g``): ``value``, in proportion to the
+target's value (mean 1); ``equal``, 1 each."""
 
 IDENTITY_TOLERANCE = 1e-6
 """Largest relative error allowed between the economy's gross output (or labour) and the table's."""
@@ -114,6 +118,8 @@ class ImportReport:
     final_use_by_category: dict[str, float]
     needs_categories: tuple[str, ...]
     needs_clipped: tuple[str, ...]
+    needs_weights: NeedWeights
+    capacity_headroom: float | None
     labour_measure: str | None
     labour_total: float | None
     labour_unit: str
@@ -259,6 +265,8 @@ def build_from_table(
     assumption: Assumption = "industry",
     labour: str | None = None,
     needs: str | Sequence[str] | None = None,
+    weights: NeedWeights = "value",
+    capacity_headroom: float | None = None,
 ) -> tuple[Economy, ImportReport]:
     """Turn a :class:`SupplyUseTable` into an economy and check it reproduces the table.
 
@@ -270,12 +278,21 @@ def build_from_table(
     holds the table's totals. ``needs`` selects final-use categories (default all) of domestic output; negative
     sums (inventories drawn down) become 0 in needs.csv and are reported.
 
+    ``weights`` sets the needs' weights (see :func:`need_weights`): ``value`` (in proportion to each target,
+    mean 1) or ``equal`` (1 each); only the harmony objective reads them. ``capacity_headroom`` ``h`` >= 0 caps
+    each product's technique at ``(1 + h)`` times the table's output of the product (activity per period); ``None``
+    (the default) leaves every technique unlimited, as the table itself says nothing of capacity.
+
     Raises :class:`SutError` for tables that cannot be imported and :class:`IdentityError` when the economy's
     gross output for the table's own final demand differs from the table's output by more than
     :data:`IDENTITY_TOLERANCE` (relative) for any product, or its labour total from the table's.
     """
     if assumption not in ("industry", "product"):
         raise _fail(table.source, "", f"unknown technology assumption {assumption!r} (industry or product)")
+    if weights not in NEED_WEIGHTS:
+        raise _fail(table.source, "weights", f"unknown need weights {weights!r} ({' or '.join(NEED_WEIGHTS)})")
+    if capacity_headroom is not None and not (math.isfinite(capacity_headroom) and capacity_headroom >= 0):
+        raise _fail(table.source, "capacity headroom", f"must be a finite number >= 0, got {capacity_headroom:g}")
     src = table.source
     if list(table.supply.index) != list(table.use.index) or list(table.supply.index) != list(table.final_use.index):
         only_s = [p for p in table.supply.index if p not in set(table.use.index)]
@@ -342,7 +359,8 @@ def build_from_table(
 
     products = [str(p) for p in live_prod]
     economy = _economy(table, products, A, R, primaries, F, final_use.columns, categories, construction,
-                       handling, negatives, fmt, year, assumption, labour_input)
+                       handling, negatives, fmt, year, assumption, labour_input, weights,
+                       None if capacity_headroom is None else q * (1.0 + capacity_headroom), capacity_headroom)
     d = pd.Series(F.sum(axis=1), index=products)
     result = analyze(economy, d, method="direct")
     out_err = float(np.max(np.abs(result.gross_output.to_numpy() - q) / q, initial=0.0))
@@ -370,6 +388,7 @@ def build_from_table(
         final_use_by_category={str(c): float(v) for c, v in final_use.sum(axis=0).items()},
         needs_categories=categories,
         needs_clipped=tuple(str(p) for p in d_needs.index[(d_needs < 0).to_numpy()]),
+        needs_weights=weights, capacity_headroom=capacity_headroom,
         labour_measure=None if labour_input is None else labour_input.good,
         labour_total=lab_total, labour_unit="" if labour_input is None else labour_input.unit,
         industries_without_labour=missing,
@@ -381,10 +400,33 @@ def build_from_table(
     return economy, report
 
 
+WEIGHTS_DEFINITION: dict[str, str] = {
+    "value": "in proportion to each need's target, mean 1 (a relative shortfall of a large product counts for more "
+             "than one of a small product)",
+    "equal": "1 for every need",
+}
+
+
+def need_weights(target: np.ndarray, how: NeedWeights) -> np.ndarray:
+    """The needs' weights for targets ``target`` (the table's currency, all > 0): ``value`` gives ``target /
+    mean(target)``, ``equal`` gives 1.
+
+    The harmony objective sums ``weight_g * H(s_g)`` over relative deviations ``s_g``. With equal weights on a
+    table in money, a need of 0.1 million counts as much as one of 90,000 million, and the harmony's optimum
+    makes a thousand times the target of small needs while it leaves large ones unmet (on Spain 2019: 11 needs at
+    0, the need-weighted quantity index 119,298%). With value weights one more unit of any need is worth
+    ``H'(s_g) / mean(target)``, the same scale for every product.
+    """
+    if how == "equal" or not len(target):
+        return np.ones(len(target))
+    return target / target.mean()
+
+
 def _economy(table: SupplyUseTable, products: list[str], A: np.ndarray, R: np.ndarray,
              primaries: list[PrimaryInput], F: np.ndarray, categories_all: pd.Index, categories: tuple[str, ...],
              construction: str, handling: str, negatives: int, fmt: str, year: int | None, assumption: str,
-             labour_input: PrimaryInput | None) -> Economy:
+             labour_input: PrimaryInput | None, weights: NeedWeights, capacity: np.ndarray | None,
+             headroom: float | None) -> Economy:
     techniques = [f"make_{p}" for p in products]
     goods = pd.DataFrame({
         "good": products + [p.good for p in primaries],
@@ -407,8 +449,12 @@ def _economy(table: SupplyUseTable, products: list[str], A: np.ndarray, R: np.nd
     target = F[:, pos].sum(axis=1)
     needs = pd.DataFrame({"good": products, "target": np.maximum(target, 0.0)})
     needs = needs[needs["target"] > 0]
+    needs = needs.assign(weight=need_weights(needs["target"].to_numpy(), weights))
+    technique_table = pd.DataFrame({"technique": techniques, "good": products})
+    if capacity is not None:
+        technique_table["capacity"] = capacity
     tables = {"goods": goods,
-              "techniques": pd.DataFrame({"technique": techniques, "good": products}),
+              "techniques": technique_table,
               "inputs": inputs, "resources": resources, "needs": needs}
     provenance: dict[str, Any] = {
         "source": table.source, "source_format": fmt, "unit": table.unit,
@@ -417,6 +463,10 @@ def _economy(table: SupplyUseTable, products: list[str], A: np.ndarray, R: np.nd
         "needs_categories": list(categories),
         "needs_definition": "final use of domestic output at basic prices over the listed categories; "
                             "negative sums set to 0",
+        "needs_weights": WEIGHTS_DEFINITION[weights],
+        "capacity_definition": (
+            "none: every technique unlimited (the table says nothing of capacity)" if headroom is None
+            else f"each technique at most {1.0 + headroom:g} times the table's output of its product"),
         "labour_measure": "" if labour_input is None else labour_input.good,
         "labour_unit": "" if labour_input is None else labour_input.unit,
         "resources_definition": "available = the table's total over industries",
