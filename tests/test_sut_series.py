@@ -58,6 +58,21 @@ def test_resource_scale_caps_co2_and_fulfilment_falls(tmp_path: Path, capsys) ->
     assert fulfilment["1"] > fulfilment["0.8"] > fulfilment["0.5"]
 
 
+def test_series_with_capacity_headroom_names_the_binding_capacities(tmp_path: Path, capsys) -> None:
+    """Harmony with a headroom of 1%: labour and CO2 (exactly what the table's final demand uses) and two of the
+    three capacities bind; series.csv lists all four, the console line the first three and how many more."""
+    src = tmp_path / "tables"
+    shutil.copytree(TABLE, src / "2019")
+    out = tmp_path / "series"
+    _run(["sut-series", str(src), "--format", "csv", "--years", "2019", "--objective", "harmony",
+          "--capacity-headroom", "0.01", "--out", str(out)])
+    binding = pd.read_csv(out / "series.csv").iloc[0]["binding"].split(";")
+    assert len(binding) == 4 and {"labour_fte", "co2"} < set(binding)
+    assert {b for b in binding if b.startswith("make_")} < {"make_a", "make_b", "make_c"}
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"binding: {', '.join(binding[:3])} and 1 more" in err, err
+
+
 def test_series_on_csv_years_writes_table_plot_and_breakdown(tmp_path: Path, capsys) -> None:
     src = tmp_path / "tables"
     shutil.copytree(TABLE, src / "2018")
@@ -107,6 +122,9 @@ def test_parse_years() -> None:
     (["--format", "csv", "--years", "2019", "--resource-scale", "CO2=-1"], "expected GOOD=FACTOR"),
     (["--format", "csv", "--years", "2019", "--resource-scale", "oil=0.5"], "names no labour or resource good"),
     (["--format", "csv", "--years", "2017"], "no source for 2017"),
+    (["--format", "csv", "--years", "2019", "--weights", "size"], "--weights: must be one of value, equal"),
+    (["--format", "csv", "--years", "2019", "--capacity-headroom", "-0.5"], "--capacity-headroom: must be a finite"),
+    (["--format", "economy", "--years", "2019", "--capacity-headroom", "0.1"], "apply only to tables"),
 ])
 def test_bad_series_arguments_one_line_exit_1(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
     src = tmp_path / "tables"

@@ -144,8 +144,10 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo_cmd)
 
 
-def _percent(value: float) -> str:
+def _percent(value: float | None) -> str:
     """``value`` as a percentage to two decimals; rounding noise below that shows as 0.00%, never -0.00%."""
+    if value is None:
+        return "none"
     return f"{0.0 if abs(value) < 5e-5 else value:.2%}"
 
 

@@ -196,7 +196,7 @@ def sut_series_cmd(
         rows.append(series_row(year, economy, result))
         breakdowns.append(primary_breakdown(year, economy, result))
         fulfil = "no plan" if result.fulfilment is None else f"fulfilment {result.fulfilment:.6g}"
-        console.print(f"{year}: {result.status}, {fulfil}, binding: {rows[-1]['binding'] or 'none'}")
+        console.print(f"{year}: {result.status}, {fulfil}, binding: {_first(rows[-1]['binding'], 3)}")
     frame = pd.DataFrame(rows)
     title = f"{src.name}: {objective}, needs {needs or 'all final use'}" + (
         f", {', '.join(f'{k}x{v:g}' for k, v in scales.items())}" if scales else "")
@@ -206,6 +206,13 @@ def sut_series_cmd(
         plot_series(frame, tmp / "series.png", title)
     _print_series(frame)
     typer.echo(f"wrote {out}: series.csv, series.png, primaries_by_product.csv")
+
+
+def _first(joined: str, k: int) -> str:
+    """The first ``k`` of the ';'-joined names, and how many more (the table holds them all)."""
+    names = [n for n in joined.split(";") if n]
+    more = f" and {len(names) - k} more" if len(names) > k else ""
+    return ", ".join(names[:k]) + more if names else "none"
 
 
 def _print_series(frame: pd.DataFrame) -> None:
