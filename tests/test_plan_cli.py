@@ -110,3 +110,14 @@ def test_a_need_output_below_a_billionth_of_its_target_is_printed_as_zero() -> N
 
     assert [_amount(4.5e-13, 300.0), _amount(719.946, 1500.0), _amount(-2e-6, 300.0), _amount(1234567.0, 1.0)] == [
         "0", "719.946", "-2e-06", "1.23457e+06"]
+
+
+def test_percentages_print_rounding_noise_as_zero_never_minus_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """Spain 2019's harmony plan leaves three needs at 0 up to rounding: printed 0.00%, never -0.00%."""
+    from needplan.cli.plan_commands import _percent
+
+    assert [_percent(-9.3e-15), _percent(-0.0123), _percent(2.1004), _percent(None)] == [
+        "0.00%", "-1.23%", "210.04%", "none"]
+    spain = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "shipped" / "spain_2019"
+    code, out, _ = run(["plan", str(spain), "--objective", "harmony"], capsys)
+    assert code == 0 and "fulfilment 0.00%" in out and "-0.00%" not in out
