@@ -112,12 +112,19 @@ def test_a_need_output_below_a_billionth_of_its_target_is_printed_as_zero() -> N
         "0", "719.946", "-2e-06", "1.23457e+06"]
 
 
-def test_percentages_print_rounding_noise_as_zero_never_minus_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    """Spain 2019's harmony plan leaves three needs at 0 up to rounding: printed 0.00%, never -0.00%."""
+def test_percentages_print_rounding_noise_as_zero_never_minus_zero(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    """Spain 2019 with equal need weights: the harmony plan leaves eleven needs at 0 up to rounding (net outputs
+    of -5e-10), printed 0.00%, never -0.00%."""
     from needplan.cli.plan_commands import _percent
 
     assert [_percent(-9.3e-15), _percent(-0.0123), _percent(2.1004), _percent(None)] == [
         "0.00%", "-1.23%", "210.04%", "none"]
-    spain = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "shipped" / "spain_2019"
+    spain = tmp_path / "spain"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "shipped" / "spain_2019",
+                    spain)
+    needs = (spain / "needs.csv").read_text().splitlines()
+    rows = [line.split(",") for line in needs[1:]]
+    (spain / "needs.csv").write_text("\n".join([needs[0], *(f"{g},{t},1.0,{q}" for g, t, _, q in rows)]) + "\n")
     code, out, _ = run(["plan", str(spain), "--objective", "harmony"], capsys)
     assert code == 0 and "fulfilment 0.00%" in out and "-0.00%" not in out
