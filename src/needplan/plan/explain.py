@@ -19,7 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from needplan.economy.model import LABOUR
-from needplan.plan.lp import HighsSession, LinearProgram, abs_entries
+from needplan.plan.errors import PlanInputError
+from needplan.plan.lp import HighsSession, LinearProgram, LpScaleError, abs_entries
 
 if TYPE_CHECKING:
     from needplan.plan.model import PlanModel
@@ -362,7 +363,10 @@ def _best_common_fulfilment(model: PlanModel) -> float | None:
     from needplan.plan.model import build_plan
 
     ray = build_plan(model.economy, "ray")
-    sol = HighsSession(ray.lp).run()
+    try:
+        sol = HighsSession(ray.lp).run()
+    except LpScaleError as exc:
+        raise PlanInputError(ray.refusal(exc)) from None
     if sol.status != "optimal" or ray.lambda_col is None:
         return None
     return float(sol.x[ray.lambda_col])

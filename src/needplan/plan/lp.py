@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -20,6 +21,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from needplan.leontief import equilibrate, geometric_spread, power2_factor
+from needplan.plan.errors import PlanInputError
 
 FloatArray = NDArray[np.float64]
 
@@ -200,6 +202,30 @@ _STATUS_OF = {
     highspy.HighsModelStatus.kModelEmpty: "optimal",
 }
 
+class LpScaleError(PlanInputError):
+    """HiGHS refused an LP whose entries, even scaled, reach beyond its limit (``large_matrix_value``, 1e15): the
+    economy's numbers span more orders of magnitude than a double-precision LP can hold. ``smallest`` and
+    ``largest`` are the LP's entries of least and greatest magnitude as ``(row, col, value)``; :meth:`describe`
+    words them with the caller's names for rows and columns."""
+
+    def __init__(self, lp: LinearProgram) -> None:
+        self.lp = lp
+        coo = sp.coo_matrix(lp.A)
+        nz = np.flatnonzero(coo.data)
+        mags = np.abs(coo.data[nz])
+        ends = [int(nz[np.argmin(mags)]), int(nz[np.argmax(mags)])] if nz.size else []
+        self.smallest, self.largest = ([(int(coo.row[k]), int(coo.col[k]), float(coo.data[k])) for k in ends]
+                                       or [(0, 0, 0.0), (0, 0, 0.0)])
+        super().__init__(self.describe(lambda row, col: f"row {row}, column {col}"))
+
+    def describe(self, where: Callable[[int, int], str]) -> str:
+        """The message, with ``where(row, col)`` naming an entry's place."""
+        (r0, c0, lo), (r1, c1, hi) = self.smallest, self.largest
+        return (f"HiGHS refuses this plan's LP: its coefficients run from {abs(lo):.3g} ({where(r0, c0)}) to "
+                f"{abs(hi):.3g} ({where(r1, c1)}), more orders of magnitude than scaling can bring within HiGHS's "
+                "limit of 1e15: a target, capacity, availability or amount is far off the others")
+
+
 _FAILED = (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kSolveError,
            highspy.HighsModelStatus.kPostsolveError, highspy.HighsModelStatus.kPresolveError,
            highspy.HighsModelStatus.kUnknown)
@@ -298,7 +324,8 @@ class HighsSession:
         model.a_matrix_.start_ = csc.indptr.astype(np.int32)
         model.a_matrix_.index_ = csc.indices.astype(np.int32)
         model.a_matrix_.value_ = csc.data.astype(np.float64)
-        h.passModel(model)
+        if h.passModel(model) == highspy.HighsStatus.kError:
+            raise LpScaleError(lp)
         self.interior_point = ""  # why runs use HiGHS's interior point method (its simplex failed, or asked for)
         self.first_by_ipm = False  # only the next run does (first_run_by_interior_point)
         self.last_run_by_ipm = False  # whether the interior point method answered the last run
@@ -320,8 +347,9 @@ class HighsSession:
             scale *= bound_scale(lower * scale, upper * scale)
             new = sp.csr_matrix(sp.diags(scale) @ added)
             new.sort_indices()
-            h.addRows(new.shape[0], lower * scale, upper * scale, new.nnz, new.indptr[:-1].astype(np.int32),
-                      new.indices.astype(np.int32), new.data.astype(np.float64))
+            if h.addRows(new.shape[0], lower * scale, upper * scale, new.nnz, new.indptr[:-1].astype(np.int32),
+                         new.indices.astype(np.int32), new.data.astype(np.float64)) == highspy.HighsStatus.kError:
+                raise LpScaleError(lp)
             self.row_scale = np.concatenate([self.row_scale, scale])
             self.row_lower = np.concatenate([self.row_lower, lp.row_lower[self.n_rows_passed:]])
             self.row_upper = np.concatenate([self.row_upper, lp.row_upper[self.n_rows_passed:]])

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from needplan.economy.model import LABOUR, Economy
 from needplan.plan.errors import PlanInputError
-from needplan.plan.lp import HighsSession, LinearProgram
+from needplan.plan.lp import HighsSession, LinearProgram, LpScaleError
 from needplan.quality import delivery_rows
 
 if TYPE_CHECKING:
@@ -110,6 +110,24 @@ class PlanModel:
         sel = self.rows["kind"].to_numpy() == "primary"
         out[self.rows["good"].to_numpy()[sel]] = self.lp.row_upper[sel]
         return out
+
+    def refusal(self, exc: LpScaleError) -> str:
+        """HiGHS's refusal of this model's LP (or of one sharing its matrix) in the names of its rows and columns."""
+        return exc.describe(self.entry_name) if exc.lp.A is self.lp.A else str(exc)
+
+    def entry_name(self, row: int, col: int) -> str:
+        """Where entry ``(row, col)`` of the LP sits, in words: the row's name and what the column counts."""
+        eco = self.economy
+        what = f"column {col}"
+        if col < self.n_techniques:
+            what = f"technique {eco.techniques[col]!r}"
+        elif col == self.lambda_col:
+            what = "the fulfilment lambda"
+        for name, cols in (("deviation", self.s_cols), ("harmony term", self.z_cols)):
+            hit = np.flatnonzero(cols == col)
+            if hit.size:
+                what = f"the {name} of need {eco.goods[self.need_goods[hit[0]]]!r}"
+        return f"row {self.rows['name'].iloc[row]!r}, {what}"
 
     def kind_is(self, *kinds: str) -> NDArray[np.bool_]:
         """Per LP row, whether its kind is one of ``kinds`` (compared in pandas: no Python string per row)."""

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpSolution
+from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpScaleError, LpSolution
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
 from needplan.plan.result import PlanResult, read_back
 
@@ -65,8 +65,16 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
     constraints, fall back to HiGHS, noted in ``result.solver["note"]``) or ``auto`` (``fast`` for large ray and
     min-labour problems when it is installed, and for harmony wherever its dual path applies).
     ``time_limit`` in seconds per solver call. Raises :class:`SolverUnavailableError` for ``fast`` when it is
-    not installed.
+    not installed, and :class:`PlanInputError` when HiGHS refuses the LP (numbers too many orders of magnitude
+    apart), naming the row and column.
     """
+    try:
+        return _solve_model(model, solver, tolerance, time_limit)
+    except LpScaleError as exc:
+        raise PlanInputError(model.refusal(exc)) from None
+
+
+def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: float | None) -> PlanResult:
     if solver not in SOLVERS:
         raise PlanInputError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
     if not (np.isfinite(tolerance) and 0 < tolerance < 1):
