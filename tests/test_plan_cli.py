@@ -147,3 +147,10 @@ def test_percentages_print_rounding_noise_as_zero_never_minus_zero(capsys: pytes
     (spain / "needs.csv").write_text("\n".join([needs[0], *(f"{g},{t},1.0,{q}" for g, t, _, q in rows)]) + "\n")
     code, out, _ = run(["plan", str(spain), "--objective", "harmony"], capsys)
     assert code == 0 and "fulfilment 0.00%" in out and "-0.00%" not in out
+
+
+def test_a_limit_used_to_within_a_billionth_reads_as_the_limit() -> None:
+    from needplan.plan.explain import _of
+
+    assert [_of(76307.5499999927, 76307.55), _of(36.6632, 36.6896), _of(0.0, 0.0), _of(9e6, 1e7)] == [
+        "76,307.6 of 76,307.6", "36.6632 of 36.6896", "0 of 0", "9e+06 of 1e+07"]

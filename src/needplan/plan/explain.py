@@ -110,14 +110,14 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
         kind = "labour" if eco.good_kind[g] == LABOUR else "resource"
         avail = float(available[g])
         unit = str(eco.good_unit[g])
-        text = f"{_label(model, int(g))} is fully used ({used[g]:,.6g} of {avail:,.6g} {unit})"
+        text = f"{_label(model, int(g))} is fully used ({_of(float(used[g]), avail)} {unit})"
         start = _techniques_using(eco.use, int(g))
         items.append((str(eco.goods[g]), kind, float(price[g]), float(price[g]) * avail / scale,
                       f"{text}|{_gain(model.objective, float(price[g]), unit)}", start))
     capped = np.isfinite(cap)
     for j in np.flatnonzero(capped & (cap_price * np.where(capped, cap, 0.0) > BINDING_ELASTICITY * scale)):
         text = (f"the capacity of {eco.techniques[j]} ({eco.goods[eco.technique_good[j]]}) is fully used "
-                f"({x[j]:,.6g} of {cap[j]:,.6g} per period)")
+                f"({_of(float(x[j]), float(cap[j]))} per period)")
         start = np.zeros(eco.n_techniques, dtype=bool)
         start[j] = True
         items.append((str(eco.techniques[j]), "capacity", float(cap_price[j]), float(cap_price[j] * cap[j]) / scale,
@@ -349,6 +349,13 @@ def _ray_support(session: HighsSession, lp: LinearProgram, rows_of_need: dict[in
         else:
             used.append(bool(col_used[i]))
     return used
+
+
+def _of(used: float, limit: float) -> str:
+    """"used of limit" to 6 significant digits; a use within 1e-9 of its limit reads as the limit itself (a plan
+    at 76,307.5499999927 of 76,307.55 is at its limit, not "76,307.5 of 76,307.6")."""
+    shown = limit if abs(used - limit) <= 1e-9 * abs(limit) else used
+    return f"{shown:,.6g} of {limit:,.6g}"
 
 
 def _bounds(lp: LinearProgram, c: tuple[str, int], rows_of_need: dict[int, np.ndarray]) -> tuple[Any, Any]:
