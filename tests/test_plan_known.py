@@ -147,6 +147,26 @@ def test_demo_ray_tables_json_and_write(tmp_path: Path) -> None:
         r.write(tmp_path / "plan")
 
 
+def test_a_bottleneck_names_the_needs_nearest_in_the_chain_first() -> None:
+    """Ore -> steel -> cars, and bread from flour; the mine's capacity binds. Every need is held back at the same
+    fulfilment (ray), so the order is the chain's: steel (made with ore) before cars (made with steel), though
+    the goods and needs list cars first. Bread, which never uses ore, is not named."""
+    eco = economy(
+        goods=[("ore", "product"), ("car", "product"), ("steel", "product"), ("flour", "product"),
+               ("bread", "product"), ("lab", "labour")],
+        techniques=[("mine", "ore", 1.0, 10.0, 1.0), ("mill", "steel", 1.0, None, 1.0),
+                    ("works", "car", 1.0, None, 1.0), ("grind", "flour", 1.0, None, 1.0),
+                    ("bake", "bread", 1.0, None, 1.0)],
+        inputs=[("mine", "lab", 1.0), ("mill", "ore", 2.0), ("mill", "lab", 1.0), ("works", "steel", 1.0),
+                ("works", "lab", 1.0), ("grind", "lab", 1.0), ("bake", "flour", 1.0), ("bake", "lab", 1.0)],
+        resources=[("lab", 1000.0)],
+        needs=[("car", 2.0, 1.0), ("steel", 1.0, 1.0), ("bread", 5.0, 1.0)])
+    r = build_plan(eco, "ray").solve("highs")
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(10 / 6, rel=1e-9)  # ore: 2 * (1 + 2) per unit
+    mine = r.bottlenecks.set_index("constraint").loc["mine", "explanation"]
+    assert "it holds back steel at 166.7% of target, car at 166.7% of target;" in mine, mine
+
+
 def test_user_constraint_between_build_and_solve() -> None:
     model = build_plan(read_economy(DEMO), "ray")
     base = model.solve("highs").fulfilment

@@ -3,9 +3,9 @@
 :func:`bottlenecks` ranks the binding labour kinds, resources and capacities by elasticity (per cent of the
 objective gained per per cent more of the constraint, so that constraints in different units compare) and
 names the needs each one holds back (the needs with a positive shadow price that the constraint reaches
-through the techniques the plan runs). :func:`find_conflict` isolates an irreducible infeasible subset of the
-target, labour, resource, capacity and user constraints by a deletion filter over HiGHS feasibility LPs.
-This module writes no files and prints nothing.
+through the techniques the plan runs, nearest in the production chain first, then least fulfilled).
+:func:`find_conflict` isolates an irreducible infeasible subset of the target, labour, resource, capacity and
+user constraints by a deletion filter over HiGHS feasibility LPs. This module writes no files and prints nothing.
 """
 
 from __future__ import annotations
@@ -55,16 +55,19 @@ def _gain(objective_name: str, price: float, unit: str) -> str:
 
 def _reached_needs(model: PlanModel, active: np.ndarray, use_b: sp.csr_matrix, make_b: sp.csr_matrix,
                    start_techniques: np.ndarray) -> np.ndarray:
-    """Goods (bool, n_goods) made directly or indirectly, in the plan, with what ``start_techniques`` make."""
+    """Per good (n_goods), how many links of the plan's production chains separate it from what
+    ``start_techniques`` make: 0 for their own products, 1 for goods made with those, ...; -1 where unreached."""
     techs = start_techniques & active
     goods = np.asarray(make_b @ techs).ravel() > 0
-    for _ in range(64):  # the chains of real economies are short; 64 steps bound the cost
+    steps = np.where(goods, 0, -1).astype(np.int16)
+    for step in range(1, 65):  # the chains of real economies are short; 64 steps bound the cost
         more = (np.asarray(use_b.T @ goods).ravel() > 0) & active & ~techs
         if not more.any():
             break
         techs |= more
         goods = np.asarray(make_b @ techs).ravel() > 0
-    return goods
+        steps[goods & (steps < 0)] = step
+    return steps
 
 
 def _techniques_using(use: sp.csc_matrix, g: int) -> np.ndarray:
@@ -133,10 +136,12 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     for k, (name, kind, p, elasticity, text, start) in enumerate(items):
         head, gain = text.split("|")
         if k < MAX_EXPLAINED:
-            reached = _reached_needs(model, active, use_b, make_b, start)
-            # Least fulfilled first; ties (to 1e-9) in the needs' own order, not by rounding noise.
-            held = needs[valued & reached[need_pos]]
-            held = held.iloc[np.argsort(np.round(held["fulfilment"].to_numpy(), 9), kind="stable")]
+            steps = _reached_needs(model, active, use_b, make_b, start)[need_pos]
+            # Nearest in the chain first (a capacity's own product before what is made with it), then least
+            # fulfilled; ties (to 1e-9) in the needs' own order, not by rounding noise.
+            near = valued & (steps >= 0)
+            held = needs[near]
+            held = held.iloc[np.lexsort((np.round(held["fulfilment"].to_numpy(), 9), steps[near]))]
             if len(held):
                 labels = [_label(model, int(g)) for g in eco.goods.get_indexer(held.index[:4])]
                 # Rounded to the 0.1% shown first, so that a fulfilment of -1e-12 reads 0.0%, not -0.0%.
