@@ -119,7 +119,8 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
                       f"{text}|{_gain(model.objective, float(price[g]), unit)}", start))
     capped = np.isfinite(cap)
     for j in np.flatnonzero(capped & (cap_price * np.where(capped, cap, 0.0) > BINDING_ELASTICITY * scale)):
-        text = (f"the capacity of {eco.techniques[j]} ({eco.goods[eco.technique_good[j]]}) is fully used "
+        makes = _label(model, int(eco.technique_good[j]))
+        text = (f"the capacity of {eco.techniques[j]}, which makes {makes}, is fully used "
                 f"({_of(float(x[j]), float(cap[j]))} per period)")
         start = np.zeros(eco.n_techniques, dtype=bool)
         start[j] = True
