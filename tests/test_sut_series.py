@@ -161,3 +161,12 @@ def test_series_on_the_shared_workbooks(tmp_path: Path) -> None:
     breakdown = pd.read_csv(out / "primaries_by_product.csv").query("good == 'co2'")
     assert sweden["co2_shadow_price"] == pytest.approx(1.0 / breakdown["in_needs"].sum(), rel=1e-6)
     assert np.isclose(sweden["co2_used"], sweden["co2_available"], rtol=1e-9)
+
+
+def test_series_prints_a_fulfilment_of_rounding_noise_as_zero_and_keeps_small_prices() -> None:
+    """Harmony leaves some needs at 0 to rounding (Sweden 2008, CO2 capped: -1.1e-13); a shadow price of 1e-10
+    per hour of labour is a price, not noise."""
+    from needplan.cli.sut_commands import _fmt
+
+    assert _fmt(-1.13374e-13, "fulfilment") == "0" and _fmt(0.981241, "fulfilment") == "0.981241"
+    assert _fmt(1e-10, "labour_hours_shadow_price") == "1e-10" and _fmt(float("nan"), "fulfilment") == ""

@@ -195,7 +195,7 @@ def sut_series_cmd(
             result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
         rows.append(series_row(year, economy, result))
         breakdowns.append(primary_breakdown(year, economy, result))
-        fulfil = "no plan" if result.fulfilment is None else f"fulfilment {result.fulfilment:.6g}"
+        fulfil = "no plan" if result.fulfilment is None else f"fulfilment {_fmt(result.fulfilment, 'fulfilment')}"
         console.print(f"{year}: {result.status}, {fulfil}, binding: {_first(rows[-1]['binding'], 3)}")
     frame = pd.DataFrame(rows)
     title = f"{src.name}: {objective}, needs {needs or 'all final use'}" + (
@@ -222,12 +222,15 @@ def _print_series(frame: pd.DataFrame) -> None:
     for col in cols:
         table.add_column(col, justify="left" if col in ("status", "binding") else "right")
     for _, r in frame.iterrows():
-        table.add_row(*[_fmt(r[c]) for c in cols])
+        table.add_row(*[_fmt(r[c], c) for c in cols])
     Console(width=200).print(table)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, column: str = "") -> str:
+    """6 significant digits; a fulfilment within 1e-9 of 0 (a need left at 0, to rounding) prints as 0."""
     if isinstance(value, float | np.floating):
+        if column == "fulfilment" and abs(float(value)) < 1e-9:
+            return "0"
         return "" if not math.isfinite(value) else f"{value:,.6g}"
     return "" if value is None else str(value)
 
