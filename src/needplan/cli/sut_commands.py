@@ -18,6 +18,7 @@ from needplan.data.sut import (
     FORMATS,
     LABOUR_MEASURES,
     NEED_WEIGHTS,
+    WEIGHTS_DEFINITION,
     ImportReport,
     SutError,
     import_sut,
@@ -27,7 +28,6 @@ from needplan.data.sut import (
     write_import,
     year_source,
 )
-from needplan.data.sut.common import WEIGHTS_DEFINITION
 from needplan.economy import read_economy
 from needplan.economy.io import atomic_folder
 from needplan.errors import Problem
@@ -35,6 +35,10 @@ from needplan.plan import OBJECTIVES, SOLVERS, build_plan
 from needplan.report.series import plot_series, primary_breakdown, series_row
 
 SERIES_FORMATS = (*FORMATS, "economy")
+WeightsOption = Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
+                                                 "each target, mean 1) or equal (1 each)")]
+HeadroomOption = Annotated[float | None, typer.Option(
+    help="cap each product's technique at (1 + H) times the table's output, e.g. 0.1; default unlimited")]
 
 
 def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> None:
@@ -100,11 +104,8 @@ def import_sut_cmd(
     resource_scale: Annotated[list[str] | None, typer.Option(
         help="GOOD=FACTOR: multiply the availability of a labour or resource good, e.g. CO2=0.7 for a cap 30% "
              "below the table's emissions (repeatable; recorded in economy.toml)")] = None,
-    weights: Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
-                                              "each target, mean 1) or equal (1 each)")] = "value",
-    capacity_headroom: Annotated[float | None, typer.Option(
-        help="cap each product's technique at (1 + H) times the table's output, e.g. 0.1; default unlimited")
-    ] = None,
+    weights: WeightsOption = "value",
+    capacity_headroom: HeadroomOption = None,
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
@@ -150,11 +151,8 @@ def sut_series_cmd(
     assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
     resource_scale: Annotated[list[str] | None, typer.Option(help="GOOD=FACTOR on availability, e.g. CO2=0.7 "
                                                                   "(repeatable)")] = None,
-    weights: Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
-                                              "each target, mean 1) or equal (1 each)")] = "value",
-    capacity_headroom: Annotated[float | None, typer.Option(
-        help="cap each product's technique at (1 + H) times the table's output, e.g. 0.1; default unlimited")
-    ] = None,
+    weights: WeightsOption = "value",
+    capacity_headroom: HeadroomOption = None,
     solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance of the plan")] = 1e-6,
     overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,

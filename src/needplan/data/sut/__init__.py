@@ -20,6 +20,7 @@ import numpy as np
 from needplan.data.sut.common import (
     LABOUR_MEASURES,
     NEED_WEIGHTS,
+    WEIGHTS_DEFINITION,
     Assumption,
     IdentityError,
     ImportReport,
@@ -38,9 +39,9 @@ Format = Literal["ine", "scb", "csv"]
 FORMATS = ("ine", "scb", "csv")
 SHIPPED = ("spain_2019",)
 
-__all__ = ["FORMATS", "LABOUR_MEASURES", "NEED_WEIGHTS", "SHIPPED", "IdentityError", "ImportReport",
-           "SupplyUseTable", "SutError", "import_sut", "need_weights", "parse_resource_scale", "parse_years",
-           "read_table", "scale_resources", "shipped_economy", "write_import", "year_source"]
+__all__ = ["FORMATS", "LABOUR_MEASURES", "NEED_WEIGHTS", "SHIPPED", "WEIGHTS_DEFINITION", "IdentityError",
+           "ImportReport", "SupplyUseTable", "SutError", "import_sut", "need_weights", "parse_resource_scale",
+           "parse_years", "read_table", "scale_resources", "shipped_economy", "write_import", "year_source"]
 
 
 def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
