@@ -202,6 +202,7 @@ _STATUS_OF = {
     highspy.HighsModelStatus.kModelEmpty: "optimal",
 }
 
+
 class LpScaleError(PlanInputError):
     """HiGHS refused an LP whose entries, even scaled, reach beyond its limit (``large_matrix_value``, 1e15): the
     economy's numbers span more orders of magnitude than a double-precision LP can hold. ``smallest`` and
@@ -221,9 +222,11 @@ class LpScaleError(PlanInputError):
     def describe(self, where: Callable[[int, int], str]) -> str:
         """The message, with ``where(row, col)`` naming an entry's place."""
         (r0, c0, lo), (r1, c1, hi) = self.smallest, self.largest
-        return (f"HiGHS refuses this plan's LP: its coefficients run from {abs(lo):.3g} ({where(r0, c0)}) to "
-                f"{abs(hi):.3g} ({where(r1, c1)}), more orders of magnitude than scaling can bring within HiGHS's "
-                "limit of 1e15: a target, capacity, availability or amount is far off the others")
+        span = (f"its coefficients run from {abs(lo):.3g} ({where(r0, c0)}) to {abs(hi):.3g} ({where(r1, c1)})")
+        if abs(hi) <= 1e12 * abs(lo):  # not a matter of magnitudes: say what is known, claim no cause
+            return f"HiGHS refuses this plan's LP; {span}"
+        return (f"HiGHS refuses this plan's LP: {span}, more orders of magnitude than scaling can bring within "
+                "HiGHS's limit of 1e15: a target, capacity, availability or amount is far off the others")
 
 
 _FAILED = (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kSolveError,
