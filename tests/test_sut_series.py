@@ -66,7 +66,12 @@ def test_series_with_capacity_headroom_names_the_binding_capacities(tmp_path: Pa
     out = tmp_path / "series"
     _run(["sut-series", str(src), "--format", "csv", "--years", "2019", "--objective", "harmony",
           "--capacity-headroom", "0.01", "--out", str(out)])
-    binding = pd.read_csv(out / "series.csv").iloc[0]["binding"].split(";")
+    row = pd.read_csv(out / "series.csv").iloc[0]
+    result = plan(import_sut(src / "2019", "csv", capacity_headroom=0.01)[0], "harmony")
+    assert row["objective_name"] == "harmony" and row["fulfilment"] <= row["median_fulfilment"]
+    assert row["median_fulfilment"] == pytest.approx(result.needs["fulfilment"].median(), rel=1e-9)
+    assert row["quantity_index"] == pytest.approx(result.indices["quantity"], rel=1e-9)
+    binding = row["binding"].split(";")
     assert len(binding) == 4 and {"labour_fte", "co2"} < set(binding)
     assert {b for b in binding if b.startswith("make_")} < {"make_a", "make_b", "make_c"}
     err = " ".join(capsys.readouterr().err.split())

@@ -197,7 +197,9 @@ def sut_series_cmd(
         console.print(f"{year}: {result.status}, {fulfil}, binding: {_first(rows[-1]['binding'], 3)}")
     frame = pd.DataFrame(rows)
     title = f"{src.name}: {objective}, needs {needs or 'all final use'}" + (
-        f", {', '.join(f'{k}x{v:g}' for k, v in scales.items())}" if scales else "")
+        f", {', '.join(f'{k}x{v:g}' for k, v in scales.items())}" if scales else "") + (
+        f", capacity {1 + capacity_headroom:g}x output" if capacity_headroom is not None else "") + (
+        ", equal weights" if weights == "equal" and objective == "harmony" else "")
     with atomic_folder(out, overwrite=overwrite) as tmp:
         frame.to_csv(tmp / "series.csv", index=False)
         pd.concat(breakdowns, ignore_index=True).to_csv(tmp / "primaries_by_product.csv", index=False)

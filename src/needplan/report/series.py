@@ -19,13 +19,19 @@ from needplan.plan import PlanResult
 def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any]:
     """One year of a series as a flat record (monetary amounts in the table's currency, million, per year).
 
-    ``fulfilment`` (ray: the uniform expansion factor of the needs; empty when there is no plan, with the reason
-    in ``explanation``), ``binding`` (the binding constraints, ';'-joined, strongest first), ``needs_total`` (sum
-    of need targets), ``gross_output_total`` (sum over products of the plan's output), and for every labour or
-    resource good ``<good>_used``, ``<good>_available`` and ``<good>_shadow_price`` (objective per unit more).
+    ``objective_name`` and ``objective``; ``fulfilment`` (ray: the uniform expansion factor of the needs;
+    otherwise the least fulfilled need's net output over target; empty when there is no plan, with the reason in
+    ``explanation``), ``median_fulfilment`` (the median need's) and ``quantity_index`` (the need-weighted mean),
+    ``binding`` (the binding constraints, ';'-joined, strongest first), ``needs_total`` (sum of need targets),
+    ``gross_output_total`` (sum over products of the plan's output), and for every labour or resource good
+    ``<good>_used``, ``<good>_available`` and ``<good>_shadow_price`` (objective per unit more).
     """
     row: dict[str, Any] = {"year": year, "economy": economy.name, "status": result.status,
-                           "objective": result.objective, "fulfilment": result.fulfilment,
+                           "objective_name": result.objective_name, "objective": result.objective,
+                           "fulfilment": result.fulfilment,
+                           "median_fulfilment": (float(result.needs["fulfilment"].median())
+                                                 if result.has_plan and len(result.needs) else None),
+                           "quantity_index": result.indices.get("quantity") if result.has_plan else None,
                            "binding": ";".join(map(str, result.bottlenecks["constraint"])),
                            "needs_total": float(economy.target.sum())}
     if result.has_plan:
@@ -73,7 +79,8 @@ def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.Dat
 
 
 def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
-    """Fulfilment per year (top) and the share of each labour or resource good used by the plan (bottom)."""
+    """Fulfilment per year (top: ray's; under the other objectives the median need's and the need-weighted index)
+    and the share of each labour or resource good used by the plan (bottom)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: the CLI must work without a display
@@ -81,15 +88,24 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, constrained_layout=True)
     years = frame["year"].to_numpy()
-    fulfilment = pd.to_numeric(frame["fulfilment"], errors="coerce")
-    top.plot(years, fulfilment, marker="o")
+    # Ray expands every need alike: its fulfilment says it all. Under harmony or min-labour the needs differ, and
+    # the least fulfilled one (often 0 under harmony) says little: the median need and the weighted index instead.
+    ray = "objective_name" not in frame or bool((frame["objective_name"] == "ray").all())
+    lines = ({"fulfilment": "fulfilment"} if ray else
+             {"median_fulfilment": "median need", "quantity_index": "need-weighted index"})
+    values = [pd.to_numeric(frame[col], errors="coerce") for col in lines]
+    for label, v in zip(lines.values(), values, strict=True):
+        top.plot(years, v, marker="o", label=label)
     # Differences of 1e-5 (needs clipped at 0 in one year) must not look like a collapse: span at least +-5%.
     top.ticklabel_format(axis="y", useOffset=False)
-    if fulfilment.notna().any():
-        lo, hi, mid = fulfilment.min(), fulfilment.max(), fulfilment.mean()
+    both = pd.concat(values)
+    if both.notna().any():
+        lo, hi, mid = both.min(), both.max(), both.mean()
         if hi - lo < 0.1 * abs(mid):
             top.set_ylim(mid - 0.05 * abs(mid) - (hi - lo), mid + 0.05 * abs(mid) + (hi - lo))
-    top.set_ylabel("fulfilment (x needs)")
+    top.set_ylabel("fulfilment (x needs)" if ray else "net output / target")
+    if not ray:
+        top.legend()
     top.set_title(title)
     top.grid(alpha=0.3)
     for col in frame.columns:
