@@ -154,3 +154,17 @@ def test_a_limit_used_to_within_a_billionth_reads_as_the_limit() -> None:
 
     assert [_of(76307.5499999927, 76307.55), _of(36.6632, 36.6896), _of(0.0, 0.0), _of(9e6, 1e7)] == [
         "76,307.6 of 76,307.6", "36.6632 of 36.6896", "0 of 0", "9e+06 of 1e+07"]
+
+
+def test_the_headline_gives_the_median_need_beside_the_least_fulfilled_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ray holds every need at one fulfilment; harmony spreads them (the demo leaves electricity at 0)."""
+    from needplan.economy import read_economy
+    from needplan.plan import build_plan
+
+    result = build_plan(read_economy(DEMO), "harmony").solve("highs")
+    median = float(result.needs["fulfilment"].median())
+    _, harmony, _ = run(["plan", str(DEMO), "--objective", "harmony", "--solver", "highs"], capsys)
+    assert f"fulfilment 0.00% (the least fulfilled need; the median need {median:.2%})" in harmony
+    _, ray, _ = run(["plan", str(DEMO)], capsys)
+    assert "fulfilment 69.43%\n" in ray and "median" not in ray
