@@ -70,10 +70,9 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
             console.print(table)
         return
     fulfil = "" if result.fulfilment is None else f", fulfilment {_percent(result.fulfilment)}"
-    if result.fulfilment is not None and result.objective_name != "ray" and len(result.needs):
+    if result.fulfilment is not None and result.objective_name != "ray" and result.median_fulfilment is not None:
         # Only ray holds every need at one fulfilment; elsewhere the least fulfilled need is one end of a spread.
-        median = float(result.needs["fulfilment"].median())
-        fulfil += f" (the least fulfilled need; the median need {_percent(median)})"
+        fulfil += f" (the least fulfilled need; the median need {_percent(result.median_fulfilment)})"
     console.print(f"objective value {result.objective:.8g}{fulfil}")
     idx = result.indices
     console.print(f"indices (need-weighted mean of net output / target): gross quantity {_percent(idx['quantity'])}, "

@@ -65,6 +65,14 @@ class PlanResult:
         return self.status in ("optimal", "stopped") and not self.activity.empty
 
     @property
+    def median_fulfilment(self) -> float | None:
+        """The median need's counted net output over its target (``None`` without a plan): beside ``fulfilment``,
+        the least fulfilled need's, for the objectives that do not hold every need at one fulfilment."""
+        if not self.has_plan or not len(self.needs):
+            return None
+        return float(self.needs["fulfilment"].median())
+
+    @property
     def shadow_prices(self) -> pd.Series:
         """Objective gained per extra unit of each product, labour kind and resource (min-labour: labour saved)."""
         if not self.has_plan:

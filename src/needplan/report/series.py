@@ -29,8 +29,7 @@ def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any
     row: dict[str, Any] = {"year": year, "economy": economy.name, "status": result.status,
                            "objective_name": result.objective_name, "objective": result.objective,
                            "fulfilment": result.fulfilment,
-                           "median_fulfilment": (float(result.needs["fulfilment"].median())
-                                                 if result.has_plan and len(result.needs) else None),
+                           "median_fulfilment": result.median_fulfilment,
                            "quantity_index": result.indices.get("quantity") if result.has_plan else None,
                            "binding": ";".join(map(str, result.bottlenecks["constraint"])),
                            "needs_total": float(economy.target.sum())}
@@ -98,9 +97,9 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
         top.plot(years, v, marker="o", label=label)
     # Differences of 1e-5 (needs clipped at 0 in one year) must not look like a collapse: span at least +-5%.
     top.ticklabel_format(axis="y", useOffset=False)
-    both = pd.concat(values)
-    if both.notna().any():
-        lo, hi, mid = both.min(), both.max(), both.mean()
+    shown = pd.concat(values)
+    if shown.notna().any():
+        lo, hi, mid = shown.min(), shown.max(), shown.mean()
         if hi - lo < 0.1 * abs(mid):
             top.set_ylim(mid - 0.05 * abs(mid) - (hi - lo), mid + 0.05 * abs(mid) + (hi - lo))
     top.set_ylabel("fulfilment (x needs)" if ray else "net output / target")
