@@ -17,7 +17,7 @@ from needplan.data.generate import generate_economy
 from needplan.data.sut import shipped_economy
 from needplan.economy.validate import build_economy
 from needplan.plan import build_plan
-from needplan.plan.fast_harmony import best_deviation
+from needplan.plan.fast_harmony import _response_slope, best_deviation
 
 
 def test_best_deviation_inverts_the_slope_of_harmony() -> None:
@@ -26,6 +26,14 @@ def test_best_deviation_inverts_the_slope_of_harmony() -> None:
     slope = np.where(s < 0, 1.0 - s, 1.0 / (1.0 + s))
     assert best_deviation(slope) == pytest.approx(s, abs=1e-12)
     assert best_deviation(np.array([2.5, 100.0])).tolist() == [-1.0, -1.0]
+
+
+def test_response_slope_of_a_negligible_price_raises_no_floating_point_warning() -> None:
+    """A need priced at 1e-200 of its worth (an economy in units 10^8 apart) sits at its most: slope 0, and no
+    division by zero in the lanes the mask drops (it printed a RuntimeWarning from the CLI)."""
+    with np.errstate(all="raise"):
+        slope = _response_slope(np.array([3.0, 0.5, -1.0]), np.array([1e-200, 0.5, 3.0]), np.array([3.0, 9.0, 9.0]))
+    assert slope.tolist() == [0.0, -4.0, 0.0]
 
 
 @pytest.mark.parametrize(("goods", "seeds"), [(8, 100), (30, 100), (90, 50)])

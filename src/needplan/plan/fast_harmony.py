@@ -100,7 +100,9 @@ def best_deviation(ratio: FloatArray) -> FloatArray:
 def _response_slope(s: FloatArray, ratio: FloatArray, most: FloatArray) -> FloatArray:
     """``ds / d ratio`` at the best deviation (0 where it sits at -1 or at its most, ``most``)."""
     inside = (s > -1.0) & (s < most)
-    return np.where(inside, np.where(ratio < 1.0, -1.0 / np.maximum(ratio, _TINY) ** 2, -1.0), 0.0)
+    # Floored at 1e-150, not _TINY: a square of 1e-300 underflows to 0 and warns of a division by zero in lanes
+    # the mask then drops (a ratio that small puts s beyond any `most`).
+    return np.where(inside, np.where(ratio < 1.0, -1.0 / np.maximum(ratio, 1e-150) ** 2, -1.0), 0.0)
 
 
 @dataclass
