@@ -20,7 +20,7 @@ from needplan.plan import lp as lp_module
 from needplan.plan import solve as solve_module
 from needplan.plan.explain import find_conflict
 from needplan.plan.lp import HighsSession, LpSolution
-from test_plan_helpers import economy
+from test_plan_helpers import economy, random_economy
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
 
@@ -340,6 +340,34 @@ def test_plan_and_bottlenecks_do_not_depend_on_the_units_of_labour_and_resources
     assert before["constraint"].tolist() == after["constraint"].tolist()
     assert before["held"].tolist() == after["held"].tolist()
     np.testing.assert_allclose(after["elasticity"], before["elasticity"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_an_activity_below_zero_fails_verification_however_large_its_units(solver: str) -> None:
+    """Found by fuzzing: a small economy (``random_economy(526937)``: two products, one with two techniques) with
+    its goods in units up to 10^11 apart. HiGHS's tolerance, in its scaled space, covered an activity of -49.9
+    beside 79.9 for the same product, and the engine reported "optimal" with a fulfilment of 3.2428 against the
+    true 2.7354: the check measured a column's violation only against the column's own (huge) unit. It now also
+    counts the flows the negative activity feigns in its product's balance, re-solves at HiGHS's tightest
+    tolerances, and finds the optimum of the economy in its original units."""
+    from needplan.economy.validate import build_economy
+
+    eco = random_economy(526937)
+    units = {"p0": 8.834211675801763e-08, "p1": 9.972222180561047e-09, "lab_a": 3.091833491145558e-09,
+             "lab_b": 35573620677.806404, "land": 5188103874.865662}
+    tables = eco.tables()
+    for name, col in (("inputs", "amount"), ("techniques", "output"), ("resources", "available"),
+                      ("needs", "target"), ("outputs", "amount")):
+        if name in tables:
+            tables[name][col] = tables[name][col] * tables[name]["good"].map(units)
+    scaled = build_economy(tables, name="in units 10^11 apart")
+    truth = build_plan(eco, "ray").solve("highs")
+    result = build_plan(scaled, "ray").solve(solver)
+    assert truth.status == "optimal" and truth.fulfilment == pytest.approx(2.7353955694689, rel=1e-9)
+    assert result.status == "optimal", result.solver["message"]
+    assert result.fulfilment == pytest.approx(truth.fulfilment, rel=1e-6)
+    assert result.activity["activity"].min() >= -1e-6 * result.activity["activity"].abs().max()
+    assert "re-solved with HiGHS's tightest tolerances" in result.solver["message"]
 
 
 @pytest.mark.parametrize("solver", ["highs", "fast"])

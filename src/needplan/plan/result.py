@@ -221,7 +221,9 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     fin = prim[np.isfinite(available[prim])]
     res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(np.maximum(unit[fin], available[fin]), 1e-300)
     col_unit = checks.col_unit[:n_t]
-    capv = np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(col_unit, np.where(np.isfinite(cap), cap, 0.0))
+    capv = np.maximum(np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(col_unit, np.where(np.isfinite(cap), cap,
+                                                                                                0.0)),
+                      checks.col_flow[:n_t])  # an activity below 0 or above capacity, also by the flows it feigns
     residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
                                           "resources": float(np.max(res, initial=0.0)),
                                           "capacity": float(np.max(capv, initial=0.0))}
