@@ -342,6 +342,19 @@ def test_plan_and_bottlenecks_do_not_depend_on_the_units_of_labour_and_resources
     np.testing.assert_allclose(after["elasticity"], before["elasticity"], rtol=1e-5)
 
 
+def _in_units(eco: Economy, units: dict[str, float]) -> Economy:
+    """``eco`` with each good counted in ``units[good]`` times finer units (amounts, outputs, availabilities and
+    targets of that good multiplied): the same economy, the same optimum."""
+    from needplan.economy.validate import build_economy
+
+    tables = eco.tables()
+    for name, col in (("inputs", "amount"), ("techniques", "output"), ("resources", "available"),
+                      ("needs", "target"), ("outputs", "amount")):
+        if name in tables:
+            tables[name][col] = tables[name][col] * tables[name]["good"].map(units)
+    return build_economy(tables, name=f"{eco.name} in other units")
+
+
 @pytest.mark.parametrize("solver", ["highs", "fast"])
 def test_an_activity_below_zero_fails_verification_however_large_its_units(solver: str) -> None:
     """Found by fuzzing: a small economy (``random_economy(526937)``: two products, one with two techniques) with
@@ -350,17 +363,10 @@ def test_an_activity_below_zero_fails_verification_however_large_its_units(solve
     true 2.7354: the check measured a column's violation only against the column's own (huge) unit. It now also
     counts the flows the negative activity feigns in its product's balance, re-solves at HiGHS's tightest
     tolerances, and finds the optimum of the economy in its original units."""
-    from needplan.economy.validate import build_economy
-
     eco = random_economy(526937)
-    units = {"p0": 8.834211675801763e-08, "p1": 9.972222180561047e-09, "lab_a": 3.091833491145558e-09,
-             "lab_b": 35573620677.806404, "land": 5188103874.865662}
-    tables = eco.tables()
-    for name, col in (("inputs", "amount"), ("techniques", "output"), ("resources", "available"),
-                      ("needs", "target"), ("outputs", "amount")):
-        if name in tables:
-            tables[name][col] = tables[name][col] * tables[name]["good"].map(units)
-    scaled = build_economy(tables, name="in units 10^11 apart")
+    scaled = _in_units(eco, {"p0": 8.834211675801763e-08, "p1": 9.972222180561047e-09,
+                             "lab_a": 3.091833491145558e-09, "lab_b": 35573620677.806404,
+                             "land": 5188103874.865662})
     truth = build_plan(eco, "ray").solve("highs")
     result = build_plan(scaled, "ray").solve(solver)
     assert truth.status == "optimal" and truth.fulfilment == pytest.approx(2.7353955694689, rel=1e-9)
@@ -368,6 +374,26 @@ def test_an_activity_below_zero_fails_verification_however_large_its_units(solve
     assert result.fulfilment == pytest.approx(truth.fulfilment, rel=1e-6)
     assert result.activity["activity"].min() >= -1e-6 * result.activity["activity"].abs().max()
     assert "re-solved with HiGHS's tightest tolerances" in result.solver["message"]
+
+
+@pytest.mark.parametrize(("seed", "objective", "units"), [
+    (223545, "ray", {"p0": 8.83331591449245, "p1": 1.7441797567691337e-09, "p2": 1.5429915396111599e-10,
+                     "lab_a": 1.0272245063789055e-08, "lab_b": 14024079.371548437, "land": 19780124415.18875}),
+    (240878, "harmony", {"p0": 4.897071309677865e-09, "p1": 26751054406.27382, "lab_a": 4.848876252551838e-07,
+                         "lab_b": 5.414659234035577e-05, "land": 74.85663449400525}),
+])
+def test_a_fast_answer_that_fails_verification_is_solved_again_by_highs(seed: int, objective: str,
+                                                                        units: dict[str, float]) -> None:
+    """Found by fuzzing, goods in units up to 10^11 apart: fast's own certificate passed a ray plan 3e-4 short on
+    a balance (fulfilment 1.4266 against 1.3879), and harmony's dual path a plan whose LP duals were off by 0.012.
+    The engine's verification refused both ("stopped"); on an economy this small HiGHS then answers, and says
+    why in the note."""
+    eco = random_economy(seed)
+    truth = build_plan(eco, objective).solve("highs")
+    result = build_plan(_in_units(eco, units), objective).solve("fast")
+    assert truth.status == result.status == "optimal", result.solver["message"]
+    assert result.objective == pytest.approx(truth.objective, rel=1e-6)
+    assert "fast's answer failed the engine's verification" in result.solver["note"]
 
 
 @pytest.mark.parametrize("solver", ["highs", "fast"])

@@ -108,7 +108,19 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
         sol = _session(model, tolerance, time_limit, IPM_FROM_ROWS).run()
     if sol.status == "infeasible" and model.objective == "min-labour":
         sol = _within_tolerance(model, sol, tolerance, time_limit)
-    return read_back(model, sol, tolerance=tolerance, note=note)
+    result = read_back(model, sol, tolerance=tolerance, note=note)
+    if (sol.solver == "fast" and sol.status == "optimal" and result.status == "stopped"
+            and model.n_techniques < AUTO_FAST_TECHNIQUES):
+        # fast's answer failed the engine's own check (seen with goods in units 10^11 apart): at this size HiGHS
+        # answers at once, as auto would have chosen. Larger economies keep the honest "stopped".
+        why = result.solver["message"]
+        sol = (_solve_harmony(model, tolerance, time_limit) if model.objective == "harmony"
+               else _session(model, tolerance, time_limit, IPM_FROM_ROWS).run())
+        if sol.status == "infeasible" and model.objective == "min-labour":
+            sol = _within_tolerance(model, sol, tolerance, time_limit)
+        result = read_back(model, sol, tolerance=tolerance,
+                           note=f"fast's answer failed the engine's verification ({why}); solved by HiGHS")
+    return result
 
 
 def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
