@@ -43,6 +43,7 @@ from scipy.optimize import linprog
 from needplan.leontief import JacobiDeflation, RowBlocks, equilibrate
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
+    ROW_UNIT_SHARE,
     SCALE_BEYOND,
     SCALE_ROUNDS,
     HighsSession,
@@ -61,8 +62,9 @@ DEFLATE = True
 (:class:`needplan.leontief.PerronDeflation`) when the block has a clear one."""
 
 FLOOR_ABOVE = 1e-12
-"""A balance short by more than this share of its flows is judged against one unit of its row at least
-(:func:`primal_residual`); the solvers pass their tolerance instead, above which the floor can change a verdict."""
+"""A balance short by more than this share of its flows is judged against ``ROW_UNIT_SHARE`` of one unit of its row
+at least (:func:`primal_residual`); the solvers pass their tolerance instead, above which the floor can change a
+verdict."""
 ABS_BLOCK = 1 << 20
 """Entries per block of rows in the products with ``|net|`` (:func:`abs_matvec`)."""
 
@@ -282,7 +284,8 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
     """The largest relative violation of ``net @ x >= required``, ``primary @ x <= available`` and
     ``0 <= x <= capacity`` (each relative to the size of its side, as in :func:`certify`). ``gross`` (``|net| @
     |x|``) where the caller has it already. A balance short by more than ``floor_above`` of its flows is judged
-    against no less than one unit of its row (see below); within it, the share stands (it only errs high)."""
+    against no less than ``ROW_UNIT_SHARE`` of one unit of its row (see below); within it, the share stands (it only
+    errs high)."""
     xnorm = max(float(np.max(np.abs(x), initial=0.0)), _TINY)
     nx = net @ x
     # Each row's shortfall relative to its own requirement and gross flows, free of the units its product is
@@ -297,7 +300,7 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
         # product nothing makes: 4.6e-15 short of 0, 100% of its flows) is judged against no less than one unit
         # of it as HiGHS sees it, as lp.check_solution does (1 for rows near unit scale).
         rows, _ = equilibrate(_abs(net), SCALE_ROUNDS, beyond=SCALE_BEYOND)
-        bal_scale = np.maximum(bal_scale, 1.0 / rows)
+        bal_scale = np.maximum(bal_scale, ROW_UNIT_SHARE / rows)
     res = [float(np.max(short / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
     fa = np.isfinite(available)

@@ -37,6 +37,12 @@ SCALE_BEYOND = 10
 are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
 SCALE_ROUNDS = 3
 """Alternating rounds of that column and row scaling."""
+ROW_UNIT_SHARE = 1e-3
+"""A row's violation is measured against its flows at the plan, but never against less than this share of one unit
+of the row as HiGHS sees it (``1 / row scale``): a floor for rows whose flows are rounding noise (activities of
+1e-15 left by crossover), at which HiGHS's tightest absolute tolerance (1e-10) is still within 1e-7. A whole unit
+let a need delivered 30% short read as 3.2e-4 short when its good was counted in units 10^11 apart from the others
+(the unit was 800 times the row's flows)."""
 IPM_FROM_ROWS = 6_000
 """A fresh LP of this many rows or more is solved first by HiGHS's interior point method (with crossover), the
 re-solves after it by its simplex, warm; below it by the simplex (fast's fallback and ``solver="highs"`` alike).
@@ -123,14 +129,15 @@ class Checks:
     ``duality_gap`` is ``|primal - dual| / max(1, |primal|)``.
 
     ``primal_residual`` is the largest violation of a row relative to its flows and bounds ``(|A| |x|)_i +
-    |bounds_i|``, or of a column bound relative to its bounds, never relative to less than one unit of the row
-    (``row_unit``) or column (``col_unit``) as HiGHS sees them after :func:`~needplan.leontief.equilibrate`
-    (1 for rows and columns near unit scale). A floor of 1 in the user's units instead called a plan 10% short
-    of the optimum optimal when electricity was counted in units 10^9 times larger (HiGHS's absolute tolerance
-    covered the whole balance). A column beyond a bound also counts by the flows it feigns in the rows it enters,
-    ``col_violation_j (|A|^T (1 / max(row size, row unit)))_j`` (``col_flow``): an activity of -49.9 against 79.9
-    of the same product's other technique is 40% of that product's flows, however large the column's own unit
-    (with units 10^11 apart HiGHS's tolerance covered it, and the plan claimed a fulfilment 18% above the optimum).
+    |bounds_i|``, or of a column bound relative to its bounds, never relative to less than ``row_unit``
+    (:data:`ROW_UNIT_SHARE` of one unit of the row) or ``col_unit`` (one unit of the column), as HiGHS sees them
+    after :func:`~needplan.leontief.equilibrate` (1 near unit scale). A floor of 1 in the user's units instead
+    called a plan 10% short of the optimum optimal when electricity was counted in units 10^9 times larger
+    (HiGHS's absolute tolerance covered the whole balance). A column beyond a bound also counts by the flows it
+    feigns in the rows it enters, ``col_violation_j (|A|^T (1 / max(row size, row unit)))_j`` (``col_flow``): an
+    activity of -49.9 against 79.9 of the same product's other technique is 40% of that product's flows, however
+    large the column's own unit (with units 10^11 apart HiGHS's tolerance covered it, and the plan claimed a
+    fulfilment 18% above the optimum).
     """
 
     row_violation: FloatArray
@@ -179,7 +186,7 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     primal = float(lp.cost @ x)
     gap = abs(primal - dual) / max(1.0, abs(primal))
     r, c = equilibrate(absA, SCALE_ROUNDS, beyond=SCALE_BEYOND)  # the same scales as lp.A's
-    row_unit = 1.0 / r
+    row_unit = ROW_UNIT_SHARE / r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     row_scale = np.maximum(row_size, row_unit)
     col_flow = np.zeros(lp.n_cols)  # untouched pages: no memory where no column is beyond a bound, as usual

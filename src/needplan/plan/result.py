@@ -205,8 +205,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
 
     # --- verified residuals: a balance relative to the largest of its requirement and the gross flow through it
     # (made plus used), since a net output is a difference of flows computed to floating-point precision;
-    # resources and capacities relative to their bound; none relative to less than one unit of its row or
-    # column as HiGHS sees it (Checks.row_unit, col_unit: 1 near unit scale, whatever the user's units) ---
+    # resources and capacities relative to their bound; none relative to less than a thousandth of one unit of its
+    # row, or one unit of its column, as HiGHS sees them (Checks.row_unit, col_unit), whatever the user's units ---
     required = np.zeros(eco.n_goods)
     if lam is not None:
         required[ng] = lam * t[ng]
