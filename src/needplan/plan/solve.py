@@ -94,42 +94,43 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
     elif solver == "auto":
         use_fast = (fast is not None and model.objective in FAST_OBJECTIVES and not model.user_rows.size
                     and model.n_techniques >= AUTO_FAST_TECHNIQUES)
+    dual = None
     if use_fast:
         assert fast is not None
         sol = _solve_fast(model, fast, tolerance, time_limit)
-    elif model.objective == "harmony":
-        dual = None
-        if solver in ("fast", "auto"):
+    else:
+        if model.objective == "harmony" and solver in ("fast", "auto"):
             dual, why = _solve_harmony_dual(model, tolerance, time_limit)
             if dual is None and solver == "fast":
                 note = f"fast's harmony path declined ({why}); solved by Kelley's cutting planes on HiGHS"
-        sol = dual if dual is not None else _solve_harmony(model, tolerance, time_limit)
-    else:
-        sol = _session(model, tolerance, time_limit, IPM_FROM_ROWS).run()
-    if sol.status == "infeasible" and model.objective == "min-labour":
-        sol = _within_tolerance(model, sol, tolerance, time_limit)
-    result = read_back(model, sol, tolerance=tolerance, note=note)
+        sol = dual if dual is not None else _by_highs(model, tolerance, time_limit)
+    result = read_back(model, _within_tolerance(model, sol, tolerance, time_limit), tolerance=tolerance, note=note)
     if (sol.solver == "fast" and sol.status == "optimal" and result.status == "stopped"
             and model.n_techniques < AUTO_FAST_TECHNIQUES):
         # fast's answer failed the engine's own check (seen with goods in units 10^11 apart): at this size HiGHS
         # answers at once, as auto would have chosen. Larger economies keep the honest "stopped".
-        why = result.solver["message"]
-        sol = (_solve_harmony(model, tolerance, time_limit) if model.objective == "harmony"
-               else _session(model, tolerance, time_limit, IPM_FROM_ROWS).run())
-        if sol.status == "infeasible" and model.objective == "min-labour":
-            sol = _within_tolerance(model, sol, tolerance, time_limit)
-        result = read_back(model, sol, tolerance=tolerance,
-                           note=f"fast's answer failed the engine's verification ({why}); solved by HiGHS")
+        sol = _within_tolerance(model, _by_highs(model, tolerance, time_limit), tolerance, time_limit)
+        result = read_back(model, sol, tolerance=tolerance, note=(
+            f"fast's answer failed the engine's verification ({result.solver['message']}); solved by HiGHS"))
     return result
+
+
+def _by_highs(model: PlanModel, tolerance: float, time_limit: float | None) -> LpSolution:
+    """HiGHS on the model's LP; for harmony, Kelley's cutting planes on HiGHS."""
+    if model.objective == "harmony":
+        return _solve_harmony(model, tolerance, time_limit)
+    return _session(model, tolerance, time_limit, IPM_FROM_ROWS).run()
 
 
 def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
                       time_limit: float | None) -> LpSolution:
-    """A min-labour LP called infeasible, checked against the tolerance: re-solved with every target lowered by
-    each share of the tolerance in ``WITHIN`` in turn. Where that has a plan, the targets as given are met within
-    the tolerance (a real table's observed year: its labour is what its final demand needs, to rounding or to
-    the table's own precision), and that plan is returned, saying so; read-back verifies it against the targets
-    as given. Otherwise ``sol`` stands."""
+    """``sol``, unless it calls a min-labour LP infeasible. That is checked against the tolerance: re-solved with
+    every target lowered by each share of the tolerance in ``WITHIN`` in turn. Where that has a plan, the targets
+    as given are met within the tolerance (a real table's observed year: its labour is what its final demand
+    needs, to rounding or to the table's own precision), and that plan is returned, saying so; read-back verifies
+    it against the targets as given. Otherwise ``sol`` stands."""
+    if sol.status != "infeasible" or model.objective != "min-labour":
+        return sol
     lp = model.lp
     need = model.kind_is("need") & np.isfinite(lp.row_lower) & (lp.row_lower > 0)
     for share in WITHIN:
