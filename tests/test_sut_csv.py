@@ -169,3 +169,43 @@ def test_cli_refuses_bad_weights_and_headroom(tmp_path: Path, capsys, option: li
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not out.exists()
+
+
+def test_the_format_is_told_from_the_source(tmp_path: Path, capsys) -> None:
+    """A folder with supply.csv is csv; a workbook whose sheets are all years is SCB's, one with 'Table...' sheets
+    INE's; for a series, a folder of workbooks is INE's and year sub-folders hold csv tables or economy folders.
+    Anything else is one clear error asking for --format."""
+    import openpyxl
+
+    from needplan.data.sut import detect_format
+
+    def workbook(name: str, sheets: list[str]) -> Path:
+        wb = openpyxl.Workbook()
+        wb.active.title = sheets[0]
+        for sheet in sheets[1:]:
+            wb.create_sheet(sheet)
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    assert detect_format(TABLE) == "csv"
+    assert detect_format(workbook("scb.xlsx", ["2015", "2016"])) == "scb"
+    assert detect_format(workbook("ine.xlsx", ["List of Tables", "Table1"])) == "ine"
+    with pytest.raises(SutError, match=r"cannot tell the format from its sheets \(Sheet1, Notes\): pass --format"):
+        detect_format(workbook("other.xlsx", ["Sheet1", "Notes"]))
+    series = tmp_path / "series"
+    shutil.copytree(TABLE, series / "2019")
+    assert detect_format(series, series=True) == "csv"
+    (series / "2019" / "economy.toml").write_text("")
+    assert detect_format(series, series=True) == "economy"
+    shutil.copy(tmp_path / "ine.xlsx", series / "sut_2019.xlsx")
+    assert detect_format(series, series=True) == "ine"
+    with pytest.raises(SutError, match="cannot tell the format of this folder"):
+        detect_format(tmp_path / "series" / "2019" / "..")  # a folder without supply.csv
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-sut", str(TABLE), str(out)])  # no --format: csv, from the folder
+    assert exit_info.value.code in (0, None) and (out / "economy.toml").is_file()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-sut", str(tmp_path / "other.xlsx"), str(tmp_path / "out2")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "pass --format" in err and len(err.strip().splitlines()) == 1

@@ -21,6 +21,7 @@ from needplan.data.sut import (
     WEIGHTS_DEFINITION,
     ImportReport,
     SutError,
+    detect_format,
     import_sut,
     parse_resource_scale,
     parse_years,
@@ -94,7 +95,9 @@ def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> N
 def import_sut_cmd(
     src: Annotated[Path, typer.Argument(help="the table: an .xlsx workbook (ine, scb) or a folder (csv)")],
     out: Annotated[Path, typer.Argument(help="economy folder to write")],
-    fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"one of {', '.join(FORMATS)}; default: told from "
+                                                             "the source (a folder: csv; a workbook: by its sheets)")
+                   ] = None,
     year: Annotated[int | None, typer.Option(help="year (the sheet of an scb workbook)")] = None,
     assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
     labour: Annotated[str | None, typer.Option(help=f"one of {', '.join(LABOUR_MEASURES)}; default: the "
@@ -109,6 +112,7 @@ def import_sut_cmd(
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
+    fmt = fmt if fmt is not None else detect_format(src)
     _check_choice("--format", fmt, FORMATS)
     _check_choice("--assumption", assumption, ("industry", "product"))
     _check_choice("--weights", weights, NEED_WEIGHTS)
@@ -141,9 +145,10 @@ def _check_headroom(headroom: float | None) -> None:
 def sut_series_cmd(
     src: Annotated[Path, typer.Argument(help="ine: folder of sut_YYYY.xlsx; scb: the workbook; csv and economy: "
                                              "a folder with one sub-folder per year (2019/ ...)")],
-    fmt: Annotated[str, typer.Option("--format", help=f"one of {', '.join(SERIES_FORMATS)}")],
     years: Annotated[str, typer.Option(help="years, e.g. 2010-2019 or 2016,2019")],
     out: Annotated[Path, typer.Option(help="folder to write series.csv and series.png into")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"one of {', '.join(SERIES_FORMATS)}; default: told "
+                                                             "from the source")] = None,
     objective: Annotated[str, typer.Option(help="ray, min-labour or harmony")] = "ray",
     needs: Annotated[str | None, typer.Option(help="final-use categories for the needs, comma-separated "
                                                     "(e.g. household); default all")] = None,
@@ -159,6 +164,7 @@ def sut_series_cmd(
 ) -> None:
     """Import and plan every year of a supply-use table; write DIR/series.csv, DIR/series.png and
     DIR/primaries_by_product.csv (where labour and resources go, per product and year)."""
+    fmt = fmt if fmt is not None else detect_format(src, series=True)
     _check_choice("--format", fmt, SERIES_FORMATS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_choice("--solver", solver, SOLVERS)

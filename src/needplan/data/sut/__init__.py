@@ -40,8 +40,9 @@ FORMATS = ("ine", "scb", "csv")
 SHIPPED = ("spain_2019",)
 
 __all__ = ["FORMATS", "LABOUR_MEASURES", "NEED_WEIGHTS", "SHIPPED", "WEIGHTS_DEFINITION", "IdentityError",
-           "ImportReport", "SupplyUseTable", "SutError", "import_sut", "need_weights", "parse_resource_scale",
-           "parse_years", "read_table", "scale_resources", "shipped_economy", "write_import", "year_source"]
+           "ImportReport", "SupplyUseTable", "SutError", "detect_format", "import_sut", "need_weights",
+           "parse_resource_scale", "parse_years", "read_table", "scale_resources", "shipped_economy", "write_import",
+           "year_source"]
 
 
 def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
@@ -61,6 +62,47 @@ def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
 
         return read_csv_tables(path, amount_measure=labour or "fte")
     raise SutError(Problem(str(path), f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}"))
+
+
+def detect_format(src: str | os.PathLike[str], *, series: bool = False) -> str:
+    """The format of a table (``series``: of a series' source) from what is there, reading no more than sheet names.
+
+    A workbook whose sheets are all named by years is SCB's (one sheet per year); one with a sheet named
+    ``Table...`` is INE's. A folder is ``csv`` (a table; for a series, year sub-folders of tables), ``economy``
+    for a series whose year sub-folders are economy folders, and ``ine`` for a series when it holds workbooks.
+    Raises :class:`SutError` naming what was found when none fits: pass ``--format``.
+    """
+    path = Path(src)
+    if path.is_dir():
+        subs = sorted(p for p in path.iterdir() if p.is_dir() and p.name.isdigit())
+        if series and list(path.glob("*.xlsx")):
+            return "ine"
+        if series and subs:
+            return "economy" if (subs[0] / "economy.toml").is_file() else "csv"
+        if not series and (path / "supply.csv").is_file():
+            return "csv"
+        raise SutError(Problem(str(path), "cannot tell the format of this folder (no supply.csv"
+                                          + (", no year sub-folders, no workbooks" if series else "")
+                                          + "): pass --format"))
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        raise SutError(Problem(str(path), "cannot tell the format: neither a folder nor an .xlsx workbook; "
+                                          "pass --format"))
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl raises several types for files that are not workbooks
+        raise SutError(Problem(str(path), f"cannot read as an .xlsx workbook: {exc}")) from None
+    try:
+        names = list(wb.sheetnames)
+    finally:
+        wb.close()
+    if names and all(re.fullmatch(r"\d{4}", n.strip()) for n in names):
+        return "scb"
+    if any(n.strip().lower().startswith("table") for n in names):
+        return "ine"
+    raise SutError(Problem(str(path), f"cannot tell the format from its sheets ({', '.join(names[:8])}): "
+                                      "pass --format"))
 
 
 def import_sut(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
