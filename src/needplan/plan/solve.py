@@ -350,17 +350,23 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     capacity = lp.col_upper[:n_t]
     main = main_rows(model, net_rows)
     start = time.perf_counter()
-    if model.objective == "ray":
-        assert model.lambda_col is not None
-        col = model.lambda_col
-        target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
-        fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
-                            main=main)
-    else:
-        from needplan.plan.fast_min_labour import solve_min_labour
+    try:
+        if model.objective == "ray":
+            assert model.lambda_col is not None
+            col = model.lambda_col
+            target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
+            fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
+                                main=main)
+        else:
+            from needplan.plan.fast_min_labour import solve_min_labour
 
-        fr = solve_min_labour(net, primary, available, capacity, lp.row_lower[net_rows],
-                              labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main)
+            fr = solve_min_labour(net, primary, available, capacity, lp.row_lower[net_rows],
+                                  labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main)
+    except LpScaleError as exc:
+        # fast's own LP (its fallback to HiGHS): the balance and need rows, then the primaries with a finite
+        # availability; the columns are the model's. Named as the model's LP would be.
+        rows = np.concatenate([net_rows, prim_rows[np.isfinite(available)]])
+        raise PlanInputError(exc.describe(lambda r, c: model.entry_name(int(rows[r]), c))) from None
     seconds = time.perf_counter() - start
     status = str(fr.status)
     # A stop before any plan (HiGHS's time limit in the fallback, or fast's before a first plan) comes back as
