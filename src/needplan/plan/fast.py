@@ -299,7 +299,12 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
         # A row whose flows are all tiny (a technique left at an activity of 1e-15 by HiGHS's crossover uses a
         # product nothing makes: 4.6e-15 short of 0, 100% of its flows) is judged against no less than one unit
         # of it as HiGHS sees it, as lp.check_solution does (1 for rows near unit scale).
-        rows, _ = equilibrate(_abs(net), SCALE_ROUNDS, beyond=SCALE_BEYOND)
+        # Scaled as the LP HiGHS sees: the balances beside the primaries' rows and the requirement's column
+        # (lambda's, for ray), which both change the columns' scales and so the rows'.
+        m = net.shape[0]
+        whole = sp.vstack([sp.hstack([_abs(net), sp.csr_matrix(np.abs(required).reshape(-1, 1))]),
+                           sp.hstack([_abs(primary), sp.csr_matrix((primary.shape[0], 1))])], format="csr")
+        rows = equilibrate(whole, SCALE_ROUNDS, beyond=SCALE_BEYOND)[0][:m]
         bal_scale = np.maximum(bal_scale, ROW_UNIT_SHARE / rows)
     res = [float(np.max(short / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
