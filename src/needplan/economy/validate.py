@@ -414,6 +414,9 @@ def build_economy(
     listed = np.zeros(n_g, dtype=bool)
     listed[ng] = True
 
+    # Fresh indexes over the same ids: the ones looked up with above hold hash tables (~75 MiB each at 10^6 ids)
+    # that the economy would keep for good; a later lookup builds them again on demand.
+    goods, techniques = _unhashed(goods), _unhashed(techniques)
     economy = Economy(
         name=name, description=description, goods=goods, good_kind=kind,
         good_unit=np.asarray(g["unit"], dtype=object), good_name=np.asarray(g["name"], dtype=object),
@@ -425,6 +428,11 @@ def build_economy(
     if check_productive:
         require_productive(economy, origin)
     return economy
+
+
+def _unhashed(index: pd.Index) -> pd.Index:
+    """The same labels (the same array, not a copy) in an index without the lookup table ``index`` has built."""
+    return pd.Index(index.to_numpy(), dtype=object, name=index.name, copy=False)
 
 
 def require_productive(economy: Economy, origin: str = "") -> None:

@@ -73,7 +73,8 @@ def _reached_needs(model: PlanModel, active: np.ndarray, use_b: sp.csr_matrix, m
 def _techniques_using(use: sp.csc_matrix, g: int) -> np.ndarray:
     """Techniques (bool, n_techniques) with a positive input of good ``g``, read off the CSC matrix's columns."""
     csc = sp.csc_matrix(use)
-    entries = np.flatnonzero((csc.indices == g) & (csc.data > 0))
+    entries = np.flatnonzero(csc.indices == g)
+    entries = entries[csc.data[entries] > 0]
     start = np.zeros(csc.shape[1], dtype=bool)
     start[np.searchsorted(csc.indptr, entries, side="right") - 1] = True
     return start
@@ -91,13 +92,13 @@ def _pattern(m: sp.csc_matrix) -> sp.csc_matrix:
     return sp.csc_matrix(((csc.data > 0).astype(np.float64), csc.indices, csc.indptr), shape=csc.shape)
 
 
-def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: np.ndarray, needs: pd.DataFrame,
-                objective: float, lam: float | None) -> pd.DataFrame:
+def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.ndarray, cap_price: np.ndarray,
+                needs: pd.DataFrame, objective: float, lam: float | None) -> pd.DataFrame:
     """The binding labour kinds, resources and capacities, ranked by elasticity, each with an explanation.
 
-    ``price`` (n_goods) and ``cap_price`` (n_techniques) are shadow prices in objective units per unit;
-    ``needs`` is the result's needs table. Returns columns constraint, kind, shadow_price, elasticity,
-    explanation.
+    ``used`` (n_goods) is what the plan ``x`` uses of each good; ``price`` (n_goods) and ``cap_price``
+    (n_techniques) are shadow prices in objective units per unit; ``needs`` is the result's needs table. Returns
+    columns constraint, kind, shadow_price, elasticity, explanation.
     """
     eco = model.economy
     cap = model.capacity
@@ -105,7 +106,6 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     prim = eco.primaries
     available = model.available
     fin = prim[np.isfinite(available[prim])]
-    used = eco.use @ x
     items: list[tuple[str, str, float, float, str, np.ndarray]] = []
     # A constraint binds when 1% more of it would change the objective by more than BINDING_ELASTICITY %: a test
     # free of units (a price per hour of labour is 10^-10 of one per million hours; the threshold must not care).
@@ -131,8 +131,9 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
     items.sort(key=lambda it: -it[3])
     active = x > 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
     use_b, make_b = _pattern(eco.use), _pattern(eco.make)
-    need_pos = eco.goods.get_indexer(needs.index)
+    need_pos = model.need_goods  # the needs table's rows, in its order (no lookup of 10^6 labels)
     valued = needs["shadow_price"].to_numpy() * needs["target"].to_numpy() > BINDING_ELASTICITY * scale
+    fulfilment = needs["fulfilment"].to_numpy()
     rows = []
     for k, (name, kind, p, elasticity, text, start) in enumerate(items):
         head, gain = text.split("|")
@@ -140,14 +141,12 @@ def bottlenecks(model: PlanModel, x: np.ndarray, price: np.ndarray, cap_price: n
             steps = _reached_needs(model, active, use_b, make_b, start)[need_pos]
             # Nearest in the chain first (a capacity's own product before what is made with it), then least
             # fulfilled; ties (to 1e-9) in the needs' own order, not by rounding noise.
-            near = valued & (steps >= 0)
-            held = needs[near]
-            held = held.iloc[np.lexsort((np.round(held["fulfilment"].to_numpy(), 9), steps[near]))]
+            held = np.flatnonzero(valued & (steps >= 0))
+            held = held[np.lexsort((np.round(fulfilment[held], 9), steps[held]))]
             if len(held):
-                labels = [_label(model, int(g)) for g in eco.goods.get_indexer(held.index[:4])]
                 # Rounded to the 0.1% shown first, so that a fulfilment of -1e-12 reads 0.0%, not -0.0%.
-                parts = [f"{g} at {round(f, 3) + 0.0:.1%} of target"
-                         for g, f in zip(labels, held["fulfilment"][:4], strict=True)]
+                parts = [f"{_label(model, int(need_pos[i]))} at {round(float(fulfilment[i]), 3) + 0.0:.1%} of target"
+                         for i in held[:4]]
                 more = f" and {len(held) - 4} more" if len(held) > 4 else ""
                 hold = f"; it holds back {', '.join(parts)}{more}"
             else:
@@ -174,7 +173,7 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     """
     eco, lp = model.economy, model.lp
     rows = model.rows
-    kinds = rows["kind"].to_numpy()
+    is_primary = model.kind_is("primary")
     goods = rows["good"].to_numpy()
     # The LP's own objective, not zero: with zero costs HiGHS's dual simplex is degenerate everywhere and was seen
     # to fail outright on an infeasible economy of 3,000 goods (which its own objective decides in 0.3 s). A
@@ -186,14 +185,14 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     # A need is one candidate, whatever the number of its rows (one per quality level of its makers).
     rows_of_need = {int(k): model.need_rows[model.need_of_row == k] for k in np.unique(model.need_of_row)}
     cands: list[tuple[str, int]] = [("need", k) for k in rows_of_need]
-    cands += [("row", int(i)) for i in np.flatnonzero((kinds == "primary") | (kinds == "user"))]
+    cands += [("row", int(i)) for i in np.flatnonzero(model.kind_is("primary", "user"))]
     n_t = eco.n_techniques
     cands += [("col", int(j)) for j in np.flatnonzero(np.isfinite(lp.col_upper[:n_t]))]
     saved = {c: _bounds(feas, c, rows_of_need) for c in cands}
     # A need that tightens its product's balance row (one row for both) is relaxed to that balance, not dropped:
     # without its target the product must still be made before it is used.
     has_balance = np.zeros(eco.n_goods, dtype=bool)
-    has_balance[goods[kinds == "balance"]] = True
+    has_balance[goods[model.kind_is("balance")]] = True
 
     def relax(c: tuple[str, int]) -> None:
         if c[0] == "need":
@@ -288,7 +287,7 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
                                "text": f"target {eco.goods[g]} >= {eco.target[g]:,.6g} {unit}"})
             continue
         g = int(goods[i])
-        if kinds[i] == "primary":
+        if is_primary[i]:
             k = "labour" if eco.good_kind[g] == LABOUR else "resource"
             table_rows.append({"constraint": str(eco.goods[g]), "kind": k, "bound": lp.row_upper[i],
                                "text": f"{eco.goods[g]} <= {lp.row_upper[i]:,.6g} {eco.good_unit[g]}"})

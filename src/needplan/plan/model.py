@@ -107,7 +107,7 @@ class PlanModel:
     def available(self) -> FloatArray:
         """Current availability per good (``inf`` where unlimited, 0 for products), edits included."""
         out = np.asarray(self.economy.available, dtype=np.float64).copy()
-        sel = self.rows["kind"].to_numpy() == "primary"
+        sel = self.kind_is("primary")
         out[self.rows["good"].to_numpy()[sel]] = self.lp.row_upper[sel]
         return out
 
@@ -175,7 +175,7 @@ class PlanModel:
     def set_available(self, good: str, available: float) -> None:
         """Change the availability of a labour kind or resource that has a row (a finite availability)."""
         g = self.economy.goods.get_indexer([good])[0]
-        hit = np.flatnonzero((self.rows["kind"].to_numpy() == "primary") & (self.rows["good"].to_numpy() == g))
+        hit = np.flatnonzero(self.kind_is("primary") & (self.rows["good"].to_numpy() == g))
         if g < 0 or hit.size == 0:
             raise PlanInputError(f"{good!r} is not a labour kind or resource with a finite availability")
         if not available >= 0:

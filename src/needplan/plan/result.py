@@ -244,26 +244,26 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
         util = np.where(np.isfinite(cap) & (cap > 0), x / cap, np.nan)
     activity = pd.DataFrame({"good": goods[eco.technique_good], "activity": x,
                              "capacity": cap, "utilisation": util, "quality": eco.technique_quality,
-                             "capacity_price": cap_price}, index=eco.techniques.rename("technique"))
+                             "capacity_price": cap_price}, index=eco.techniques.rename("technique"), copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         qi = np.where(t > 0, net / t, np.nan)
         qai = np.where(t > 0, net_q / t, np.nan)
     products = pd.DataFrame({"made": made[prods], "used": used[prods], "net_output": net[prods],
                              "quality_adjusted": net_q[prods], "target": t[prods], "quantity_index": qi[prods],
                              "quality_index": qai[prods], "shadow_price": price[prods]},
-                            index=pd.Index(goods[prods], name="good"))
+                            index=pd.Index(goods[prods], name="good"), copy=False)
     primaries = pd.DataFrame({"kind": np.where(eco.good_kind[prim] == LABOUR, "labour", "resource"),
                               "used": used[prim], "available": available[prim], "shadow_price": price[prim]},
                              index=pd.Index(goods[prim], name="good"))
     needs = pd.DataFrame({"target": t[ng], "weight": eco.weight[ng], "quality_weighted": eco.quality_weighted[ng],
                           "counted": counted[ng], "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
                           "quality_index": net_q[ng] / t[ng], "shadow_price": price[ng]},
-                         index=pd.Index(goods[ng], name="good"))
+                         index=pd.Index(goods[ng], name="good"), copy=False)
     constraints = pd.DataFrame({"name": model.rows["name"].iloc[user].to_numpy(), "activity": lp.A[user] @ sol.x,
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
                                 "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
-    bottl = bottlenecks(model, x, price, cap_price, needs, objective, lam)
+    bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam)
     top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)
