@@ -92,6 +92,7 @@ def test_hand_solved_alternatives_and_joint_product() -> None:
     assert r2.objective == pytest.approx(21.0, rel=1e-9)
     assert r2.activity.loc["t1", "capacity_price"] == pytest.approx(1.5, rel=1e-9)
     assert r2.bottlenecks.iloc[0]["constraint"] == "t1" and "saves 1.5" in r2.bottlenecks.iloc[0]["explanation"]
+    assert np.isinf(r.activity.at["t1", "capacity"])  # the first plan's table keeps the capacity it was solved at
     ray = build_plan(joint(), "ray").solve("highs")
     assert ray.fulfilment == pytest.approx(100 / 15, rel=1e-9)  # 15 labour per unit of fulfilment, 100 available
 

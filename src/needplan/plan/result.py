@@ -242,8 +242,9 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     # --- tables ---
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(np.isfinite(cap) & (cap > 0), x / cap, np.nan)
+    # Columns are taken, not copied (copy=False): each is a fresh array, except the capacity, a view of the LP.
     activity = pd.DataFrame({"good": goods[eco.technique_good], "activity": x,
-                             "capacity": cap, "utilisation": util, "quality": eco.technique_quality,
+                             "capacity": cap.copy(), "utilisation": util, "quality": eco.technique_quality,
                              "capacity_price": cap_price}, index=eco.techniques.rename("technique"), copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         qi = np.where(t > 0, net / t, np.nan)
