@@ -168,6 +168,21 @@ def test_a_bottleneck_names_the_needs_nearest_in_the_chain_first() -> None:
     assert "it holds back steel at 166.7% of target, car at 166.7% of target;" in mine, mine
 
 
+def test_a_bottleneck_names_a_need_the_plan_leaves_unmade() -> None:
+    """Harmony leaves lace at 0 (1,000 hours a unit against bread's 1): its maker is idle, so no chain of the plan
+    reaches it, but labour is what holds it back, and it is the least fulfilled need."""
+    eco = economy(
+        goods=[("bread", "product"), ("lace", "product"), ("lab", "labour")],
+        techniques=[("bake", "bread", 1.0, None, 1.0), ("weave", "lace", 1.0, None, 1.0)],
+        inputs=[("bake", "lab", 1.0), ("weave", "lab", 1000.0)],
+        resources=[("lab", 10.0)],
+        needs=[("bread", 1.0, 1.0), ("lace", 1.0, 1.0)])
+    r = build_plan(eco, "harmony").solve("highs")
+    assert r.status == "optimal" and r.activity.at["weave", "activity"] == pytest.approx(0.0, abs=1e-6)
+    lab = r.bottlenecks.set_index("constraint").loc["lab", "explanation"]
+    assert "it holds back lace at 0.0% of target, bread at 1000.0% of target;" in lab, lab
+
+
 def test_user_constraint_between_build_and_solve() -> None:
     model = build_plan(read_economy(DEMO), "ray")
     base = model.solve("highs").fulfilment

@@ -56,12 +56,24 @@ def _gain(objective_name: str, price: float, unit: str) -> str:
 def _reached_needs(model: PlanModel, active: np.ndarray, use_b: sp.csr_matrix, make_b: sp.csr_matrix,
                    start_techniques: np.ndarray) -> np.ndarray:
     """Per good (n_goods), how many links of the plan's production chains separate it from what
-    ``start_techniques`` make: 0 for their own products, 1 for goods made with those, ...; -1 where unreached."""
+    ``start_techniques`` make: 0 for their own products, 1 for goods made with those, ...; -1 where unreached.
+
+    The chains run through the plan's active techniques. A good the plan does not make at all (its makers idle,
+    e.g. a need left at 0 by a harmony plan) is reached where one of its idle makers would use what is reached,
+    or is itself a starting technique: making it would take the constraint, and the chain ends there.
+    """
+    unmade = ~(np.asarray(make_b @ active).ravel() > 0)
+
+    def idle_products(techs: np.ndarray) -> np.ndarray:
+        return (np.asarray(make_b @ (techs & ~active)).ravel() > 0) & unmade
+
     techs = start_techniques & active
     goods = np.asarray(make_b @ techs).ravel() > 0
-    steps = np.where(goods, 0, -1).astype(np.int16)
+    steps = np.where(goods | idle_products(start_techniques), 0, -1).astype(np.int16)
     for step in range(1, 65):  # the chains of real economies are short; 64 steps bound the cost
-        more = (np.asarray(use_b.T @ goods).ravel() > 0) & active & ~techs
+        using = (np.asarray(use_b.T @ goods).ravel() > 0) & ~techs
+        steps[idle_products(using) & (steps < 0)] = step
+        more = using & active
         if not more.any():
             break
         techs |= more
