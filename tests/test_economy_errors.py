@@ -170,6 +170,12 @@ def test_csv_and_parquet_both_present(demo_copy: Path) -> None:
     assert any("both needs.csv and needs.parquet" in ln for ln in problems(demo_copy))
 
 
+def test_a_folder_in_place_of_a_table_is_named(demo_copy: Path) -> None:
+    (demo_copy / "needs.csv").unlink()
+    (demo_copy / "needs.csv").mkdir()
+    assert any("needs.csv: cannot read: Is a directory" in ln for ln in problems(demo_copy)), problems(demo_copy)
+
+
 def test_parquet_rows_are_named(demo_copy: Path) -> None:
     frame = pd.read_csv(demo_copy / "inputs.csv")
     frame.loc[3, "amount"] = -2.0

@@ -39,6 +39,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         manifest = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise EconomyError(Problem(MANIFEST, f"not valid TOML: {exc}"), str(folder)) from None
+    except OSError as exc:
+        raise EconomyError(Problem(MANIFEST, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
     problems = []
     version = manifest.get("format_version")
     if version is None:
@@ -80,6 +82,8 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
                            str(folder)) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise EconomyError(Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
+    except OSError as exc:  # a folder of that name, a file that cannot be opened
+        raise EconomyError(Problem(csv.name, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
     return frame, src
 
 
