@@ -51,6 +51,19 @@ def test_a_row_of_tiny_flows_is_judged_against_one_unit_of_it() -> None:
     assert primal_residual(net, primary, none, cap, np.array([1.0, 1.0]), np.ones(2)) == pytest.approx(0.5 / 1.5)
 
 
+def test_a_resource_of_none_used_by_rounding_is_not_an_infinite_violation() -> None:
+    """A resource available in amount 0, used 1.9e-10 by a technique HiGHS leaves at its capacity of 1e-9: judged
+    against its availability alone that was a violation of 1.9e290, and fast called HiGHS's optimal answer to a
+    6-good economy "stopped" (found by fuzzing). Against a thousandth of one unit of the row it is rounding; a
+    real overuse still counts against the availability."""
+    net = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    primary = sp.csr_matrix(np.array([[0.0, 0.19]]))  # the resource: tb uses 0.19 a unit
+    cap, target = np.array([np.inf, 1e-9]), np.zeros(2)
+    x = np.array([1.0, 1e-9])
+    assert primal_residual(net, primary, np.zeros(1), cap, target, x) <= 1e-6
+    assert primal_residual(net, primary, np.array([0.1]), np.full(2, np.inf), target, np.ones(2)) == pytest.approx(0.9)
+
+
 def test_products_with_abs_net_by_blocks_of_rows_equal_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """``|net| @ v`` and ``|net|.T @ w`` without a copy of ``|net|``: blocks of 7 entries (rows never split, an
     empty row and a row longer than a block included) give the products of the explicit matrix."""

@@ -295,24 +295,35 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
         gross = abs_matvec(net, np.abs(x))
     bal_scale = np.maximum(np.maximum(np.abs(required), gross), _TINY)
     short = np.maximum(required - nx, 0.0)
+    m = net.shape[0]
+    units: list[FloatArray] = []
+
+    def row_units() -> FloatArray:
+        """``ROW_UNIT_SHARE`` of one unit of each row (balances, then primaries) as HiGHS sees it."""
+        if not units:
+            # Scaled as the LP HiGHS sees: the balances beside the primaries' rows and the requirement's column
+            # (lambda's, for ray), which both change the columns' scales and so the rows'.
+            whole = sp.vstack([sp.hstack([_abs(net), sp.csr_matrix(np.abs(required).reshape(-1, 1))]),
+                               sp.hstack([_abs(primary), sp.csr_matrix((primary.shape[0], 1))])], format="csr")
+            units.append(ROW_UNIT_SHARE / equilibrate(whole, SCALE_ROUNDS, beyond=SCALE_BEYOND)[0])
+        return units[0]
+
     if float(np.max(short / bal_scale, initial=0.0)) > floor_above:
         # A row whose flows are all tiny (a technique left at an activity of 1e-15 by HiGHS's crossover uses a
         # product nothing makes: 4.6e-15 short of 0, 100% of its flows) is judged against no less than one unit
         # of it as HiGHS sees it, as lp.check_solution does (1 for rows near unit scale).
-        # Scaled as the LP HiGHS sees: the balances beside the primaries' rows and the requirement's column
-        # (lambda's, for ray), which both change the columns' scales and so the rows'.
-        m = net.shape[0]
-        whole = sp.vstack([sp.hstack([_abs(net), sp.csr_matrix(np.abs(required).reshape(-1, 1))]),
-                           sp.hstack([_abs(primary), sp.csr_matrix((primary.shape[0], 1))])], format="csr")
-        rows = equilibrate(whole, SCALE_ROUNDS, beyond=SCALE_BEYOND)[0][:m]
-        bal_scale = np.maximum(bal_scale, ROW_UNIT_SHARE / rows)
+        bal_scale = np.maximum(bal_scale, row_units()[:m])
     res = [float(np.max(short / bal_scale, initial=0.0)),
            float(np.max(np.maximum(-x, 0.0), initial=0.0)) / xnorm]
     fa = np.isfinite(available)
     if fa.any():
-        use = primary @ x
-        res.append(float(np.max(np.maximum(use[fa] - available[fa], 0.0)
-                                / np.maximum(np.abs(available[fa]), _TINY), initial=0.0)))
+        over = np.maximum(primary @ x - available, 0.0)[fa]
+        scale = np.maximum(np.abs(available[fa]), _TINY)
+        if float(np.max(over / scale, initial=0.0)) > floor_above:
+            # So is a labour kind or resource available in a tiny amount (or none: a use of 2e-10 over 0 is not
+            # an infinite violation), as lp.check_solution judges it.
+            scale = np.maximum(scale, row_units()[m:][fa])
+        res.append(float(np.max(over / scale, initial=0.0)))
     fu = np.isfinite(capacity)
     if fu.any():
         res.append(float(np.max(np.maximum(x[fu] - capacity[fu], 0.0)
