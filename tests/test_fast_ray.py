@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from needplan import leontief
 from needplan.leontief import perron_deflation
 from needplan.plan import fast
-from needplan.plan.fast import _highs_full, _prepare, certify, solve_ray
+from needplan.plan.fast import _highs_full, _prepare, _Problem, _ray_result, certify, solve_ray
 from needplan.plan.fast_instances import RayInstance, random_ray_lp
 
 
@@ -145,3 +145,19 @@ def test_scaling_targets_and_resources_scales_the_plan() -> None:
     r2 = solve_ray(inst.net, inst.primary, 3 * inst.available, 3 * inst.capacity, inst.target, main=inst.main)
     assert r1.status == r2.status == "optimal"
     assert r2.lam == pytest.approx(3 * r1.lam, rel=1e-9)
+
+
+def test_an_unbounded_ray_meets_the_rows_beside_its_own_once_scaled() -> None:
+    """No limited labour, resource or capacity: the ray LP is unbounded. fast's ray covers its pricing rows (the
+    balance, counting cloth at its best makers' level 1.5); on the row counting it at level 0.9 the same plan
+    delivers 0.9 x 3.36 = 3.03 of 5.04, short, and fast said "stopped" where HiGHS says "unbounded" (found by
+    fuzzing). Scaled by 5.04 / 3.03 it meets every row: still a certificate of unboundedness."""
+    net = sp.csr_matrix(np.array([[1.0], [0.9]]))  # one technique; rows: balance (level 1.5), level 0.9
+    target = np.array([5.04 / 1.5, 5.04])
+    prob = _Problem(net, sp.csr_matrix((0, 1)), np.zeros(0), np.array([np.inf]), target)
+    r = _ray_result(prob, np.array([5.04 / 1.5]), 1, time.perf_counter(), {})
+    assert r.status == "unbounded" and net @ r.x == pytest.approx([5.04 / 0.9, 5.04])
+    # a ray that makes nothing of a needed row is no certificate
+    blind = _Problem(sp.csr_matrix(np.array([[1.0], [0.0]])), sp.csr_matrix((0, 1)), np.zeros(0),
+                     np.array([np.inf]), target)
+    assert _ray_result(blind, np.array([5.04 / 1.5]), 1, time.perf_counter(), {}).status == "stopped"

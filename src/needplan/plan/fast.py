@@ -866,9 +866,18 @@ def limit_reached(iterations: int, max_iterations: int, deadline: float) -> str:
 
 def _ray_result(prob: _Problem, ray: FloatArray, iterations: int, start: float,
                 stats: dict[str, float]) -> FastResult:
-    """An unbounded ray LP, certified by a plan that meets the targets with no limited primary or capacity."""
+    """An unbounded ray LP, certified by a plan that meets the targets with no limited primary or capacity.
+
+    ``ray`` covers the rows the pricing problem holds; scaled up, it meets the others (a quality-weighted need's
+    rows at its makers' lower levels) too where it makes a positive share of each target: it is scaled by the
+    largest of those shares' inverses."""
     m, n = prob.shape
-    shortfall = float(np.max(np.maximum(prob.target - prob.net @ ray, 0.0)) / np.max(prob.target))
+    made = prob.net @ ray
+    pos = prob.target > 0
+    share = float(np.min(made[pos] / prob.target[pos])) if pos.any() else 1.0
+    if 0 < share < 1:
+        ray, made = ray / share, made / share
+    shortfall = float(np.max(np.maximum(prob.target - made, 0.0)) / np.max(prob.target))
     fa = np.isfinite(prob.available)
     use = prob.primary[fa] @ ray if fa.any() else np.zeros(0)
     used_cap = ray[np.isfinite(prob.capacity)]
