@@ -206,6 +206,19 @@ def test_min_labour_infeasible_names_the_conflict() -> None:
     assert model.solve("highs").status == "optimal"
 
 
+def test_infeasible_where_highs_fails_with_tiny_entries_kept() -> None:
+    """An infeasible min-labour problem of 100 goods (found by fuzzing; ray fulfilment 0.667): with matrix entries
+    kept down to 1e-12, HiGHS's simplex and then its interior point method end in "Unknown", and the engine said
+    "stopped". With HiGHS's own threshold (1e-9) its simplex proves infeasibility, and the conflict is found; fast
+    agrees."""
+    eco = read_economy(Path(__file__).parent / "data" / "highs_tiny_entries")
+    assert build_plan(eco, "ray").solve("highs").fulfilment == pytest.approx(0.66735, rel=1e-4)
+    r = build_plan(eco, "min-labour").solve("highs")
+    assert r.status == "infeasible" and "entries below 1e-09 dropped" in r.solver["message"]
+    assert "cannot be met together" in r.explanation and "t56" in set(r.conflict["constraint"])
+    assert build_plan(eco, "min-labour").solve("fast").status == "infeasible"
+
+
 def observed_year(shortfall: float, seed: int = 7, n: int = 30) -> Economy:
     """A table's observed year in its own units: ``n`` products in millions, labour in hours (~1e9), the hours
     available ``1 - shortfall`` times what the final demand needs (computed in floating point, as an

@@ -246,6 +246,12 @@ class LpScaleError(PlanInputError):
                 "HiGHS's limit of 1e15: a target, capacity, availability or amount is far off the others")
 
 
+SMALL_MATRIX_VALUE = 1e-12
+"""Matrix entries HiGHS keeps (its default drops those below 1e-9: real tables have tiny coefficients on huge
+activities, 1e-11 of a product per euro of another, which add up to visible balance errors)."""
+HIGHS_SMALL_MATRIX_VALUE = 1e-9
+"""HiGHS's own threshold, the last resort of a run where both its methods failed with the entries kept."""
+
 _FAILED = (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kSolveError,
            highspy.HighsModelStatus.kPostsolveError, highspy.HighsModelStatus.kPresolveError,
            highspy.HighsModelStatus.kUnknown)
@@ -317,9 +323,7 @@ class HighsSession:
         self.feasibility_tolerance = feas
         h.setOptionValue("primal_feasibility_tolerance", feas)
         h.setOptionValue("dual_feasibility_tolerance", feas)
-        # HiGHS drops matrix entries below 1e-9 by default; real tables have tiny coefficients on huge
-        # activities (1e-11 of a product per euro of another), which add up to visible balance errors.
-        h.setOptionValue("small_matrix_value", 1e-12)
+        h.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
         model = highspy.HighsLp()
@@ -393,7 +397,7 @@ class HighsSession:
         start = time.perf_counter()
         h.run()
         ms = h.getModelStatus()
-        by_ipm = self.interior_point
+        by_ipm, dropped = self.interior_point, ""
         if self.first_by_ipm:
             # The interior point method took this first run; the runs after it start from its crossover's basis.
             self.first_by_ipm = False
@@ -411,6 +415,18 @@ class HighsSession:
             by_ipm = self.interior_point
             h.run()
             ms = h.getModelStatus()
+        if ms in _FAILED:
+            # Seen on an infeasible min-labour LP of 100 goods (entries down to 3e-9): with the entries kept down
+            # to 1e-12 both methods end in "Unknown", with HiGHS's own threshold (1e-9) the simplex proves
+            # infeasibility. The rounds after this one keep the default; any plan is still verified against the
+            # whole LP.
+            h.setOptionValue("small_matrix_value", HIGHS_SMALL_MATRIX_VALUE)
+            self.use_simplex()
+            by_ipm = ""
+            dropped = (f" (by HiGHS's simplex with entries below {HIGHS_SMALL_MATRIX_VALUE:g} dropped: with them kept, "
+                       "its simplex and interior point method failed)")
+            h.run()
+            ms = h.getModelStatus()
         seconds = time.perf_counter() - start
         status = _STATUS_OF.get(ms, "stopped")
         if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
@@ -425,7 +441,7 @@ class HighsSession:
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
         self.last_run_by_ipm = bool(by_ipm)
-        message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {by_ipm})" if by_ipm else "")
+        message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {by_ipm})" if by_ipm else dropped)
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
