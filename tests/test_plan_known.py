@@ -219,6 +219,43 @@ def test_infeasible_where_highs_fails_with_tiny_entries_kept() -> None:
     assert build_plan(eco, "min-labour").solve("fast").status == "infeasible"
 
 
+def test_kelley_where_highs_gives_up_in_a_later_round() -> None:
+    """Seven goods (found by fuzzing): t0 uses 0.9999 of its own output, so harmony's plan makes 10^4 of p0 for each
+    unit delivered, and the needs' deviations span 1e-4 to 10^8. HiGHS ended Kelley's 15th LP in "Not Set" and the
+    engine said "stopped" (gap 0.005); with HiGHS's simplex unscaled as its last resort and a verified re-solve from
+    scratch where a warm answer fails, Kelley certifies the optimum that fast's smooth dual finds."""
+    eco = economy(
+        goods=[("p0", "product"), ("p1", "product"), ("p2", "product"), ("p3", "product"), ("p4", "product"),
+               ("lab0", "labour"), ("lab1", "labour")],
+        techniques=[("t0", "p0", 1.0, None, 1.0), ("t1", "p1", 1.0, None, 1.0), ("t2", "p2", 0.25, None, 1.0),
+                    ("t3", "p3", 1.0, None, 1.0), ("t4", "p4", 1.0, None, 1.5)],
+        inputs=[("t0", "p0", 0.9999), ("t0", "p3", 0.3347109708518734), ("t0", "lab0", 0.009586228401081988),
+                ("t0", "lab1", 0.06483481070513519), ("t1", "p2", 1.2729263810953234e-05),
+                ("t1", "p3", 0.0707549557180957), ("t1", "p4", 0.0018697036149152213),
+                ("t1", "lab0", 0.11854762448823854), ("t1", "lab1", 0.04176565856463389),
+                ("t2", "lab0", 0.011075264406761256), ("t2", "lab1", 0.01483366721898641),
+                ("t3", "p1", 0.0055338659647618275), ("t3", "p3", 0.12112339346880374),
+                ("t3", "lab0", 0.1367163328843224), ("t4", "p3", 1.8940253729017954e-05),
+                ("t4", "lab0", 0.1412490779062993), ("t4", "lab1", 0.001250888196555248)],
+        resources=[("lab0", 278535.5640381192), ("lab1", 869732.692938611)],
+        needs=[("p0", 524.2763835037553, 2.0), ("p1", 0.40009627003700426, 1.0), ("p2", 4.19060732787156, 0.5, False),
+               ("p3", 0.0001267250162550161, 2.0), ("p4", 0.12601254667421694, 0.5)])
+    kelley = build_plan(eco, "harmony").solve("highs")
+    dual = build_plan(eco, "harmony").solve("fast")
+    assert kelley.status == dual.status == "optimal", kelley.solver["message"]
+    assert kelley.objective == pytest.approx(dual.objective, rel=1e-6)
+
+
+def test_a_warm_answer_that_fails_verification_is_solved_again_from_scratch() -> None:
+    """300 goods, 2 needs (found by fuzzing): after Kelley's first cuts, HiGHS's warm simplex reports row
+    activities that its own matrix times its own plan misses by 2e-5 (2.2e-6 of the row's flows), at its
+    tightest tolerances already; the engine said "stopped". Solved again from nothing, the plan is exact."""
+    eco = read_economy(Path(__file__).parent / "data" / "kelley_warm_inexact")
+    r = build_plan(eco, "harmony").solve("highs")
+    assert r.status == "optimal" and r.residuals["balance"] <= 1e-6, r.solver["message"]
+    assert r.objective == pytest.approx(8.4861069, rel=1e-7)  # scipy's HiGHS on independent tangent cuts: 8.48610689
+
+
 def observed_year(shortfall: float, seed: int = 7, n: int = 30) -> Economy:
     """A table's observed year in its own units: ``n`` products in millions, labour in hours (~1e9), the hours
     available ``1 - shortfall`` times what the final demand needs (computed in floating point, as an

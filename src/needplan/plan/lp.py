@@ -249,8 +249,9 @@ class LpScaleError(PlanInputError):
 SMALL_MATRIX_VALUE = 1e-12
 """Matrix entries HiGHS keeps (its default drops those below 1e-9: real tables have tiny coefficients on huge
 activities, 1e-11 of a product per euro of another, which add up to visible balance errors)."""
-HIGHS_SMALL_MATRIX_VALUE = 1e-9
-"""HiGHS's own threshold, the last resort of a run where both its methods failed with the entries kept."""
+LAST_RESORT = {"simplex_scale_strategy": 0, "small_matrix_value": 1e-9}
+"""HiGHS's options for a run where both its methods failed as set up first: no scaling of its own, and its
+default threshold for small entries."""
 
 _FAILED = (highspy.HighsModelStatus.kNotset, highspy.HighsModelStatus.kSolveError,
            highspy.HighsModelStatus.kPostsolveError, highspy.HighsModelStatus.kPresolveError,
@@ -416,15 +417,18 @@ class HighsSession:
             h.run()
             ms = h.getModelStatus()
         if ms in _FAILED:
-            # Seen on an infeasible min-labour LP of 100 goods (entries down to 3e-9): with the entries kept down
-            # to 1e-12 both methods end in "Unknown", with HiGHS's own threshold (1e-9) the simplex proves
-            # infeasibility. The rounds after this one keep the default; any plan is still verified against the
-            # whole LP.
-            h.setOptionValue("small_matrix_value", HIGHS_SMALL_MATRIX_VALUE)
+            # Seen on small LPs from fuzzing (an infeasible min-labour LP of 100 goods with entries down to 3e-9,
+            # "Unknown"; a harmony LP of 300 goods, an error before its first pivot): both methods fail as set up
+            # here, and HiGHS's simplex without its own scaling (the rows and columns come equilibrated by powers
+            # of 2 already) and with its own threshold for small entries answers. The rounds after this one keep
+            # that setting; any plan is still verified against the whole LP.
+            for option, value in LAST_RESORT.items():
+                h.setOptionValue(option, value)
             self.use_simplex()
+            h.clearSolver()  # from nothing: the failed runs' state does not help
             by_ipm = ""
-            dropped = (f" (by HiGHS's simplex with entries below {HIGHS_SMALL_MATRIX_VALUE:g} dropped: with them kept, "
-                       "its simplex and interior point method failed)")
+            dropped = (f" (by HiGHS's simplex unscaled, entries below {LAST_RESORT['small_matrix_value']:g} dropped: "
+                       "as set up first, its simplex and interior point method failed)")
             h.run()
             ms = h.getModelStatus()
         seconds = time.perf_counter() - start
@@ -448,21 +452,40 @@ class HighsSession:
                      else bool(info.primal_solution_status))
         if status in ("optimal", "stopped") and has_point:
             x, y, d = self._solution()
-            if status == "optimal" and not self._verified(x, y) and self.tighten():
+            if status == "optimal" and not self._verified(x, y):
                 # HiGHS's tolerances are absolute; in the units of a real table (hours of labour, hectares) its
                 # "optimal" can be off by more than our relative tolerance. Resume from its basis, tighter (by the
-                # simplex: the interior point method would start again from nothing).
-                h.setOptionValue("solver", "simplex")
-                h.run()
-                h.setOptionValue("solver", "ipm" if self.interior_point else "choose")
+                # simplex: the interior point method would start again from nothing). Where they are tight already,
+                # or that answer fails too, solve again from nothing: a warm start after added rows was seen to
+                # leave row activities 2e-5 away from its own matrix times its own plan (Kelley's second round on
+                # 300 goods), which a fresh factorisation does not.
+                again = "re-solved with HiGHS's tightest tolerances"
+                if not self.tighten() or not self._resolve(cold=False):
+                    again = "re-solved from scratch"
+                    self._resolve(cold=True)
                 seconds = time.perf_counter() - start
                 info = h.getInfo()
-                iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-                x, y, d = self._solution()
-                message += " (re-solved with HiGHS's tightest tolerances: the first answer failed verification)"
+                iterations += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+                if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                    x, y, d = self._solution()
+                    message += f" ({again}: the first answer failed verification)"
+                else:  # the first answer stands, for the caller's verification to judge
+                    message += (f" (the first answer failed verification; {again}, HiGHS answered "
+                                f"{h.modelStatusToString(h.getModelStatus())})")
         else:
             x = y = d = np.zeros(0)
         return LpSolution(status, x, y, d, iterations, seconds, "highs", message)
+
+    def _resolve(self, *, cold: bool) -> bool:
+        """Run HiGHS's simplex again, from the last basis or (``cold``) from nothing; whether the answer is optimal
+        and passes verification."""
+        h = self.highs
+        if cold:
+            h.clearSolver()
+        h.setOptionValue("solver", "simplex")
+        h.run()
+        h.setOptionValue("solver", "ipm" if self.interior_point else "choose")
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self._verified(*self._solution()[:2])
 
     def use_interior_point(self, why: str) -> None:
         """Run HiGHS's interior point method (with crossover, so a basic solution) from now on; ``why`` goes into
