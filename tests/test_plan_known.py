@@ -256,6 +256,17 @@ def test_a_warm_answer_that_fails_verification_is_solved_again_from_scratch() ->
     assert r.objective == pytest.approx(8.4861069, rel=1e-7)  # scipy's HiGHS on independent tangent cuts: 8.48610689
 
 
+def test_kelley_does_not_take_highs_word_that_a_cut_lp_is_unbounded() -> None:
+    """300 goods, one need (weight 2) whose largest fulfilment is 119,186.56 times its target (ray; found by
+    fuzzing): harmony is at most 2 ln(119,186.56) = 23.37689. HiGHS's warm simplex called Kelley's second LP, the
+    first with cuts added, unbounded, and the engine told the user no limit binds. Cuts only shrink a bounded LP."""
+    eco = read_economy(Path(__file__).parent / "data" / "kelley_false_unbounded")
+    ray = build_plan(eco, "ray").solve("highs")
+    r = build_plan(eco, "harmony").solve("highs")
+    assert r.status == "optimal", r.solver["message"]
+    assert r.objective == pytest.approx(2 * np.log(ray.fulfilment), rel=1e-7)
+
+
 def observed_year(shortfall: float, seed: int = 7, n: int = 30) -> Economy:
     """A table's observed year in its own units: ``n`` products in millions, labour in hours (~1e9), the hours
     available ``1 - shortfall`` times what the final demand needs (computed in floating point, as an

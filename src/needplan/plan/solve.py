@@ -236,6 +236,14 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
         iterations += sol.iterations
+        if sol.status == "unbounded" and last is not None:
+            # Cuts only shrink a bounded LP: this is HiGHS's warm start going wrong (seen on 300 goods, a need whose
+            # deviation reaches 10^5). Once more from nothing, and a round that still fails counts as stopped.
+            session.highs.clearSolver()
+            sol = session.run()
+            iterations += sol.iterations
+            if sol.status == "unbounded":
+                sol.status, sol.message = "stopped", "HiGHS called the LP with cuts added unbounded, which it cannot be"
         if sol.status != "optimal":
             if last is not None and sol.status == "stopped":
                 # A limit stopped this round: the last whole round's plan is feasible, with a certified gap. Its
