@@ -4,6 +4,7 @@ harmony against an independent convex solve, and the read-back interfaces on the
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import highspy
@@ -265,6 +266,44 @@ def test_kelley_does_not_take_highs_word_that_a_cut_lp_is_unbounded() -> None:
     r = build_plan(eco, "harmony").solve("highs")
     assert r.status == "optimal", r.solver["message"]
     assert r.objective == pytest.approx(2 * np.log(ray.fulfilment), rel=1e-7)
+
+
+def test_kelley_cuts_where_a_heavy_need_is_overstated() -> None:
+    """One need of weight 61,678 (found by fuzzing): Kelley cut only where a need's term was overstated by more
+    than a share of the tolerance, unweighted, while the gap it must close is weighted; an overstatement of 1.2e-4
+    was 7.3 of the gap, never cut, and the plan ended "stopped" after one round. With one need, harmony is
+    largest where p0's net output is: an LP, solved here by scipy."""
+    from scipy.optimize import linprog
+
+    eco = economy(
+        goods=[("p0", "product"), ("p1", "product"), ("p2", "product"), ("lab0", "labour"), ("lab1", "labour")],
+        techniques=[("t0", "p0", 7.0, 44.998634, 1.0), ("t1", "p1", 7.0, 96.32575, 1.0), ("t2", "p2", 2.0, None, 1.0)],
+        inputs=[("t0", "p0", 0.273433), ("t0", "p1", 1.795815), ("t0", "p2", 59.275392), ("t0", "lab0", 0.178277),
+                ("t1", "p0", 0.2636), ("t1", "p1", 0.033815), ("t1", "p2", 0.586895), ("t1", "lab0", 0.352987),
+                ("t2", "p0", 0.222384), ("t2", "p1", 0.002692), ("t2", "p2", 0.010017), ("t2", "lab0", 0.009885),
+                ("t2", "lab1", 1.958479)],
+        resources=[("lab0", 89.518333)],
+        needs=[("p0", 2.336635, 61678.459745)])
+    net = np.array([[7 - 0.273433, -0.2636, -0.222384], [-1.795815, 7 - 0.033815, -0.002692],
+                    [-59.275392, -0.586895, 2 - 0.010017]])
+    best = linprog(-net[0], A_ub=np.vstack([-net[1:], [[0.178277, 0.352987, 0.009885]]]), b_ub=[0, 0, 89.518333],
+                   bounds=[(0, 44.998634), (0, 96.32575), (0, None)], method="highs")
+    s = -best.fun / 2.336635 - 1
+    r = build_plan(eco, "harmony").solve("highs", tolerance=1e-4)
+    assert r.status == "optimal", r.solver["message"]
+    assert r.objective == pytest.approx(61678.459745 * (np.log1p(s) if s >= 0 else s - s * s / 2), rel=1e-4)
+
+
+def test_a_zero_plan_with_a_duality_gap_is_not_optimal() -> None:
+    """Ten goods with numbers from 1e-5 to 6e16 (found by fuzzing): HiGHS answered the ray LP with a zero plan and
+    "Optimal", the engine's primal and dual residuals were 0, and its duality gap of 0.35, computed but not
+    judged, was the one sign. The gap now counts; HiGHS, re-solved at its tightest tolerances, agrees with fast
+    and with the exact optimum (rational arithmetic: x = B^-1 lambda t, t4's capacity binds)."""
+    eco = read_economy(Path(__file__).parent / "data" / "highs_zero_ray")
+    for solver in ("highs", "fast"):
+        r = build_plan(eco, "ray").solve(solver)
+        assert r.status == "optimal" and r.solver["duality_gap"] <= 1e-6, (solver, r.solver["message"])
+        assert r.fulfilment == pytest.approx(0.320352334381767, rel=1e-9), solver
 
 
 def observed_year(shortfall: float, seed: int = 7, n: int = 30) -> Economy:
@@ -588,8 +627,19 @@ def test_harmony_stopped_by_a_limit_keeps_the_last_whole_round(monkeypatch: pyte
 def test_a_shortfall_is_never_rounded_to_a_hundred_percent() -> None:
     from needplan.plan.explain import share
 
-    assert [share(f) for f in (0.694, 0.9994, 0.9996, 0.999989894, 0.9999999, 1.0)] == [
-        "69.4%", "99.9%", "99.96%", "99.999%", "99.99999%", "100.0%"]
+    assert [share(f) for f in (0.694, 0.9994, 0.9996, 0.999989894, 0.9999999, 1.0, -1e-12)] == [
+        "69.4%", "99.9%", "99.96%", "99.999%", "99.99999%", "100.0%", "0.0%"]
+
+
+def test_nothing_available_reads_zero_not_minus_zero() -> None:
+    """No labour at all (found by fuzzing): the ray plan is nothing, and read -0.0, and the infeasible min-labour
+    problem said "at most -0.0% of every target can be met together"."""
+    eco = economy(goods=[("a", "product"), ("lab", "labour")], techniques=[("make_a", "a", 1.0, None, 1.0)],
+                  inputs=[("make_a", "lab", 1.0)], resources=[("lab", 0.0)], needs=[("a", 5.0, 1.0)])
+    ray = build_plan(eco, "ray").solve("highs")
+    assert ray.status == "optimal" and math.copysign(1.0, ray.fulfilment) == 1.0 and ray.fulfilment == 0.0
+    r = build_plan(eco, "min-labour").solve("highs")
+    assert r.status == "infeasible" and "at most 0.0% of every target" in r.explanation, r.explanation
 
 
 @pytest.mark.parametrize("fails", [False, True])

@@ -334,7 +334,7 @@ def share(fraction: float) -> str:
     """A fraction as a percentage with one decimal, or as many as it takes not to round a shortfall to 100%."""
     short = 100.0 * (1.0 - fraction)
     decimals = 1 if not 0 < short < 0.05 else math.ceil(-math.log10(short) - 1e-9)
-    return f"{fraction:.{decimals}%}"
+    return f"{round(fraction, decimals + 2) + 0.0:.{decimals}%}"  # rounded first: never "-0.0%"
 
 
 def _ray_support(session: HighsSession, lp: LinearProgram, rows_of_need: dict[int, np.ndarray],

@@ -271,8 +271,9 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
             if not session.tighten():
                 break
         else:
-            # Cut where the outer approximation overstates the term; the LP point is then cut off.
-            over = z - harmony(s_lp) > 0.1 * close / len(s_lp)
+            # Cut where the outer approximation overstates the term, weighted as the gap weighs it (a need of weight
+            # 6e4 overstated by 1e-4 is 7 of the gap); the LP point is then cut off.
+            over = weights * (z - harmony(s_lp)) > 0.1 * close / len(s_lp)
             if add_harmony_cuts(model, np.where(over, s_lp, np.nan)[:, None]) == 0:
                 break
         sol = session.run()
