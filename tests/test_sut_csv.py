@@ -150,16 +150,21 @@ def test_need_weights_and_capacity_headroom_known_answer(tmp_path: Path) -> None
     result = build_plan(tight, "ray").solve("highs", 1e-9)
     assert result.status == "optimal" and result.fulfilment == pytest.approx(1.0, rel=1e-9)
     assert set(result.bottlenecks["kind"]) == {"capacity"}
-    with pytest.raises(SutError, match="capacity headroom: must be a finite number >= 0"):
+    with pytest.raises(SutError, match="capacity headroom: must be a number from 0 to 1e"):
         import_sut(TABLE, "csv", capacity_headroom=-0.1)
     with pytest.raises(SutError, match="unknown need weights 'size'"):
         import_sut(TABLE, "csv", weights="size")  # type: ignore[arg-type]
 
 
+HEADROOM = "--capacity-headroom: must be a number from 0 to 1e+09 (leave it out for no limit), got"
+
+
 @pytest.mark.parametrize(("option", "message"), [
     (["--weights", "size"], "--weights: must be one of value, equal, got 'size'"),
-    (["--capacity-headroom", "-1"], "--capacity-headroom: must be a finite number >= 0, got -1"),
-    (["--capacity-headroom", "nan"], "--capacity-headroom: must be a finite number >= 0, got nan"),
+    (["--capacity-headroom", "-1"], f"{HEADROOM} -1"),
+    (["--capacity-headroom", "nan"], f"{HEADROOM} nan"),
+    # beyond it the capacities overflowed, and the error blamed the table's rows ("capacity is not finite")
+    (["--capacity-headroom", "1e308"], f"{HEADROOM} 1e+308"),
 ])
 def test_cli_refuses_bad_weights_and_headroom(tmp_path: Path, capsys, option: list[str], message: str) -> None:
     out = tmp_path / "out"
@@ -201,6 +206,8 @@ def test_the_format_is_told_from_the_source(tmp_path: Path, capsys) -> None:
     assert detect_format(series, series=True) == "ine"
     with pytest.raises(SutError, match="cannot tell the format of this folder"):
         detect_format(tmp_path / "series" / "2019" / "..")  # a folder without supply.csv
+    with pytest.raises(SutError, match="no such file or folder"):
+        detect_format(tmp_path / "sut_2019.xlsx")
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exit_info:
         main(["import-sut", str(TABLE), str(out)])  # no --format: csv, from the folder

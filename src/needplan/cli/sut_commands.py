@@ -22,6 +22,7 @@ from needplan.data.sut import (
     ImportReport,
     SutError,
     detect_format,
+    headroom_problem,
     import_sut,
     parse_resource_scale,
     parse_years,
@@ -138,8 +139,8 @@ def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def _check_headroom(headroom: float | None) -> None:
-    if headroom is not None and not (math.isfinite(headroom) and headroom >= 0):
-        raise SutError(Problem("--capacity-headroom", f"must be a finite number >= 0, got {headroom:g}"))
+    if (why := headroom_problem(headroom)) is not None:
+        raise SutError(Problem("--capacity-headroom", why))
 
 
 def sut_series_cmd(

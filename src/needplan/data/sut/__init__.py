@@ -19,6 +19,7 @@ import numpy as np
 
 from needplan.data.sut.common import (
     LABOUR_MEASURES,
+    MAX_CAPACITY_HEADROOM,
     NEED_WEIGHTS,
     WEIGHTS_DEFINITION,
     Assumption,
@@ -28,6 +29,7 @@ from needplan.data.sut.common import (
     SupplyUseTable,
     SutError,
     build_from_table,
+    headroom_problem,
     need_weights,
 )
 from needplan.economy import read_economy, write_economy
@@ -39,10 +41,10 @@ Format = Literal["ine", "scb", "csv"]
 FORMATS = ("ine", "scb", "csv")
 SHIPPED = ("spain_2019",)
 
-__all__ = ["FORMATS", "LABOUR_MEASURES", "NEED_WEIGHTS", "SHIPPED", "WEIGHTS_DEFINITION", "IdentityError",
-           "ImportReport", "SupplyUseTable", "SutError", "detect_format", "import_sut", "need_weights",
-           "parse_resource_scale", "parse_years", "read_table", "scale_resources", "shipped_economy", "write_import",
-           "year_source"]
+__all__ = ["FORMATS", "LABOUR_MEASURES", "MAX_CAPACITY_HEADROOM", "NEED_WEIGHTS", "SHIPPED", "WEIGHTS_DEFINITION",
+           "IdentityError", "ImportReport", "SupplyUseTable", "SutError", "detect_format", "headroom_problem",
+           "import_sut", "need_weights", "parse_resource_scale", "parse_years", "read_table", "scale_resources",
+           "shipped_economy", "write_import", "year_source"]
 
 
 def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = None,
@@ -73,6 +75,8 @@ def detect_format(src: str | os.PathLike[str], *, series: bool = False) -> str:
     Raises :class:`SutError` naming what was found when none fits: pass ``--format``.
     """
     path = Path(src)
+    if not path.exists():
+        raise SutError(Problem(str(path), "no such file or folder"))
     if path.is_dir():
         subs = sorted(p for p in path.iterdir() if p.is_dir() and p.name.isdigit())
         if series and list(path.glob("*.xlsx")):

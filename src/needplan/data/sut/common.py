@@ -141,6 +141,18 @@ class ImportReport:
         return float(np.max(np.abs(rel), initial=0.0))
 
 
+MAX_CAPACITY_HEADROOM = 1e9
+"""The largest capacity headroom taken: a billion times the table's output is no limit (and beyond it the
+capacities of large industries would overflow); leave the option out for none."""
+
+
+def headroom_problem(headroom: float | None) -> str | None:
+    """What is wrong with a capacity headroom, or ``None`` (also for no headroom)."""
+    if headroom is None or (math.isfinite(headroom) and 0 <= headroom <= MAX_CAPACITY_HEADROOM):
+        return None
+    return f"must be a number from 0 to {MAX_CAPACITY_HEADROOM:g} (leave it out for no limit), got {headroom:g}"
+
+
 def _fail(source: str, where: str, message: str) -> SutError:
     return SutError(Problem(where, message), source)
 
@@ -291,8 +303,8 @@ def build_from_table(
         raise _fail(table.source, "", f"unknown technology assumption {assumption!r} (industry or product)")
     if weights not in NEED_WEIGHTS:
         raise _fail(table.source, "weights", f"unknown need weights {weights!r} ({' or '.join(NEED_WEIGHTS)})")
-    if capacity_headroom is not None and not (math.isfinite(capacity_headroom) and capacity_headroom >= 0):
-        raise _fail(table.source, "capacity headroom", f"must be a finite number >= 0, got {capacity_headroom:g}")
+    if (why := headroom_problem(capacity_headroom)) is not None:
+        raise _fail(table.source, "capacity headroom", why)
     src = table.source
     if list(table.supply.index) != list(table.use.index) or list(table.supply.index) != list(table.final_use.index):
         only_s = [p for p in table.supply.index if p not in set(table.use.index)]
