@@ -173,3 +173,28 @@ def test_matrix_free_newton_from_a_cold_start_certifies_by_damped_steps(monkeypa
         assert cold.status == "optimal" and "matrix-free" in cold.solver["message"], (seed, cold.solver.get("note"))
         assert cold.objective == pytest.approx(usual.objective, rel=2 * tol, abs=2 * tol), seed
         assert max(cold.residuals.values()) <= tol
+
+
+def test_a_stalled_matrix_free_newton_gives_up_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """100 goods whose input matrix has its Perron root at 0.999 (found by fuzzing): the matrix-free phase's gap
+    stops shrinking, and it used to go on to its 200th step (33 s of line searches) before the dense phase
+    declined and Kelley answered in a tenth of a second. It now gives up once its gap has not halved in
+    ``STALL_ROUNDS`` steps, and the plan is Kelley's, optimal."""
+    from pathlib import Path
+
+    import needplan.plan.fast_harmony as fast_harmony
+    from needplan.economy import read_economy
+
+    seen: list[tuple[int, str]] = []
+    newton_cg = fast_harmony._newton_cg
+
+    def spy(*args: object, **kwargs: object) -> object:
+        answer, rounds, why = newton_cg(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append((rounds, why))
+        return answer, rounds, why
+
+    monkeypatch.setattr(fast_harmony, "_newton_cg", spy)
+    eco = read_economy(Path(__file__).parent / "data" / "near_singular_harmony")
+    r = build_plan(eco, "harmony").solve("fast", tolerance=1e-5)
+    assert r.status == "optimal", r.solver["message"]
+    assert len(seen) == 1 and "stalled" in seen[0][1] and seen[0][0] <= 2 * fast_harmony.STALL_ROUNDS, seen
