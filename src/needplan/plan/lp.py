@@ -487,6 +487,11 @@ class HighsSession:
         h.setOptionValue("solver", "ipm" if self.interior_point else "choose")
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self._verified(*self._solution()[:2])
 
+    def limit_reached(self) -> bool:
+        """Whether HiGHS's last run ended at its time or iteration limit (rather than in failure)."""
+        return self.highs.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit,
+                                               highspy.HighsModelStatus.kIterationLimit)
+
     def use_interior_point(self, why: str) -> None:
         """Run HiGHS's interior point method (with crossover, so a basic solution) from now on; ``why`` goes into
         the solution's message."""

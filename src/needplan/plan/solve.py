@@ -236,9 +236,12 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
         iterations += sol.iterations
-        if sol.status == "unbounded" and last is not None:
-            # Cuts only shrink a bounded LP: this is HiGHS's warm start going wrong (seen on 300 goods, a need whose
-            # deviation reaches 10^5). Once more from nothing, and a round that still fails counts as stopped.
+        failed = sol.status == "unbounded" or (sol.status == "stopped" and not session.limit_reached())
+        if last is not None and failed:
+            # Cuts only shrink a bounded LP, which had an optimum: "unbounded", or no answer without a limit reached,
+            # is HiGHS's warm start going wrong (seen on 300 goods, a need whose deviation reaches 10^5; and "Not
+            # Set" or "Solve error" on fuzzed economies of 40 to 300 goods). Once more from nothing; a round that
+            # still fails counts as stopped.
             session.highs.clearSolver()
             sol = session.run()
             iterations += sol.iterations
