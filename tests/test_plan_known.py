@@ -511,7 +511,7 @@ def test_a_fast_answer_that_fails_verification_is_solved_again_by_highs(seed: in
     assert truth.status == result.status == "optimal", result.solver["message"]
     assert result.objective == pytest.approx(truth.objective, rel=1e-6)
     if objective == "ray":
-        assert "fast path declined: uncertified" in result.solver["message"]
+        assert "fast path declined: uncertified" in result.solver["method"], result.solver
     else:
         assert "fast's answer failed the engine's verification" in result.solver["note"]
 

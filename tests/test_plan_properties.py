@@ -70,16 +70,23 @@ def test_scaling_targets_and_resources_scales_the_plan(s: int, k: float) -> None
 
 
 def test_fast_agrees_with_highs_on_random_economies() -> None:
+    """300 random economies: fast's own path answers about half (158 when written); where it declines (quality
+    rows, joint products), the model's HiGHS session answers and the method says so."""
     worst = 0.0
+    own = 0
     for s in range(300):
         eco = random_economy(s)
         h = build_plan(eco, "ray").solve("highs", tolerance=1e-8)
         f = build_plan(eco, "ray").solve("fast", tolerance=1e-8)
-        assert f.solver["name"] == "fast", s
+        if f.solver["name"] == "fast":
+            own += 1
+        else:
+            assert str(f.solver["method"]).startswith("highs (fast path declined: "), s
+            assert "fast's path declined" in f.solver["note"], s
         assert f.status == h.status == "optimal", s
         assert max(f.residuals.values()) <= 1e-6, s
         worst = max(worst, abs(f.objective - h.objective) / max(1.0, abs(h.objective)))
-    assert worst <= 1e-6
+    assert worst <= 1e-6 and own >= 120
 
 
 

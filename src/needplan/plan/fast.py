@@ -508,6 +508,10 @@ def _negative_bounds(prob: _Problem, start: float) -> FastResult | None:
     return None
 
 
+OUTSIDE = "outside the fast structure: "
+"""How the message of a result without fallback begins when the structure does not fit (the reason follows)."""
+
+
 def _drive(prob: _Problem, main: IntArray | None, start: float, deadline: float, time_limit: float | None,
            fallback: bool, column_generation: Callable[[IntArray], FastResult],
            highs: Callable[[float | None, str], FastResult]) -> FastResult:
@@ -529,8 +533,7 @@ def _drive(prob: _Problem, main: IntArray | None, start: float, deadline: float,
             return result
         reason = result.message
     if not fallback:
-        return _empty_result(prob, "stopped", math.nan, "leontief-cg", f"outside the fast structure: {reason}",
-                             start)
+        return _empty_result(prob, "stopped", math.nan, "leontief-cg", f"{OUTSIDE}{reason}", start)
     remaining = None if time_limit is None else max(deadline - time.perf_counter(), 0.1)
     return highs(remaining, f"highs (fast path declined: {reason})")
 

@@ -92,6 +92,8 @@ class PlanModel:
     z_cols: IntArray
     labour_weights: FloatArray
     session: HighsSession | None = None
+    fast_declined: str = ""
+    """Why ``fast`` declined this model's LP, once it has (its re-solves then go to the warm HiGHS session)."""
 
     # --- sizes ------------------------------------------------------------------------------------------
     @property

@@ -97,7 +97,19 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
     dual = None
     if use_fast:
         assert fast is not None
-        sol = _solve_fast(model, fast, tolerance, time_limit)
+        start = time.perf_counter()
+        fast_sol, declined = (None, model.fast_declined) if model.fast_declined else _solve_fast(
+            model, fast, tolerance, time_limit)
+        if fast_sol is None:
+            # Outside fast's structure: the model's own HiGHS session (warm on re-solves after edits, where fast's
+            # own LP would start cold each time: 2.2 s against 0.01 s after halving a capacity, found by fuzzing).
+            before = " before" if model.fast_declined else ""
+            model.fast_declined = declined
+            note = f"fast's path declined this LP{before} ({declined}); solved by HiGHS"
+            left = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 0.1)
+            fast_sol = _by_highs(model, tolerance, left)
+            fast_sol.extra["method"] = f"highs (fast path declined: {declined})"
+        sol = fast_sol
     else:
         if model.objective == "harmony" and solver in ("fast", "auto"):
             dual, why = _solve_harmony_dual(model, tolerance, time_limit)
@@ -348,8 +360,10 @@ def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
     return sp.csr_matrix(A[rows][:, :n_cols])
 
 
-def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit: float | None) -> LpSolution:
-    """Hand the ray or min-labour LP to ``fast`` in its own terms and map its answer back to the LP's rows."""
+def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
+                time_limit: float | None) -> tuple[LpSolution | None, str]:
+    """Hand the ray or min-labour LP to ``fast`` in its own terms and map its answer back to the LP's rows;
+    ``(None, why)`` where the LP is outside its structure."""
     lp, n_t = model.lp, model.n_techniques
     net_rows = np.flatnonzero(model.kind_is("balance", "need"))
     prim_rows = np.flatnonzero(model.kind_is("primary"))
@@ -368,12 +382,13 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
             col = model.lambda_col
             target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
             fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
-                                main=main)
+                                main=main, fallback=False)
         else:
             from needplan.plan.fast_min_labour import solve_min_labour
 
             fr = solve_min_labour(net, primary, available, capacity, lp.row_lower[net_rows],
-                                  labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main)
+                                  labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main,
+                                  fallback=False)
     except LpScaleError as exc:
         # fast's own LP (its fallback to HiGHS): the balance and need rows, then the primaries with a finite
         # availability; the columns are the model's. Named as the model's LP would be.
@@ -381,12 +396,14 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
         raise PlanInputError(exc.describe(lambda r, c: model.entry_name(int(rows[r]), c))) from None
     seconds = time.perf_counter() - start
     status = str(fr.status)
+    if status == "stopped" and str(fr.message).startswith(fast.OUTSIDE):
+        return None, str(fr.message)[len(fast.OUTSIDE):]
     # A stop before any plan (HiGHS's time limit in the fallback, or fast's before a first plan) comes back as
     # zeros with lam (fulfilment, or least labour) nan: that is no plan, not a plan of zero activity.
     no_plan = fr.x is None or not np.all(np.isfinite(fr.x)) or not math.isfinite(float(fr.lam))
     if status not in ("optimal", "stopped") or no_plan:
         return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
-                          _fast_message(fr, status))
+                          _fast_message(fr, status)), ""
     x = np.asarray(fr.x, dtype=np.float64)
     if model.objective == "ray":
         x = np.concatenate([x, [float(fr.lam)]])
@@ -396,7 +413,7 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float, time_limit
     y[prim_rows] = -np.asarray(fr.primary_duals, dtype=np.float64)
     d = lp.cost - lp.A.T @ y
     return LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
-                      _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap), "method": str(fr.method)})
+                      _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap), "method": str(fr.method)}), ""
 
 
 def _fast_message(fr: FastResult, status: str, gap: float | None = None) -> str:
