@@ -75,7 +75,7 @@ def test_a_target_highs_cannot_hold_is_refused_by_name(capsys: pytest.CaptureFix
     """A grain target of 1e300 (or 1e-300) beside the others: HiGHS refuses the LP. It used to read as an empty
     model: ray "optimal" with no plan, harmony and min-labour an IndexError. Min-labour's own LP is taken (HiGHS
     reads a bound of 1e300 as infinite and calls it infeasible); the ray LP that explains it is refused. Through
-    fast, the refusal of its own fallback LP is named in the model's rows and columns as well."""
+    fast, which hands that LP to the model's HiGHS session, the same."""
     folder = _copy_demo(tmp_path)
     needs = folder / "needs.csv"
     needs.write_text(needs.read_text().replace("grain,20000", f"grain,{target}"))

@@ -376,29 +376,24 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
     capacity = lp.col_upper[:n_t]
     main = main_rows(model, net_rows)
     start = time.perf_counter()
-    try:
-        if model.objective == "ray":
-            assert model.lambda_col is not None
-            col = model.lambda_col
-            target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
-            fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
-                                main=main, fallback=False)
-        else:
-            from needplan.plan.fast_min_labour import solve_min_labour
+    # Without fast's own fallback: outside its structure the model's HiGHS session answers (see _solve_model).
+    if model.objective == "ray":
+        assert model.lambda_col is not None
+        col = model.lambda_col
+        target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
+        fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
+                            main=main, fallback=False)
+    else:
+        from needplan.plan.fast_min_labour import solve_min_labour
 
-            fr = solve_min_labour(net, primary, available, capacity, lp.row_lower[net_rows],
-                                  labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main,
-                                  fallback=False)
-    except LpScaleError as exc:
-        # fast's own LP (its fallback to HiGHS): the balance and need rows, then the primaries with a finite
-        # availability; the columns are the model's. Named as the model's LP would be.
-        rows = np.concatenate([net_rows, prim_rows[np.isfinite(available)]])
-        raise PlanInputError(exc.describe(lambda r, c: model.entry_name(int(rows[r]), c))) from None
+        fr = solve_min_labour(net, primary, available, capacity, lp.row_lower[net_rows],
+                              labour_cost=lp.cost[:n_t], tol=tolerance, time_limit=time_limit, main=main,
+                              fallback=False)
     seconds = time.perf_counter() - start
     status = str(fr.status)
     if status == "stopped" and str(fr.message).startswith(fast.OUTSIDE):
         return None, str(fr.message)[len(fast.OUTSIDE):]
-    # A stop before any plan (HiGHS's time limit in the fallback, or fast's before a first plan) comes back as
+    # A stop before any plan (fast's time limit before a first plan) comes back as
     # zeros with lam (fulfilment, or least labour) nan: that is no plan, not a plan of zero activity.
     no_plan = fr.x is None or not np.all(np.isfinite(fr.x)) or not math.isfinite(float(fr.lam))
     if status not in ("optimal", "stopped") or no_plan:
