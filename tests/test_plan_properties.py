@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
+from needplan.data.generate import generate_economy
 from needplan.plan import build_plan
+from needplan.plan.explain import share
 from needplan.plan.lp import LinearProgram
 from needplan.plan.model import PlanModel
 from test_plan_helpers import random_economy, reference_linprog
@@ -206,3 +208,27 @@ def test_harmony_bound_holds_against_an_independent_nonlinear_solver() -> None:
         assert gain <= r.solver["gap"] + 1e-9 * max(1.0, abs(r.objective)), (s, gain, r.solver["gap"])
         checked += 1
     assert checked >= 25
+
+
+def test_a_generated_conflict_after_an_edit_is_irreducible_and_its_fulfilment_is_the_edited_ray() -> None:
+    """A generated economy with its labour cut on the model (not in the economy): the conflict is irreducible for
+    scipy's HiGHS, and the best common fulfilment the message gives is that of the ray objective with the same
+    edit (it used to be computed from the unedited economy, which meets every target)."""
+    eco = generate_economy(200, family="structured", seed=3)
+    labour = str(eco.goods[eco.labour[0]])
+    cut = 0.6 * float(eco.available[eco.labour[0]])
+    model = build_plan(eco, "min-labour")
+    model.set_available(labour, cut)
+    r = model.solve("highs")
+    assert r.status == "infeasible" and "may not be the smallest" not in r.explanation
+    limits = set(_limits(model))
+    members = set(r.conflict["constraint"])
+    assert labour in members and members <= limits
+    assert not _feasible_without(model, limits - members)
+    for m in members:
+        assert _feasible_without(model, limits - members | {m}), m
+    ray = build_plan(eco, "ray")
+    ray.set_available(labour, cut)
+    best = ray.solve("highs").fulfilment
+    assert best is not None and best < 1
+    assert f"at most {share(best)} of every target can be met together" in r.explanation

@@ -20,7 +20,14 @@ import scipy.sparse as sp
 
 from needplan.economy.model import LABOUR
 from needplan.plan.errors import PlanInputError
-from needplan.plan.lp import HighsSession, LinearProgram, LpScaleError, abs_entries
+from needplan.plan.lp import (
+    HighsSession,
+    LinearProgram,
+    LpScaleError,
+    LpSolution,
+    abs_entries,
+    check_solution,
+)
 
 if TYPE_CHECKING:
     from needplan.plan.model import PlanModel
@@ -34,6 +41,12 @@ of its target would (both free of the units the goods are measured in)."""
 CONFLICT_SECONDS = 60.0
 """Time allowed to shrink a conflicting set. Past it the constraints not yet checked stay in the set, which then
 conflicts but may not be the smallest (the message says so)."""
+CONFLICT_FULFILMENT = 1e-7
+"""The targets of a min-labour model conflict when at most ``1 - CONFLICT_FULFILMENT`` of every one of them can be
+met together (below HiGHS's feasibility tolerances, the same targets read as met), as the prices prove."""
+CONFLICT_RESIDUAL = 1e-5
+"""Largest residual of a conflict search's LP solve taken without a re-solve (:class:`HighsSession`'s tolerance);
+prices that bound the fulfilment below 1 must be feasible to it."""
 
 _COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "explanation"]
 
@@ -187,30 +200,28 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     rows = model.rows
     is_primary = model.kind_is("primary")
     goods = rows["good"].to_numpy()
-    # The LP's own objective, not zero: with zero costs HiGHS's dual simplex is degenerate everywhere and was seen
-    # to fail outright on an infeasible economy of 3,000 goods (which its own objective decides in 0.3 s). A
-    # relaxation that makes the objective unbounded is feasible, as it should read.
-    feas = LinearProgram(lp.A, lp.row_lower.copy(), lp.row_upper.copy(), lp.cost.copy(), lp.col_lower.copy(),
-                         lp.col_upper.copy(), maximize=lp.maximize)
-    session = HighsSession(feas, tolerance=1e-7)
+    feas, relaxed_rows, relax_to = _feasibility_lp(model)
+    phi = feas.n_cols - 1
+    # Each verdict is judged below by its own evidence, not by HiGHS's re-solves: verifying each run at 1e-7 made
+    # HiGHS re-solve a third of them from nothing, then run at its tightest tolerances, where it failed and its
+    # interior point method took every later run (38 s and 68 s against 5.5 s and ... s at 1,500 goods).
+    try:
+        session = HighsSession(feas, tolerance=1e-7, verify=False)
+    except LpScaleError as exc:
+        raise PlanInputError(exc.describe(lambda row, col: _feasibility_entry(model, row, col))) from None
     # candidates: ("need", position in need_goods), ("row", primary or user row), ("col", capped technique)
     # A need is one candidate, whatever the number of its rows (one per quality level of its makers).
-    rows_of_need = {int(k): model.need_rows[model.need_of_row == k] for k in np.unique(model.need_of_row)}
+    rows_of_need = {int(k): relaxed_rows[model.need_of_row == k] for k in np.unique(model.need_of_row)}
     cands: list[tuple[str, int]] = [("need", k) for k in rows_of_need]
     cands += [("row", int(i)) for i in np.flatnonzero(model.kind_is("primary", "user"))]
     n_t = eco.n_techniques
     cands += [("col", int(j)) for j in np.flatnonzero(np.isfinite(lp.col_upper[:n_t]))]
     saved = {c: _bounds(feas, c, rows_of_need) for c in cands}
-    # A need that tightens its product's balance row (one row for both) is relaxed to that balance, not dropped:
-    # without its target the product must still be made before it is used.
-    has_balance = np.zeros(eco.n_goods, dtype=bool)
-    has_balance[goods[model.kind_is("balance")]] = True
 
     def relax(c: tuple[str, int]) -> None:
         if c[0] == "need":
-            for i in rows_of_need[c[1]]:
-                holds_balance = not has_balance[goods[i]]
-                feas.row_lower[i], feas.row_upper[i] = (0.0 if holds_balance else -np.inf), np.inf
+            feas.row_lower[rows_of_need[c[1]]] = relax_to[rows_of_need[c[1]]]
+            feas.row_upper[rows_of_need[c[1]]] = np.inf
         elif c[0] == "row":
             feas.row_lower[c[1]], feas.row_upper[c[1]] = -np.inf, np.inf
         else:
@@ -226,23 +237,42 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
             feas.col_upper[c[1]] = hi
 
     undecided = 0
+    last: list[LpSolution] = []
 
     def infeasible() -> bool:
-        # A check HiGHS cannot decide keeps the constraint: the set stays conflicting, perhaps not the smallest.
+        # Infeasible: HiGHS proves it (a user row, say), or the prices bound the common fulfilment of the targets
+        # below 1 (the dual objective, whatever the plan's own residuals). A check HiGHS cannot decide, or a plan
+        # below 1 whose prices do not prove it, keeps the constraint: the set stays conflicting, perhaps not the
+        # smallest.
         nonlocal undecided
-        status = session.run().status
-        undecided += status not in ("infeasible", "optimal", "unbounded")
-        return status == "infeasible"
+        sol = session.run()
+        for cold in (False, True):  # an answer that proves nothing is tried once more from nothing
+            last[:] = [sol]
+            if not (sol.status == "optimal" and sol.x[phi] < 1.0 - CONFLICT_FULFILMENT):
+                break
+            checks = check_solution(feas, sol.x, sol.row_dual)
+            if checks.dual_residual <= CONFLICT_RESIDUAL and -checks.dual_objective < 1.0 - CONFLICT_FULFILMENT:
+                return True
+            if cold:
+                undecided += 1
+                return False
+            sol = session.run(cold=True)
+        undecided += sol.status not in ("infeasible", "optimal", "unbounded")
+        return sol.status == "infeasible"
 
     if not infeasible():
         why = ("a second solve did not confirm it" if not undecided
                else "HiGHS could not decide it again, so no conflicting set was found")
         return pd.DataFrame(), f"the solver reported infeasibility; {why}", pd.DataFrame(columns=_COLUMNS)
+    best = float(last[0].x[phi]) if last[0].status == "optimal" and model.objective == "min-labour" else None
     deadline = time.perf_counter() + seconds
 
     def prune(pending: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        # Farkas: the constraints the dual ray of the last (infeasible) solve does not use can go, all at once.
-        used = _ray_support(session, feas, rows_of_need, pending)
+        # Duality: the constraints that the last solve's dual (its prices below a fulfilment of 1, or HiGHS's
+        # Farkas ray) does not use can go, all at once.
+        sol = last[0]
+        used = (_dual_support(sol, feas, rows_of_need, pending) if sol.status == "optimal"
+                else _ray_support(session, feas, rows_of_need, pending))
         if used is None or all(used):
             return pending
         unused = [c for c, u in zip(pending, used, strict=True) if not u]
@@ -250,7 +280,7 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
             relax(c)
         if infeasible():
             return [c for c, u in zip(pending, used, strict=True) if u]
-        for c in unused:  # the ray was too inexact to trust: check them one by one
+        for c in unused:  # the dual was too inexact to trust: check them one by one
             restore(c)
         return pending
 
@@ -319,10 +349,8 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     if unchecked:
         message += (f" (after {seconds:g} s, {unchecked} of its constraints were kept without being checked, so the "
                     "set conflicts but may not be the smallest)")
-    if model.objective == "min-labour":
-        best = _best_common_fulfilment(model)
-        if best is not None:
-            message += f"; at most {share(best)} of every target can be met together (objective ray)"
+    if best is not None:
+        message += f"; at most {share(best)} of every target can be met together (objective ray)"
     bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
                           for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
@@ -335,6 +363,72 @@ def share(fraction: float) -> str:
     short = 100.0 * (1.0 - fraction)
     decimals = 1 if not 0 < short < 0.05 else math.ceil(-math.log10(short) - 1e-9)
     return f"{round(fraction, decimals + 2) + 0.0:.{decimals}%}"  # rounded first: never "-0.0%"
+
+
+def _feasibility_lp(model: PlanModel) -> tuple[LinearProgram, np.ndarray, np.ndarray]:
+    """The model's constraints with one more column, the common fulfilment ``phi`` of the targets (0 to 1,
+    maximised): ``(lp, relaxed_rows, relax_to)``.
+
+    In a min-labour model each row carrying a target gets a copy ``row - phi * target >= 0`` (appended), and the
+    row itself keeps only its physical balance (``>= 0`` where it is the product's balance row, else free); the
+    targets conflict when the optimal ``phi`` is below 1. Such an LP is always feasible with ``x = 0, phi = 0``
+    unless other constraints (user rows) conflict, and its optimal prices say which constraints hold ``phi``
+    below 1; HiGHS was seen to fail on the infeasible min-labour LPs themselves and to take seconds on each
+    (1,500 goods). Other objectives carry no hard targets: ``phi`` stays free of rows and their own objective is
+    kept. ``relaxed_rows`` are the rows relaxing a need frees (aligned with ``model.need_rows``), ``relax_to`` the
+    lower bound each row takes then (per row of the new LP).
+    """
+    lp = model.lp
+    goods = model.rows["good"].to_numpy()
+    rows = model.need_rows
+    has_balance = np.zeros(model.economy.n_goods, dtype=bool)
+    has_balance[goods[model.kind_is("balance")]] = True
+    freed = np.where(has_balance[goods[rows]], -np.inf, 0.0)  # a need row that is its product's balance keeps it
+    A = sp.hstack([lp.A, sp.csr_matrix((lp.n_rows, 1))], format="csr")
+    lower, upper = lp.row_lower.copy(), lp.row_upper.copy()
+    cost = np.append(lp.cost if model.objective != "min-labour" else np.zeros(lp.n_cols), -1.0)
+    if model.objective == "min-labour":
+        target = lp.row_lower[rows]
+        copies = sp.hstack([lp.A[rows], sp.csr_matrix(-target[:, None])], format="csr")
+        A = sp.vstack([A, copies], format="csr")
+        lower[rows], upper[rows] = freed, np.inf
+        lower, upper = np.append(lower, np.zeros(rows.size)), np.append(upper, np.full(rows.size, np.inf))
+        relaxed, relax_to = lp.n_rows + np.arange(rows.size), np.full(A.shape[0], -np.inf)
+    else:
+        relaxed, relax_to = rows, np.full(A.shape[0], -np.inf)
+        relax_to[rows] = freed
+    feas = LinearProgram(A, lower, upper, cost, np.append(lp.col_lower, 0.0), np.append(lp.col_upper, 1.0),
+                         maximize=True)
+    return feas, relaxed, relax_to
+
+
+def _feasibility_entry(model: PlanModel, row: int, col: int) -> str:
+    """Where entry ``(row, col)`` of :func:`_feasibility_lp`'s LP sits, in the model's words (a target's copy row
+    by the name of the row it copies)."""
+    lp = model.lp
+    base = row if row < lp.n_rows else int(model.need_rows[row - lp.n_rows])
+    if col == lp.n_cols:
+        return f"row {model.rows['name'].iloc[base]!r}, the fulfilment lambda"
+    return model.entry_name(base, col)
+
+
+def _dual_support(sol: LpSolution, lp: LinearProgram, rows_of_need: dict[int, np.ndarray],
+                  cands: list[tuple[str, int]]) -> list[bool]:
+    """Per candidate, whether the optimal prices of ``sol`` (an optimum of :func:`_feasibility_lp`'s LP) use it:
+    its price times its flows at the plan (plus its bound) is more than 1e-12 of a fulfilment of 1. Dropping the
+    constraints they do not use leaves those prices feasible, so the fulfilment stays where it is."""
+    x, y, d = sol.x, sol.row_dual, sol.col_dual
+    def bound(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return np.where(np.isfinite(hi), np.abs(hi), np.where(np.isfinite(lo), np.abs(lo), 0.0))
+
+    row_share = np.abs(y) * (abs_entries(lp.A) @ np.abs(x) + bound(lp.row_lower, lp.row_upper))
+    col_share = np.abs(d) * (np.abs(x) + bound(lp.col_lower, lp.col_upper))
+    used = []
+    for kind, i in cands:
+        share_ = (row_share[rows_of_need[i]].max(initial=0.0) if kind == "need"
+                  else row_share[i] if kind == "row" else col_share[i])
+        used.append(bool(share_ > 1e-12))
+    return used
 
 
 def _ray_support(session: HighsSession, lp: LinearProgram, rows_of_need: dict[int, np.ndarray],
@@ -382,15 +476,3 @@ def _bounds(lp: LinearProgram, c: tuple[str, int], rows_of_need: dict[int, np.nd
         return float(lp.row_lower[c[1]]), float(lp.row_upper[c[1]])
     return float(lp.col_lower[c[1]]), float(lp.col_upper[c[1]])
 
-
-def _best_common_fulfilment(model: PlanModel) -> float | None:
-    from needplan.plan.model import build_plan
-
-    ray = build_plan(model.economy, "ray")
-    try:
-        sol = HighsSession(ray.lp).run()
-    except LpScaleError as exc:
-        raise PlanInputError(ray.refusal(exc)) from None
-    if sol.status != "optimal" or ray.lambda_col is None:
-        return None
-    return float(sol.x[ray.lambda_col])
