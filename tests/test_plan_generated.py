@@ -37,3 +37,22 @@ def test_nearly_free_techniques_do_not_stop_an_optimal_plan(seed: int) -> None:
         result = model.solve(solver)
         assert result.status == "optimal", (solver, result.solver["message"])
         assert result.objective == pytest.approx(-reference.fun if lp.maximize else reference.fun, rel=1e-8)
+
+
+@pytest.mark.parametrize(("size", "seed", "options"), [
+    (300, 17, {"labour_headroom": 3.0}),
+    (200, 53, {"techniques_per_good": 3, "capacity_share": 0.19466469605673328}),
+])
+def test_a_wrong_signed_multiplier_within_highs_tolerance_does_not_pass_for_optimal(
+        size: int, seed: int, options: dict[str, float]) -> None:
+    """Found by metamorphic fuzzing (the fulfilment changed when all targets, availabilities and capacities were
+    scaled by 1e4, or one good's unit by 1e-9): HiGHS ended with a multiplier of -8e-8 on the balance of a good the
+    plan does not make, within its absolute tolerance, and the plan was 3.2e-5 (and 2.7e-6) below the optimum,
+    while the dual residual, judged by the good's flows at that plan, read 8.9e-7. The engine now re-solves at
+    HiGHS's tightest tolerances and agrees with scipy's own HiGHS to 1e-8."""
+    model = build_plan(generate_economy(size, family="structured", seed=seed, **options), "ray")
+    reference = -reference_linprog(model.lp).fun
+    for solver in ("highs", "fast"):
+        result = model.solve(solver)
+        assert result.status == "optimal", (solver, result.solver["message"])
+        assert result.objective == pytest.approx(reference, rel=1e-8), solver
