@@ -38,3 +38,7 @@ class EconomyError(NeedplanError, ValueError):
             where = f"{self.source.rstrip('/')}/{p.where}" if self.source and p.where else (p.where or self.source)
             out.append(f"{where}: {p.message}" if where else p.message)
         return out
+
+
+class OutputError(NeedplanError, ValueError):
+    """An output path that cannot be written as asked (no name of its own, the current folder, an input)."""

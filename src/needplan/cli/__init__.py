@@ -6,6 +6,7 @@ Each group of commands lives in its own module with a ``register(app)`` function
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -33,13 +34,22 @@ def _register() -> None:
         module.register(app)
 
 
-_register()
-
-
 def fail(message: str) -> None:
     """Print one error line and exit 1 (for commands that detect a problem themselves)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
+
+
+def check_out(out: Path | None, *inputs: Path | str) -> None:
+    """Refuse an output folder that is, or holds, one of the command's inputs (``--overwrite`` would delete it),
+    before any work is done."""
+    if out is None:
+        return
+    dest = Path(out).resolve()
+    for source in inputs:
+        full = Path(source).resolve()
+        if dest == full or dest in full.parents:
+            fail(f"{out} is (or holds) the input {source}: writing there would delete it; choose another folder")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,3 +67,13 @@ def main(argv: list[str] | None = None) -> None:
     except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:  # a name too long, a full disk: the path and the system's reason, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except MemoryError:
+        typer.echo("error: out of memory (a smaller economy, or a machine with more memory, would do)", err=True)
+        sys.exit(1)
+
+
+_register()  # last: the command modules import fail and check_out from here

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from needplan.analysis import analyze
+from needplan.cli import check_out
 from needplan.cli.economy_commands import Folder, demo_folder, load, stdout_console
 from needplan.economy import read_economy
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
@@ -38,6 +39,7 @@ def plan_cmd(
         raise PlanInputError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
     if time_limit is not None and not time_limit > 0:  # also refuses nan
         raise PlanInputError(f"--time-limit must be a number of seconds above 0, got {time_limit}")
+    check_out(out, folder)
     economy = load(folder)
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):

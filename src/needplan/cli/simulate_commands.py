@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from needplan.cli import check_out
 from needplan.economy.io import atomic_folder
 from needplan.simulate.regimes import BUILTIN_REGIMES
 from needplan.simulate.run import SERIES_COLUMNS, median_series, run_ensemble, run_scenario
@@ -41,8 +42,8 @@ def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, hou
 def simulate_cmd(
     scenario: Annotated[str, typer.Option("--scenario", help="a built-in scenario or a scenario .toml file")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
-    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-    runs: Annotated[int, typer.Option("--runs", min=1, help="runs with seeds seed, seed+1, ...")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="random seed (0 or more)")] = 0,
+    runs: Annotated[int, typer.Option("--runs", min=1, max=10_000, help="runs with seeds seed, seed+1, ...")] = 1,
     households: Households = 100_000,
     overwrite: Overwrite = False,
 ) -> None:
@@ -51,6 +52,7 @@ def simulate_cmd(
     from needplan.simulate import plots
     from needplan.simulate.calibration import observed
 
+    check_out(out, *([scenario] if scenario.endswith(".toml") else []))
     sc = _scenario(scenario)
     band = None
     if runs > 1:
@@ -78,7 +80,7 @@ def simulate_cmd(
 def compare_cmd(
     scenarios: Annotated[list[str], typer.Argument(help="scenario names or .toml files")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
-    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="random seed (0 or more)")] = 0,
     households: Households = 100_000,
     overwrite: Overwrite = False,
 ) -> None:
@@ -86,6 +88,7 @@ def compare_cmd(
     from needplan.simulate import plots
 
     frames = {}
+    check_out(out, *[name for name in scenarios if name.endswith(".toml")])
     for name in scenarios:
         sc = _scenario(name)
         frames[sc.name], _ = run_scenario(sc, seed=seed, n_households=households)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from needplan.cli import check_out
 from needplan.data.sut import (
     FORMATS,
     LABOUR_MEASURES,
@@ -119,6 +120,7 @@ def import_sut_cmd(
     _check_choice("--weights", weights, NEED_WEIGHTS)
     _check_headroom(capacity_headroom)
     scales = parse_resource_scale(resource_scale or [])
+    check_out(out, src)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     with Console(stderr=True).status(f"importing {src}", spinner="dots"):
@@ -181,6 +183,7 @@ def sut_series_cmd(
         raise SutError(Problem("--format economy", "economy folders are already imported: --needs, --labour, "
                                                    "--assumption, --weights and --capacity-headroom apply only to "
                                                    "tables"))
+    check_out(out, src)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     # Every source must exist before the (slow) imports start.

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from needplan.economy.model import Economy
 from needplan.economy.schema import FORMAT_VERSION, TABLES
 from needplan.economy.validate import TableSource, build_economy, require_productive
-from needplan.errors import EconomyError, Problem
+from needplan.errors import EconomyError, OutputError, Problem
 
 MANIFEST = "economy.toml"
 TableFormat = Literal["csv", "parquet"]
@@ -138,24 +138,43 @@ def manifest_text(name: str, description: str = "", extra: Mapping[str, Any] | N
 
 @contextmanager
 def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds."""
+    """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds.
+
+    Refuses (:class:`~needplan.errors.OutputError`) a target without a name of its own (``""``, ``"."``,
+    ``".."``) and one that is or holds the current folder, which replacing would delete. The new folder gets the
+    permissions of any folder made here (``0o777`` less the umask), not the private ones of a temporary folder.
+    The temporary names beside it keep the first 64 characters of its name, so that a name near the system's
+    limit (255 bytes) still fits.
+    """
     dest = Path(target)
+    if dest.name in ("", ".", ".."):
+        raise OutputError(f"{str(target)!r} is not a folder name of its own: name the output folder")
+    here = Path.cwd().resolve()
+    if dest.resolve() == here or dest.resolve() in here.parents:
+        raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest} exists (pass overwrite to replace it)")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    short = dest.name[:64]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{short}.", suffix=".tmp", dir=dest.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
     if dest.exists():
-        old = dest.with_name(f".{dest.name}.old{os.getpid()}")
+        old = dest.with_name(f".{short}.old{os.getpid()}")
         os.replace(dest, old)
     os.replace(tmp, dest)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
 
 
 def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], fmt: TableFormat) -> None:

@@ -56,6 +56,10 @@ HISTORY_SHOCKS: dict[int, Shock] = {
 """Calibrated by hand on 1913–1928 (industry trough 1920, harvest 1921, population 1920–22, herds 1923)."""
 
 
+MAX_YEARS = 500
+"""The longest span a scenario may simulate, in years."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A named span of years with the regime in force each year and the shocks of each year."""
@@ -73,6 +77,9 @@ class Scenario:
         if self.end_year < self.start_year:
             raise SimulateError(f"scenario {self.name}: end_year {self.end_year} is before start_year "
                                 f"{self.start_year}")
+        if self.end_year - self.start_year >= MAX_YEARS:
+            raise SimulateError(f"scenario {self.name}: {self.start_year}-{self.end_year} spans more than "
+                                f"{MAX_YEARS} years (a year's step is a season's harvest and a plan's year)")
         if not self.schedule or self.schedule[0][0] > self.start_year:
             raise SimulateError(f"scenario {self.name}: schedule must give a regime for {self.start_year}")
         for year, regime in self.schedule:

@@ -1,0 +1,105 @@
+"""Output folders from the command line: refused where writing would delete something, one clear line for the
+system's refusals, nothing half written and nothing left beside them (cases from fuzzing the CLI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from needplan.economy.io import atomic_folder
+from needplan.errors import OutputError
+from needplan.simulate.regimes import BUILTIN_REGIMES, SimulateError
+from needplan.simulate.scenarios import MAX_YEARS, Scenario
+from test_plan_cli import DEMO, run
+
+
+def _demo(tmp_path: Path) -> Path:
+    folder = tmp_path / "econ"
+    shutil.copytree(DEMO, folder)
+    return folder
+
+
+@pytest.mark.parametrize("out", [".", ""])
+def test_an_output_without_a_name_of_its_own_is_refused_and_leaves_nothing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str) -> None:
+    """``--out . --overwrite`` used to raise a ValueError after writing every table into a temporary folder, which
+    it left behind."""
+    econ = _demo(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _, err = run(["plan", str(econ), "--out", out, "--overwrite"], capsys)
+    assert code == 1 and "not a folder name of its own" in err and "Traceback" not in err
+    assert list(work.iterdir()) == []
+
+
+def test_an_output_that_holds_the_current_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inner = tmp_path / "a" / "b"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    with pytest.raises(OutputError, match="current folder"), atomic_folder(tmp_path / "a", overwrite=True):
+        pass
+    assert inner.is_dir()
+
+
+def test_the_input_folder_is_not_overwritten_by_the_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    econ = _demo(tmp_path)
+    before = sorted(p.name for p in econ.iterdir())
+    code, _, err = run(["plan", str(econ), "--out", str(econ), "--overwrite"], capsys)
+    assert code == 1 and "is (or holds) the input" in err
+    code, _, err = run(["plan", str(econ), "--out", str(tmp_path), "--overwrite"], capsys)
+    assert code == 1 and "is (or holds) the input" in err
+    assert sorted(p.name for p in econ.iterdir()) == before
+
+
+def test_overwriting_a_file_leaves_nothing_beside_it_and_the_folder_follows_the_umask(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The replaced file used to stay beside the new folder as ``.out.old<pid>``; the folder had mode 0700 (a
+    temporary folder's), whatever the umask."""
+    econ = _demo(tmp_path)
+    target = tmp_path / "runs" / "out"
+    target.parent.mkdir()
+    target.write_text("x")
+    umask = os.umask(0o022)
+    try:
+        code, _, err = run(["plan", str(econ), "--out", str(target), "--overwrite"], capsys)
+    finally:
+        os.umask(umask)
+    assert code == 0, err
+    assert [p.name for p in target.parent.iterdir()] == ["out"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+
+
+def test_a_long_output_name_fits_and_a_too_long_one_is_one_line(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    """A 250-character name is valid; the temporary name beside it used to add 14 characters and fail with an
+    OSError traceback. A name over the system's limit is one error line naming it."""
+    econ = _demo(tmp_path)
+    code, _, err = run(["plan", str(econ), "--out", str(tmp_path / ("y" * 250))], capsys)
+    assert code == 0, err
+    assert (tmp_path / ("y" * 250) / "plan.json").is_file()
+    code, _, err = run(["plan", str(econ), "--out", str(tmp_path / ("x" * 300))], capsys)
+    assert code == 1 and "File name too long" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_scenario_folder_and_a_negative_seed_are_refused_without_a_traceback(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "my.toml"
+    folder.mkdir()
+    code, _, err = run(["simulate", "--scenario", str(folder), "--out", str(tmp_path / "o")], capsys)
+    assert code == 1 and "Is a directory" in err and "Traceback" not in err
+    code, _, err = run(["simulate", "--scenario", "ussr-1913-1940", "--seed", "-1", "--out", str(tmp_path / "o")],
+                       capsys)
+    assert code == 2 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_scenario_of_too_many_years_is_refused() -> None:
+    """end_year = 100000000 used to run until killed."""
+    with pytest.raises(SimulateError, match=f"more than {MAX_YEARS} years"):
+        Scenario("long", "", 1913, 1913 + MAX_YEARS, ((1913, next(iter(BUILTIN_REGIMES))),))
