@@ -103,3 +103,32 @@ def test_a_scenario_of_too_many_years_is_refused() -> None:
     """end_year = 100000000 used to run until killed."""
     with pytest.raises(SimulateError, match=f"more than {MAX_YEARS} years"):
         Scenario("long", "", 1913, 1913 + MAX_YEARS, ((1913, next(iter(BUILTIN_REGIMES))),))
+
+
+def test_an_output_under_a_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """It used to read "[Errno 17] File exists: '.../afile'"."""
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(["plan", str(DEMO), "--out", str(tmp_path / "afile" / "p")], capsys)
+    assert code == 1 and "afile is a file, not a folder" in err and "Traceback" not in err
+
+
+def test_compare_refuses_a_scenario_given_twice(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The second copy used to replace the first silently."""
+    code, _, err = run(["compare", "ussr-1913-1940", "ussr-1913-1940", "--out", str(tmp_path / "c")], capsys)
+    assert code == 1 and "given twice" in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_missing_year_of_an_scb_workbook_is_found_before_any_import(tmp_path: Path) -> None:
+    """sut-series used to find it only after importing and planning the years before it."""
+    import openpyxl
+
+    from needplan.data.sut import SutError, year_source
+
+    book = tmp_path / "scb.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "2015"  # type: ignore[union-attr]
+    wb.save(book)
+    assert year_source(book, "scb", 2015) == book
+    with pytest.raises(SutError, match="no sheet for year 2016 \\(sheets: 2015\\)"):
+        year_source(book, "scb", 2016)

@@ -27,7 +27,7 @@ def plan_cmd(
     out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")] = False,
-    limit: Annotated[int, typer.Option(help="rows of each table and bottlenecks to print")] = 10,
+    limit: Annotated[int, typer.Option(min=0, help="rows of each table and bottlenecks to print")] = 10,
     time_limit: Annotated[float | None, typer.Option(
         help="seconds per solver call; when reached the status is 'stopped' (with the best plan found, if any, "
              "printed and written) and the exit code 1")] = None,

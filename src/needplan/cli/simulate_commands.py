@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from needplan.cli import check_out
+from needplan.cli import check_out, fail
 from needplan.economy.io import atomic_folder
 from needplan.simulate.regimes import BUILTIN_REGIMES
 from needplan.simulate.run import SERIES_COLUMNS, median_series, run_ensemble, run_scenario
@@ -87,10 +87,15 @@ def compare_cmd(
     """Scenarios side by side: one figure per theme and a table (compare.csv, compare.md)."""
     from needplan.simulate import plots
 
-    frames = {}
     check_out(out, *[name for name in scenarios if name.endswith(".toml")])
-    for name in scenarios:
-        sc = _scenario(name)
+    chosen = [_scenario(name) for name in scenarios]
+    names = [sc.name for sc in chosen]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        fail(f"scenario {', '.join(twice)} given twice (a .toml file's name = ... may repeat a built-in's): "
+             "each scenario once")
+    frames = {}
+    for sc in chosen:
         frames[sc.name], _ = run_scenario(sc, seed=seed, n_households=households)
     table = pd.concat([f.assign(scenario=n) for n, f in frames.items()], ignore_index=True)
     table = table[["scenario", *SERIES_COLUMNS]]

@@ -154,6 +154,9 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
         raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest} exists (pass overwrite to replace it)")
+    blocking = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise OutputError(f"{dest}: {blocking} is a file, not a folder")
     dest.parent.mkdir(parents=True, exist_ok=True)
     short = dest.name[:64]
     tmp = Path(tempfile.mkdtemp(prefix=f".{short}.", suffix=".tmp", dir=dest.parent))

@@ -32,6 +32,7 @@ from needplan.data.sut.common import (
     headroom_problem,
     need_weights,
 )
+from needplan.data.sut.sheets import sheet_names
 from needplan.economy import read_economy, write_economy
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
@@ -206,6 +207,8 @@ def year_source(src: str | os.PathLike[str], fmt: Format | Literal["economy"], y
     path = Path(src)
     if fmt == "scb":
         found = path if path.is_file() else None
+        if found is not None and str(year) not in (names := sheet_names(path)):
+            raise SutError(Problem(str(path), f"no sheet for year {year} (sheets: {', '.join(names)})"))
     elif fmt == "ine":
         hits = sorted(path.glob(f"*{year}*.xlsx")) if path.is_dir() else []
         found = hits[0] if len(hits) == 1 else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -79,14 +80,28 @@ class Sheet:
         return out
 
 
-def load_workbook(path: Path) -> dict[str, Sheet]:
-    """All sheets of an .xlsx workbook as :class:`Sheet` (values, not formulas); errors name the file."""
+def _open(path: Path) -> Any:
+    """The workbook at ``path``, read-only (values, not formulas); errors name the file."""
     if not path.is_file():
         raise SutError(Problem(str(path), "no such file"))
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for files that are not workbooks
         raise SutError(Problem(str(path), f"cannot read as an .xlsx workbook: {exc}")) from None
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The names of the sheets of an .xlsx workbook, without reading their cells."""
+    wb = _open(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def load_workbook(path: Path) -> dict[str, Sheet]:
+    """All sheets of an .xlsx workbook as :class:`Sheet` (values, not formulas); errors name the file."""
+    wb = _open(path)
     try:
         return {ws.title: Sheet(path, ws.title, list(ws.iter_rows(values_only=True))) for ws in wb.worksheets}
     finally:
