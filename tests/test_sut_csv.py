@@ -107,6 +107,8 @@ def _bad(tmp_path: Path, name: str, text: str) -> Path:
      "supply.csv line 3, column 'Z': negative output -1"),
     ("use.csv", "product,X,Y,Z\na,9,21,5\nb,18,lots,0\nc,0,21,10\n", "use.csv line 3, column 'Y': not a number"),
     ("final_demand.csv", "", "final_demand.csv: file is empty"),
+    # found by fuzzing: a negative labour figure used to fail only the identity check, naming no file or line
+    ("labour.csv", "industry,amount\nX,-45\nY,60\nZ,30\n", "labour.csv line 2, column 'amount': negative labour -45"),
     ("final_demand.csv", "product,household\na,50\nb,100\nc,19\n", "product 'a'.*does not balance"),
 ])
 def test_bad_tables_exit_non_zero_and_write_nothing(tmp_path: Path, capsys, name, text, message) -> None:

@@ -62,14 +62,23 @@ def _numbers(frame: pd.DataFrame, name: str, folder: Path, *, blank: float = 0.0
     return values
 
 
+def _nonnegative(values: pd.DataFrame, name: str, folder: Path, what: str) -> None:
+    """Refuse the first negative cell of ``values`` (read from ``name``) by its line and column."""
+    neg = np.argwhere(values.to_numpy() < 0)
+    if neg.size:
+        i, j = neg[0]
+        raise SutError(Problem(f"{name} line {i + 2}, column {values.columns[j]!r}",
+                               f"negative {what} {values.iat[i, j]:g}"), str(folder))
+
+
 def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_measure: str = "fte"
                     ) -> SupplyUseTable:
     """Read a CSV supply-use folder (see the module docstring); amounts in ``unit`` at basic prices.
 
     A labour column named ``amount`` is taken as the measure ``amount_measure``.
 
-    Raises :class:`SutError` naming the file, line and column of a bad cell, a negative output, or products and
-    industries that differ between supply and use.
+    Raises :class:`SutError` naming the file, line and column of a bad cell, a negative output, labour or
+    emission, or products and industries that differ between supply and use.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -81,11 +90,7 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
     supply = _numbers(supply_raw, "supply.csv", folder)
     use = _numbers(use_raw, "use.csv", folder)
     final = _numbers(final_raw, "final_demand.csv", folder)
-    neg = np.argwhere(supply.to_numpy() < 0)
-    if neg.size:
-        i, j = neg[0]
-        raise SutError(Problem(f"supply.csv line {i + 2}, column {supply.columns[j]!r}",
-                               f"negative output {supply.iat[i, j]:g}"), str(folder))
+    _nonnegative(supply, "supply.csv", folder, "output")
     for other, name in ((use, "use.csv"), (final, "final_demand.csv")):
         if list(other.index) != list(supply.index):
             only_s = [p for p in supply.index if p not in set(other.index)]
@@ -103,6 +108,7 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
     lab_raw = _read(folder, "labour.csv", "industry", required=False)
     if lab_raw is not None:
         lab = _numbers(lab_raw, "labour.csv", folder, blank=np.nan)
+        _nonnegative(lab, "labour.csv", folder, "labour")
         unknown = [i for i in lab.index if i not in industries]
         if unknown:
             raise SutError(Problem("labour.csv", f"unknown industries {', '.join(unknown[:5])}"), str(folder))
@@ -119,6 +125,7 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
     em_raw = _read(folder, "emissions.csv", "industry", required=False)
     if em_raw is not None:
         em = _numbers(em_raw, "emissions.csv", folder, blank=np.nan)
+        _nonnegative(em, "emissions.csv", folder, "emission")
         for col in em.columns:
             emissions.append(PrimaryInput(col, "resource", col, em[col].reindex(industries), f"emission {col}"))
     return SupplyUseTable(
