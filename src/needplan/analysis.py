@@ -14,6 +14,11 @@ import pandas as pd
 
 from needplan import leontief
 from needplan.economy.model import Economy, IntArray
+from needplan.errors import NeedplanError
+
+
+class AnalysisError(NeedplanError, ValueError):
+    """A Leontief analysis that cannot be computed: ``I - A`` singular, or results beyond double precision."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,8 @@ def analyze(
 
     ``final_demand`` is a Series indexed by product id (missing products count as zero; ids that are not
     products raise ``ValueError``); by default the economy's need targets. ``choice`` picks one technique per
-    product (see :meth:`Economy.resolve_choice`).
+    product (see :meth:`Economy.resolve_choice`). Raises :class:`AnalysisError` where the system cannot be
+    solved or a result is not finite (a final demand too large for double precision), rather than return it.
     """
     tech = economy.technology(choice)
     product_ids = economy.goods[tech.products]
@@ -58,9 +64,20 @@ def analyze(
         if len(unknown):
             raise ValueError(f"final demand names goods that are not products: {', '.join(map(str, unknown[:5]))}")
         d = final_demand.reindex(product_ids, fill_value=0.0).to_numpy(dtype=np.float64)
-    x, rep_x = leontief.gross_output(tech.A, d, tol=tol, method=method)
-    emb, rep_e = leontief.embodied_inputs(tech.A, tech.R, tol=tol, method=method)
-    mult, rep_m = leontief.output_multipliers(tech.A, tol=tol, method=method)
+    try:
+        x, rep_x = leontief.gross_output(tech.A, d, tol=tol, method=method)
+        emb, rep_e = leontief.embodied_inputs(tech.A, tech.R, tol=tol, method=method)
+        mult, rep_m = leontief.output_multipliers(tech.A, tol=tol, method=method)
+    except leontief.NotProductiveError as exc:
+        raise AnalysisError(f"{economy.name}: not computed: {exc}") from None
+    if not np.all(np.isfinite(x)):
+        big = int(np.argmax(d))
+        raise AnalysisError(f"{economy.name}: gross output not computed: it is beyond double precision (the largest "
+                            f"final demand is {d[big]:g} of {str(economy.goods[tech.products[big]])!r}; count it in "
+                            "a larger unit)")
+    if not (np.all(np.isfinite(emb)) and np.all(np.isfinite(mult))):
+        raise AnalysisError(f"{economy.name}: embodied inputs not computed: they are beyond double precision (the "
+                            "amounts per unit of product are too large; count products in smaller units)")
     primary_ids = economy.goods[tech.primaries]
     return Analysis(
         economy_name=economy.name,

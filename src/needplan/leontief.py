@@ -109,9 +109,15 @@ def _relative_residual(A: sp.csr_matrix, x: FloatArray, d: FloatArray) -> float:
 
 
 def _direct(A: sp.csr_matrix, d: FloatArray) -> FloatArray:
+    """``(I - A)^{-1} d`` by a sparse LU; raises :class:`NotProductiveError` where ``I - A`` is singular (a
+    product that uses as much of itself as it makes: no gross output delivers a net surplus of it)."""
     n = A.shape[0]
     M = (sp.identity(n, format="csc") - A.tocsc()).tocsc()
-    lu = spla.splu(M)
+    try:
+        lu = spla.splu(M)
+    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+        raise NotProductiveError(f"I - A is singular ({exc}): some products use up exactly as much of each other "
+                                 "as they make") from None
     x = lu.solve(np.ascontiguousarray(d))
     return np.asarray(x, dtype=np.float64)
 
@@ -132,8 +138,16 @@ def solve(
     :class:`SolveReport`. The Neumann iteration stops when the relative residual is at most ``tol``; it hands
     over to the direct solve when its observed contraction rate says that ``max_iter`` steps will not do, or when
     it diverges (a direct solve of a non-productive system still returns the unique solution, which may be
-    negative: use :func:`check_productive` to refuse such systems).
+    negative: use :func:`check_productive` to refuse such systems). Raises :class:`NotProductiveError` where
+    ``I - A`` is singular. A solution beyond double precision (a huge ``d``) comes back with infinite or NaN
+    entries and a report that is not converged, without a warning.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow shows in x and the report, not as a warning
+        return _solve(A, d, transpose=transpose, tol=tol, max_iter=max_iter, method=method)
+
+
+def _solve(A: sp.spmatrix | sp.sparray, d: FloatArray, *, transpose: bool, tol: float, max_iter: int,
+           method: Method) -> tuple[FloatArray, SolveReport]:
     start = time.perf_counter()
     Acsr = sp.csr_matrix(A.T if transpose else A, dtype=np.float64)
     n = Acsr.shape[0]
@@ -538,7 +552,10 @@ def check_productive(A: sp.spmatrix | sp.sparray, *, tol: float = 1e-12,
         # on the units, e.g. a joint product of grain counted per tonne instead of per kilotonne.)
         return True, ()
     method: Method = "auto" if n <= DIRECT_LIMIT else "neumann"
-    x, _ = solve(Acsr, np.ones(n), tol=tol, method=method, max_iter=max_iter)
+    try:
+        x, _ = solve(Acsr, np.ones(n), tol=tol, method=method, max_iter=max_iter)
+    except NotProductiveError:  # I - A singular: no x solves it; the groups that block are found below
+        x = np.full(n, np.nan)
     if _is_surplus_plan(Acsr, x):
         # Whether or not the iteration met its tolerance: goods counted in units far apart (x from 1e-6 to 1e8)
         # leave a residual that is small only relative to each product's own flows.

@@ -6,10 +6,13 @@ renamed into place only when complete, so a failed write never leaves a half fol
 
 from __future__ import annotations
 
+import bisect
+import csv as csv_module
 import os
 import shutil
 import tempfile
 import tomllib
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,13 +33,33 @@ PARQUET_ROW_GROUP = 1 << 25
 """Rows per Parquet row group written (Arrow's default is 2^20)."""
 
 
+def _present(path: Path) -> bool:
+    """Whether ``path`` is there at all, a link to nothing included (reading it then says why it cannot be read)."""
+    return path.exists() or path.is_symlink()
+
+
+def _not_a_file(path: Path) -> Problem | None:
+    """Why ``path`` (present) cannot be read as a file: a folder, a link to nothing or links in a loop; else None."""
+    try:
+        path.stat()
+    except OSError as exc:
+        link = f" (a link to {os.readlink(path)!r})" if path.is_symlink() else ""
+        return Problem(path.name, f"cannot read: {exc.strerror or exc}{link}")
+    if path.is_dir():
+        return Problem(path.name, "cannot read: Is a directory (a table or manifest is a file, not a folder)")
+    return None
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
-    if not path.is_file():
+    if not _present(path):
         raise EconomyError(Problem(MANIFEST, "manifest is missing (an economy folder needs economy.toml)"),
                            str(folder))
+    if (problem := _not_a_file(path)) is not None:
+        raise EconomyError(problem, str(folder))
     try:
-        manifest = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark, as some editors write, is accepted as it is in the CSV tables
+        manifest = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise EconomyError(Problem(MANIFEST, f"not valid TOML: {exc}"), str(folder)) from None
     except OSError as exc:
@@ -45,6 +68,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     version = manifest.get("format_version")
     if version is None:
         problems.append(Problem(MANIFEST, "format_version is missing"))
+    elif isinstance(version, bool) or not isinstance(version, int):  # 1.0 == 1 and True == 1 in Python
+        problems.append(Problem(MANIFEST, f"format_version must be a whole number such as {FORMAT_VERSION}, "
+                                          f"got {version!r}"))
     elif version != FORMAT_VERSION:
         problems.append(Problem(MANIFEST, f"unknown format_version {version!r}; this needplan reads version "
                                           f"{FORMAT_VERSION}"))
@@ -58,12 +84,70 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The line on which each record of a CSV file starts (from 1), and its fields; blank lines are skipped, as
+    pandas skips them. Pure Python: for messages about a file already read, never for the data itself."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv_module.reader(fh, skipinitialspace=True)
+        while True:
+            start = reader.line_num + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            if len(fields) > 1 or (fields and fields[0].strip()):
+                yield start, fields
+
+
+class _CsvLines:
+    """The line of each data row (from 0) of a CSV file, found on first use, that is when a problem is reported:
+    pandas skips blank lines and reads a quoted line break as part of its cell, so rows and lines drift apart.
+    Kept as the rows where the drift changes (few), not one number per row."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._rows: list[int] | None = None
+        self._drift: list[int] = []
+
+    def __call__(self, row: int) -> int:
+        if self._rows is None:
+            self._rows = []
+            drift = 0
+            try:
+                for i, (line, _fields) in enumerate(_csv_records(self.path), start=-1):  # row -1: the header
+                    if line - (i + 2) != drift:
+                        drift = line - (i + 2)
+                        self._rows.append(i)
+                        self._drift.append(drift)
+            except (OSError, UnicodeDecodeError, csv_module.Error):  # read by pandas, yet not here: count evenly
+                self._rows, self._drift = [], []
+        k = bisect.bisect_right(self._rows, row) - 1
+        return row + 2 + (self._drift[k] if k >= 0 else 0)
+
+
+def _extra_fields(path: Path) -> Problem | None:
+    """The first line of a CSV file with more fields than its header, or None."""
+    try:
+        records = _csv_records(path)
+        _, header = next(records, (1, []))
+        for line, fields in records:
+            if len(fields) > len(header):
+                return Problem(f"{path.name} line {line}", f"has {len(fields)} fields, the header has {len(header)} "
+                                                           "(a comma too many, or a cell with a comma not in quotes)")
+    except (OSError, UnicodeDecodeError, csv_module.Error):
+        pass
+    return None
+
+
 def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSource]:
     csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
-    if csv.exists() and parquet.exists():
+    if _present(csv) and _present(parquet):
         raise EconomyError(Problem(f"{table}.csv", f"both {table}.csv and {table}.parquet exist; keep one"),
                            str(folder))
-    if parquet.exists():
+    for path in (csv, parquet):
+        if _present(path) and (problem := _not_a_file(path)) is not None:
+            raise EconomyError(problem, str(folder))
+    if _present(parquet):
         src = TableSource(parquet.name, 1, "row")
         try:
             # Memory-mapped, without pre-buffering: the file is not copied into memory before it is decoded; each
@@ -72,16 +156,22 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
             return table_.to_pandas(self_destruct=True, split_blocks=True), src
         except Exception as exc:  # pyarrow raises several types for damaged files
             raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
-    src = TableSource(csv.name, 2, "line")
-    if not csv.exists():
+    src = TableSource(csv.name, 2, "line", _CsvLines(csv))
+    if not _present(csv):
         return None, src
     try:
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8")
+        # index_col=False: a first data line with one field more than the header would otherwise make pandas take
+        # the first column for the index and shift every cell; it warns instead, and the warning is the error.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(csv, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8",
+                                index_col=False)
     except pd.errors.EmptyDataError:
         raise EconomyError(Problem(csv.name, "file is empty (it needs at least a header line)"),
                            str(folder)) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise EconomyError(Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        extra = None if isinstance(exc, UnicodeDecodeError) else _extra_fields(csv)
+        raise EconomyError(extra or Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
     except OSError as exc:  # a folder of that name, a file that cannot be opened
         raise EconomyError(Problem(csv.name, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
     return frame, src

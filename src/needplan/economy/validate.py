@@ -30,9 +30,12 @@ class TableSource:
     label: str
     first_row: int = 2
     row_word: str = "line"
+    line_of: Callable[[int], int] | None = None
+    """The number of row ``i`` where rows are not numbered evenly (a CSV file with blank lines or quoted line
+    breaks); ``None``: row ``i`` is ``first_row + i``."""
 
     def where(self, i: int) -> str:
-        return f"{self.label} {self.row_word} {self.first_row + i}"
+        return f"{self.label} {self.row_word} {self.line_of(i) if self.line_of else self.first_row + i}"
 
 
 def csv_source(table: str) -> TableSource:
@@ -129,7 +132,8 @@ def _parse_number(col: Column, series: pd.Series, src: TableSource, out: _Collec
     if not blank_ok:
         out.rows(src, empty, lambda i: f"{col.name} is empty")
     finite = np.isfinite(values) | empty
-    out.rows(src, ~finite, lambda i: f"{col.name} is not finite: {values[i]}")
+    # the cell as written: 'nan' was made infinite above only to be caught here, and '1e999' says more than inf
+    out.rows(src, ~finite, lambda i: f"{col.name} is not finite: {values[i] if text is None else text[i]}")
     ok = finite & ~empty
     if col.check in ("nonnegative", "nonnegative_or_empty"):
         out.rows(src, ok & (values < 0), lambda i: f"{col.name} is negative: {values[i]:g}")
@@ -178,6 +182,7 @@ def _parse_table(name: str, frame: pd.DataFrame, src: TableSource, out: _Collect
     frame = frame.set_axis(columns, axis=1)
     n = len(frame)
     parsed: dict[str, np.ndarray] = {}
+    unreadable = False
     for col in table.columns:
         if col.name not in frame.columns:
             if col.type == "number":
@@ -188,16 +193,39 @@ def _parse_table(name: str, frame: pd.DataFrame, src: TableSource, out: _Collect
                 parsed[col.name] = np.full(n, "" if col.default is None else str(col.default), dtype=object)
             continue
         series = frame[col.name]
-        if col.type == "number":
-            parsed[col.name] = _parse_number(col, series, src, out)
-        elif col.type == "bool":
-            parsed[col.name] = _parse_bool(col, series, src, out)
-        else:
-            text = _id_text(series)
-            if col.type in ("id", "good", "technique", "kind") or col.required:
-                out.rows(src, text == "", lambda i, c=col.name: f"{c} is empty")  # type: ignore[misc]
-            parsed[col.name] = text
-    return parsed
+        try:
+            if col.type == "number":
+                parsed[col.name] = _parse_number(col, series, src, out)
+            elif col.type == "bool":
+                parsed[col.name] = _parse_bool(col, series, src, out)
+            else:
+                text = _id_text(series)
+                if col.type in ("id", "good", "technique", "kind") or col.required:
+                    out.rows(src, text == "", lambda i, c=col.name: f"{c} is empty")  # type: ignore[misc]
+                parsed[col.name] = text
+        except (TypeError, UnicodeDecodeError):  # cells that are neither text nor numbers (Parquet lists, bytes)
+            row, what = _odd_cell(series)
+            out.add(src.where(row) if row >= 0 else src.label, f"{col.name} holds {what}, not text or a number")
+            unreadable = True
+    return None if unreadable else parsed
+
+
+def _odd_cell(series: pd.Series) -> tuple[int, str]:
+    """The first cell (row from 0, or -1) that is neither text, a number nor missing, and what it is; a Python
+    loop, for a column already found unreadable."""
+    for i, value in enumerate(series.array):
+        if isinstance(value, bytes):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                return i, f"bytes that are not UTF-8 text ({value[:20]!r})"
+        elif isinstance(value, np.ndarray | list | tuple):
+            return i, f"a list ({str(value)[:40]})"
+        elif isinstance(value, dict):
+            return i, f"a record ({str(value)[:40]})"
+        elif not (value is None or value is pd.NA or isinstance(value, str | int | float | bool | np.generic)):
+            return i, f"a value of type {type(value).__name__}"
+    return -1, f"values of type {series.dtype}"
 
 
 def _duplicates(keys: list[np.ndarray]) -> np.ndarray:
@@ -314,6 +342,8 @@ def build_economy(
     out.rows(s, dup, lambda i: f"duplicate good id {good_ids[i]!r}")
     kind_code = pd.Index(GOOD_KINDS).get_indexer(g["kind"])
     out.rows(s, kind_code < 0, lambda i: f"kind must be one of {', '.join(GOOD_KINDS)}, got {g['kind'][i]!r}")
+    if not (kind_code == PRODUCT).any():  # nothing to make, need or analyse
+        out.add(s.label, "no good is a product: an economy needs at least one product, and a technique that makes it")
     out.raise_if_any(origin)
     goods = pd.Index(good_ids, dtype=object, name="good")
     kind = kind_code.astype(np.int8)
@@ -402,6 +432,15 @@ def build_economy(
     del it, ig, ia, parsed["inputs"]  # the inputs table's columns (10^7 rows) are no longer needed
     make = _goods_by_techniques(np.concatenate([te["output"], oa]), np.concatenate([tg, og]),
                                 np.concatenate([np.arange(n_t), ot]), (n_g, n_t))
+    # Leontief analysis and planning divide each technique's amounts by its output: a tiny output (1e-320) makes
+    # them infinite, which no solver can handle.
+    with np.errstate(over="ignore", divide="ignore"):
+        per_unit = np.maximum(np.maximum(use.max(axis=0).toarray().ravel(), make.max(axis=0).toarray().ravel()),
+                              1.0) / te["output"]
+    out.rows(srcs["techniques"], ~np.isfinite(per_unit),
+             lambda i: f"output {te['output'][i]:g} of technique {tech_ids[i]!r} is too small: its amounts per unit "
+                       "of product are beyond double precision (count the product in a smaller unit)")
+    out.raise_if_any(origin)
     available = np.zeros(n_g)
     available[kind != PRODUCT] = np.inf
     available[rg] = res["available"]

@@ -1,0 +1,191 @@
+"""Bad economy folders found by fuzzing: each gets a message naming the file, the line (or row) and the problem,
+and the CLI one line per problem and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import scipy.sparse as sp
+
+from needplan import EconomyError, leontief, read_economy
+from needplan.analysis import AnalysisError, analyze
+from needplan.economy.model import Economy
+from needplan.economy.validate import build_economy
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(EconomyError) as info:
+        read_economy(folder)
+    return info.value.lines()
+
+
+def replace(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, fragment: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), start=1) if fragment in line)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "needplan", *args], capture_output=True, text=True, check=False)
+
+
+def one_farm(target: float, own_use: float = 0.5) -> Economy:
+    """Grain made from grain (``own_use`` per unit) and land; ``target`` of grain needed."""
+    return build_economy({
+        "goods": pd.DataFrame({"good": ["grain", "land"], "kind": ["product", "resource"], "unit": ["t", "ha"]}),
+        "techniques": pd.DataFrame({"technique": ["farm"], "good": ["grain"]}),
+        "inputs": pd.DataFrame({"technique": ["farm", "farm"], "good": ["grain", "land"], "amount": [own_use, 1.0]}),
+        "resources": pd.DataFrame({"good": [], "available": []}),
+        "needs": pd.DataFrame({"good": ["grain"], "target": [target]}),
+    }, name="farm")
+
+
+# --- 1. I - A singular ---------------------------------------------------------------------------------------
+
+def test_singular_system_is_not_productive_not_a_crash() -> None:
+    A = sp.csr_matrix(np.array([[1.0, 0.0], [0.5, 0.2]]))
+    with pytest.raises(leontief.NotProductiveError, match="singular"):
+        leontief.solve(A, np.ones(2), method="direct")
+    assert leontief.check_productive(A) == (False, (0,))
+
+
+def test_product_using_all_it_makes_is_not_productive(demo_copy: Path) -> None:
+    replace(demo_copy, "inputs.csv", "grain_horse,grain,0.12", "grain_horse,grain,1")
+    lines = problems(demo_copy)
+    assert len(lines) == 1 and "not productive" in lines[0] and "grain" in lines[0], lines
+    with pytest.raises(EconomyError, match="not productive"):
+        one_farm(10.0, own_use=1.0)
+
+
+def test_tiny_output_is_named(demo_copy: Path) -> None:
+    replace(demo_copy, "techniques.csv", "grain_horse,grain,1,", "grain_horse,grain,1e-320,")
+    lines = problems(demo_copy)
+    row = line_of(demo_copy / "techniques.csv", "grain_horse")
+    assert any(f"techniques.csv line {row}: output" in ln and "'grain_horse' is too small" in ln for ln in lines), lines
+
+
+# --- 2. Parquet cells that are neither text nor numbers --------------------------------------------------------
+
+@pytest.mark.parametrize(("table", "column", "values", "fragment"), [
+    ("inputs", "amount", lambda f: pa.array([[x] for x in f["amount"]]), "amount holds a list"),
+    ("resources", "available", lambda f: pa.array([{"a": float(x)} for x in f["available"]]),
+     "available holds a record"),
+    ("resources", "good", lambda f: pa.array([b"\xff" + s.encode() for s in f["good"]], pa.binary()),
+     "good holds bytes that are not UTF-8 text"),
+])
+def test_parquet_cells_of_odd_types_are_named(demo_copy: Path, table: str, column: str, values: object,
+                                              fragment: str) -> None:
+    frame = pd.read_csv(demo_copy / f"{table}.csv")
+    (demo_copy / f"{table}.csv").unlink()
+    arrays = {c: values(frame) if c == column else pa.array(frame[c]) for c in frame.columns}  # type: ignore[operator]
+    pq.write_table(pa.table(arrays), demo_copy / f"{table}.parquet")
+    lines = problems(demo_copy)
+    assert any(f"{table}.parquet row 1: {fragment}" in ln for ln in lines), lines
+
+
+# --- 3. No products ------------------------------------------------------------------------------------------
+
+def test_economy_without_products_is_refused(tmp_path: Path, demo_dir: Path) -> None:
+    (tmp_path / "economy.toml").write_text((demo_dir / "economy.toml").read_text())
+    tables = {"goods": "good,kind,unit,name\nland,resource,ha,L\n", "techniques": "technique,good,output\n",
+              "inputs": "technique,good,amount\n", "needs": "good,target\n", "resources": "good,available\nland,5\n"}
+    for name, text in tables.items():
+        (tmp_path / f"{name}.csv").write_text(text)
+    assert problems(tmp_path) == [f"{tmp_path}/goods.csv: no good is a product: an economy needs at least one "
+                                  "product, and a technique that makes it"]
+
+
+# --- 4. Line numbers are the file's own ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("change", ["blank line", "quoted line break", "blank lines before the header"])
+def test_line_numbers_count_blank_lines_and_quoted_line_breaks(demo_copy: Path, change: str) -> None:
+    path = demo_copy / "inputs.csv"
+    lines = path.read_text().splitlines()
+    if change == "blank line":
+        lines.insert(2, "")
+    elif change == "quoted line break":
+        lines[1] = '"grain\n_horse",grain,0.12'
+    else:
+        lines[:0] = ["", "  "]
+    path.write_text("\n".join(lines).replace("grain_tractor,land,1.0", "grain_tractor,land,abc") + "\n")
+    assert problems(demo_copy)[0] == f"{demo_copy}/inputs.csv line {line_of(path, 'abc')}: amount is not a " \
+                                     "number: 'abc'"
+
+
+# --- 5. Messages that say what is wrong ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("old", ["grain_horse,grain,0.12", "tannery,grain,0.4"])
+def test_a_line_with_a_field_too_many_is_named(demo_copy: Path, old: str) -> None:
+    replace(demo_copy, "inputs.csv", old, old + ",5")
+    row = line_of(demo_copy / "inputs.csv", old + ",5")
+    assert problems(demo_copy) == [f"{demo_copy}/inputs.csv line {row}: has 4 fields, the header has 3 (a comma "
+                                   "too many, or a cell with a comma not in quotes)"]
+
+
+def test_nan_is_named_as_written(demo_copy: Path) -> None:
+    replace(demo_copy, "inputs.csv", "grain_horse,grain,0.12", "grain_horse,grain,NaN")
+    assert problems(demo_copy) == [f"{demo_copy}/inputs.csv line 2: amount is not finite: NaN"]
+
+
+@pytest.mark.parametrize(("name", "target", "fragment"), [
+    ("goods.csv", "goods.csv", "Too many levels of symbolic links"),
+    ("goods.csv", "nowhere.csv", "No such file or directory"),
+    ("outputs.parquet", "nowhere.parquet", "No such file or directory"),  # optional, yet named
+])
+def test_broken_links_are_named(demo_copy: Path, name: str, target: str, fragment: str) -> None:
+    for stale in (demo_copy / name, demo_copy / name.replace(".parquet", ".csv")):
+        stale.unlink(missing_ok=True)
+    os.symlink(target, demo_copy / name)
+    assert problems(demo_copy) == [f"{demo_copy}/{name}: cannot read: {fragment} (a link to {target!r})"]
+
+
+def test_a_folder_named_like_a_parquet_table_is_named(demo_copy: Path) -> None:
+    (demo_copy / "inputs.csv").unlink()
+    (demo_copy / "inputs.parquet").mkdir()
+    assert problems(demo_copy) == [f"{demo_copy}/inputs.parquet: cannot read: Is a directory (a table or manifest "
+                                   "is a file, not a folder)"]
+
+
+# --- 6. Results beyond double precision, negative gross output -------------------------------------------------
+
+@pytest.mark.parametrize("method", ["auto", "neumann", "direct"])
+def test_gross_output_beyond_double_precision_is_refused(method: str) -> None:
+    with pytest.raises(AnalysisError, match="gross output not computed: it is beyond double precision"):
+        analyze(one_farm(1e308), method=method)  # type: ignore[arg-type]
+
+
+def test_cli_analyze_refuses_negative_gross_output(demo_copy: Path) -> None:
+    """Grain's joint leather, at 1e308 t of grain, is far more than shoes use: the tannery would run backwards."""
+    replace(demo_copy, "needs.csv", "grain,20000,", "grain,1e308,")
+    proc = cli("analyze", str(demo_copy))
+    assert proc.returncode == 1 and proc.stdout == "", proc.stdout
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: demo: gross output comes out negative for 'leather'"), err
+
+
+# --- 7. The manifest -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["true", "1.0"])
+def test_format_version_must_be_a_whole_number(demo_copy: Path, version: str) -> None:
+    (demo_copy / "economy.toml").write_text(f'format_version = {version}\nname = "x"\n')
+    assert problems(demo_copy) == [f"{demo_copy}/economy.toml: format_version must be a whole number such as 1, "
+                                   f"got {version.capitalize() if version == 'true' else version}"]
+
+
+def test_manifest_with_byte_order_mark_is_read(demo_copy: Path) -> None:
+    path = demo_copy / "economy.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert read_economy(demo_copy).name == "demo"
