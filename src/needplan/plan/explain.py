@@ -204,7 +204,7 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     phi = feas.n_cols - 1
     # Each verdict is judged below by its own evidence, not by HiGHS's re-solves: verifying each run at 1e-7 made
     # HiGHS re-solve a third of them from nothing, then run at its tightest tolerances, where it failed and its
-    # interior point method took every later run (38 s and 68 s against 5.5 s and ... s at 1,500 goods).
+    # interior point method took every later run (38 s and 68 s against 5.5 s and 10 s at 1,500 goods).
     try:
         session = HighsSession(feas, tolerance=1e-7, verify=False)
     except LpScaleError as exc:
