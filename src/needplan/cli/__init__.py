@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from needplan.economy.io import holds
 from needplan.errors import EconomyError, NeedplanError
 
 app = typer.Typer(
@@ -45,10 +46,8 @@ def check_out(out: Path | None, *inputs: Path | str) -> None:
     before any work is done."""
     if out is None:
         return
-    dest = Path(out).resolve()
     for source in inputs:
-        full = Path(source).resolve()
-        if dest == full or dest in full.parents:
+        if holds(out, source):
             fail(f"{out} is (or holds) the input {source}: writing there would delete it; choose another folder")
 
 

@@ -226,6 +226,12 @@ def manifest_text(name: str, description: str = "", extra: Mapping[str, Any] | N
     return "\n".join(lines) + "\n"
 
 
+def holds(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (both resolved), so that replacing ``folder`` deletes it."""
+    outer, inner = Path(folder).resolve(), Path(path).resolve()
+    return outer == inner or outer in inner.parents
+
+
 @contextmanager
 def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds.
@@ -239,8 +245,7 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
     dest = Path(target)
     if dest.name in ("", ".", ".."):
         raise OutputError(f"{str(target)!r} is not a folder name of its own: name the output folder")
-    here = Path.cwd().resolve()
-    if dest.resolve() == here or dest.resolve() in here.parents:
+    if holds(dest, Path.cwd()):
         raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest} exists (pass overwrite to replace it)")

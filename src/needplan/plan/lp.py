@@ -479,8 +479,8 @@ class HighsSession:
                      else bool(info.primal_solution_status))
         if status in ("optimal", "stopped") and has_point:
             x, y, d = self._solution()
-            if (status == "optimal" and self.verify and self._verified(x, y)
-                    and check_solution(self.lp, x, y).sign_share > self.tolerance and self.tighten()):
+            checks = check_solution(self.lp, x, y) if status == "optimal" and self.verify else None
+            if checks is not None and self._passes(checks) and checks.sign_share > self.tolerance and self.tighten():
                 # Verified, but a multiplier of the wrong sign (within HiGHS's tolerance) moves some technique's
                 # reduced cost by more than the tolerance (Checks.sign_share): once, resume tighter and take that
                 # answer where it is verified. On a generated structured economy of 300 goods this found a plan
@@ -494,7 +494,7 @@ class HighsSession:
                 info = h.getInfo()
                 iterations += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
                 seconds = time.perf_counter() - start
-            elif status == "optimal" and self.verify and not self._verified(x, y):
+            elif checks is not None and not self._passes(checks):
                 # HiGHS's tolerances are absolute; in the units of a real table (hours of labour, hectares) its
                 # "optimal" can be off by more than our relative tolerance. Resume from its basis, tighter (by the
                 # simplex: the interior point method would start again from nothing). Where they are tight already,
@@ -565,7 +565,10 @@ class HighsSession:
 
     def _verified(self, x: FloatArray, y: FloatArray) -> bool:
         """Whether ``(x, y)`` passes :func:`check_solution` within the tolerance."""
-        checks = check_solution(self.lp, x, y)
+        return self._passes(check_solution(self.lp, x, y))
+
+    def _passes(self, checks: Checks) -> bool:
+        """Whether residuals, dual residual and duality gap are all within the tolerance."""
         return max(checks.dual_residual, checks.primal_residual, checks.duality_gap) <= self.tolerance
 
     def tighten(self) -> bool:

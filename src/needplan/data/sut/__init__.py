@@ -92,16 +92,7 @@ def detect_format(src: str | os.PathLike[str], *, series: bool = False) -> str:
     if path.suffix.lower() != ".xlsx" or not path.is_file():
         raise SutError(Problem(str(path), "cannot tell the format: neither a folder nor an .xlsx workbook; "
                                           "pass --format"))
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises several types for files that are not workbooks
-        raise SutError(Problem(str(path), f"cannot read as an .xlsx workbook: {exc}")) from None
-    try:
-        names = list(wb.sheetnames)
-    finally:
-        wb.close()
+    names = sheet_names(path)
     if names and all(re.fullmatch(r"\d{4}", n.strip()) for n in names):
         return "scb"
     if any(n.strip().lower().startswith("table") for n in names):
