@@ -66,8 +66,9 @@ def test_a_resource_of_none_used_by_rounding_is_not_an_infinite_violation() -> N
 
 def test_products_with_abs_net_by_blocks_of_rows_equal_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """``|net| @ v`` and ``|net|.T @ w`` without a copy of ``|net|``: blocks of 7 entries (rows never split, an
-    empty row and a row longer than a block included) give the products of the explicit matrix."""
-    from needplan.plan import fast
+    empty row and a row longer than a block included) give the products of the explicit matrix, and the same
+    equilibrating scales, bit for bit."""
+    from needplan import leontief
 
     rng = np.random.default_rng(3)
     net = sp.random(40, 25, density=0.2, random_state=4, format="lil") - sp.random(40, 25, density=0.1,
@@ -77,10 +78,19 @@ def test_products_with_abs_net_by_blocks_of_rows_equal_the_whole(monkeypatch: py
     net[7, :] = rng.uniform(-1, 1, 25)
     net = sp.csr_matrix(net)
     v, w = rng.uniform(-1, 1, 25), rng.uniform(-1, 1, 40)
-    monkeypatch.setattr(fast, "ABS_BLOCK", 7)
-    assert len(fast._row_blocks(net.indptr)) > 5
-    np.testing.assert_allclose(fast.abs_matvec(net, v), abs(net) @ v, rtol=1e-14, atol=1e-14)
-    np.testing.assert_allclose(fast.abs_rmatvec(net, w), abs(net).T @ w, rtol=1e-14, atol=1e-14)
+    monkeypatch.setattr(leontief, "ABS_BLOCK", 7)
+    assert len(leontief.row_ranges(net.indptr)) > 5
+    np.testing.assert_allclose(leontief.abs_matvec(net, v), abs(net) @ v, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(leontief.abs_rmatvec(net, w), abs(net).T @ w, rtol=1e-14, atol=1e-14)
+    wide = sp.csr_matrix(net.multiply(np.exp2(rng.integers(-40, 40, size=(40, 1)))))  # rows in units far apart
+    for beyond in (None, 2.0):
+        by_blocks = leontief.equilibrate(wide, 8, beyond=beyond)
+        monkeypatch.setattr(leontief, "ABS_BLOCK", 1 << 20)
+        whole = leontief.equilibrate(wide, 8, beyond=beyond)
+        monkeypatch.setattr(leontief, "ABS_BLOCK", 7)
+        assert not np.all(whole[0] == 1.0)
+        for a, b in zip(by_blocks, whole, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_a_model_fast_declines_is_re_solved_by_its_warm_highs_session() -> None:
@@ -103,3 +113,44 @@ def test_a_model_fast_declines_is_re_solved_by_its_warm_highs_session() -> None:
     reference = cold.solve("highs")
     assert again.status == reference.status == "optimal"
     assert again.fulfilment == pytest.approx(reference.fulfilment, rel=1e-9) and again.fulfilment < first.fulfilment
+
+
+@pytest.mark.parametrize("objective", ["ray", "min-labour"])
+def test_fast_works_on_the_lp_s_own_rows_without_copying_them(objective: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """fast gets the LP's balance and need rows as a view of its arrays (a copy is 138 MiB at 10^6 goods); ray's
+    lambda column comes along as a technique of capacity 0 that makes nothing, and the plan is the same as
+    HiGHS's."""
+    from needplan.plan import fast
+
+    seen = {}
+    original = fast.solve_ray if objective == "ray" else None
+
+    def spy(net, primary, available, capacity, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.update(net=net, capacity=capacity, main=kwargs["main"])
+        assert original is not None
+        return original(net, primary, available, capacity, *args, **kwargs)
+
+    eco = generate_economy(400, seed=2)
+    model = build_plan(eco, objective)
+    if objective == "ray":
+        monkeypatch.setattr(fast, "solve_ray", spy)
+        result = solve_model(model, solver="fast")
+        net = seen["net"]
+        assert net.shape[1] == model.lp.n_cols == model.n_techniques + 1
+        assert seen["capacity"][-1] == 0.0 and seen["main"][-1] == -1
+    else:
+        from needplan.plan import fast_min_labour
+
+        def spy_ml(net, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen["net"] = net
+            return original_ml(net, *args, **kwargs)
+
+        original_ml = fast_min_labour.solve_min_labour
+        monkeypatch.setattr(fast_min_labour, "solve_min_labour", spy_ml)
+        result = solve_model(model, solver="fast")
+        net = seen["net"]
+    assert np.shares_memory(net.data, model.lp.A.data) and np.shares_memory(net.indices, model.lp.A.indices)
+    assert result.status == "optimal" and result.solver["name"] == "fast"
+    reference = solve_model(build_plan(eco, objective), solver="highs")
+    assert result.objective == pytest.approx(reference.objective, rel=1e-6)

@@ -40,7 +40,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.optimize import linprog
 
-from needplan.leontief import JacobiDeflation, RowBlocks, equilibrate
+from needplan.leontief import JacobiDeflation, RowBlocks, abs_matvec, abs_rmatvec, equilibrate
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
     ROW_UNIT_SHARE,
@@ -65,8 +65,6 @@ FLOOR_ABOVE = 1e-12
 """A balance short by more than this share of its flows is judged against ``ROW_UNIT_SHARE`` of one unit of its row
 at least (:func:`primal_residual`); the solvers pass their tolerance instead, above which the floor can change a
 verdict."""
-ABS_BLOCK = 1 << 20
-"""Entries per block of rows in the products with ``|net|`` (:func:`abs_matvec`)."""
 
 DIRECT_BELOW = 300
 """Square blocks with fewer products are factorised (sparse LU) instead of iterated."""
@@ -246,36 +244,6 @@ def certify(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, c
     gap = abs(dual_obj - lam) / max(abs(lam), abs(dual_obj), 1e-9) if math.isfinite(dual_obj) else math.inf
     return Certificate(primal_residual(net, primary, available, capacity, lam * target, x, gross=gross,
                                        floor_above=floor_above), max(dres), gap, dual_obj)
-
-
-def _row_blocks(indptr: NDArray[np.integer]) -> list[tuple[int, int]]:
-    """Consecutive row ranges of a CSR matrix with about ``ABS_BLOCK`` entries each (a row is never split)."""
-    nnz = int(indptr[-1])
-    cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, np.arange(ABS_BLOCK, nnz, ABS_BLOCK)),
-                                     [indptr.size - 1]]))
-    return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
-
-
-def _abs_block(net: sp.csr_matrix, r0: int, r1: int) -> sp.csr_matrix:
-    lo, hi = int(net.indptr[r0]), int(net.indptr[r1])
-    return sp.csr_matrix((np.abs(net.data[lo:hi]), net.indices[lo:hi], net.indptr[r0:r1 + 1] - lo),
-                         shape=(r1 - r0, net.shape[1]), copy=False)
-
-
-def abs_matvec(net: sp.csr_matrix, v: FloatArray) -> FloatArray:
-    """``|net| @ v`` by blocks of rows: no copy of ``|net|`` (at 10^6 goods one is 100 MiB)."""
-    out = np.zeros(net.shape[0])
-    for r0, r1 in _row_blocks(net.indptr):
-        out[r0:r1] = _abs_block(net, r0, r1) @ v
-    return out
-
-
-def abs_rmatvec(net: sp.csr_matrix, w: FloatArray) -> FloatArray:
-    """``|net|.T @ w`` by blocks of rows, as :func:`abs_matvec`."""
-    out = np.zeros(net.shape[1])
-    for r0, r1 in _row_blocks(net.indptr):
-        out += _abs_block(net, r0, r1).T @ w[r0:r1]
-    return out
 
 
 def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: FloatArray, capacity: FloatArray,

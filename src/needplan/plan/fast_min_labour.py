@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from needplan.leontief import abs_rmatvec
 from needplan.plan.fast import (
     _TINY,
     FLOOR_ABOVE,
@@ -40,7 +41,6 @@ from needplan.plan.fast import (
     _prepare,
     _Pricer,
     _Problem,
-    abs_rmatvec,
     fallback_message,
     highs_lp,
     limit_reached,

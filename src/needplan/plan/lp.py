@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from needplan.leontief import equilibrate, geometric_spread, power2_factor
+from needplan.leontief import abs_matvec, abs_rmatvec, equilibrate, geometric_spread, power2_factor
 from needplan.plan.errors import PlanInputError
 
 FloatArray = NDArray[np.float64]
@@ -177,20 +177,20 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     row_wrong = np.where(~has_lo_r, np.maximum(y, 0.0), 0.0) + np.where(~has_hi_r, np.maximum(-y, 0.0), 0.0)
     has_lo_c, has_hi_c = np.isfinite(lp.col_lower), np.isfinite(lp.col_upper)
     col_wrong = np.where(~has_hi_c, np.maximum(-d, 0.0), 0.0) + np.where(~has_lo_c, np.maximum(d, 0.0), 0.0)
-    absA = abs_entries(sp.csr_matrix(lp.A))
+    A = sp.csr_matrix(lp.A)  # |A| in products by blocks of rows: no copy of it (100 MiB at 10^6 goods)
     objective_flow = max(float(np.abs(lp.cost) @ np.abs(x)), _TINY)
     # A wrong-signed multiplier presses on a missing bound; it moves the objective through the row's flows and
     # through the finite bound it should be pressing on.
-    row_size = absA @ np.abs(x) + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(
+    row_size = abs_matvec(A, np.abs(x)) + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(
         has_hi_r, np.abs(lp.row_upper), 0.0)
     row_part = row_wrong * row_size / objective_flow
-    col_part = col_wrong / np.maximum(np.abs(lp.cost) + absA.T @ np.abs(y) + absA.T @ reference_prices(
-        row_size, objective_flow), _TINY)
+    col_part = col_wrong / np.maximum(
+        np.abs(lp.cost) + abs_rmatvec(A, np.abs(y) + reference_prices(row_size, objective_flow)), _TINY)
     dual_residual = max(float(np.max(row_part, initial=0.0)), float(np.max(col_part, initial=0.0)))
     sign_share = 0.0
     if np.any(row_wrong > 0):
-        value = np.abs(lp.cost) + absA.T @ np.abs(y)
-        sign_share = float(np.max((absA.T @ row_wrong) / np.maximum(value, _TINY), initial=0.0))
+        value = np.abs(lp.cost) + abs_rmatvec(A, np.abs(y))
+        sign_share = float(np.max(abs_rmatvec(A, row_wrong) / np.maximum(value, _TINY), initial=0.0))
     # Dual objective: each multiplier prices the bound it presses on.
     y_lo, y_hi = np.maximum(y, 0.0), np.minimum(y, 0.0)
     d_lo, d_hi = np.maximum(d, 0.0), np.minimum(d, 0.0)
@@ -198,14 +198,14 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
             + _dot_finite(d_lo, lp.col_lower) + _dot_finite(d_hi, lp.col_upper))
     primal = float(lp.cost @ x)
     gap = abs(primal - dual) / max(1.0, abs(primal))
-    r, c = equilibrate(absA, SCALE_ROUNDS, beyond=SCALE_BEYOND)  # the same scales as lp.A's
+    r, c = equilibrate(A, SCALE_ROUNDS, beyond=SCALE_BEYOND)  # the same scales as lp.A's
     row_unit = ROW_UNIT_SHARE / r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     row_scale = np.maximum(row_size, row_unit)
     col_flow = np.zeros(lp.n_cols)  # untouched pages: no memory where no column is beyond a bound, as usual
     beyond = col_violation > 0
     if beyond.any():
-        col_flow[beyond] = col_violation[beyond] * (absA.T @ (1.0 / row_scale))[beyond]
+        col_flow[beyond] = col_violation[beyond] * abs_rmatvec(A, 1.0 / row_scale)[beyond]
     primal_residual = max(float(np.max(row_violation / row_scale, initial=0.0)),
                           float(np.max(col_violation / np.maximum(col_size, c), initial=0.0)),
                           float(np.max(col_flow, initial=0.0)))

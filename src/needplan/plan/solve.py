@@ -349,13 +349,28 @@ def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
     return pref[model.economy.technique_good]
 
 
+def _is_range(rows: np.ndarray) -> bool:
+    """Whether ``rows`` are consecutive (the LP's rows come in kinds: balances and needs, then primaries)."""
+    return rows.size > 0 and int(rows[-1]) - int(rows[0]) + 1 == rows.size and bool(np.all(np.diff(rows) == 1))
+
+
+def _rows(A: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """The consecutive ``rows`` of ``A`` as a CSR matrix sharing ``A``'s values and column indices (read only)."""
+    if not rows.size:
+        return sp.csr_matrix((0, A.shape[1]))
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    lo, hi = int(A.indptr[r0]), int(A.indptr[r1])
+    return sp.csr_matrix((A.data[lo:hi], A.indices[lo:hi], A.indptr[r0:r1 + 1] - lo), shape=(r1 - r0, A.shape[1]),
+                         copy=False)
+
+
 def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
     """``A[rows][:, :n_cols]`` as a new CSR matrix, copying only the block itself.
 
     The LP's rows come in kinds (balances and needs first, then the primaries), so ``rows`` is usually one
     contiguous range: slicing both axes then copies the block once, without the intermediate row copy.
     """
-    if rows.size and int(rows[-1]) - int(rows[0]) + 1 == rows.size and np.all(np.diff(rows) == 1):
+    if _is_range(rows):
         return sp.csr_matrix(A[int(rows[0]):int(rows[-1]) + 1, :n_cols])
     return sp.csr_matrix(A[rows][:, :n_cols])
 
@@ -368,13 +383,17 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
     net_rows = np.flatnonzero(model.kind_is("balance", "need"))
     prim_rows = np.flatnonzero(model.kind_is("primary"))
     A = lp.A
-    # One copy of the balance/need block (the solver shares it, never copies it again); the primaries are a
-    # few rows.
-    net = _block(A, net_rows, n_t)
-    primary = _block(A, prim_rows, n_t)
     available = lp.row_upper[prim_rows]
     capacity = lp.col_upper[:n_t]
     main = main_rows(model, net_rows)
+    if lp.n_cols - n_t <= 1 and _is_range(net_rows) and (_is_range(prim_rows) or not prim_rows.size):
+        # The LP's own rows, shared (no copy of the block: at 10^6 goods it is 138 MiB). Ray's lambda column
+        # comes along as one more technique that fast cannot run: capacity 0, no main product.
+        net, primary = _rows(A, net_rows), _rows(A, prim_rows)
+        capacity = np.append(capacity, np.zeros(lp.n_cols - n_t))
+        main = np.append(main, np.full(lp.n_cols - n_t, -1))
+    else:  # one copy of the block (the solver shares it, never copies it again); the primaries are a few rows
+        net, primary = _block(A, net_rows, n_t), _block(A, prim_rows, n_t)
     start = time.perf_counter()
     # Without fast's own fallback: outside its structure the model's HiGHS session answers (see _solve_model).
     if model.objective == "ray":
@@ -399,7 +418,7 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
     if status not in ("optimal", "stopped") or no_plan:
         return LpSolution(status, np.zeros(0), np.zeros(0), np.zeros(0), int(fr.iterations), seconds, "fast",
                           _fast_message(fr, status)), ""
-    x = np.asarray(fr.x, dtype=np.float64)
+    x = np.asarray(fr.x, dtype=np.float64)[:n_t]
     if model.objective == "ray":
         x = np.concatenate([x, [float(fr.lam)]])
     y = np.zeros(lp.n_rows)
