@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
 from needplan.plan.explain import bottlenecks, find_conflict
-from needplan.plan.lp import LpSolution, check_solution
+from needplan.plan.lp import LpSolution, as_range, check_solution
 from needplan.quality import delivered, level_one_binds
 
 if TYPE_CHECKING:
@@ -227,6 +227,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
                                           "resources": float(np.max(res, initial=0.0)),
                                           "capacity": float(np.max(capv, initial=0.0))}
+    del made_q, required, unit, flow, bal, capv  # (each 8 MB at 10^6 goods; the tables below take views)
     user = model.user_rows
     user_violation = float(np.max(checks.row_violation[user] / np.maximum(checks.row_unit[user], np.abs(
         np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), initial=0.0))
@@ -247,19 +248,21 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     activity = pd.DataFrame({"good": goods[eco.technique_good], "activity": x,
                              "capacity": cap.copy(), "utilisation": util, "quality": eco.technique_quality,
                              "capacity_price": cap_price}, index=eco.techniques.rename("technique"), copy=False)
+    t_p = t[prods]
     with np.errstate(divide="ignore", invalid="ignore"):
-        qi = np.where(t > 0, net / t, np.nan)
-        qai = np.where(t > 0, net_q / t, np.nan)
-    products = pd.DataFrame({"made": made[prods], "used": used[prods], "net_output": net[prods],
-                             "quality_adjusted": net_q[prods], "target": t[prods], "quantity_index": qi[prods],
-                             "quality_index": qai[prods], "shadow_price": price[prods]},
+        qi = np.where(t_p > 0, _rows_of(net, prods) / t_p, np.nan)
+        qai = np.where(t_p > 0, _rows_of(net_q, prods) / t_p, np.nan)
+    products = pd.DataFrame({"made": _rows_of(made, prods), "used": _rows_of(used, prods),
+                             "net_output": _rows_of(net, prods), "quality_adjusted": _rows_of(net_q, prods),
+                             "target": t_p, "quantity_index": qi, "quality_index": qai,
+                             "shadow_price": _rows_of(price, prods)},
                             index=pd.Index(goods[prods], name="good"), copy=False)
     primaries = pd.DataFrame({"kind": np.where(eco.good_kind[prim] == LABOUR, "labour", "resource"),
                               "used": used[prim], "available": available[prim], "shadow_price": price[prim]},
                              index=pd.Index(goods[prim], name="good"))
     needs = pd.DataFrame({"target": t[ng], "weight": eco.weight[ng], "quality_weighted": eco.quality_weighted[ng],
-                          "counted": counted[ng], "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
-                          "quality_index": net_q[ng] / t[ng], "shadow_price": price[ng]},
+                          "counted": _rows_of(counted, ng), "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
+                          "quality_index": net_q[ng] / t[ng], "shadow_price": _rows_of(price, ng)},
                          index=pd.Index(goods[ng], name="good"), copy=False)
     constraints = pd.DataFrame({"name": model.rows["name"].iloc[user].to_numpy(), "activity": lp.A[user] @ sol.x,
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
@@ -269,6 +272,13 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)
+
+
+def _rows_of(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]``, as a view where ``idx`` is a consecutive range (products and needs usually are): for the
+    result tables' columns, which take this module's own fresh arrays (a copy is 8 MB a column at 10^6 goods)."""
+    span = as_range(idx)
+    return values[idx] if span is None else values[span]
 
 
 def _product_prices(model: PlanModel, y: np.ndarray, x: np.ndarray, used: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpScaleError, LpSolution
+from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpScaleError, LpSolution, as_range
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
 from needplan.plan.result import PlanResult, read_back
 
@@ -349,16 +349,14 @@ def main_rows(model: PlanModel, net_rows: np.ndarray) -> np.ndarray:
     return pref[model.economy.technique_good]
 
 
-def _is_range(rows: np.ndarray) -> bool:
-    """Whether ``rows`` are consecutive (the LP's rows come in kinds: balances and needs, then primaries)."""
-    return rows.size > 0 and int(rows[-1]) - int(rows[0]) + 1 == rows.size and bool(np.all(np.diff(rows) == 1))
-
-
 def _rows(A: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
-    """The consecutive ``rows`` of ``A`` as a CSR matrix sharing ``A``'s values and column indices (read only)."""
-    if not rows.size:
+    """The consecutive ``rows`` of ``A`` (or none) as a CSR matrix sharing ``A``'s values and column indices (read
+    only)."""
+    span = as_range(rows)
+    if span is None:
+        assert not rows.size, "rows must be consecutive"
         return sp.csr_matrix((0, A.shape[1]))
-    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    r0, r1 = span.start, span.stop
     lo, hi = int(A.indptr[r0]), int(A.indptr[r1])
     return sp.csr_matrix((A.data[lo:hi], A.indices[lo:hi], A.indptr[r0:r1 + 1] - lo), shape=(r1 - r0, A.shape[1]),
                          copy=False)
@@ -370,8 +368,9 @@ def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
     The LP's rows come in kinds (balances and needs first, then the primaries), so ``rows`` is usually one
     contiguous range: slicing both axes then copies the block once, without the intermediate row copy.
     """
-    if _is_range(rows):
-        return sp.csr_matrix(A[int(rows[0]):int(rows[-1]) + 1, :n_cols])
+    span = as_range(rows)
+    if span is not None:
+        return sp.csr_matrix(A[span, :n_cols])
     return sp.csr_matrix(A[rows][:, :n_cols])
 
 
@@ -386,7 +385,8 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
     available = lp.row_upper[prim_rows]
     capacity = lp.col_upper[:n_t]
     main = main_rows(model, net_rows)
-    if lp.n_cols - n_t <= 1 and _is_range(net_rows) and (_is_range(prim_rows) or not prim_rows.size):
+    if lp.n_cols - n_t <= 1 and as_range(net_rows) is not None and (
+            as_range(prim_rows) is not None or not prim_rows.size):
         # The LP's own rows, shared (no copy of the block: at 10^6 goods it is 138 MiB). Ray's lambda column
         # comes along as one more technique that fast cannot run: capacity 0, no main product.
         net, primary = _rows(A, net_rows), _rows(A, prim_rows)
