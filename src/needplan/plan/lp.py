@@ -584,12 +584,26 @@ class HighsSession:
         """Whether residuals, dual residual and duality gap are all within the tolerance."""
         return max(checks.dual_residual, checks.primal_residual, checks.duality_gap) <= self.tolerance
 
-    def tighten(self) -> bool:
-        """Set HiGHS's feasibility tolerances to their smallest (1e-10); false when they already are."""
+    def tighten(self, tolerance: float = TIGHTEST_HIGHS_TOLERANCE) -> bool:
+        """Set HiGHS's feasibility tolerances to ``tolerance`` (default their smallest, 1e-10); false when they are
+        that tight already."""
         h = self.highs
-        if self.feasibility_tolerance <= TIGHTEST_HIGHS_TOLERANCE:
+        if self.feasibility_tolerance <= tolerance:
             return False
-        self.feasibility_tolerance = TIGHTEST_HIGHS_TOLERANCE
-        h.setOptionValue("primal_feasibility_tolerance", TIGHTEST_HIGHS_TOLERANCE)
-        h.setOptionValue("dual_feasibility_tolerance", TIGHTEST_HIGHS_TOLERANCE)
+        self.feasibility_tolerance = tolerance
+        h.setOptionValue("primal_feasibility_tolerance", tolerance)
+        h.setOptionValue("dual_feasibility_tolerance", tolerance)
         return True
+
+    def run_tightest(self) -> LpSolution:
+        """One run from this session's basis at HiGHS's tightest tolerances; the later runs keep the tolerances
+        they had (at the tightest, HiGHS was seen to fail later runs of a conflict search)."""
+        before = self.feasibility_tolerance
+        self.tighten()
+        try:
+            return self.run()
+        finally:
+            if before > self.feasibility_tolerance:
+                self.feasibility_tolerance = before
+                self.highs.setOptionValue("primal_feasibility_tolerance", before)
+                self.highs.setOptionValue("dual_feasibility_tolerance", before)

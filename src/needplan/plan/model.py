@@ -22,6 +22,7 @@ Rows (all ``>=`` unless said):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -51,6 +52,17 @@ HARMONY_START_POINTS = (-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 3.0, 7.0, 15.0, 31.0,
 at ``1 + s = 2^k`` up to 256 times the target: without them the last cut (slope 1/4 at ``s = 3``) let the first
 LPs promise ``ln`` terms up to 25 times their worth for needs that are cheap to overfulfil, and Kelley spent its
 first ten rounds taking that back (docs/benchmarks.md, "Harmony")."""
+
+
+def real(value: object, what: str) -> float:
+    """``value`` as a float, or :class:`PlanInputError` naming ``what`` when it is no real number (a string,
+    ``None``, a bool, an array); NaN and infinities pass, for the caller to judge."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise PlanInputError(f"{what} must be a number, got {value!r}")
+    value = float(value)
+    if math.isnan(value):
+        raise PlanInputError(f"{what} must be a number, got nan")
+    return value
 
 
 def harmony(s: FloatArray) -> FloatArray:
@@ -147,7 +159,14 @@ class PlanModel:
         ``coefficients`` maps technique ids to coefficients (aligned by label: an unknown id raises
         :class:`PlanInputError`). The next :meth:`solve` passes only the new row to the solver.
         """
-        series = pd.Series(coefficients, dtype=np.float64)
+        try:
+            series = pd.Series(coefficients, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise PlanInputError(f"constraint coefficients must be a mapping of technique ids to numbers ({exc})") \
+                from None
+        lower, upper = real(lower, "the constraint's lower bound"), real(upper, "the constraint's upper bound")
+        if name is not None and not isinstance(name, str):
+            raise PlanInputError(f"a constraint's name must be a string, got {name!r}")
         pos = self.economy.techniques.get_indexer(series.index)
         if np.any(pos < 0):
             unknown = [str(k) for k, p in zip(series.index, pos, strict=True) if p < 0]
@@ -159,7 +178,11 @@ class PlanModel:
         row = sp.csr_matrix((series.to_numpy(), (np.zeros(len(pos), dtype=np.int64), pos)),
                             shape=(1, self.lp.n_cols))
         self.lp.add_rows(row, np.array([lower], dtype=np.float64), np.array([upper], dtype=np.float64))
-        label = name or f"user_{len(self.user_rows) + 1}"
+        taken = set(self.rows["name"].iloc[self.user_rows])
+        label = name or next(f"user_{k}" for k in range(len(taken) + 1, len(taken) + 2 + len(taken))
+                             if f"user_{k}" not in taken)
+        if label in taken:
+            raise PlanInputError(f"a constraint named {label!r} exists already")
         user = pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1], "level": [np.nan],
                              "per_delivered": [np.nan]})
         self.rows = pd.concat([self.rows, user], ignore_index=True)
@@ -170,6 +193,7 @@ class PlanModel:
         j = self.economy.techniques.get_indexer([technique])[0]
         if j < 0:
             raise PlanInputError(f"unknown technique {technique!r}")
+        capacity = real(capacity, f"the capacity of {technique!r}")
         if not capacity >= 0:
             raise PlanInputError(f"capacity of {technique!r} must be >= 0, got {capacity}")
         self.lp.col_upper[j] = capacity
@@ -180,6 +204,7 @@ class PlanModel:
         hit = np.flatnonzero(self.kind_is("primary") & (self.rows["good"].to_numpy() == g))
         if g < 0 or hit.size == 0:
             raise PlanInputError(f"{good!r} is not a labour kind or resource with a finite availability")
+        available = real(available, f"the availability of {good!r}")
         if not available >= 0:
             raise PlanInputError(f"availability of {good!r} must be >= 0, got {available}")
         self.lp.row_upper[hit[0]] = available
@@ -202,6 +227,13 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     """
     if objective not in OBJECTIVES:
         raise PlanInputError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if not isinstance(economy, Economy):
+        raise PlanInputError(f"build_plan takes an Economy (read_economy(folder)), got {type(economy).__name__}")
+    if labour_weights is not None and not isinstance(labour_weights, Mapping):
+        raise PlanInputError("labour_weights must map labour kinds to weights, got "
+                             f"{type(labour_weights).__name__}")
+    if labour_weights and objective != "min-labour":
+        raise PlanInputError(f"labour_weights apply to the min-labour objective only, not to {objective}")
     eco = economy
     n_t = eco.n_techniques
     products = eco.products
@@ -228,6 +260,7 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
         for (name, w), g in zip(labour_weights.items(), idx, strict=True):
             if g < 0 or eco.good_kind[g] != LABOUR:
                 raise PlanInputError(f"labour weight given for {name!r}, which is not a labour kind")
+            w = real(w, f"the labour weight of {name!r}")
             if not (np.isfinite(w) and w >= 0):
                 raise PlanInputError(f"labour weight of {name!r} must be a finite number >= 0, got {w}")
             weights_by_labour[g] = w

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
 from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpScaleError, LpSolution, as_range
-from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony
+from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony, real
 from needplan.plan.result import PlanResult, read_back
 
 if TYPE_CHECKING:
@@ -77,8 +77,14 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
 def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: float | None) -> PlanResult:
     if solver not in SOLVERS:
         raise PlanInputError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    tolerance = real(tolerance, "tolerance")
     if not (np.isfinite(tolerance) and 0 < tolerance < 1):
         raise PlanInputError(f"tolerance must be a number in (0, 1), got {tolerance}")
+    if time_limit is not None:
+        time_limit = real(time_limit, "time_limit")
+        if not time_limit > 0:
+            raise PlanInputError(f"time_limit must be a number of seconds above 0 (or None), got {time_limit}")
+        time_limit = None if math.isinf(time_limit) else time_limit
     fast = fast_module()
     note = ""
     use_fast = False

@@ -1,0 +1,115 @@
+"""The plan engine's Python API: bad arguments are refused by name, and the explanations found wanting by fuzzing
+(session 20) say what binds and what conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from needplan.data.generate import generate_economy
+from needplan.economy import read_economy
+from needplan.plan import PlanInputError, build_plan
+
+DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Any:
+    return read_economy(DEMO)
+
+
+BAD: list[tuple[str, Callable[[Any], object], str]] = [
+    ("nan lower bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, lower=np.nan), "lower bound must be a"),
+    ("nan upper bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, upper=np.nan), "upper bound must be a"),
+    ("string bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, lower="5"), "lower bound must be a"),
+    ("None bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, upper=None), "upper bound must be a"),
+    ("text coefficient", lambda m: m.add_constraint({"shoe_factory": "abc"}, upper=1.0), "coefficients must be"),
+    ("name not text", lambda m: m.add_constraint({"shoe_factory": 1.0}, upper=1.0, name=7), "name must be a string"),
+    ("capacity as text", lambda m: m.set_capacity("power_station", "5"), "capacity of .power_station. must be"),
+    ("capacity None", lambda m: m.set_capacity("power_station", None), "must be a number"),
+    ("capacity array", lambda m: m.set_capacity("power_station", np.ones(2)), "must be a number"),
+    ("availability text", lambda m: m.set_available("land", "5"), "availability of 'land' must be a number"),
+    ("tolerance text", lambda m: m.solve("highs", tolerance="1e-6"), "tolerance must be a number"),
+    ("time limit negative", lambda m: m.solve("highs", time_limit=-1), "time_limit must be a number of seconds"),
+    ("time limit nan", lambda m: m.solve("highs", time_limit=float("nan")), "time_limit must be a number"),
+    ("time limit text", lambda m: m.solve("fast", time_limit="10"), "time_limit must be a number"),
+]
+
+
+@pytest.mark.parametrize(("case", "call", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_arguments_are_refused_by_name(demo: Any, case: str, call: Callable[[Any], object],
+                                           message: str) -> None:
+    """Found by fuzzing: a NaN bound passed and later read as a coefficient range HiGHS refused; a negative time
+    limit was ignored; text and None escaped as raw TypeErrors from numpy."""
+    model = build_plan(demo, "ray")
+    with pytest.raises(PlanInputError, match=message):
+        call(model)
+    assert model.solve("highs").status == "optimal"  # the refused edit left the model as it was
+
+
+def test_build_plan_refuses_what_it_cannot_use(demo: Any) -> None:
+    with pytest.raises(PlanInputError, match="takes an Economy"):
+        build_plan(str(DEMO), "ray")  # type: ignore[arg-type]
+    with pytest.raises(PlanInputError, match="must map labour kinds"):
+        build_plan(demo, "min-labour", labour_weights=["labour_skilled"])  # type: ignore[arg-type]
+    with pytest.raises(PlanInputError, match="labour weight of 'labour_skilled' must be a number"):
+        build_plan(demo, "min-labour", labour_weights={"labour_skilled": "2"})  # type: ignore[dict-item]
+    # Silently ignored before: weights change nothing in ray or harmony.
+    with pytest.raises(PlanInputError, match="min-labour objective only"):
+        build_plan(demo, "ray", labour_weights={"labour_skilled": 1000.0})
+
+
+def test_constraint_names_are_unique(demo: Any) -> None:
+    model = build_plan(demo, "ray")
+    model.add_constraint({"coal_mine": 1.0}, upper=1e4, name="user_2")
+    model.add_constraint({"coal_mine": 1.0}, upper=2e4)  # was named user_2 as well
+    with pytest.raises(PlanInputError, match="named 'user_2' exists already"):
+        model.add_constraint({"coal_mine": 1.0}, upper=3e4, name="user_2")
+    names = model.rows["name"].iloc[model.user_rows].tolist()
+    assert len(names) == len(set(names)) == 2
+
+
+@pytest.mark.parametrize("edit", [("capacity", "power_station"), ("available", "land")])
+def test_a_limit_of_zero_that_holds_the_plan_at_zero_is_named(demo: Any, edit: tuple[str, str]) -> None:
+    """A capacity or availability set to 0 held the plan at 0 and the result said nothing binds: its elasticity,
+    price x bound / objective, is 0 / 0. One unit more of it does raise fulfilment (by at most its price)."""
+    kind, name = edit
+
+    def model_at(bound: float) -> Any:
+        m = build_plan(demo, "ray")
+        (m.set_capacity if kind == "capacity" else m.set_available)(name, bound)
+        return m
+
+    r = model_at(0.0).solve("highs")
+    assert r.status == "optimal" and r.fulfilment == 0.0
+    row = r.bottlenecks.set_index("constraint").loc[name]
+    assert row["shadow_price"] > 0 and np.isnan(row["elasticity"]) and "its limit is 0" in row["explanation"]
+    assert r.explanation.startswith(row["explanation"])
+    gained = model_at(1.0).solve("highs").fulfilment
+    assert 0 < gained <= row["shadow_price"] * (1 + 1e-9)
+
+
+def test_a_conflicting_lower_bound_is_shown_as_such(demo: Any) -> None:
+    model = build_plan(demo, "min-labour")
+    model.set_capacity("power_station", 400)
+    model.add_constraint({"power_station": 1.0}, lower=500, name="at_least_500")
+    r = model.solve("highs")
+    assert r.status == "infeasible"
+    user = r.conflict.set_index("constraint").loc["at_least_500"]
+    assert user["bound"] == 500 and user["text"] == "user constraint at_least_500 >= 500"
+
+
+def test_a_conflict_check_that_proves_nothing_twice_is_tried_at_the_tightest_tolerances() -> None:
+    """Fuzzing: the feasibility LP's answer, warm and from nothing, had a dual residual of 6.7e-5 (beyond the 1e-5
+    a verdict needs), so the search gave up with no set; at HiGHS's tightest tolerances the answer proves it."""
+    eco = generate_economy(200, family="structured", seed=2)
+    model = build_plan(eco, "min-labour")
+    for t, c in {"t0000077": 24.14797753606587, "t0000120": 4.558761185216433, "t0000039": 127.7958423001251}.items():
+        model.set_capacity(t, c)
+    r = model.solve("highs")
+    assert r.status == "infeasible" and len(r.conflict) > 0
+    assert "at most 95.8% of every target can be met together" in r.explanation
