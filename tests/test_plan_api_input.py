@@ -71,6 +71,8 @@ def test_constraint_names_are_unique(demo: Any) -> None:
         model.add_constraint({"coal_mine": 1.0}, upper=3e4, name="user_2")
     names = model.rows["name"].iloc[model.user_rows].tolist()
     assert len(names) == len(set(names)) == 2
+    assert model.lp.n_rows == len(model.rows)  # the refused row left the LP as it was
+    assert model.solve("highs").status == "optimal"
 
 
 @pytest.mark.parametrize("edit", [("capacity", "power_station"), ("available", "land")])

@@ -175,14 +175,16 @@ class PlanModel:
             raise PlanInputError("constraint coefficients must be finite")
         if lower > upper or (np.isinf(lower) and lower > 0) or (np.isinf(upper) and upper < 0):
             raise PlanInputError(f"constraint bounds are empty: lower {lower} > upper {upper}")
+        taken = set(self.rows["name"].iloc[self.user_rows])
+        k = len(taken) + 1
+        while f"user_{k}" in taken:
+            k += 1
+        label = name or f"user_{k}"
+        if label in taken:
+            raise PlanInputError(f"a constraint named {label!r} exists already")
         row = sp.csr_matrix((series.to_numpy(), (np.zeros(len(pos), dtype=np.int64), pos)),
                             shape=(1, self.lp.n_cols))
         self.lp.add_rows(row, np.array([lower], dtype=np.float64), np.array([upper], dtype=np.float64))
-        taken = set(self.rows["name"].iloc[self.user_rows])
-        label = name or next(f"user_{k}" for k in range(len(taken) + 1, len(taken) + 2 + len(taken))
-                             if f"user_{k}" not in taken)
-        if label in taken:
-            raise PlanInputError(f"a constraint named {label!r} exists already")
         user = pd.DataFrame({"name": [label], "kind": ["user"], "good": [-1], "level": [np.nan],
                              "per_delivered": [np.nan]})
         self.rows = pd.concat([self.rows, user], ignore_index=True)
