@@ -115,3 +115,15 @@ def test_a_conflict_check_that_proves_nothing_twice_is_tried_at_the_tightest_tol
     r = model.solve("highs")
     assert r.status == "infeasible" and len(r.conflict) > 0
     assert "at most 95.8% of every target can be met together" in r.explanation
+
+
+def test_result_tables_do_not_share_columns(demo: Any) -> None:
+    """The tables take views of read-back's arrays (memory at 10^6 goods); an edit of one table in place must not
+    show in another."""
+    r = build_plan(demo, "ray").solve("highs")
+    good = r.needs.index[0]
+    before = float(r.products.loc[good, "shadow_price"])
+    r.needs.loc[good, "shadow_price"] = before + 1.0
+    r.needs.loc[good, "counted"] = -1.0
+    assert float(r.products.loc[good, "shadow_price"]) == before
+    assert float(r.products.loc[good, "net_output"]) != -1.0

@@ -262,7 +262,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                              index=pd.Index(goods[prim], name="good"))
     needs = pd.DataFrame({"target": t[ng], "weight": eco.weight[ng], "quality_weighted": eco.quality_weighted[ng],
                           "counted": _rows_of(counted, ng), "fulfilment": fulfil, "quantity_index": net[ng] / t[ng],
-                          "quality_index": net_q[ng] / t[ng], "shadow_price": _rows_of(price, ng)},
+                          "quality_index": net_q[ng] / t[ng], "shadow_price": price[ng]},
                          index=pd.Index(goods[ng], name="good"), copy=False)
     constraints = pd.DataFrame({"name": model.rows["name"].iloc[user].to_numpy(), "activity": lp.A[user] @ sol.x,
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
@@ -276,7 +276,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
 
 def _rows_of(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``values[idx]``, as a view where ``idx`` is a consecutive range (products and needs usually are): for the
-    result tables' columns, which take this module's own fresh arrays (a copy is 8 MB a column at 10^6 goods)."""
+    result tables' columns, which take this module's own fresh arrays (a copy is 8 MB a column at 10^6 goods).
+    No two tables may view the same array: an edit of one table in place would show in the other."""
     span = as_range(idx)
     return values[idx] if span is None else values[span]
 
