@@ -280,12 +280,7 @@ class RowBlocks:
         if M.nnz >= PARALLEL_FROM and M.shape[0] >= 2:
             cut = int(np.searchsorted(M.indptr, M.nnz // 2))
             for r0, r1 in ((0, cut), (cut, M.shape[0])):
-                s0, s1 = M.indptr[r0], M.indptr[r1]
-                # Set after construction: scipy's constructor copies a view under half its base ("prune").
-                half = sp.csr_matrix((r1 - r0, M.shape[1]), dtype=M.dtype)
-                half.indptr = (M.indptr[r0:r1 + 1] - s0).astype(M.indptr.dtype)
-                half.indices, half.data = M.indices[s0:s1], M.data[s0:s1]
-                self.halves.append(half)
+                self.halves.append(rows_view(M, r0, r1))
 
     def dot(self, v: FloatArray) -> FloatArray:
         """``M @ v`` (one vector or one per column)."""
@@ -510,8 +505,8 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
         return 1.0 / spread if beyond is None else power2_factor(spread, beyond)
 
     def scaled(r0: int, r1: int) -> tuple[FloatArray, NDArray[np.integer], NDArray[np.integer]]:
-        lo, hi = int(csr.indptr[r0]), int(csr.indptr[r1])
-        data, indices, indptr = np.abs(csr.data[lo:hi]), csr.indices[lo:hi], csr.indptr[r0:r1 + 1] - lo
+        block = rows_view(csr, r0, r1, absolute=True)
+        data, indices, indptr = block.data, block.indices, block.indptr
         if not (np.all(r == 1.0) and np.all(c == 1.0)):
             data = data * np.repeat(r[r0:r1], np.diff(indptr)) * c[indices]
         return data, indices, indptr
@@ -548,17 +543,22 @@ def row_ranges(indptr: NDArray[np.integer]) -> list[tuple[int, int]]:
     return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
 
 
-def _abs_rows(M: sp.csr_matrix, r0: int, r1: int) -> sp.csr_matrix:
+def rows_view(M: sp.csr_matrix, r0: int, r1: int, *, absolute: bool = False) -> sp.csr_matrix:
+    """Rows ``r0:r1`` of ``M`` sharing its column indices and values (``absolute``: new values ``|m|``); only
+    the row pointers are new. Read only."""
     lo, hi = int(M.indptr[r0]), int(M.indptr[r1])
-    return sp.csr_matrix((np.abs(M.data[lo:hi]), M.indices[lo:hi], M.indptr[r0:r1 + 1] - lo),
-                         shape=(r1 - r0, M.shape[1]), copy=False)
+    # Set after construction: scipy's constructor copies a view under half its base ("prune").
+    view = sp.csr_matrix((r1 - r0, M.shape[1]), dtype=M.dtype)
+    view.indptr = (M.indptr[r0:r1 + 1] - lo).astype(M.indptr.dtype)
+    view.indices, view.data = M.indices[lo:hi], np.abs(M.data[lo:hi]) if absolute else M.data[lo:hi]
+    return view
 
 
 def abs_matvec(M: sp.csr_matrix, v: FloatArray) -> FloatArray:
     """``|M| @ v`` by blocks of rows: no copy of ``|M|`` (at 10^6 goods one is 100 MiB)."""
     out = np.zeros(M.shape[0])
     for r0, r1 in row_ranges(M.indptr):
-        out[r0:r1] = _abs_rows(M, r0, r1) @ v
+        out[r0:r1] = rows_view(M, r0, r1, absolute=True) @ v
     return out
 
 
@@ -566,7 +566,7 @@ def abs_rmatvec(M: sp.csr_matrix, w: FloatArray) -> FloatArray:
     """``|M|.T @ w`` by blocks of rows, as :func:`abs_matvec`."""
     out = np.zeros(M.shape[1])
     for r0, r1 in row_ranges(M.indptr):
-        out += _abs_rows(M, r0, r1).T @ w[r0:r1]
+        out += rows_view(M, r0, r1, absolute=True).T @ w[r0:r1]
     return out
 
 

@@ -350,10 +350,7 @@ class HighsSession:
         self.highs = new_highs()
         h = self.highs
         self.tolerance = tolerance
-        feas = float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE)))
-        self.feasibility_tolerance = feas
-        h.setOptionValue("primal_feasibility_tolerance", feas)
-        h.setOptionValue("dual_feasibility_tolerance", feas)
+        self._feasibility(float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE))))
         h.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
@@ -584,15 +581,11 @@ class HighsSession:
         """Whether residuals, dual residual and duality gap are all within the tolerance."""
         return max(checks.dual_residual, checks.primal_residual, checks.duality_gap) <= self.tolerance
 
-    def tighten(self, tolerance: float = TIGHTEST_HIGHS_TOLERANCE) -> bool:
-        """Set HiGHS's feasibility tolerances to ``tolerance`` (default their smallest, 1e-10); false when they are
-        that tight already."""
-        h = self.highs
-        if self.feasibility_tolerance <= tolerance:
+    def tighten(self) -> bool:
+        """Set HiGHS's feasibility tolerances to their smallest (1e-10); false when they already are."""
+        if self.feasibility_tolerance <= TIGHTEST_HIGHS_TOLERANCE:
             return False
-        self.feasibility_tolerance = tolerance
-        h.setOptionValue("primal_feasibility_tolerance", tolerance)
-        h.setOptionValue("dual_feasibility_tolerance", tolerance)
+        self._feasibility(TIGHTEST_HIGHS_TOLERANCE)
         return True
 
     def run_tightest(self) -> LpSolution:
@@ -603,7 +596,9 @@ class HighsSession:
         try:
             return self.run()
         finally:
-            if before > self.feasibility_tolerance:
-                self.feasibility_tolerance = before
-                self.highs.setOptionValue("primal_feasibility_tolerance", before)
-                self.highs.setOptionValue("dual_feasibility_tolerance", before)
+            self._feasibility(before)
+
+    def _feasibility(self, tolerance: float) -> None:
+        self.feasibility_tolerance = tolerance
+        self.highs.setOptionValue("primal_feasibility_tolerance", tolerance)
+        self.highs.setOptionValue("dual_feasibility_tolerance", tolerance)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from needplan.leontief import rows_view
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
 from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpScaleError, LpSolution, as_range
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony, real
@@ -362,10 +363,7 @@ def _rows(A: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
     if span is None:
         assert not rows.size, "rows must be consecutive"
         return sp.csr_matrix((0, A.shape[1]))
-    r0, r1 = span.start, span.stop
-    lo, hi = int(A.indptr[r0]), int(A.indptr[r1])
-    return sp.csr_matrix((A.data[lo:hi], A.indices[lo:hi], A.indptr[r0:r1 + 1] - lo), shape=(r1 - r0, A.shape[1]),
-                         copy=False)
+    return rows_view(A, span.start, span.stop)
 
 
 def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
