@@ -100,7 +100,8 @@ def import_sut_cmd(
     fmt: Annotated[str | None, typer.Option("--format", help=f"one of {', '.join(FORMATS)}; default: told from "
                                                              "the source (a folder: csv; a workbook: by its sheets)")
                    ] = None,
-    year: Annotated[int | None, typer.Option(help="year (the sheet of an scb workbook)")] = None,
+    year: Annotated[int | None, typer.Option(help="year: the sheet of an scb workbook; for ine, checked against "
+                                                  "the year the workbook states; for csv, recorded")] = None,
     assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
     labour: Annotated[str | None, typer.Option(help=f"one of {', '.join(LABOUR_MEASURES)}; default: the "
                                                      "first of fte, hours, persons the table has")] = None,
@@ -196,7 +197,7 @@ def sut_series_cmd(
                 economy = read_economy(path)
                 economy = scale_resources(economy, scales) if scales else economy
             else:
-                economy = import_sut(path, fmt, year=year if fmt == "scb" else None,  # type: ignore[arg-type]
+                economy = import_sut(path, fmt, year=year if fmt in ("scb", "ine") else None,  # type: ignore[arg-type]
                                      assumption=assumption, labour=labour,  # type: ignore[arg-type]
                                      needs=needs, resource_scale=scales, weights=weights,  # type: ignore[arg-type]
                                      capacity_headroom=capacity_headroom)[0]

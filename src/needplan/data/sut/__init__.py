@@ -55,7 +55,7 @@ def read_table(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
     if fmt == "ine":
         from needplan.data.sut.ine import read_ine
 
-        return read_ine(path)
+        return read_ine(path, year)
     if fmt == "scb":
         from needplan.data.sut.scb import read_scb
 
@@ -71,8 +71,9 @@ def detect_format(src: str | os.PathLike[str], *, series: bool = False) -> str:
     """The format of a table (``series``: of a series' source) from what is there, reading no more than sheet names.
 
     A workbook whose sheets are all named by years is SCB's (one sheet per year); one with a sheet named
-    ``Table...`` is INE's. A folder is ``csv`` (a table; for a series, year sub-folders of tables), ``economy``
-    for a series whose year sub-folders are economy folders, and ``ine`` for a series when it holds workbooks.
+    ``Table...`` (or ``Tabla...``) is INE's. A folder is ``csv`` (a table; for a series, year sub-folders of
+    tables), ``economy`` for a series whose year sub-folders are economy folders, and ``ine`` for a series when it
+    holds workbooks.
     Raises :class:`SutError` naming what was found when none fits: pass ``--format``.
     """
     path = Path(src)
@@ -95,7 +96,7 @@ def detect_format(src: str | os.PathLike[str], *, series: bool = False) -> str:
     names = sheet_names(path)
     if names and all(re.fullmatch(r"\d{4}", n.strip()) for n in names):
         return "scb"
-    if any(n.strip().lower().startswith("table") for n in names):
+    if any(n.strip().lower().startswith(("table", "tabla")) for n in names):  # INE's 2010-2012 name them Tabla1...
         return "ine"
     raise SutError(Problem(str(path), f"cannot tell the format from its sheets ({', '.join(names[:8])}): "
                                       "pass --format"))
@@ -108,15 +109,15 @@ def import_sut(src: str | os.PathLike[str], fmt: Format, *, year: int | None = N
                capacity_headroom: float | None = None) -> tuple[Economy, ImportReport]:
     """Import a supply-use table as an :class:`Economy` (products in the table's currency, million).
 
-    ``fmt``: ``ine`` (an INE workbook), ``scb`` (the SCB workbook; ``year`` picks the sheet, default the
-    latest), ``csv`` (a folder, see :mod:`needplan.data.sut.csv_tables`). ``assumption``: ``industry``
-    (market shares, never negative) or ``product`` (negatives removed and reported). ``labour``: one of
-    :data:`LABOUR_MEASURES`, or ``None`` for the first of fte, hours, persons, jobs, compensation the table has;
-    a measure the table lacks is an error, never invented. ``needs``: final-use categories (comma-separated or a
-    list) whose sum of domestic output becomes needs.csv; default all. ``resource_scale`` maps labour or resource
-    goods (case-insensitive, e.g. ``{"CO2": 0.7}``) to a factor on their availability (see
-    :func:`scale_resources`); the identity check is done before scaling, on the table as published.
-    ``weights`` (``value`` or ``equal``) and ``capacity_headroom`` (``None``: unlimited) are those of
+    ``fmt``: ``ine`` (an INE workbook; ``year``, if given, must be the one it states), ``scb`` (the SCB workbook;
+    ``year`` picks the sheet, default the latest), ``csv`` (a folder, see :mod:`needplan.data.sut.csv_tables`).
+    ``assumption``: ``industry`` (market shares, never negative) or ``product`` (negatives removed and reported).
+    ``labour``: one of :data:`LABOUR_MEASURES`, or ``None`` for the first of fte, hours, persons, jobs,
+    compensation the table has; a measure the table lacks is an error, never invented. ``needs``: final-use
+    categories (comma-separated or a list) whose sum of domestic output becomes needs.csv; default all.
+    ``resource_scale`` maps labour or resource goods (case-insensitive, e.g. ``{"CO2": 0.7}``) to a factor on
+    their availability (see :func:`scale_resources`); the identity check is done before scaling, on the table as
+    published. ``weights`` (``value`` or ``equal``) and ``capacity_headroom`` (``None``: unlimited) are those of
     :func:`needplan.data.sut.common.build_from_table`.
 
     Raises :class:`SutError` (bad table, naming file and cell) or :class:`IdentityError` (the economy does not

@@ -9,6 +9,7 @@ column per measure named ``fte``, ``persons``, ``jobs``, ``hours``, ``compensati
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,35 @@ from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTab
 from needplan.errors import Problem
 
 
+def _fields(path: Path, name: str, folder: Path) -> int:
+    """Refuse a line with more or fewer fields than the header, or a column with no name; return how many last
+    columns to drop: those with no name and no value on any line (a trailing comma, as spreadsheets export)."""
+    header: list[str] | None = None
+    used: list[bool] = []
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file, skipinitialspace=True)
+        for row in reader:
+            if len(row) <= 1 and not "".join(row).strip():
+                continue  # a blank line, skipped as pandas skips it
+            if header is None:
+                header, used = [h.strip() for h in row], [False] * len(row)
+                continue
+            if len(row) != len(header):
+                raise SutError(Problem(f"{name} line {reader.line_num}",
+                                       f"{len(row)} fields, the header has {len(header)}"), str(folder))
+            used = [u or bool(v.strip()) for u, v in zip(used, row, strict=True)]
+    if header is None:
+        return 0
+    width = len(header)
+    while width > 1 and not header[width - 1] and not used[width - 1]:
+        width -= 1
+    nameless = [j for j in range(width) if not header[j]]
+    if nameless:
+        raise SutError(Problem(f"{name} line 1", f"column {nameless[0] + 1} has no name (only empty last columns "
+                                                 "may have none)"), str(folder))
+    return len(header) - width
+
+
 def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.DataFrame | None:
     path = folder / name
     if not path.is_file():
@@ -25,11 +55,13 @@ def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.Dat
             raise SutError(Problem(name, "file is missing"), str(folder))
         return None
     try:
+        drop = _fields(path, name, folder)
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise SutError(Problem(name, "file is empty"), str(folder)) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise SutError(Problem(name, f"cannot parse CSV: {exc}"), str(folder)) from None
+    frame = frame.iloc[:, : len(frame.columns) - drop]
     frame.columns = [str(c).strip() for c in frame.columns]
     if not len(frame.columns) or frame.columns[0] != key:
         raise SutError(Problem(f"{name} line 1", f"the first column must be {key!r}, got "
@@ -77,8 +109,11 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
 
     A labour column named ``amount`` is taken as the measure ``amount_measure``.
 
-    Raises :class:`SutError` naming the file, line and column of a bad cell, a negative output, labour or
-    emission, or products and industries that differ between supply and use.
+    A last column with no name and no values (a trailing comma on every line) is dropped.
+
+    Raises :class:`SutError` naming the file, line and column of a bad cell, a line with more or fewer fields
+    than the header, a column with no name, a negative output, labour or emission, or products and industries
+    that differ between supply and use.
     """
     folder = Path(folder)
     if not folder.is_dir():

@@ -42,6 +42,7 @@ FINAL_CATEGORIES = (
 _PRODUCT_LABEL = re.compile(r"^(\d+)\s*\.\s*(.*)$")
 _SET_ASIDE_ROWS = ("taxes less subsidies on products", "cif/fob adjustments",
                    "purchases on the domestic territory by non-residents", "direct purchases abroad by residents")
+_YEAR_TITLE = re.compile(r"supply and use tables (\d{4})\b")
 _LABOUR_ROWS = (("jobs", "jobs", "thousand jobs"), ("persons", "employment (persons)", "thousand persons"),
                 ("fte", "full-time equivalents", "thousand full-time equivalents"))
 
@@ -69,6 +70,18 @@ def _columns(sheet: Sheet, header_row: int, match: str) -> int:
         if norm(sheet.cells[header_row, c]).startswith(match):
             return c
     raise sheet.error(header_row, None, f"no column headed {match!r}")
+
+
+def _stated_year(sheets: dict[str, Sheet]) -> tuple[int, str] | None:
+    """The year a workbook says it holds (a title 'Supply and use tables 2019' in a sheet's first 12 rows) and
+    the cell saying so, or None."""
+    for sheet in sheets.values():
+        hit = sheet.find_cell(lambda t: _YEAR_TITLE.match(t) is not None, rows=range(min(sheet.shape[0], 12)))
+        if hit is not None:
+            m = _YEAR_TITLE.match(norm(sheet.cells[hit]))
+            assert m is not None
+            return int(m.group(1)), sheet.where(*hit)
+    return None
 
 
 def _layout(sheet: Sheet, total_label: str) -> tuple[int, int, list[int], list[str], list[int], list[str], list[str]]:
@@ -131,17 +144,27 @@ def _heads(label: str) -> Callable[[str], bool]:
     return lambda t: t == label or t.startswith(label + " ")
 
 
-def read_ine(path: str | Path) -> SupplyUseTable:
+def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
     """Read an INE supply-use workbook into use of domestic output at basic prices (million euros).
 
     Labour: jobs, persons and full-time equivalents (thousands in the table, multiplied by 1000 here) and
-    compensation of employees (million euros); INE publishes no hours. Raises :class:`SutError` naming the
-    sheet and cell of anything it cannot read.
+    compensation of employees (million euros); INE publishes no hours. A workbook holds one year: ``year``, if
+    given, must be the one its title states ('Supply and use tables 2019'). Raises :class:`SutError` naming the
+    sheet and cell of anything it cannot read, and for a year other than the workbook's or one it cannot check.
     """
     path = Path(path)
     sheets = load_workbook(path)
     if not sheets:
         raise SutError(Problem(str(path), "the workbook has no sheets"))
+    if year is not None:
+        stated = _stated_year(sheets)
+        if stated is None:
+            raise SutError(Problem(str(path), f"year {year} was asked for, but the workbook states no year (no "
+                                              "title 'Supply and use tables YYYY') to check it against; leave "
+                                              "the year out"))
+        if stated[0] != year:
+            raise SutError(Problem(stated[1], f"the workbook holds the tables of {stated[0]}, but year {year} "
+                                              "was asked for"), str(path))
     sup = _find_sheet(sheets, path, "supply table at basic prices")
     use = _find_sheet(sheets, path, "use table at purchaser")
     src = str(path)

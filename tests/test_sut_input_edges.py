@@ -1,0 +1,130 @@
+"""Edges of the supply-use importer's input: ``--year`` on an INE workbook, CSV lines with more or fewer fields than
+the header, and the trailing comma of a spreadsheet export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from needplan.cli import main
+from needplan.data.sut import SutError, import_sut
+
+TABLE = Path(__file__).parent / "data" / "sut_csv"
+INE = Path(__file__).resolve().parents[2] / "shared" / "data" / "sut" / "spain_ine"
+
+
+def _refused(args: list[str], capsys) -> str:
+    """Run the CLI, expect exit 1 with no traceback, and return stderr."""
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def _ine_like(path: Path, title: str | None) -> Path:
+    """A workbook with INE's sheet names and, if given, INE's title row in its list of tables."""
+    wb = openpyxl.Workbook()
+    assert wb.active is not None
+    wb.active.title = "List of Tables"
+    if title is not None:
+        wb.active["B6"] = title
+    wb.create_sheet("Table1")
+    wb.save(path)
+    return path
+
+
+def test_ine_year_must_be_the_one_the_workbook_states(tmp_path: Path, capsys) -> None:
+    """Before, --year was ignored for INE and the economy was labelled with the year asked for."""
+    book = _ine_like(tmp_path / "sut_2019.xlsx", "Supply and use tables 2019")
+    out = tmp_path / "out"
+    err = _refused(["import-sut", str(book), str(out), "--year", "2018"], capsys)
+    assert "sut_2019.xlsx/List of Tables!B6: the workbook holds the tables of 2019, but year 2018 was asked for" in err
+    assert not out.exists()
+    with pytest.raises(SutError, match="the workbook holds the tables of 2019, but year 2012"):
+        import_sut(book, "ine", year=2012)
+    # The right year goes on to read the tables (this stub has none).
+    with pytest.raises(SutError, match="no sheet titled like"):
+        import_sut(book, "ine", year=2019)
+
+
+def test_ine_year_is_refused_when_the_workbook_states_none(tmp_path: Path, capsys) -> None:
+    book = _ine_like(tmp_path / "sut_2019.xlsx", None)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out"), "--year", "2019"], capsys)
+    assert "year 2019 was asked for, but the workbook states no year" in err
+
+
+@pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
+def test_ine_year_on_the_real_workbook(tmp_path: Path, capsys) -> None:
+    err = _refused(["import-sut", str(INE / "sut_2019.xlsx"), str(tmp_path / "out"), "--year", "2018"], capsys)
+    assert "holds the tables of 2019, but year 2018 was asked for" in err
+    economy, report = import_sut(INE / "sut_2019.xlsx", "ine", year=2019)
+    assert report.year == 2019 and economy.provenance["year"] == 2019
+
+
+def _copy(tmp_path: Path) -> Path:
+    table = tmp_path / "table"
+    shutil.copytree(TABLE, table)
+    return table
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # before, the missing cell was read as 0
+    ("product,X,Y,Z\na,90,10,0\nb,0,200\nc,0,0,50\n", "supply.csv line 3: 3 fields, the header has 4"),
+    ("product,X,Y,Z\na,90,10,0\n\nb,0,200,0\nc,0\n", "supply.csv line 5: 2 fields, the header has 4"),
+    # before, pandas took the first column as the index and shifted every value one industry to the left
+    ("product,X,Y,Z\na,90,10,0,\nb,0,200,0,\nc,0,0,50,\n", "supply.csv line 2: 5 fields, the header has 4"),
+])
+def test_a_line_with_more_or_fewer_fields_than_the_header_is_refused(tmp_path: Path, capsys, text: str,
+                                                                     message: str) -> None:
+    table = _copy(tmp_path)
+    (table / "supply.csv").write_text(text)
+    out = tmp_path / "out"
+    err = _refused(["import-sut", str(table), str(out), "--format", "csv"], capsys)
+    assert f"{table}/{message}" in err, err
+    assert not out.exists()
+
+
+def test_a_trailing_comma_on_every_line_is_dropped(tmp_path: Path, capsys) -> None:
+    """Before, it made an industry 'Unnamed: 4' (or, in labour.csv, an unknown column 'Unnamed: 2')."""
+    table = _copy(tmp_path)
+    for path in table.glob("*.csv"):
+        path.write_text("".join(f"{line},\n" for line in path.read_text().splitlines()))
+    economy, report = import_sut(table, "csv")
+    clean, clean_report = import_sut(TABLE, "csv")
+    for name, frame in clean.tables().items():
+        pd.testing.assert_frame_equal(economy.tables()[name], frame)
+    assert report.dropped_industries == () and report.totals == clean_report.totals
+    with pytest.raises(SystemExit) as info:
+        main(["import-sut", str(table), str(tmp_path / "out"), "--format", "csv"])
+    assert info.value.code in (0, None)
+    assert "Unnamed" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("product,X,Y,Z,\na,90,10,0,\nb,0,200,0,7\nc,0,0,50,\n", "supply.csv line 1: column 5 has no name"),
+    ("product,X,,Z\na,90,10,0\nb,0,200,0\nc,0,0,50\n", "supply.csv line 1: column 3 has no name"),
+])
+def test_a_column_with_no_name_that_is_not_an_empty_last_one_is_refused(tmp_path: Path, capsys, text: str,
+                                                                        message: str) -> None:
+    table = _copy(tmp_path)
+    (table / "supply.csv").write_text(text)
+    err = _refused(["import-sut", str(table), str(tmp_path / "out"), "--format", "csv"], capsys)
+    assert f"{table}/{message}" in err and "Unnamed" not in err, err
+
+
+@pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
+def test_ine_workbooks_with_spanish_sheet_names_are_told_apart(tmp_path: Path) -> None:
+    """INE's 2010-2012 workbooks name their sheets Tabla1...; their format used to be 'cannot tell: pass --format'."""
+    from needplan.data.sut import detect_format
+
+    assert [detect_format(INE / f"sut_{y}.xlsx") for y in (2010, 2012, 2013, 2019)] == ["ine"] * 4
+    with pytest.raises(SystemExit) as info:  # no --format
+        main(["import-sut", str(INE / "sut_2010.xlsx"), str(tmp_path / "es2010"), "--year", "2010"])
+    assert info.value.code == 0
+    assert "year = 2010" in (tmp_path / "es2010" / "economy.toml").read_text()
