@@ -59,3 +59,24 @@ def test_validate_ok_and_missing_folder(demo_dir: Path, tmp_path: Path) -> None:
     assert ok.returncode == 0 and ok.stdout.startswith("ok: Economy('demo'")
     missing = run("validate", str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "is not a folder" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_an_unconverged_analysis_is_refused_and_a_negative_limit_too(tmp_path: Path) -> None:
+    """Fuzzing: on a barely productive economy ``--method neumann`` gave up and printed a gross output of 90
+    where the answer is 10^9, exit 0; ``--limit -1`` printed one row less and "9 more" of 8 products."""
+    folder = tmp_path / "barely"
+    folder.mkdir()
+    tables = {"economy.toml": 'format_version = 1\nname = "barely"\n',
+              "goods.csv": "good,kind,unit\na,product,t\nb,product,t\nL,labour,h\n",
+              "techniques.csv": "technique,good\nta,a\ntb,b\n",
+              "inputs.csv": "technique,good,amount\nta,a,0.99999999\ntb,b,0.1\nta,L,1\ntb,L,1\n",
+              "needs.csv": "good,target\na,10\nb,5\n", "resources.csv": "good,available\nL,100\n"}
+    for name, text in tables.items():
+        (folder / name).write_text(text)
+    proc = run("analyze", str(folder), "--method", "neumann")
+    assert proc.returncode == 1 and "not computed: the relative residual is 1.0e+00" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    direct = analyze(read_economy(folder), method="direct")
+    assert direct.solver.converged and np.isclose(direct.gross_output["a"], 1e9, rtol=1e-6)
+    proc = run("analyze", str(folder), "--limit", "-1")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

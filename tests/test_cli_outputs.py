@@ -56,6 +56,29 @@ def test_the_input_folder_is_not_overwritten_by_the_plan(capsys: pytest.CaptureF
     assert sorted(p.name for p in econ.iterdir()) == before
 
 
+def test_no_input_inside_an_input_folder_is_overwritten(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Fuzzing: ``--out`` naming a file or year folder inside the input replaced it with the output, exit 0 (a
+    series' workbook became a folder holding series.csv; an economy lost its goods table)."""
+    econ = _demo(tmp_path)
+    code, _, err = run(["plan", str(econ), "--out", str(econ / "goods.csv"), "--overwrite"], capsys)
+    assert code == 1 and "is a file in the input folder" in err
+    table = tmp_path / "table"
+    shutil.copytree(Path(__file__).parent / "data" / "sut_csv", table)
+    code, _, err = run(["import-sut", str(table), str(table / "use.csv"), "--overwrite"], capsys)
+    assert code == 1 and "is a file in the input folder" in err
+    series = tmp_path / "series"
+    shutil.copytree(table, series / "2019")
+    code, _, err = run(["sut-series", str(series), "--years", "2019", "--out", str(series / "2019"), "--overwrite"],
+                       capsys)
+    assert code == 1 and "is (or holds) the input" in err
+    code, _, err = run(["sut-series", str(series), "--years", "2019", "--out", str(series / "2019" / "supply.csv"),
+                        "--overwrite"], capsys)
+    assert code == 1 and "is a file in the input folder" in err
+    assert all(f.is_file() for f in (econ / "goods.csv", table / "use.csv", series / "2019" / "supply.csv"))
+    code, _, _ = run(["plan", str(econ), "--out", str(econ / "plan")], capsys)  # a new folder inside is fine
+    assert code == 0 and (econ / "plan").is_dir()
+
+
 def test_overwriting_a_file_leaves_nothing_beside_it_and_the_folder_follows_the_umask(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The replaced file used to stay beside the new folder as ``.out.old<pid>``; the folder had mode 0700 (a

@@ -114,6 +114,22 @@ def test_series_on_the_shipped_spain_2019_economy(tmp_path: Path) -> None:
     assert row["status"] == "optimal"
 
 
+def test_a_year_with_nothing_to_plan_is_named(tmp_path: Path, capsys) -> None:
+    """Fuzzing: a year whose needs were all 0 stopped the series with "needs: no product has a positive
+    target", naming neither the year nor its folder."""
+    src = tmp_path / "economies"
+    write_import(shipped_economy("spain_2019"), src / "2019")
+    shutil.copytree(src / "2019", src / "2020")
+    needs = pd.read_csv(src / "2020" / "needs.csv")
+    needs.assign(target=0.0).to_csv(src / "2020" / "needs.csv", index=False)
+    with pytest.raises(SystemExit) as info:
+        main(["sut-series", str(src), "--format", "economy", "--years", "2019-2020", "--out", str(tmp_path / "s")])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"error: 2020 ({src / '2020'}): needs: no product has a positive target" in err
+    assert not (tmp_path / "s").exists()
+
+
 def test_parse_years() -> None:
     assert parse_years("2010-2012,2019") == [2010, 2011, 2012, 2019]
     assert parse_years("2016") == [2016]

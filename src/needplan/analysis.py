@@ -53,7 +53,8 @@ def analyze(
     ``final_demand`` is a Series indexed by product id (missing products count as zero; ids that are not
     products raise ``ValueError``); by default the economy's need targets. ``choice`` picks one technique per
     product (see :meth:`Economy.resolve_choice`). Raises :class:`AnalysisError` where the system cannot be
-    solved or a result is not finite (a final demand too large for double precision), rather than return it.
+    solved, is not solved to tolerance (the report would say ``converged=False``), or a result is not finite (a
+    final demand too large for double precision), rather than return it.
     """
     tech = economy.technology(choice)
     product_ids = economy.goods[tech.products]
@@ -78,6 +79,14 @@ def analyze(
     if not (np.all(np.isfinite(emb)) and np.all(np.isfinite(mult))):
         raise AnalysisError(f"{economy.name}: embodied inputs not computed: they are beyond double precision (the "
                             "amounts per unit of product are too large; count products in smaller units)")
+    report = rep_x.combine(rep_e).combine(rep_m)
+    if not report.converged:
+        # Fuzzing: a barely productive economy under method="neumann" gave a gross output of 90 for 10^9.
+        hint = ("the Neumann iteration does not converge in time on a barely productive economy; method 'direct' "
+                "or 'auto' solves it" if "neumann" in report.method and "direct" not in report.method
+                else "the system is too ill-conditioned for double precision")
+        raise AnalysisError(f"{economy.name}: not computed: the relative residual is {report.residual:.1e} after "
+                            f"{report.iterations} iterations ({report.method}): {hint}")
     primary_ids = economy.goods[tech.primaries]
     return Analysis(
         economy_name=economy.name,
@@ -87,5 +96,5 @@ def analyze(
         embodied=pd.DataFrame(np.asarray(emb).reshape(len(product_ids), len(primary_ids)), index=product_ids,
                               columns=primary_ids),
         multipliers=pd.Series(mult, index=product_ids, name="output_multiplier"),
-        solver=rep_x.combine(rep_e).combine(rep_m),
+        solver=report,
     )

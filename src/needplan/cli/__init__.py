@@ -42,13 +42,16 @@ def fail(message: str) -> None:
 
 
 def check_out(out: Path | None, *inputs: Path | str) -> None:
-    """Refuse an output folder that is, or holds, one of the command's inputs (``--overwrite`` would delete it),
-    before any work is done."""
+    """Refuse an output folder that is, or holds, one of the command's inputs, or is a file inside an input folder
+    (``--overwrite`` would delete it), before any work is done."""
     if out is None:
         return
     for source in inputs:
         if holds(out, source):
             fail(f"{out} is (or holds) the input {source}: writing there would delete it; choose another folder")
+        if Path(source).is_dir() and holds(source, out) and out.exists() and not out.is_dir():
+            fail(f"{out} is a file in the input folder {source}: writing there would delete it; choose another "
+                 "folder")
 
 
 def main(argv: list[str] | None = None) -> None:

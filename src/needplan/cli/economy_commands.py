@@ -49,7 +49,7 @@ def validate_cmd(folder: Folder) -> None:
 def analyze_cmd(
     folder: Folder,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
-    limit: Annotated[int, typer.Option(help="rows of the table to print (largest gross output first)")] = 25,
+    limit: Annotated[int, typer.Option(min=0, help="rows of the table to print (largest gross output first)")] = 25,
     method: Annotated[str, typer.Option(help="auto, neumann or direct")] = "auto",
 ) -> None:
     """Leontief analysis: gross output for the needs as final demand, embodied labour and resources."""

@@ -34,7 +34,7 @@ from needplan.data.sut import (
 from needplan.economy import read_economy
 from needplan.economy.io import atomic_folder
 from needplan.errors import Problem
-from needplan.plan import OBJECTIVES, SOLVERS, build_plan
+from needplan.plan import OBJECTIVES, SOLVERS, PlanInputError, build_plan
 from needplan.report.series import plot_series, primary_breakdown, series_row
 
 SERIES_FORMATS = (*FORMATS, "economy")
@@ -184,11 +184,11 @@ def sut_series_cmd(
         raise SutError(Problem("--format economy", "economy folders are already imported: --needs, --labour, "
                                                    "--assumption, --weights and --capacity-headroom apply only to "
                                                    "tables"))
-    check_out(out, src)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     # Every source must exist before the (slow) imports start.
     sources = {year: year_source(src, fmt, year) for year in year_list}  # type: ignore[arg-type]
+    check_out(out, src, *sources.values())
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     console = Console(stderr=True)
     rows, breakdowns = [], []
     for year, path in sources.items():
@@ -201,7 +201,10 @@ def sut_series_cmd(
                                      assumption=assumption, labour=labour,  # type: ignore[arg-type]
                                      needs=needs, resource_scale=scales, weights=weights,  # type: ignore[arg-type]
                                      capacity_headroom=capacity_headroom)[0]
-            result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
+            try:
+                result = build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
+            except PlanInputError as exc:  # it names the table, not the year: say which one
+                raise PlanInputError(f"{year} ({path}): {exc}") from None
         rows.append(series_row(year, economy, result))
         breakdowns.append(primary_breakdown(year, economy, result))
         fulfil = "no plan" if result.fulfilment is None else f"fulfilment {_fmt(result.fulfilment, 'fulfilment')}"

@@ -52,7 +52,8 @@ def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.Dat
     embodied per unit of the product (direct and indirect, Leontief, good per million), ``in_needs`` =
     intensity x need target, and ``need_share`` its share of the total embodied in the needs. Under the ray
     objective with one technique per product, ``need_share`` is each need's weight in the binding constraint:
-    the good's shadow price is 1 / (total embodied in the needs). Empty when there is no plan.
+    the good's shadow price is 1 / (total embodied in the needs). A share is empty (NaN) where its total is 0: a
+    good the plan does not use, or that the needs do not embody, has no shares. Empty when there is no plan.
     """
     columns = ["year", "good", "product", "name", "direct", "direct_share", "intensity", "in_needs", "need_share"]
     if not result.has_plan or not len(economy.primaries):
