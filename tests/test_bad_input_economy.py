@@ -135,6 +135,16 @@ def test_a_line_with_a_field_too_many_is_named(demo_copy: Path, old: str) -> Non
                                    "too many, or a cell with a comma not in quotes)"]
 
 
+def test_a_line_with_a_field_left_out_is_named(demo_copy: Path) -> None:
+    """Fuzzing: a techniques line with its empty capacity cell left out took its quality for the capacity and the
+    default for the quality (fulfilment fell from 69% to 0.5%), and validate said ok."""
+    line = next(t for t in (demo_copy / "techniques.csv").read_text().splitlines() if t.startswith("coal_mine,"))
+    replace(demo_copy, "techniques.csv", line, "coal_mine,coal,1,0.6")
+    row = line_of(demo_copy / "techniques.csv", "coal_mine,coal,1,0.6")
+    assert problems(demo_copy) == [f"{demo_copy}/techniques.csv line {row}: has 4 fields, the header has 5 (a cell "
+                                   "left out: an empty cell still needs its comma)"]
+
+
 def test_nan_is_named_as_written(demo_copy: Path) -> None:
     replace(demo_copy, "inputs.csv", "grain_horse,grain,0.12", "grain_horse,grain,NaN")
     assert problems(demo_copy) == [f"{demo_copy}/inputs.csv line 2: amount is not finite: NaN"]

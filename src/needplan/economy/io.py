@@ -125,15 +125,17 @@ class _CsvLines:
         return row + 2 + (self._drift[k] if k >= 0 else 0)
 
 
-def _extra_fields(path: Path) -> Problem | None:
-    """The first line of a CSV file with more fields than its header, or None."""
+def _odd_fields(path: Path) -> Problem | None:
+    """The first line of a CSV file with more or fewer fields than its header, or None."""
     try:
         records = _csv_records(path)
         _, header = next(records, (1, []))
         for line, fields in records:
-            if len(fields) > len(header):
-                return Problem(f"{path.name} line {line}", f"has {len(fields)} fields, the header has {len(header)} "
-                                                           "(a comma too many, or a cell with a comma not in quotes)")
+            if len(fields) != len(header):
+                why = ("a comma too many, or a cell with a comma not in quotes" if len(fields) > len(header)
+                       else "a cell left out: an empty cell still needs its comma")
+                return Problem(f"{path.name} line {line}",
+                               f"has {len(fields)} fields, the header has {len(header)} ({why})")
     except (OSError, UnicodeDecodeError, csv_module.Error):
         pass
     return None
@@ -170,10 +172,14 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
         raise EconomyError(Problem(csv.name, "file is empty (it needs at least a header line)"),
                            str(folder)) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
-        extra = None if isinstance(exc, UnicodeDecodeError) else _extra_fields(csv)
-        raise EconomyError(extra or Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
+        odd = None if isinstance(exc, UnicodeDecodeError) else _odd_fields(csv)
+        raise EconomyError(odd or Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
     except OSError as exc:  # a folder of that name, a file that cannot be opened
         raise EconomyError(Problem(csv.name, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
+    # pandas reads the cells a short line leaves out as empty, which is a default: a capacity would then be read
+    # as the quality. Such a line leaves the last column empty, so the file is scanned only where one is.
+    if frame.shape[1] and (frame.iloc[:, -1] == "").any() and (odd := _odd_fields(csv)) is not None:
+        raise EconomyError(odd, str(folder))
     return frame, src
 
 
