@@ -210,12 +210,13 @@ def test_min_labour_infeasible_names_the_conflict() -> None:
 def test_infeasible_where_highs_fails_with_tiny_entries_kept() -> None:
     """An infeasible min-labour problem of 100 goods (found by fuzzing; ray fulfilment 0.667): with matrix entries
     kept down to 1e-12, HiGHS's simplex and then its interior point method end in "Unknown", and the engine said
-    "stopped". With HiGHS's own threshold (1e-9) its simplex proves infeasibility, and the conflict is found; fast
+    "stopped". With HiGHS's own threshold (1e-9) its simplex proved infeasibility; since the costs reach HiGHS
+    scaled (session 21) its interior point method does, before that last resort. The conflict is found; fast
     agrees."""
     eco = read_economy(Path(__file__).parent / "data" / "highs_tiny_entries")
     assert build_plan(eco, "ray").solve("highs").fulfilment == pytest.approx(0.66735, rel=1e-4)
     r = build_plan(eco, "min-labour").solve("highs")
-    assert r.status == "infeasible" and "entries below 1e-09 dropped" in r.solver["message"]
+    assert r.status == "infeasible" and "by HiGHS's" in r.solver["message"], r.solver["message"]
     assert "cannot be met together" in r.explanation and "t56" in set(r.conflict["constraint"])
     assert build_plan(eco, "min-labour").solve("fast").status == "infeasible"
 
@@ -700,3 +701,53 @@ def test_a_large_lp_is_solved_first_by_the_interior_point_method_then_re_solved_
     again, again_simplex = model.solve("highs"), simplex.solve("highs")
     assert again.status == "optimal" and "interior point method" not in again.solver["message"]
     assert again.objective == pytest.approx(again_simplex.objective, rel=1e-9)
+
+
+def _demo_edited(edit: str, factor: float) -> Economy:
+    from needplan.economy.validate import build_economy
+
+    tables = read_economy(DEMO).tables()
+    if edit == "capacity":  # every unlimited capacity written out as a large number
+        tech = tables["techniques"]
+        tech["capacity"] = tech["capacity"].fillna(factor)
+    elif edit == "targets":
+        tables["needs"]["target"] *= factor
+    else:  # one target, grain's, set to `factor`
+        needs = tables["needs"]
+        needs.loc[needs["good"] == "grain", "target"] = factor
+    return build_economy(tables, name=f"demo, {edit} {factor:g}")
+
+
+@pytest.mark.parametrize("factor", [1e15, 1e20, 1e300])
+@pytest.mark.parametrize("objective", ["ray", "harmony"])
+def test_a_large_capacity_written_for_unlimited_plans_as_unlimited(factor: float, objective: str) -> None:
+    """Fuzzing: capacities of 10^15 on techniques that never reach them gave "stopped" with a duality gap of 4e-5
+    (4 at 10^20) on the optimal plan: the verification priced reduced costs of 1e-20, rounding, at those bounds."""
+    reference = build_plan(read_economy(DEMO), objective).solve("highs")
+    r = build_plan(_demo_edited("capacity", factor), objective).solve("highs")
+    assert r.status == "optimal", r.solver["message"]
+    assert r.objective == pytest.approx(reference.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize("factor", [1e9, 1e12])
+def test_huge_targets_give_the_fulfilment_they_imply(factor: float) -> None:
+    """Fuzzing: every target times 10^9 gave "stopped" with lam 4.5% short of lam/10^9 (times 10^12: 0, dual residual
+    1). The lam column, scaled down by 10^13, reached HiGHS with a cost of 1e-13, below its dual tolerance: the
+    costs now reach it scaled too."""
+    reference = build_plan(read_economy(DEMO), "ray").solve("highs").objective
+    for solver in ("highs", "fast"):
+        r = build_plan(_demo_edited("targets", factor), "ray").solve(solver)
+        assert r.status == "optimal", (solver, r.solver["message"])
+        assert r.objective == pytest.approx(reference / factor, rel=1e-7)
+
+
+@pytest.mark.parametrize("target", [1e-20, 1e-25])
+def test_harmony_with_a_target_of_a_tiny_share_of_its_flows_is_not_called_unbounded(target: float) -> None:
+    """Fuzzing: grain's target at 1e-25 (its flows are hundreds) gave "unbounded: no labour kind, resource or
+    capacity limits the needs", which is false; at 1e-20 "optimal" with the plan's harmony 2.3 above the LP's
+    bound, which proves nothing. Both are beyond HiGHS's precision (the deviation reaches 10^24); the answer may be
+    "stopped", never those."""
+    r = build_plan(_demo_edited("grain", target), "harmony").solve("highs")
+    assert r.status in ("optimal", "stopped"), r.solver["message"]
+    if r.status == "optimal":
+        assert abs(r.solver["gap"]) <= 1e-6 * abs(r.objective)

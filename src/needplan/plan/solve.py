@@ -238,6 +238,11 @@ def _solve_harmony_dual(model: PlanModel, tolerance: float,
                       {"gap": float(gap), "method": "leontief-dual", "rounds": float(answer.newton_rounds)}), ""
 
 
+HARMONY_FAR_POINTS = (2.0**16 - 1, 2.0**32 - 1, 2.0**64 - 1, 2.0**128 - 1)
+"""Tangent points of harmony's cuts far out (``1 + s`` up to ``2^128`` times the target), added to Kelley's LP when its
+first round comes back unbounded."""
+
+
 def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None) -> LpSolution:
     """Kelley's outer approximation: add tangent cuts at the LP's point until the certified gap is small."""
     # A large first round goes to HiGHS's interior point method (its crossover leaves a basis for the warm
@@ -250,8 +255,16 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     gap = np.inf
     value = 0.0
     sol = session.run()
-    first_ipm = session.last_run_by_ipm
     rounds = 1
+    if sol.status == "unbounded":
+        # The first cuts end at 256 times each target. A need whose target is a tiny share of what the economy can
+        # make of it (1e-20 of a good made by the hundred; fuzzing) leaves the LP's harmony beyond HiGHS's infinity
+        # (1e20), and HiGHS called a bounded problem unbounded: cut far out as well, and ask again.
+        add_harmony_cuts(model, np.tile(np.asarray(HARMONY_FAR_POINTS), (model.need_goods.size, 1)))
+        iterations += sol.iterations
+        sol = session.run()
+        rounds += 1
+    first_ipm = session.last_run_by_ipm
     last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
         iterations += sol.iterations
@@ -303,9 +316,14 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     sol.iterations = iterations
     sol.seconds = time.perf_counter() - start
     sol.extra = {"rounds": float(rounds), "gap": float(gap)}
-    if sol.status == "optimal" and not gap <= tolerance * max(1.0, abs(value)):
+    if sol.status == "optimal" and not abs(gap) <= tolerance * max(1.0, abs(value)):
+        # A gap below -tolerance is no better: the plan's harmony above the LP's optimum means that HiGHS's LP was
+        # not the one written (entries it dropped, fuzzing: a target 1e-20 of its good's flows), so it bounds
+        # nothing.
         sol.status = "stopped"
-        sol.message = f"harmony gap {gap:.3g} above tolerance after {rounds} rounds"
+        sol.message = (f"harmony gap {gap:.3g} above tolerance after {rounds} rounds" if gap > 0 else
+                       f"the plan's harmony is {-gap:.3g} above the LP's bound after {rounds} rounds, which proves "
+                       "nothing: the LP is beyond HiGHS's precision")
     else:
         first = " (the first by HiGHS's interior point method)" if first_ipm else ""
         sol.message = f"{sol.message}; Kelley cutting planes, {rounds} LP rounds{first}, certified gap {gap:.2g}"
