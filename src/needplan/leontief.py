@@ -466,7 +466,7 @@ def _row_spread(data: FloatArray, indptr: NDArray[np.integer]) -> FloatArray:
         starts = indptr[rows]
         top = np.maximum.reduceat(data, starts)
         bottom = np.minimum.reduceat(_zeros_as_inf(data), starts)  # stored zeros do not count
-        out[rows] = np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
+        out[rows] = np.where(top > 0, _geometric_mean(top, bottom), 1.0)
     return out
 
 
@@ -476,7 +476,13 @@ def _column_spread(data: FloatArray, indices: NDArray[np.integer], n: int) -> Fl
     np.maximum.at(top, indices, data)
     bottom = np.full(n, np.inf)
     np.minimum.at(bottom, indices, _zeros_as_inf(data))
-    return np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0)
+    return np.where(top > 0, _geometric_mean(top, bottom), 1.0)
+
+
+def _geometric_mean(top: FloatArray, bottom: FloatArray) -> FloatArray:
+    """``sqrt(top * bottom)`` where ``top > 0``, else 1, taken as ``sqrt(top) sqrt(bottom)``: the product of entries
+    near 1e308 (or 1e-300) would overflow (underflow) where their geometric mean does not."""
+    return np.sqrt(top) * np.sqrt(np.where(top > 0, bottom, 1.0))
 
 
 def power2_factor(spread: FloatArray, beyond: float) -> FloatArray:
@@ -511,22 +517,25 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
             data = data * np.repeat(r[r0:r1], np.diff(indptr)) * c[indices]
         return data, indices, indptr
 
-    for _ in range(rounds):
-        top, bottom = np.zeros(n), np.full(n, np.inf)
-        for r0, r1 in ranges:
-            data, indices, _ = scaled(r0, r1)
-            np.maximum.at(top, indices, data)
-            np.minimum.at(bottom, indices, _zeros_as_inf(data))
-        col_f = factor(np.where(top > 0, np.sqrt(top * np.where(top > 0, bottom, 1.0)), 1.0))
-        c *= col_f
-        row_spread = np.ones(m)
-        for r0, r1 in ranges:
-            data, _, indptr = scaled(r0, r1)
-            row_spread[r0:r1] = _row_spread(data, indptr)
-        row_f = factor(row_spread)
-        r *= row_f
-        if np.all(col_f == 1.0) and np.all(row_f == 1.0):
-            break
+    # Amounts near 1e300 (outputs of 1e-300) overflow the scaled entries: their rows and columns get scales of
+    # 0, inf or nan, which the caller's check or solver then refuses (not productive; HiGHS: LpScaleError).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(rounds):
+            top, bottom = np.zeros(n), np.full(n, np.inf)
+            for r0, r1 in ranges:
+                data, indices, _ = scaled(r0, r1)
+                np.maximum.at(top, indices, data)
+                np.minimum.at(bottom, indices, _zeros_as_inf(data))
+            col_f = factor(np.where(top > 0, _geometric_mean(top, bottom), 1.0))
+            c *= col_f
+            row_spread = np.ones(m)
+            for r0, r1 in ranges:
+                data, _, indptr = scaled(r0, r1)
+                row_spread[r0:r1] = _row_spread(data, indptr)
+            row_f = factor(row_spread)
+            r *= row_f
+            if np.all(col_f == 1.0) and np.all(row_f == 1.0):
+                break
     return r, c
 
 

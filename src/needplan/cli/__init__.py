@@ -5,13 +5,18 @@ Each group of commands lives in its own module with a ``register(app)`` function
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from needplan.economy.io import holds
-from needplan.errors import EconomyError, NeedplanError
+from needplan.errors import EconomyError, NeedplanError, OutputError
 
 app = typer.Typer(
     name="needplan",
@@ -43,7 +48,7 @@ def fail(message: str) -> None:
 
 def check_out(out: Path | None, *inputs: Path | str) -> None:
     """Refuse an output folder that is, or holds, one of the command's inputs, or is a file inside an input folder
-    (``--overwrite`` would delete it), before any work is done."""
+    (``--overwrite`` would delete it), or that cannot be made where it is named, before any work is done."""
     if out is None:
         return
     for source in inputs:
@@ -52,10 +57,54 @@ def check_out(out: Path | None, *inputs: Path | str) -> None:
         if Path(source).is_dir() and holds(source, out) and out.exists() and not out.is_dir():
             fail(f"{out} is a file in the input folder {source}: writing there would delete it; choose another "
                  "folder")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse ``out`` when no folder can be made in its nearest existing parent, tried by making and removing one
+    there: the output is written into a temporary folder beside it, and permissions alone do not tell (root may
+    write anywhere but a read-only disk or /proc)."""
+    parent = next(p for p in (out.absolute().parent, *out.absolute().parents) if p.exists())
+    if not parent.is_dir():
+        fail(f"{out}: {parent} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".needplan-check.", dir=parent))
+    except OSError as exc:
+        fail(f"cannot write {out}: cannot make a folder in {parent} ({exc.strerror or exc})")
+
+
+@contextmanager
+def writing(out: Path) -> Iterator[None]:
+    """Report the system's refusal to write ``out`` as an :class:`OutputError` naming ``out`` and the reason (the
+    system names the temporary folder beside it, which the user never asked for)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:  # needplan's own message ("... exists (pass --overwrite ...)"): it names out
+            raise
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+NUMPY_FLOATING_POINT = r"(overflow|underflow|invalid value|divide by zero) encountered in "
+"""The start of numpy's floating-point RuntimeWarnings (``np.errstate``'s four kinds)."""
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``needplan`` command: usage errors exit 2, bad input exits 1 with one line each."""
+    """Entry point of the ``needplan`` command: usage errors exit 2, bad input exits 1 with one line each.
+
+    Run as the command (``argv`` None), numpy's floating-point RuntimeWarnings are not printed, unless ``python -W``
+    or ``PYTHONWARNINGS`` asks for warnings: numbers near the limits of double precision (a target of 1e308) raise
+    them on the way to the one error line that says what is wrong, and they name only needplan's source lines. A
+    caller passing ``argv`` (the tests) still gets them, so that they are guarded where they arise.
+    """
+    with warnings.catch_warnings():
+        if argv is None and not sys.warnoptions:
+            warnings.filterwarnings("ignore", message=NUMPY_FLOATING_POINT, category=RuntimeWarning)
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
+    """:func:`main` without its warnings filter: the errors, one line each."""
     try:
         app(args=argv)
     except EconomyError as exc:

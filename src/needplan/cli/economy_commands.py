@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from needplan.analysis import Analysis, AnalysisError, analyze
 from needplan.economy import read_economy
@@ -22,7 +23,7 @@ Folder = Annotated[Path, typer.Argument(help="economy folder (economy.toml plus 
 
 def load(folder: Path) -> Economy:
     """Read an economy with a spinner on the terminal (large folders take seconds)."""
-    with Console(stderr=True).status(f"reading {folder}", spinner="dots"):
+    with Console(stderr=True).status(Text(f"reading {folder}"), spinner="dots"):  # the path as written
         return read_economy(folder)
 
 
@@ -95,15 +96,18 @@ def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
     """The analysis as a readable table on standard output."""
     s = result.solver
     console = stdout_console()
-    table = Table(title=f"{economy.name}: gross output for the needs, and what one unit embodies")
+    # Ids and names go in as Text: taken as written, never as markup or emoji codes.
+    table = Table(title=Text(f"{economy.name}: gross output for the needs, and what one unit embodies",
+                             style="table.title"))
     for col in ("product", "technique", "final demand", "gross output", "multiplier"):
         table.add_column(col, justify="left" if col in ("product", "technique") else "right")
     for primary in result.embodied.columns:
-        table.add_column(f"{primary} / unit", justify="right")
+        table.add_column(Text(f"{primary} / unit"), justify="right")
     order = result.gross_output.sort_values(ascending=False).index[:limit]
     for product in order:
-        table.add_row(str(product), str(result.techniques[product]), f"{result.final_demand[product]:,.6g}",
-                      f"{result.gross_output[product]:,.6g}", f"{result.multipliers[product]:.4f}",
+        table.add_row(Text(str(product)), Text(str(result.techniques[product])),
+                      f"{result.final_demand[product]:,.6g}", f"{result.gross_output[product]:,.6g}",
+                      f"{result.multipliers[product]:.4f}",
                       *(f"{v:.6g}" for v in result.embodied.loc[product]))
     console.print(table)
     if len(result.gross_output) > limit:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from needplan.cli import check_out, writing
 from needplan.data.generate import FAMILIES, GeneratorError, make_spec, write_generated
 
 
@@ -35,6 +36,7 @@ def generate_cmd(
                          labour_kinds=labour_kinds, family=family, seed=seed)
     except GeneratorError as exc:
         raise typer.BadParameter(str(exc)) from None
+    check_out(out)
     console = Console(stderr=True)
     # A bar only where it is worth watching (large economies take seconds to minutes) and a terminal shows it.
     with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(), console=console,
@@ -44,8 +46,9 @@ def generate_cmd(
         def progress(step: str, done: float) -> None:
             bar.update(task, description=step, completed=done)
 
-        folder = write_generated(out, spec, fmt=fmt, overwrite=overwrite,  # type: ignore[arg-type]
-                                 progress=progress)
+        with writing(out):
+            folder = write_generated(out, spec, fmt=fmt, overwrite=overwrite,  # type: ignore[arg-type]
+                                     progress=progress)
     typer.echo(f"wrote {folder}: {spec.family} economy of {spec.n_goods} goods (seed {spec.seed})")
 
 

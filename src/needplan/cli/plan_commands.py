@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from needplan.analysis import analyze
-from needplan.cli import check_out
+from needplan.cli import check_out, writing
 from needplan.cli.economy_commands import Folder, demo_folder, load, stdout_console
 from needplan.economy import read_economy
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
@@ -40,12 +41,15 @@ def plan_cmd(
     if time_limit is not None and not time_limit > 0:  # also refuses nan
         raise PlanInputError(f"--time-limit must be a number of seconds above 0, got {time_limit}")
     check_out(out, folder)
+    if out is not None and out.exists() and not overwrite:  # before the solve, not after it
+        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     economy = load(folder)
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
         result = model.solve(solver, tolerance, time_limit)  # type: ignore[arg-type]
     if out is not None:
-        result.write(out, overwrite=overwrite)
+        with writing(out):
+            result.write(out, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
     else:
@@ -60,15 +64,17 @@ def plan_cmd(
 def print_plan(result: PlanResult, name: str, limit: int) -> None:
     """The plan as readable tables and sentences on standard output."""
     console = stdout_console()
-    console.print(f"[bold]{name}[/bold]: objective {result.objective_name}, status [bold]{result.status}[/bold]")
+    # Ids, names and messages naming them go in as Text: taken as written, never as markup or emoji codes.
+    console.print(Text.assemble((name, "bold"), f": objective {result.objective_name}, status ",
+                                (result.status, "bold")))
     if not result.has_plan:
-        console.print(result.explanation)
+        console.print(Text(result.explanation))
         if len(result.conflict):
             table = Table(title="smallest conflicting set of constraints")
             for col in ("constraint", "kind", "bound"):
                 table.add_column(col)
             for r in result.conflict.itertuples():
-                table.add_row(str(r.constraint), str(r.kind), f"{r.bound:,.6g}")
+                table.add_row(Text(str(r.constraint)), Text(str(r.kind)), f"{r.bound:,.6g}")
             console.print(table)
         return
     fulfil = "" if result.fulfilment is None else f", fulfilment {_percent(result.fulfilment)}"
@@ -86,7 +92,7 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     needs = result.needs.nsmallest(limit, "fulfilment")
     needs = needs.join(result.products.loc[needs.index, ["net_output", "quality_adjusted"]])
     for good, r in needs.iterrows():
-        table.add_row(str(good), f"{r.target:,.6g}", _amount(r.net_output, r.target),
+        table.add_row(Text(str(good)), f"{r.target:,.6g}", _amount(r.net_output, r.target),
                       _amount(r.quality_adjusted, r.target), _percent(r.quantity_index), _percent(r.quality_index),
                       f"{r.shadow_price:.4g}")
     console.print(table)
@@ -96,12 +102,12 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     for tech, r in result.activity.nlargest(limit, "activity").iterrows():
         cap = "unlimited" if r.capacity == float("inf") else f"{r.capacity:,.6g}"
         util = "" if r.utilisation != r.utilisation else f"{r.utilisation:.1%}"
-        table.add_row(str(tech), str(r.good), f"{r.activity:,.6g}", cap, util)
+        table.add_row(Text(str(tech)), Text(str(r.good)), f"{r.activity:,.6g}", cap, util)
     console.print(table)
     if len(result.bottlenecks):
         console.print("[bold]bottlenecks[/bold] (ranked by effect: % objective per 1% more)")
         for r in result.bottlenecks.head(limit).itertuples():
-            console.print(f"  {r.kind} [bold]{r.constraint}[/bold]: {r.explanation}")
+            console.print(_bottleneck(r))
     else:
         console.print("bottlenecks: none binds")
     res = result.residuals
@@ -109,9 +115,14 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
                   f"resources {res['resources']:.1e}, capacity {res['capacity']:.1e}")
     s = result.solver
     note = f"; {s['note']}" if s.get("note") else ""
-    console.print(f"solver: {s['name']} ({s['message']}), {s['iterations']} iterations, {s['seconds']:.3f} s, "
-                  f"dual residual {s.get('dual_residual', float('nan')):.1e}, "
-                  f"duality gap {s.get('duality_gap', float('nan')):.1e}{note}")
+    console.print(Text(f"solver: {s['name']} ({s['message']}), {s['iterations']} iterations, {s['seconds']:.3f} s, "
+                       f"dual residual {s.get('dual_residual', float('nan')):.1e}, "
+                       f"duality gap {s.get('duality_gap', float('nan')):.1e}{note}"))
+
+
+def _bottleneck(r: Any) -> Text:
+    """One bottleneck line of :func:`print_plan` (a row of ``PlanResult.bottlenecks``), its constraint in bold."""
+    return Text.assemble(f"  {r.kind} ", (str(r.constraint), "bold"), f": {r.explanation}")
 
 
 def demo_cmd() -> None:
@@ -120,18 +131,18 @@ def demo_cmd() -> None:
 
     console = stdout_console()
     economy = read_economy(demo_folder())
-    console.print(f"[bold]{economy.name}[/bold]: {economy.description}\n{economy!r}\n")
+    console.print(Text.assemble((economy.name, "bold"), f": {economy.description}\n{economy!r}\n"))
     print_plan(build_plan(economy, "ray").solve("auto", 1e-6), economy.name, limit=10)
     spain = shipped_economy("spain_2019")
     console.rule()
-    console.print(f"\n[bold]Spain 2019[/bold], a real economy: the INE supply-use table shipped with needplan "
-                  f"(million EUR, labour in full-time equivalents)\n{spain!r}\n")
+    console.print(Text.assemble("\n", ("Spain 2019", "bold"), ", a real economy: the INE supply-use table shipped "
+                                f"with needplan (million EUR, labour in full-time equivalents)\n{spain!r}\n"))
     result = build_plan(spain, "ray").solve("auto", 1e-6)
     console.print(f"the largest uniform expansion of the table's final demand that 2019 employment allows: "
                   f"status [bold]{result.status}[/bold], fulfilment {result.fulfilment:.4%} (the table's own "
                   f"final demand is what its employment produced, so 100% is the import's identity check)")
     for r in result.bottlenecks.head(1).itertuples():
-        console.print(f"  {r.kind} [bold]{r.constraint}[/bold]: {r.explanation}")
+        console.print(_bottleneck(r))
     embodied = analyze(spain).embodied["labour_fte"]
     names = pd.Series(spain.good_name, index=spain.goods)
     table = Table(title="labour embodied per million EUR of final use, most and least labour-intensive")
@@ -139,7 +150,7 @@ def demo_cmd() -> None:
         table.add_column(col, justify="left" if col == "product" else "right")
     ranked = embodied.sort_values(ascending=False)
     for good in [*ranked.index[:5], *ranked.index[-3:]]:
-        table.add_row(f"{names[good]} ({good})", f"{ranked[good]:.2f}")
+        table.add_row(Text(f"{names[good]} ({good})"), f"{ranked[good]:.2f}")
     console.print(table)
 
 

@@ -13,8 +13,9 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from needplan.cli import check_out
+from needplan.cli import check_out, writing
 from needplan.data.sut import (
     FORMATS,
     LABOUR_MEASURES,
@@ -46,17 +47,20 @@ HeadroomOption = Annotated[float | None, typer.Option(
 
 def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> None:
     """The import report as readable tables: totals, items set aside, balance, labour, the identity check."""
+    # Names from the table (products, industries, categories, units) go in as Text: taken as written, never as
+    # markup or emoji codes.
     u = report.unit
-    console.print(f"[bold]{report.source}[/bold] ({report.fmt}{f', {report.year}' if report.year else ''}), "
-                  f"{report.assumption}-technology assumption")
-    console.print(f"  {report.construction}")
+    console.print(Text.assemble((str(report.source), "bold"), f" ({report.fmt}"
+                                f"{f', {report.year}' if report.year else ''}), {report.assumption}-technology "
+                                "assumption"))
+    console.print(Text(f"  {report.construction}"))
     for title, items in ((f"totals of the table ({u})", report.totals),
                          (f"set aside: not domestic output at basic prices ({u})", report.set_aside)):
-        t = Table(title=title)
+        t = Table(title=Text(title, style="table.title"))
         t.add_column("item")
         t.add_column("amount", justify="right")
         for k, v in items.items():
-            t.add_row(k, f"{v:,.1f}")
+            t.add_row(Text(str(k)), f"{v:,.1f}")
         console.print(t)
     bal = report.balance.assign(absrel=report.balance["relative"].abs()).sort_values("absrel", ascending=False)
     t = Table(title=f"balance per product (largest {rows} of {len(bal)} relative discrepancies; use rows are scaled "
@@ -64,31 +68,32 @@ def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> N
     for col in ("product", "supply", "intermediate", "final", "discrepancy", "relative"):
         t.add_column(col, justify="left" if col == "product" else "right")
     for product, r in bal.head(rows).iterrows():
-        t.add_row(str(product), f"{r['supply']:,.1f}", f"{r['intermediate']:,.1f}", f"{r['final']:,.1f}",
+        t.add_row(Text(str(product)), f"{r['supply']:,.1f}", f"{r['intermediate']:,.1f}", f"{r['final']:,.1f}",
                   f"{r['discrepancy']:+,.3g}", f"{r['relative']:+.1e}")
     console.print(t)
-    console.print("final use of domestic output by category: " + ", ".join(
-        f"{k} {v:,.0f}" for k, v in report.final_use_by_category.items()))
-    console.print(f"needs = {' + '.join(report.needs_categories)}"
-                  + (f"; set to 0 where negative: {', '.join(report.needs_clipped)}" if report.needs_clipped else "")
-                  + f"; weights: {WEIGHTS_DEFINITION[report.needs_weights]}")
+    console.print(Text("final use of domestic output by category: " + ", ".join(
+        f"{k} {v:,.0f}" for k, v in report.final_use_by_category.items())))
+    console.print(Text(f"needs = {' + '.join(report.needs_categories)}"
+                       + (f"; set to 0 where negative: {', '.join(report.needs_clipped)}" if report.needs_clipped
+                          else "")
+                       + f"; weights: {WEIGHTS_DEFINITION[report.needs_weights]}"))
     console.print("capacity: none, every technique unlimited" if report.capacity_headroom is None else
                   f"capacity: each technique at most {1 + report.capacity_headroom:g} times the table's output")
     if report.labour_measure:
-        console.print(f"labour: {report.labour_measure}, total {report.labour_total:,.0f} {report.labour_unit}; "
-                      + (f"industries with no figure: {', '.join(report.industries_without_labour)}"
-                         if report.industries_without_labour else "every industry has a figure"))
+        console.print(Text(f"labour: {report.labour_measure}, total {report.labour_total:,.0f} {report.labour_unit}; "
+                           + (f"industries with no figure: {', '.join(report.industries_without_labour)}"
+                              if report.industries_without_labour else "every industry has a figure")))
     else:
         console.print("labour: the table has none")
     for k, v in report.emissions_total.items():
-        console.print(f"emissions: {k} {v:,.1f}")
+        console.print(Text(f"emissions: {k} {v:,.1f}"))
     if report.dropped_products:
-        console.print(f"products without domestic output, left out: {', '.join(report.dropped_products)}")
+        console.print(Text(f"products without domestic output, left out: {', '.join(report.dropped_products)}"))
     if report.dropped_industries:
-        console.print(f"industries without output, left out: {', '.join(report.dropped_industries)}")
-    console.print(f"negative coefficients: {report.negative_coefficients} ({report.negative_handling})")
+        console.print(Text(f"industries without output, left out: {', '.join(report.dropped_industries)}"))
+    console.print(Text(f"negative coefficients: {report.negative_coefficients} ({report.negative_handling})"))
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(Text(f"note: {note}"))
     lab = "" if report.identity_labour is None else f", labour {report.identity_labour:.1e}"
     console.print(f"[green]identity check passed[/green]: largest relative error of gross output "
                   f"{report.identity_output:.1e}{lab} (limit 1e-06)")
@@ -124,16 +129,17 @@ def import_sut_cmd(
     check_out(out, src)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
-    with Console(stderr=True).status(f"importing {src}", spinner="dots"):
+    with Console(stderr=True).status(Text(f"importing {src}"), spinner="dots"):  # the path as written
         economy, report = import_sut(src, fmt, year=year, assumption=assumption,  # type: ignore[arg-type]
                                      labour=labour, needs=needs, resource_scale=scales,
                                      weights=weights, capacity_headroom=capacity_headroom)  # type: ignore[arg-type]
-        write_import(economy, out, overwrite=overwrite)
+        with writing(out):
+            write_import(economy, out, overwrite=overwrite)
     console = Console()
     print_report(report, console)
     for line in economy.provenance.get("resource_scale", []):
-        console.print(f"resource scaled: {line}")
-    console.print(f"wrote {out}: {economy!r}")
+        console.print(Text(f"resource scaled: {line}"))
+    console.print(Text(f"wrote {out}: {economy!r}"))
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
@@ -208,13 +214,13 @@ def sut_series_cmd(
         rows.append(series_row(year, economy, result))
         breakdowns.append(primary_breakdown(year, economy, result))
         fulfil = "no plan" if result.fulfilment is None else f"fulfilment {_fmt(result.fulfilment, 'fulfilment')}"
-        console.print(f"{year}: {result.status}, {fulfil}, binding: {_first(rows[-1]['binding'], 3)}")
+        console.print(Text(f"{year}: {result.status}, {fulfil}, binding: {_first(rows[-1]['binding'], 3)}"))
     frame = pd.DataFrame(rows)
     title = f"{src.name}: {objective}, needs {needs or 'all final use'}" + (
         f", {', '.join(f'{k}x{v:g}' for k, v in scales.items())}" if scales else "") + (
         f", capacity {1 + capacity_headroom:g}x output" if capacity_headroom is not None else "") + (
         ", equal weights" if weights == "equal" and objective == "harmony" else "")
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with writing(out), atomic_folder(out, overwrite=overwrite) as tmp:
         frame.to_csv(tmp / "series.csv", index=False)
         pd.concat(breakdowns, ignore_index=True).to_csv(tmp / "primaries_by_product.csv", index=False)
         plot_series(frame, tmp / "series.png", title)
@@ -234,9 +240,9 @@ def _print_series(frame: pd.DataFrame) -> None:
     cols = ["year", "status", "fulfilment", "binding", "needs_total", "gross_output_total"]
     cols += [c for c in frame.columns if c.endswith(("_used", "_available", "_shadow_price"))]
     for col in cols:
-        table.add_column(col, justify="left" if col in ("status", "binding") else "right")
-    for _, r in frame.iterrows():
-        table.add_row(*[_fmt(r[c], c) for c in cols])
+        table.add_column(Text(col), justify="left" if col in ("status", "binding") else "right")
+    for _, r in frame.iterrows():  # the columns and cells name goods: Text, taken as written
+        table.add_row(*[Text(_fmt(r[c], c)) for c in cols])
     Console(width=200).print(table)
 
 

@@ -151,11 +151,12 @@ _FALSE = {"false", "0", "no", "n", "f"}
 def _parse_bool(col: Column, series: pd.Series, src: TableSource, out: _Collector) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=bool)
-    text = np.char.lower(_text(series).astype(str))
+    written = _text(series)  # Python strings: the message quotes the cell as written, not numpy's repr of it
+    text = np.char.lower(written.astype(str))
     empty = text == ""
     truthy = np.isin(text, list(_TRUE))
     bad = ~empty & ~truthy & ~np.isin(text, list(_FALSE))
-    out.rows(src, bad, lambda i: f"{col.name} must be true or false, got {text[i]!r}")
+    out.rows(src, bad, lambda i: f"{col.name} must be true or false, got {written[i]!r}")
     return np.where(empty, bool(col.default), truthy)
 
 
