@@ -10,6 +10,7 @@ import typer
 
 from needplan.cli import check_out, fail
 from needplan.economy.io import atomic_folder
+from needplan.simulate.model import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS
 from needplan.simulate.regimes import BUILTIN_REGIMES
 from needplan.simulate.run import SERIES_COLUMNS, median_series, run_ensemble, run_scenario
 from needplan.simulate.scenarios import SCENARIOS, Scenario, get_scenario, load_scenario_file
@@ -20,6 +21,14 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help="replace DIR if it 
 
 def _scenario(name: str) -> Scenario:
     return load_scenario_file(name) if name.endswith(".toml") else get_scenario(name)
+
+
+def _check_args(out: Path, overwrite: bool, households: int) -> None:
+    """Refuse ``--households`` out of range and an existing ``--out`` without ``--overwrite`` before simulating."""
+    if not MIN_HOUSEHOLDS <= households <= MAX_HOUSEHOLDS:
+        fail(f"--households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {households}")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
 
 
 def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, households: int) -> str:
@@ -53,6 +62,7 @@ def simulate_cmd(
     from needplan.simulate.calibration import observed
 
     check_out(out, *([scenario] if scenario.endswith(".toml") else []))
+    _check_args(out, overwrite, households)
     sc = _scenario(scenario)
     band = None
     if runs > 1:
@@ -77,6 +87,28 @@ def simulate_cmd(
     typer.echo(f"wrote {out}")
 
 
+def _compare_md(table: pd.DataFrame) -> str:
+    """The table of compare.md, one row per scenario from compare.csv's rows: its span (``first_year``,
+    ``last_year``), the indices of its last simulated year (``*_last``), and the sum, minimum or maximum over its
+    span; scenarios of different spans are compared at different years, which the span columns show."""
+    last = table.groupby("scenario").agg(
+        first_year=("year", "first"),
+        last_year=("year", "last"),
+        industrial_output_last=("industrial_output_index", "last"),
+        quality_last=("industrial_quality_index", "last"),
+        famine_deaths_m=("famine_excess_deaths_m", "sum"),
+        cattle_min_m=("cattle_m", "min"),
+        real_wage_last=("real_wage_index", "last"),
+        conflict_max=("conflict_index", "max"),
+    )
+    years = ("first_year", "last_year")
+    lines = ["| scenario | " + " | ".join(last.columns) + " |", "|---" * (len(last.columns) + 1) + "|"]
+    for name, row in last.iterrows():
+        cells = [f"{int(row[c])}" if c in years else f"{row[c]:.3g}" for c in last.columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def compare_cmd(
     scenarios: Annotated[list[str], typer.Argument(help="scenario names or .toml files")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
@@ -88,6 +120,7 @@ def compare_cmd(
     from needplan.simulate import plots
 
     check_out(out, *[name for name in scenarios if name.endswith(".toml")])
+    _check_args(out, overwrite, households)
     chosen = [_scenario(name) for name in scenarios]
     names = [sc.name for sc in chosen]
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -101,17 +134,7 @@ def compare_cmd(
     table = table[["scenario", *SERIES_COLUMNS]]
     with atomic_folder(out, overwrite=overwrite) as tmp:
         table.to_csv(tmp / "compare.csv", index=False)
-        last = table.groupby("scenario").agg(
-            industrial_output_1940=("industrial_output_index", "last"),
-            quality_1940=("industrial_quality_index", "last"),
-            famine_deaths_m=("famine_excess_deaths_m", "sum"),
-            cattle_min_m=("cattle_m", "min"),
-            real_wage_1940=("real_wage_index", "last"),
-            conflict_max=("conflict_index", "max"),
-        )
-        lines = ["| scenario | " + " | ".join(last.columns) + " |", "|---" * (len(last.columns) + 1) + "|"]
-        lines += [f"| {n} | " + " | ".join(f"{v:.3g}" for v in row) + " |" for n, row in last.iterrows()]
-        (tmp / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (tmp / "compare.md").write_text(_compare_md(table), encoding="utf-8")
         for theme in plots.THEMES:
             plots.plot_theme(frames, theme, tmp / f"{theme}.png")
     typer.echo(f"wrote {out}")

@@ -311,10 +311,16 @@ def terms_of_trade(goods_to_country: float, grain_marketed_mt: float, base_ratio
     """Manufactured goods one tonne of marketed grain buys, 1913 = 1 (the price scissors, inverted).
 
     With a legal market, prices settle where the goods sent to the countryside pay for the grain bought from it;
-    ``base_ratio`` is the 1913 goods-per-tonne ratio.
+    ``base_ratio`` is the 1913 goods-per-tonne ratio. Limits, capped at 3: no goods sent to the countryside
+    (``consumer_share_rural`` = 0) buy nothing, 0, whatever the grain; goods against a reference of no goods
+    (``base_ratio`` 0) are the best terms, 3.
     """
+    if goods_to_country <= 0:
+        return 0.0
+    if base_ratio <= 0:
+        return 3.0
     if grain_marketed_mt <= 0:
-        return float(min(3.0, goods_to_country / base_ratio / 1e-3)) if goods_to_country > 0 else 0.0
+        return float(min(3.0, goods_to_country / base_ratio / 1e-3))
     return float(min(3.0, goods_to_country / grain_marketed_mt / base_ratio))
 
 

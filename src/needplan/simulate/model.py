@@ -28,6 +28,12 @@ BRANCHES = ("fuel", "metals", "electricity", "machinery", "textiles_shoes", "foo
 HEAVY = np.array([True, True, True, True, False, False])
 INVESTMENT_GOODS = np.array([False, True, False, True, False, False])
 
+MIN_HOUSEHOLDS = 10
+"""The fewest household agents a run may have."""
+MAX_HOUSEHOLDS = 20_000_000
+"""The most household agents a run may have: about the 22 million peasant households of 1913, so that each agent
+still stands for at least one real household (and a run fits in memory: about 0.7 kB per agent)."""
+
 # 1913 gross output by branch, billions of 1913 roubles: consumer goods dominate (producer goods ~ 1/3 in 1928).
 BRANCH_VALUE_1913 = np.array([0.45, 0.75, 0.08, 0.70, 1.90, 2.60])
 # Input coefficients in value terms (roubles of the row branch per rouble of the column branch's output).
@@ -148,8 +154,8 @@ class Model:
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, n_households: int = 100_000,
                  params: Params | None = None, check: bool = True) -> None:
-        if n_households < 10:
-            raise SimulateError(f"n_households must be at least 10, got {n_households}")
+        if not MIN_HOUSEHOLDS <= n_households <= MAX_HOUSEHOLDS:
+            raise SimulateError(f"n_households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {n_households}")
         self.scenario = scenario
         self.params = params = params if params is not None else Params()
         self.check = check
@@ -563,6 +569,8 @@ class Model:
         off_farm = (v["grain_compulsory_mt"] * regime.procurement_price_ratio + v["grain_state_purchases_mt"]
                     + v["grain_market_sales_mt"])
         if self.goods_per_tonne_1913 == 0.0:
+            # The reference (terms = 1) is the first year that sends goods to the village: the start year in the
+            # built-in scenarios; before it (consumer_share_rural = 0) grain buys nothing, terms 0.
             self.goods_per_tonne_1913 = consumer_rural / max(off_farm, 1e-9)
         self.terms = mech.terms_of_trade(consumer_rural, off_farm, self.goods_per_tonne_1913)
         v["terms_of_trade"] = self.terms

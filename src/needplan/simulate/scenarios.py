@@ -148,8 +148,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
 
     Keys: ``name`` (required), ``description``, ``base`` (a built-in scenario whose schedule and shocks are
     kept before the first user entry; default ``ussr-1913-1940``), ``start_year``, ``end_year``; each
-    ``[[schedule]]`` has ``from`` (a year) and ``regime`` (built-in or defined in the file). Raises
-    :class:`SimulateError` naming the file and the key of the first problem.
+    ``[[schedule]]`` has ``from`` (a year, each at most once and none after ``end_year``) and ``regime`` (built-in
+    or defined in the file). Raises :class:`SimulateError` naming the file and the key of the first problem.
     """
     p = Path(path)
     try:
@@ -179,7 +179,10 @@ def load_scenario_file(path: str | Path) -> Scenario:
     entries = data.get("schedule", [])
     if not isinstance(entries, list):
         raise SimulateError(f"{where}schedule: must be an array of tables ([[schedule]])")
+    start = _int(data, "start_year", where, base.start_year)
+    end = _int(data, "end_year", where, base.end_year)
     user: list[tuple[int, str]] = []
+    first_entry: dict[int, int] = {}
     for i, entry in enumerate(entries):
         ew = f"{where}schedule[{i}]."
         if not isinstance(entry, dict):
@@ -188,6 +191,12 @@ def load_scenario_file(path: str | Path) -> Scenario:
             if key not in ("from", "regime"):
                 raise SimulateError(f"{ew}{key}: unknown key (keys: from, regime)")
         year = _int(entry, "from", ew)
+        if year in first_entry:
+            raise SimulateError(f"{ew}from: {year} is also schedule[{first_entry[year]}].from (one regime per year: "
+                                "give each from year once)")
+        if year > end:
+            raise SimulateError(f"{ew}from: {year} is after end_year {end} (the entry would never be in force)")
+        first_entry[year] = i
         regime = entry.get("regime")
         if not isinstance(regime, str):
             raise SimulateError(f"{ew}regime: is missing or not a string")
@@ -197,8 +206,6 @@ def load_scenario_file(path: str | Path) -> Scenario:
     user.sort()
     first_user = user[0][0] if user else base.end_year + 1
     schedule = tuple(e for e in base.schedule if e[0] < first_user) + tuple(user)
-    start = _int(data, "start_year", where, base.start_year)
-    end = _int(data, "end_year", where, base.end_year)
     description = data.get("description", f"user scenario based on {base_name}")
     if not isinstance(description, str):
         raise SimulateError(f"{where}description: must be a string")
