@@ -442,7 +442,7 @@ def write_generated(
     """
     dest = Path(out)
     if dest.exists() and not overwrite:
-        raise FileExistsError(f"{dest} exists (pass overwrite to replace it)")
+        raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace it)")
     chosen: TableFormat = fmt or ("parquet" if spec.n_goods > PARQUET_ABOVE else "csv")
     step = progress or _noop
     tables = generate_tables(spec, step)

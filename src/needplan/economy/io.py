@@ -254,7 +254,7 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
     if holds(dest, Path.cwd()):
         raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
     if dest.exists() and not overwrite:
-        raise FileExistsError(f"{dest} exists (pass overwrite to replace it)")
+        raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace it)")
     blocking = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise OutputError(f"{dest}: {blocking} is a file, not a folder")
