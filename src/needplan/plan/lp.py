@@ -358,8 +358,7 @@ class HighsSession:
         self.tolerance = tolerance
         self._feasibility(float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE))))
         h.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
-        if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
+        self.limit_time(time_limit)
         model = highspy.HighsLp()
         # Rows and columns far from unit scale are passed divided by powers of 2 (exact in floating point; see
         # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
@@ -429,6 +428,10 @@ class HighsSession:
             h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / self.col_scale[changed],
                                lp.col_upper[changed] / self.col_scale[changed])
             self.col_lower, self.col_upper = lp.col_lower.copy(), lp.col_upper.copy()
+
+    def limit_time(self, seconds: float | None) -> None:
+        """Each run from now on stops after ``seconds`` of wall time (``None``: no limit)."""
+        self.highs.setOptionValue("time_limit", float(np.inf if seconds is None else seconds))
 
     def run(self, *, cold: bool = False) -> LpSolution:
         """Solve (warm-started from the previous basis where there is one, unless ``cold``) and read the solution
