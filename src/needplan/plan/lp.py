@@ -217,7 +217,9 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     primal = float(lp.cost @ x)
     gap = abs(primal - dual) / max(1.0, abs(primal))
     r, c = equilibrate(A, SCALE_ROUNDS, beyond=SCALE_BEYOND)  # the same scales as lp.A's
-    row_unit = ROW_UNIT_SHARE / r
+    unit = activity_unit(lp, r, c)
+    row_unit = ROW_UNIT_SHARE * unit / r
+    c = c * unit  # one unit of each column as HiGHS sees it
     del r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     row_scale = np.maximum(row_size, row_unit)
@@ -340,6 +342,25 @@ def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
     return np.asarray(np.exp2(-over), dtype=np.float64)
 
 
+def activity_unit(lp: LinearProgram, r: FloatArray, c: FloatArray) -> float:
+    """The power of 2 near the median of the LP's finite nonzero bounds (rows times ``r``, columns over ``c``) when
+    that is below ``2^-SCALE_BEYOND``, else 1: HiGHS is given ``x / unit``, every bound divided by it.
+
+    Scaling rows and columns by their entries cannot see a problem whose every quantity is small (targets,
+    availabilities and capacities all 10^9 times smaller, the amounts per unit as they were: activities in a
+    unit 10^9 times larger); its activities of 1e-8 were within HiGHS's absolute tolerance of 1e-7 and the
+    verification's floor, and "optimal" plans came back up to 5% above the optimum (metamorphic fuzzing).
+    """
+    row_lo, row_hi = np.abs(lp.row_lower * r), np.abs(lp.row_upper * r)
+    col_hi = np.abs(lp.col_upper / c)
+    sizes = np.concatenate([row_lo[np.isfinite(row_lo)], row_hi[np.isfinite(row_hi)], col_hi[np.isfinite(col_hi)]])
+    sizes = sizes[sizes > 0]
+    if not sizes.size:
+        return 1.0
+    k = round(math.log2(float(np.median(sizes))))
+    return 2.0**k if k < -SCALE_BEYOND else 1.0
+
+
 class HighsSession:
     """One HiGHS instance holding an LP; rows added to the LP later are passed on with :meth:`sync`.
 
@@ -365,7 +386,9 @@ class HighsSession:
         # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
         # multiplied by it; a row's activity and bounds are multiplied by row_scale.
         self.row_scale, self.col_scale = equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND)
-        self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale, lp.row_upper * self.row_scale)
+        self.unit = activity_unit(lp, self.row_scale, self.col_scale)  # x = unit * col_scale * x_passed
+        self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale / self.unit,
+                                                      lp.row_upper * self.row_scale / self.unit)
         scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
         csc = sp.csc_matrix(sp.diags(self.row_scale) @ scaled)
         csc.sort_indices()
@@ -378,10 +401,10 @@ class HighsSession:
         top = float(np.max(np.abs(cost), initial=0.0))
         self.cost_scale = 2.0 ** -round(math.log2(top)) if top > 0 and np.isfinite(top) else 1.0
         model.col_cost_ = np.asarray(cost * self.cost_scale, dtype=np.float64)
-        model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)
-        model.col_upper_ = np.asarray(lp.col_upper / self.col_scale, dtype=np.float64)
-        model.row_lower_ = np.asarray(lp.row_lower * self.row_scale, dtype=np.float64)
-        model.row_upper_ = np.asarray(lp.row_upper * self.row_scale, dtype=np.float64)
+        model.col_lower_ = np.asarray(lp.col_lower / (self.col_scale * self.unit), dtype=np.float64)
+        model.col_upper_ = np.asarray(lp.col_upper / (self.col_scale * self.unit), dtype=np.float64)
+        model.row_lower_ = np.asarray(lp.row_lower * (self.row_scale / self.unit), dtype=np.float64)
+        model.row_upper_ = np.asarray(lp.row_upper * (self.row_scale / self.unit), dtype=np.float64)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.num_col_ = lp.n_cols
         model.a_matrix_.num_row_ = lp.n_rows
@@ -408,10 +431,11 @@ class HighsSession:
             added = sp.csr_matrix(lp.A[self.n_rows_passed:] @ sp.diags(self.col_scale))
             lower, upper = lp.row_lower[self.n_rows_passed:], lp.row_upper[self.n_rows_passed:]
             scale = row_scale(added)
-            scale *= bound_scale(lower * scale, upper * scale)
+            scale *= bound_scale(lower * scale / self.unit, upper * scale / self.unit)
             new = sp.csr_matrix(sp.diags(scale) @ added)
             new.sort_indices()
-            if h.addRows(new.shape[0], lower * scale, upper * scale, new.nnz, new.indptr[:-1].astype(np.int32),
+            if h.addRows(new.shape[0], lower * scale / self.unit, upper * scale / self.unit, new.nnz,
+                         new.indptr[:-1].astype(np.int32),
                          new.indices.astype(np.int32), new.data.astype(np.float64)) == highspy.HighsStatus.kError:
                 raise LpScaleError(lp)
             self.row_scale = np.concatenate([self.row_scale, scale])
@@ -421,13 +445,14 @@ class HighsSession:
         changed = np.flatnonzero((self.row_lower != lp.row_lower) | (self.row_upper != lp.row_upper))
         if changed.size:
             h.changeRowsBounds(  # type: ignore[attr-defined]
-                changed.size, changed.astype(np.int32), lp.row_lower[changed] * self.row_scale[changed],
-                lp.row_upper[changed] * self.row_scale[changed])
+                changed.size, changed.astype(np.int32), lp.row_lower[changed] * self.row_scale[changed] / self.unit,
+                lp.row_upper[changed] * self.row_scale[changed] / self.unit)
             self.row_lower, self.row_upper = lp.row_lower.copy(), lp.row_upper.copy()
         changed = np.flatnonzero((self.col_lower != lp.col_lower) | (self.col_upper != lp.col_upper))
         if changed.size:
-            h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / self.col_scale[changed],
-                               lp.col_upper[changed] / self.col_scale[changed])
+            passed = self.col_scale[changed] * self.unit
+            h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / passed,
+                               lp.col_upper[changed] / passed)
             self.col_lower, self.col_upper = lp.col_lower.copy(), lp.col_upper.copy()
 
     def limit_time(self, seconds: float | None) -> None:
@@ -581,7 +606,7 @@ class HighsSession:
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()
-        x = np.asarray(sol.col_value, dtype=np.float64) * self.col_scale
+        x = np.asarray(sol.col_value, dtype=np.float64) * (self.col_scale * self.unit)
         # The duals of the rows as passed price one passed unit; per unit of the LP's own row, times the scale.
         y = (np.asarray(sol.row_dual, dtype=np.float64) * (self.row_scale / self.cost_scale) if sol.dual_valid
              else np.zeros(self.lp.n_rows))
