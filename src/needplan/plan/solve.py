@@ -284,6 +284,11 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
             iterations += sol.iterations
             if sol.status == "unbounded":
                 sol.status, sol.message = "stopped", "HiGHS called the LP with cuts added unbounded, which it cannot be"
+        if sol.status == "infeasible" and not model.user_rows.size:
+            # Producing nothing (s = -1) is a plan of every harmony LP without user constraints: HiGHS's word is
+            # wrong (metamorphic fuzzing: every quantity of a structured economy times 1e-9).
+            sol.status = "stopped"
+            sol.message = f"HiGHS called the LP of round {rounds} infeasible, which it cannot be ({sol.message})"
         if sol.status != "optimal":
             if last is not None and sol.status == "stopped":
                 # A limit stopped this round: the last whole round's plan is feasible, with a certified gap. Its
