@@ -727,16 +727,18 @@ def test_a_large_capacity_written_for_unlimited_plans_as_unlimited(factor: float
     r = build_plan(_demo_edited("capacity", factor), objective).solve("highs")
     assert r.status == "optimal", r.solver["message"]
     assert r.objective == pytest.approx(reference.objective, rel=1e-7)
-    # Metamorphic fuzzing, generated economies of 300 goods: reduced costs of 3.4e-12 of their value flows.
+    # Metamorphic fuzzing, generated economies of 300 goods: reduced costs of 3.4e-12 of their value flows (seed
+    # 2); seed 1, a column of nearly free goods, is judged with its rows at the reference prices.
     from needplan.economy.validate import build_economy
 
-    eco = generate_economy(300, family="uniform", seed=2)
-    tables = eco.tables()
-    tables["techniques"]["capacity"] = tables["techniques"]["capacity"].fillna(factor)
-    reference = build_plan(eco, objective).solve("highs")
-    r = build_plan(build_economy(tables, name="big capacities"), objective).solve("highs")
-    assert r.status == "optimal", r.solver["message"]
-    assert r.objective == pytest.approx(reference.objective, rel=1e-7)
+    for seed in (1, 2):
+        eco = generate_economy(300, family="uniform", seed=seed)
+        tables = eco.tables()
+        tables["techniques"]["capacity"] = tables["techniques"]["capacity"].fillna(factor)
+        reference = build_plan(eco, objective).solve("highs")
+        r = build_plan(build_economy(tables, name="big capacities"), objective).solve("highs")
+        assert r.status == "optimal", (seed, r.solver["message"])
+        assert r.objective == pytest.approx(reference.objective, rel=1e-7)
 
 
 @pytest.mark.parametrize("factor", [1e9, 1e12])

@@ -52,10 +52,11 @@ Measured on generated *structured* economies, ray (docs/benchmarks.md, session 1
 simplex 1.8 s, IPM 3.3 s; 6,000 goods simplex 21.6 s, IPM 18.9 s; 10^4 goods (seeds 1, 2, 3) simplex 115 s,
 278 s, 296 s, IPM 69 s, 82 s, 87 s."""
 DUST = 1e-10
-"""A reduced cost ``c - A'y`` below this share of its column's value flows (``|c| + |A|'|y|``) is rounding left
-where it is 0, and counts as 0 in the dual objective: priced at a bound of 10^15 written for "unlimited", that
-noise opened a duality gap of 4e-5 on an optimal plan, and of 4 at 10^20 (fuzzing: 1e-20 absolute on the demo,
-3.4e-12 of the value flows on generated economies of 300 goods). Below HiGHS's tightest dual tolerance (1e-10)."""
+"""A reduced cost ``c - A'y`` below this share of its column's value flows (``|c| + |A|'(|y| + y_ref)``, with the
+reference prices of :class:`Checks`) is rounding left where it is 0, and counts as 0 in the dual objective:
+priced at a bound of 10^15 written for "unlimited", that noise opened a duality gap of 4e-5 on an optimal plan,
+and of 4 at 10^20 (fuzzing: 1e-20 absolute on the demo, 3.4e-12 of the value flows on generated economies of
+300 goods). Below HiGHS's tightest dual tolerance (1e-10)."""
 LARGEST_BOUND = 2.0**20
 """Rows are passed to HiGHS with finite bounds of at most this size (see :func:`bound_scale`): rounding of an
 activity that size, about 1e-16 of it per entry, stays below HiGHS's absolute feasibility tolerance of 1e-7."""
@@ -199,17 +200,19 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     row_size = abs_matvec(A, np.abs(x)) + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(
         has_hi_r, np.abs(lp.row_upper), 0.0)
     dual_residual = float(np.max(row_wrong * row_size / objective_flow, initial=0.0))
-    dual_residual = max(dual_residual, float(np.max(col_wrong / np.maximum(
-        np.abs(lp.cost) + abs_rmatvec(A, np.abs(y) + reference_prices(row_size, objective_flow)), _TINY),
-        initial=0.0)))
+    # Each column's value flows, its rows priced at least at the reference prices (see Checks).
+    worth = np.maximum(np.abs(lp.cost) + abs_rmatvec(A, np.abs(y) + reference_prices(row_size, objective_flow)),
+                       _TINY)
+    dual_residual = max(dual_residual, float(np.max(col_wrong / worth, initial=0.0)))
     del col_wrong
-    value = np.abs(lp.cost) + abs_rmatvec(A, np.abs(y))  # each column's value flows
+    d[np.abs(d) <= DUST * worth] = 0.0
+    del worth
     sign_share = 0.0
     if np.any(row_wrong > 0):
+        value = np.abs(lp.cost) + abs_rmatvec(A, np.abs(y))  # each column's value flows
         sign_share = float(np.max(abs_rmatvec(A, row_wrong) / np.maximum(value, _TINY), initial=0.0))
+        del value
     del row_wrong
-    d[np.abs(d) <= DUST * value] = 0.0
-    del value
     # Dual objective: each multiplier prices the bound it presses on.
     dual = (_dot_finite(np.maximum(y, 0.0), lp.row_lower) + _dot_finite(np.minimum(y, 0.0), lp.row_upper)
             + _dot_finite(np.maximum(d, 0.0), lp.col_lower) + _dot_finite(np.minimum(d, 0.0), lp.col_upper))
