@@ -140,14 +140,15 @@ def test_a_whole_economy_in_small_numbers_plans_the_same(objective: str) -> None
                 assert r.objective == pytest.approx(expected, rel=1e-7), (eco.name, solver, k)
 
 
-def test_harmony_in_small_numbers_is_never_called_infeasible() -> None:
-    """Metamorphic fuzzing: every quantity of structured economies (100 goods seed 9, 200 goods seed 4) times 1e-9,
-    and HiGHS called Kelley's first LP infeasible, which a harmony LP without user constraints cannot be (producing
-    nothing is a plan); the engine said "infeasible" and named a conflict. Not yet solved there: it may stop."""
-    for n, seed in ((100, 9), (200, 4)):
+def test_harmony_in_small_numbers_plans_the_same() -> None:
+    """Metamorphic fuzzing: every quantity of structured economies times 1e-9, and HiGHS called Kelley's first LP
+    infeasible (100 goods seed 9, 200 goods seed 4), which a harmony LP without user constraints cannot be, or
+    Kelley's "optimal" stood above the unscaled economy's certified bound (30 goods seed 3, 200 goods seed 7).
+    The activities alone are counted in a unit near the median bound; the deviations are pure numbers."""
+    for n, seed in ((100, 9), (200, 4), (30, 3), (200, 7)):
         eco = generate_economy(n, family="structured", seed=seed)
         reference = build_plan(eco, "harmony").solve("auto")
         r = build_plan(_every_quantity_times(eco, 1e-9), "harmony").solve("auto")
-        assert r.status in ("optimal", "stopped"), r.solver["message"]
-        if r.status == "optimal":
-            assert r.objective == pytest.approx(reference.objective, rel=1e-6)
+        assert r.status == "optimal", (n, seed, r.solver["message"])
+        close = 1e-6 * abs(reference.objective) + reference.solver["gap"] + r.solver["gap"]
+        assert abs(r.objective - reference.objective) <= close, (n, seed)

@@ -427,7 +427,7 @@ def _feasibility_lp(model: PlanModel) -> tuple[LinearProgram, np.ndarray, np.nda
         relaxed, relax_to = rows, np.full(A.shape[0], -np.inf)
         relax_to[rows] = freed
     feas = LinearProgram(A, lower, upper, cost, np.append(lp.col_lower, 0.0), np.append(lp.col_upper, 1.0),
-                         maximize=True)
+                         maximize=True, activities=lp.activities)
     return feas, relaxed, relax_to
 
 

@@ -77,6 +77,9 @@ class LinearProgram:
     col_lower: FloatArray
     col_upper: FloatArray
     maximize: bool = False
+    activities: int | None = None
+    """How many leading columns are activities in the economy's units (the rest, the fulfilment, deviations and
+    harmony terms, are pure numbers); ``None``: all (see :func:`activity_units`)."""
 
     @property
     def n_rows(self) -> int:
@@ -219,10 +222,8 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     del d
     primal = float(lp.cost @ x)
     gap = abs(primal - dual) / max(1.0, abs(primal))
-    r, c = equilibrate(A, SCALE_ROUNDS, beyond=SCALE_BEYOND)  # the same scales as lp.A's
-    unit = activity_unit(lp, r, c)
-    row_unit = ROW_UNIT_SHARE * unit / r
-    c = c * unit  # one unit of each column as HiGHS sees it
+    r, c = scales_as_passed(lp)  # one unit of each row and column as HiGHS sees it: 1 / r, c
+    row_unit = ROW_UNIT_SHARE / r
     del r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     row_scale = np.maximum(row_size, row_unit)
@@ -345,25 +346,45 @@ def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
     return np.asarray(np.exp2(-over), dtype=np.float64)
 
 
-def activity_unit(lp: LinearProgram, r: FloatArray, c: FloatArray) -> float:
-    """The power of 2 near the median of the LP's finite nonzero bounds (rows times ``r``, columns over ``c``) when
-    that is below ``2^-SCALE_BEYOND``, else 1: HiGHS is given ``x / unit``, every bound divided by it.
+def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
+    """Row and column factors ``(P, Q)`` that count the activities in a unit near the median of the finite nonzero
+    bounds that concern them (rows with an activity entry, the activities' capacities), when that median is below
+    ``2^-SCALE_BEYOND``: ``Q`` is that power of 2 on the activity columns (1 on the rest), ``P`` its inverse on those
+    rows (1 on the rest), so that ``P A Q`` keeps the activities' entries. ``None`` otherwise (the usual case).
 
-    Scaling rows and columns by their entries cannot see a problem whose every quantity is small (targets,
-    availabilities and capacities all 10^9 times smaller, the amounts per unit as they were: activities in a
-    unit 10^9 times larger); its activities of 1e-8 were within HiGHS's absolute tolerance of 1e-7 and the
-    verification's floor, and "optimal" plans came back up to 5% above the optimum (metamorphic fuzzing).
+    Scaling rows and columns by their entries cannot see an economy whose every quantity is small (targets,
+    availabilities and capacities all 10^9 times smaller, the amounts per unit as they were): its activities of
+    1e-8 were within HiGHS's absolute tolerance and the verification's floor, and "optimal" plans came back up to
+    5% above the optimum (metamorphic fuzzing). Pure-number columns (harmony's deviations) keep their scale.
     """
-    def sized(bound: FloatArray, scale: FloatArray) -> FloatArray:  # finite nonzero ones only (few at 10^6 goods)
-        some = np.isfinite(bound) & (bound != 0)
-        return np.abs(bound[some] * scale[some])
+    n_a = lp.n_cols if lp.activities is None else lp.activities
+    on = np.zeros(lp.n_cols)
+    on[:n_a] = 1.0
+    touch = abs_matvec(sp.csr_matrix(lp.A), on) > 0
 
-    sizes = np.concatenate([sized(lp.row_lower, r), sized(lp.row_upper, r), sized(lp.col_upper, 1.0 / c)])
-    sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+    def sized(bound: FloatArray) -> FloatArray:  # finite nonzero ones only (few at 10^6 goods)
+        some = np.isfinite(bound) & (bound != 0)
+        return np.abs(bound[some])
+
+    sizes = np.concatenate([sized(lp.row_lower[touch]), sized(lp.row_upper[touch]), sized(lp.col_upper[:n_a])])
     if not sizes.size:
-        return 1.0
+        return None
     k = round(math.log2(float(np.median(sizes))))
-    return 2.0**k if k < -SCALE_BEYOND else 1.0
+    if k >= -SCALE_BEYOND:
+        return None
+    unit = 2.0**k
+    return np.where(touch, 1.0 / unit, 1.0), np.where(on > 0, unit, 1.0)
+
+
+def scales_as_passed(lp: LinearProgram) -> tuple[FloatArray, FloatArray]:
+    """The row and column scales HiGHS's session passes ``lp.A`` with (before each row's bound scale): those of
+    :func:`needplan.leontief.equilibrate` on ``P A Q`` (:func:`activity_units`), times ``P`` and ``Q``."""
+    units = activity_units(lp)
+    if units is None:
+        return equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND)
+    P, Q = units
+    r, c = equilibrate(sp.diags(P) @ lp.A @ sp.diags(Q), SCALE_ROUNDS, beyond=SCALE_BEYOND)
+    return r * P, c * Q
 
 
 class HighsSession:
@@ -390,10 +411,8 @@ class HighsSession:
         # Rows and columns far from unit scale are passed divided by powers of 2 (exact in floating point; see
         # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
         # multiplied by it; a row's activity and bounds are multiplied by row_scale.
-        self.row_scale, self.col_scale = equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND)
-        self.unit = activity_unit(lp, self.row_scale, self.col_scale)  # x = unit * col_scale * x_passed
-        self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale / self.unit,
-                                                      lp.row_upper * self.row_scale / self.unit)
+        self.row_scale, self.col_scale = scales_as_passed(lp)
+        self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale, lp.row_upper * self.row_scale)
         scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
         csc = sp.csc_matrix(sp.diags(self.row_scale) @ scaled)
         csc.sort_indices()
@@ -406,10 +425,10 @@ class HighsSession:
         top = float(np.max(np.abs(cost), initial=0.0))
         self.cost_scale = 2.0 ** -round(math.log2(top)) if top > 0 and np.isfinite(top) else 1.0
         model.col_cost_ = np.asarray(cost * self.cost_scale, dtype=np.float64)
-        model.col_lower_ = np.asarray(lp.col_lower / (self.col_scale * self.unit), dtype=np.float64)
-        model.col_upper_ = np.asarray(lp.col_upper / (self.col_scale * self.unit), dtype=np.float64)
-        model.row_lower_ = np.asarray(lp.row_lower * (self.row_scale / self.unit), dtype=np.float64)
-        model.row_upper_ = np.asarray(lp.row_upper * (self.row_scale / self.unit), dtype=np.float64)
+        model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)
+        model.col_upper_ = np.asarray(lp.col_upper / self.col_scale, dtype=np.float64)
+        model.row_lower_ = np.asarray(lp.row_lower * self.row_scale, dtype=np.float64)
+        model.row_upper_ = np.asarray(lp.row_upper * self.row_scale, dtype=np.float64)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.num_col_ = lp.n_cols
         model.a_matrix_.num_row_ = lp.n_rows
@@ -436,11 +455,10 @@ class HighsSession:
             added = sp.csr_matrix(lp.A[self.n_rows_passed:] @ sp.diags(self.col_scale))
             lower, upper = lp.row_lower[self.n_rows_passed:], lp.row_upper[self.n_rows_passed:]
             scale = row_scale(added)
-            scale *= bound_scale(lower * scale / self.unit, upper * scale / self.unit)
+            scale *= bound_scale(lower * scale, upper * scale)
             new = sp.csr_matrix(sp.diags(scale) @ added)
             new.sort_indices()
-            if h.addRows(new.shape[0], lower * scale / self.unit, upper * scale / self.unit, new.nnz,
-                         new.indptr[:-1].astype(np.int32),
+            if h.addRows(new.shape[0], lower * scale, upper * scale, new.nnz, new.indptr[:-1].astype(np.int32),
                          new.indices.astype(np.int32), new.data.astype(np.float64)) == highspy.HighsStatus.kError:
                 raise LpScaleError(lp)
             self.row_scale = np.concatenate([self.row_scale, scale])
@@ -450,14 +468,13 @@ class HighsSession:
         changed = np.flatnonzero((self.row_lower != lp.row_lower) | (self.row_upper != lp.row_upper))
         if changed.size:
             h.changeRowsBounds(  # type: ignore[attr-defined]
-                changed.size, changed.astype(np.int32), lp.row_lower[changed] * self.row_scale[changed] / self.unit,
-                lp.row_upper[changed] * self.row_scale[changed] / self.unit)
+                changed.size, changed.astype(np.int32), lp.row_lower[changed] * self.row_scale[changed],
+                lp.row_upper[changed] * self.row_scale[changed])
             self.row_lower, self.row_upper = lp.row_lower.copy(), lp.row_upper.copy()
         changed = np.flatnonzero((self.col_lower != lp.col_lower) | (self.col_upper != lp.col_upper))
         if changed.size:
-            passed = self.col_scale[changed] * self.unit
-            h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / passed,
-                               lp.col_upper[changed] / passed)
+            h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / self.col_scale[changed],
+                               lp.col_upper[changed] / self.col_scale[changed])
             self.col_lower, self.col_upper = lp.col_lower.copy(), lp.col_upper.copy()
 
     def limit_time(self, seconds: float | None) -> None:
@@ -611,7 +628,7 @@ class HighsSession:
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()
-        x = np.asarray(sol.col_value, dtype=np.float64) * (self.col_scale * self.unit)
+        x = np.asarray(sol.col_value, dtype=np.float64) * self.col_scale
         # The duals of the rows as passed price one passed unit; per unit of the LP's own row, times the scale.
         y = (np.asarray(sol.row_dual, dtype=np.float64) * (self.row_scale / self.cost_scale) if sol.dual_valid
              else np.zeros(self.lp.n_rows))

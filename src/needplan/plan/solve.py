@@ -159,7 +159,8 @@ def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
     need = model.kind_is("need") & np.isfinite(lp.row_lower) & (lp.row_lower > 0)
     for share in WITHIN:
         lower = np.where(need, lp.row_lower * (1.0 - share * tolerance), lp.row_lower)
-        relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize)
+        relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize,
+                                lp.activities)
         again = HighsSession(relaxed, tolerance=tolerance, time_limit=time_limit).run()
         sol.iterations += again.iterations  # the infeasible answer counts every run made to check it
         sol.seconds += again.seconds
