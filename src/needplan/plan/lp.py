@@ -410,7 +410,8 @@ class HighsSession:
         model = highspy.HighsLp()
         # Rows and columns far from unit scale are passed divided by powers of 2 (exact in floating point; see
         # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
-        # multiplied by it; a row's activity and bounds are multiplied by row_scale.
+        # multiplied by it; a row's activity and bounds are multiplied by row_scale. An economy in small numbers
+        # has its activities counted in a larger unit first (activity_units).
         self.row_scale, self.col_scale = scales_as_passed(lp)
         self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale, lp.row_upper * self.row_scale)
         scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
