@@ -784,3 +784,25 @@ def test_a_conflict_search_keeps_to_its_time_including_highs_runs() -> None:
         assert int(message.split(" s, ")[1].split(" of its")[0]) <= len(table)
     else:
         assert "did not end within 2 s" in message and len(table) == 0
+
+
+def test_unbounded_is_said_only_with_a_ray_that_proves_it() -> None:
+    """No labour, resource or capacity limits the demo: ray and harmony are unbounded, each with HiGHS's ray
+    checked on the LP (harmony's first LP said so in session 21's first far-cut version only after 9 rounds, as
+    'stopped'). A direction that leaves a bound, or does not improve the objective, proves nothing."""
+    from needplan.economy.validate import build_economy
+    from needplan.plan.lp import ray_proves_unbounded
+
+    tables = read_economy(DEMO).tables()
+    tables["resources"] = tables["resources"].iloc[0:0]
+    tables["techniques"]["capacity"] = np.nan
+    free = build_economy(tables, name="demo without limits")
+    for objective in ("ray", "harmony"):
+        r = build_plan(free, objective).solve("highs")
+        assert r.status == "unbounded", (objective, r.solver["message"])
+    lp = build_plan(read_economy(DEMO), "ray").lp
+    up = np.zeros(lp.n_cols)
+    up[-1] = 1.0  # lambda alone: the need rows fall below their bound 0
+    assert "leaves the bounds" in ray_proves_unbounded(lp, up)
+    assert "does not improve" in ray_proves_unbounded(lp, -up)
+    assert ray_proves_unbounded(lp, np.zeros(lp.n_cols)) == "it is zero or not finite"

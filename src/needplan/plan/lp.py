@@ -239,6 +239,32 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
                   sign_share)
 
 
+RAY_SLACK = 1e-9
+"""How far a direction may stray from a row's or column's bounds, relative to its own flows there, and still prove
+the LP unbounded (:func:`ray_proves_unbounded`)."""
+
+
+def ray_proves_unbounded(lp: LinearProgram, ray: FloatArray) -> str:
+    """Why ``ray`` does not prove ``lp`` unbounded (``""`` when it does): the cost must fall along it, and no row or
+    column may leave a finite bound, each within :data:`RAY_SLACK` of its own flows along the ray."""
+    size = float(np.max(np.abs(ray), initial=0.0))
+    if not (size > 0 and np.isfinite(size)):
+        return "it is zero or not finite"
+    r = ray / size
+    fall = float(lp.cost @ r)
+    if not fall < -RAY_SLACK * max(float(np.abs(lp.cost) @ np.abs(r)), _TINY):
+        return "the objective does not improve along it"
+    A = sp.csr_matrix(lp.A)
+    move, flows = A @ r, abs_matvec(A, np.abs(r)) * RAY_SLACK
+    rows = (np.isfinite(lp.row_lower) & (move < -flows)) | (np.isfinite(lp.row_upper) & (move > flows))
+    cols = (np.isfinite(lp.col_lower) & (r < -RAY_SLACK)) | (np.isfinite(lp.col_upper) & (r > RAY_SLACK))
+    if rows.any():
+        return f"it leaves the bounds of {int(rows.sum())} rows (row {int(np.flatnonzero(rows)[0])} first)"
+    if cols.any():
+        return f"it leaves the bounds of {int(cols.sum())} columns (column {int(np.flatnonzero(cols)[0])} first)"
+    return ""
+
+
 def reference_prices(row_size: FloatArray, objective_flow: float) -> FloatArray:
     """Per row, the price at which the row's flows ``row_size`` would be worth ``objective_flow`` (0 for a row
     without flows): the floor under a column's value flows in :func:`check_solution` (see :class:`Checks`)."""
@@ -546,7 +572,18 @@ class HighsSession:
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
         self.last_run_by_ipm = bool(by_ipm)
+        unproven = ""
+        if status == "unbounded" and self.verify:
+            # HiGHS's word is checked like its plans: its ray must keep every bound and improve the objective
+            # (fuzzing: a harmony LP with a target of 1e-20 of its good's flows, called unbounded, is bounded).
+            _, has_ray, values = h.getPrimalRay()  # type: ignore[attr-defined]
+            ray = np.asarray(values, dtype=np.float64) * self.col_scale if has_ray else None
+            unproven = "HiGHS gave no ray" if ray is None else ray_proves_unbounded(self.lp, ray)
+            if unproven:
+                status = "stopped"
         message = h.modelStatusToString(ms) + (f" (by HiGHS's interior point method: {by_ipm})" if by_ipm else dropped)
+        if unproven:
+            message += f", which its ray does not prove ({unproven})"
         # A point counts only when HiGHS calls it feasible: a simplex stopped by a limit has one that is not (dual
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
@@ -590,7 +627,8 @@ class HighsSession:
                                 f"{h.modelStatusToString(h.getModelStatus())})")
         else:
             x = y = d = np.zeros(0)
-        return LpSolution(status, x, y, d, iterations, seconds, "highs", message)
+        return LpSolution(status, x, y, d, iterations, seconds, "highs", message,
+                          {"unproven_unbounded": 1.0} if unproven else {})
 
     def _resolve(self, *, cold: bool) -> bool:
         """Run HiGHS's simplex again, from the last basis or (``cold``) from nothing; whether the answer is optimal

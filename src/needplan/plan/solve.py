@@ -262,10 +262,12 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     value = 0.0
     sol = session.run()
     rounds = 1
-    if sol.status == "unbounded":
+    if sol.extra.get("unproven_unbounded"):
         # The first cuts end at 256 times each target. A need whose target is a tiny share of what the economy can
         # make of it (1e-20 of a good made by the hundred; fuzzing) leaves the LP's harmony beyond HiGHS's infinity
-        # (1e20), and HiGHS called a bounded problem unbounded: cut far out as well, and ask again.
+        # (1e20), and HiGHS called a bounded problem unbounded, with a ray that does not prove it: cut far out as
+        # well, and ask again. (A ray that proves it raises some deviation, none falls below -1 along it: then
+        # the harmony itself has no bound.)
         add_harmony_cuts(model, np.tile(np.asarray(HARMONY_FAR_POINTS), (model.need_goods.size, 1)))
         iterations += sol.iterations
         sol = session.run()
