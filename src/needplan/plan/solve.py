@@ -246,7 +246,7 @@ def _solve_harmony_dual(model: PlanModel, tolerance: float,
 
 HARMONY_FAR_POINTS = (2.0**16 - 1, 2.0**32 - 1, 2.0**64 - 1, 2.0**128 - 1)
 """Tangent points of harmony's cuts far out (``1 + s`` up to ``2^128`` times the target), added to Kelley's LP when its
-first round comes back unbounded."""
+first round comes back unbounded with a ray that does not prove it."""
 
 
 def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None) -> LpSolution:
