@@ -806,3 +806,17 @@ def test_unbounded_is_said_only_with_a_ray_that_proves_it() -> None:
     assert "leaves the bounds" in ray_proves_unbounded(lp, up)
     assert "does not improve" in ray_proves_unbounded(lp, -up)
     assert ray_proves_unbounded(lp, np.zeros(lp.n_cols)) == "it is zero or not finite"
+
+
+def test_a_tiny_target_does_not_pull_its_row_s_scale() -> None:
+    """Fuzzing: grain's target at 1e-9 (its flows are hundreds; the others' targets up to 6e4) gave "stopped", the
+    plan 3e-4 short: the fulfilment column's entry 1e-9 set the need row's scale to 2^15, and the row's multiplier,
+    as HiGHS saw it, fell below its tolerance. Rows are now scaled by their activities' entries. Grain does not
+    bind in the demo, so the fulfilment is the demo's. At 1e-30 the fulfilment column's entries span 10^34, and
+    the plan is refused by name (it was "stopped")."""
+    reference = build_plan(read_economy(DEMO), "ray").solve("highs")
+    r = build_plan(_demo_edited("grain", 1e-9), "ray").solve("highs")
+    assert r.status == "optimal", r.solver["message"]
+    assert r.objective == pytest.approx(reference.objective, rel=1e-7)
+    with pytest.raises(PlanInputError, match=r"1e-30 \(row 'need:grain', the fulfilment lambda\)"):
+        build_plan(_demo_edited("grain", 1e-30), "ray").solve("highs")

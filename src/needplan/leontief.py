@@ -492,8 +492,8 @@ def power2_factor(spread: FloatArray, beyond: float) -> FloatArray:
     return np.asarray(np.exp2(-np.where(np.abs(k) > beyond, k, 0.0)), dtype=np.float64)
 
 
-def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
-                beyond: float | None = None) -> tuple[FloatArray, FloatArray]:
+def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *, beyond: float | None = None,
+                row_by: NDArray[np.bool_] | None = None) -> tuple[FloatArray, FloatArray]:
     """Row and column scales ``(r, c)`` that bring every row's and column's :func:`geometric_spread` of
     ``diag(r) M diag(c)`` near 1, by alternating rounds (columns first) until a round changes nothing.
 
@@ -501,6 +501,8 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
     columns whose spread is beyond ``2^±beyond`` (the rest keep 1: a matrix already near unit scale is left as
     it is, at the cost of one pass over its entries). Neither ``|M|`` nor a scaled copy of it is made: the
     passes go by blocks of :data:`ABS_BLOCK` entries (at 10^6 goods a copy of the LP's values is 100 MiB).
+    ``row_by``: the columns whose entries set a row's spread (rows with none of them: all its entries), so that
+    the entries of other columns (a plan's fulfilment, whose entries are the targets) do not pull a row's scale.
     """
     csr = sp.csr_matrix(M)
     m, n = csr.shape
@@ -530,8 +532,13 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *,
             c *= col_f
             row_spread = np.ones(m)
             for r0, r1 in ranges:
-                data, _, indptr = scaled(r0, r1)
+                data, indices, indptr = scaled(r0, r1)
                 row_spread[r0:r1] = _row_spread(data, indptr)
+                if row_by is not None:
+                    own = np.where(row_by[indices], data, 0.0)
+                    counted = np.concatenate([[0], np.cumsum(own > 0)])
+                    has = counted[indptr[1:]] > counted[indptr[:-1]]
+                    row_spread[r0:r1] = np.where(has, _row_spread(own, indptr), row_spread[r0:r1])
             row_f = factor(row_spread)
             r *= row_f
             if np.all(col_f == 1.0) and np.all(row_f == 1.0):

@@ -406,10 +406,14 @@ def scales_as_passed(lp: LinearProgram) -> tuple[FloatArray, FloatArray]:
     """The row and column scales HiGHS's session passes ``lp.A`` with (before each row's bound scale): those of
     :func:`needplan.leontief.equilibrate` on ``P A Q`` (:func:`activity_units`), times ``P`` and ``Q``."""
     units = activity_units(lp)
+    # A row's scale is that of its activities' entries (the goods' units), not of the fulfilment's or deviations'
+    # (the targets: a target of 1e-9 beside flows of 1 put its need row at 2^15, its multiplier below HiGHS's
+    # tolerance as HiGHS saw it, and HiGHS stopped 3e-4 short; fuzzing).
+    row_by = None if lp.activities is None else np.arange(lp.n_cols) < lp.activities
     if units is None:
-        return equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND)
+        return equilibrate(lp.A, SCALE_ROUNDS, beyond=SCALE_BEYOND, row_by=row_by)
     P, Q = units
-    r, c = equilibrate(sp.diags(P) @ lp.A @ sp.diags(Q), SCALE_ROUNDS, beyond=SCALE_BEYOND)
+    r, c = equilibrate(sp.diags(P) @ lp.A @ sp.diags(Q), SCALE_ROUNDS, beyond=SCALE_BEYOND, row_by=row_by)
     return r * P, c * Q
 
 
