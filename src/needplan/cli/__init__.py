@@ -46,9 +46,10 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def check_out(out: Path | None, *inputs: Path | str) -> None:
+def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> None:
     """Refuse an output folder that is, or holds, one of the command's inputs, or is a file inside an input folder
-    (``--overwrite`` would delete it), or that cannot be made where it is named, before any work is done."""
+    (``--overwrite`` would delete it), that exists without ``overwrite``, or that cannot be made where it is named,
+    before any work is done."""
     if out is None:
         return
     for source in inputs:
@@ -57,6 +58,8 @@ def check_out(out: Path | None, *inputs: Path | str) -> None:
         if Path(source).is_dir() and holds(source, out) and out.exists() and not out.is_dir():
             fail(f"{out} is a file in the input folder {source}: writing there would delete it; choose another "
                  "folder")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
     _check_writable(out)
 
 

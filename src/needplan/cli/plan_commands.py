@@ -40,9 +40,7 @@ def plan_cmd(
         raise PlanInputError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
     if time_limit is not None and not time_limit > 0:  # also refuses nan
         raise PlanInputError(f"--time-limit must be a number of seconds above 0, got {time_limit}")
-    check_out(out, folder)
-    if out is not None and out.exists() and not overwrite:  # before the solve, not after it
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+    check_out(out, folder, overwrite=overwrite)  # before the solve, not after it
     economy = load(folder)
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):

@@ -23,12 +23,10 @@ def _scenario(name: str) -> Scenario:
     return load_scenario_file(name) if name.endswith(".toml") else get_scenario(name)
 
 
-def _check_args(out: Path, overwrite: bool, households: int) -> None:
-    """Refuse ``--households`` out of range and an existing ``--out`` without ``--overwrite`` before simulating."""
+def _check_households(households: int) -> None:
+    """Refuse ``--households`` out of range before simulating."""
     if not MIN_HOUSEHOLDS <= households <= MAX_HOUSEHOLDS:
         fail(f"--households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {households}")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
 
 
 def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, households: int) -> str:
@@ -61,8 +59,8 @@ def simulate_cmd(
     from needplan.simulate import plots
     from needplan.simulate.calibration import observed
 
-    check_out(out, *([scenario] if scenario.endswith(".toml") else []))
-    _check_args(out, overwrite, households)
+    _check_households(households)
+    check_out(out, *([scenario] if scenario.endswith(".toml") else []), overwrite=overwrite)
     sc = _scenario(scenario)
     band = None
     if runs > 1:
@@ -119,8 +117,8 @@ def compare_cmd(
     """Scenarios side by side: one figure per theme and a table (compare.csv, compare.md)."""
     from needplan.simulate import plots
 
-    check_out(out, *[name for name in scenarios if name.endswith(".toml")])
-    _check_args(out, overwrite, households)
+    _check_households(households)
+    check_out(out, *[name for name in scenarios if name.endswith(".toml")], overwrite=overwrite)
     chosen = [_scenario(name) for name in scenarios]
     names = [sc.name for sc in chosen]
     twice = sorted({n for n in names if names.count(n) > 1})

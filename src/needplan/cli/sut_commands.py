@@ -126,9 +126,7 @@ def import_sut_cmd(
     _check_choice("--weights", weights, NEED_WEIGHTS)
     _check_headroom(capacity_headroom)
     scales = parse_resource_scale(resource_scale or [])
-    check_out(out, src)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+    check_out(out, src, overwrite=overwrite)
     with Console(stderr=True).status(Text(f"importing {src}"), spinner="dots"):  # the path as written
         economy, report = import_sut(src, fmt, year=year, assumption=assumption,  # type: ignore[arg-type]
                                      labour=labour, needs=needs, resource_scale=scales,
@@ -192,9 +190,7 @@ def sut_series_cmd(
                                                    "tables"))
     # Every source must exist before the (slow) imports start.
     sources = {year: year_source(src, fmt, year) for year in year_list}  # type: ignore[arg-type]
-    check_out(out, src, *sources.values())
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+    check_out(out, src, *sources.values(), overwrite=overwrite)
     console = Console(stderr=True)
     rows, breakdowns = [], []
     for year, path in sources.items():

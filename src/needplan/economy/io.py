@@ -84,7 +84,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """The line on which each record of a CSV file starts (from 1), and its fields; blank lines are skipped, as
     pandas skips them. Pure Python: for messages about a file already read, never for the data itself."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -114,7 +114,7 @@ class _CsvLines:
             self._rows = []
             drift = 0
             try:
-                for i, (line, _fields) in enumerate(_csv_records(self.path), start=-1):  # row -1: the header
+                for i, (line, _fields) in enumerate(csv_records(self.path), start=-1):  # row -1: the header
                     if line - (i + 2) != drift:
                         drift = line - (i + 2)
                         self._rows.append(i)
@@ -128,7 +128,7 @@ class _CsvLines:
 def _odd_fields(path: Path) -> Problem | None:
     """The first line of a CSV file with more or fewer fields than its header, or None."""
     try:
-        records = _csv_records(path)
+        records = csv_records(path)
         _, header = next(records, (1, []))
         for line, fields in records:
             if len(fields) != len(header):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTable, SutError
+from needplan.economy.io import csv_records
 from needplan.errors import Problem
 
 
@@ -24,18 +25,14 @@ def _fields(path: Path, name: str, folder: Path) -> int:
     columns to drop: those with no name and no value on any line (a trailing comma, as spreadsheets export)."""
     header: list[str] | None = None
     used: list[bool] = []
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file, skipinitialspace=True)
-        for row in reader:
-            if len(row) <= 1 and not "".join(row).strip():
-                continue  # a blank line, skipped as pandas skips it
-            if header is None:
-                header, used = [h.strip() for h in row], [False] * len(row)
-                continue
-            if len(row) != len(header):
-                raise SutError(Problem(f"{name} line {reader.line_num}",
-                                       f"{len(row)} fields, the header has {len(header)}"), str(folder))
-            used = [u or bool(v.strip()) for u, v in zip(used, row, strict=True)]
+    for line, row in csv_records(path):  # blank lines skipped, as pandas skips them
+        if header is None:
+            header, used = [h.strip() for h in row], [False] * len(row)
+            continue
+        if len(row) != len(header):
+            raise SutError(Problem(f"{name} line {line}", f"{len(row)} fields, the header has {len(header)}"),
+                           str(folder))
+        used = [u or bool(v.strip()) for u, v in zip(used, row, strict=True)]
     if header is None:
         return 0
     width = len(header)
