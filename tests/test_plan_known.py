@@ -378,6 +378,63 @@ def _two_step_chain() -> Economy:
                    [("a", "labour", 1.0), ("b", "A", 1.0)], [("labour", 10.0)], [("A", 1.0, 1.0), ("B", 12.0, 1.0)])
 
 
+def test_a_conflict_says_how_much_of_each_limit_every_target_needs() -> None:
+    """B from A by b1 (one A a unit, capacity 5) or b2 (three A); A takes one hour; a target of 12 B, 10 hours.
+
+    By hand: b1 at 5 and the other 5 hours into b2 make 5 + 5/3 B. Even with b1 unlimited 12 B take 12 hours, so the
+    smallest set is {target B, labour}; with labour lifted (b1 as it is), 12 B need 5 + 3 * 7 = 26 hours. A second,
+    separate conflict (C's target 2 from c of capacity 1) makes more of either limit alone not enough.
+    """
+    goods = [("A", "product"), ("B", "product"), ("labour", "labour")]
+    techniques = [("a", "A", 1.0, None, 1.0), ("b1", "B", 1.0, 5.0, 1.0), ("b2", "B", 1.0, None, 1.0)]
+    inputs = [("a", "labour", 1.0), ("b1", "A", 1.0), ("b2", "A", 3.0)]
+    r = build_plan(economy(goods, techniques, inputs, [("labour", 10.0)], [("B", 12.0, 1.0)]),
+                   "min-labour").solve("highs")
+    assert r.status == "infeasible" and set(r.conflict["constraint"]) == {"B", "labour"}
+    assert "needs at least 26 u of labour (10 available)" in r.explanation
+    both = economy([*goods[:2], ("C", "product"), *goods[2:]], [*techniques, ("c", "C", 1.0, 1.0, 1.0)],
+                   [*inputs, ("c", "labour", 0.1)], [("labour", 10.0)], [("B", 12.0, 1.0), ("C", 2.0, 1.0)])
+    r = build_plan(both, "min-labour").solve("highs")
+    members = set(r.conflict["constraint"])
+    assert members in ({"B", "labour"}, {"C", "c"})
+    alone = "labour" if "labour" in members else "c's capacity"
+    assert f"more of {alone} alone cannot meet every target" in r.explanation, r.explanation
+
+
+def test_the_demo_s_conflict_says_what_capacity_every_target_needs() -> None:
+    """The demo's min-labour conflict ({electricity, cloth, power_station}): the message's least activity of the
+    power station that meets every target is checked by the model itself, a user row just above it feasible and one
+    just below it not."""
+    r = build_plan(read_economy(DEMO), "min-labour").solve("highs")
+    text = r.explanation.split("needs power_station at an activity of at least ")[1]
+    need = float(text.split(" (capacity 400)")[0].replace(",", ""))
+    for factor, status in ((1 + 1e-5, "optimal"), (1 - 1e-5, "infeasible")):
+        model = build_plan(read_economy(DEMO), "min-labour")
+        model.set_capacity("power_station", np.inf)
+        model.add_constraint({"power_station": 1.0}, upper=need * factor, name="power")
+        assert model.solve("highs").status == status
+
+
+def test_a_shortage_of_labour_names_the_limit_and_counts_the_targets() -> None:
+    """Labour halved in a uniform economy of 300 goods: the smallest set is that labour kind and dozens of targets.
+    The message names the first few and counts the rest (the table holds all), and says how much labour every
+    target needs: the least labour of the same economy with labour unlimited."""
+    eco = generate_economy(300, family="uniform", seed=1)
+    g = int(np.flatnonzero(eco.good_kind == 1)[0])
+    model = build_plan(eco, "min-labour")
+    model.set_available(str(eco.goods[g]), 0.5 * eco.available[g])
+    r = model.solve("highs")
+    assert r.status == "infeasible"
+    targets = r.conflict.loc[r.conflict["kind"] == "target", "constraint"].tolist()
+    assert len(targets) > 8 and f"the targets for {len(targets)} needs" in r.explanation
+    assert sum(t in r.explanation for t in targets) == 6 and f"and {len(targets) - 6} more" in r.explanation
+    free = build_plan(eco, "min-labour")
+    free.set_available(str(eco.goods[g]), np.inf)
+    least = free.solve("highs").objective
+    text = r.explanation.split("needs at least ")[1].split(" hours of")[0]
+    assert float(text.replace(",", "")) == pytest.approx(least, rel=1e-5)
+
+
 def test_a_conflict_out_of_time_keeps_what_it_did_not_check_and_says_so() -> None:
     """With no time to shrink it, the set is every candidate (still conflicting) and the message says it may not
     be the smallest; with time, it is {target B, labour}."""

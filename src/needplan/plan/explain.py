@@ -51,6 +51,14 @@ CONFLICT_RESIDUAL = 1e-5
 """Largest residual of a conflict search's LP solve taken without a re-solve (:class:`HighsSession`'s tolerance);
 prices that bound the fulfilment below 1 must be feasible to it."""
 
+CONFLICT_NAMED = 8
+"""A conflicting set of at most this many constraints is spelled out in the message; a larger one (a shortage of one
+labour kind conflicts with hundreds of targets) is counted there, with its first members named, and listed in the
+conflict table."""
+CONFLICT_SHORTFALLS = 3
+"""Limits of a conflicting set (labour kinds, resources, capacities) for which a min-labour model's message says how
+much of each meeting every target needs, with the other limits as they are: one LP each."""
+
 _COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "explanation"]
 
 
@@ -369,9 +377,16 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
     targets = table.loc[table["kind"] == "target", "constraint"].tolist()
     what = ("the constraints cannot hold together" if not targets
             else f"the target for {targets[0]} cannot be met" if len(targets) == 1
-            else f"the targets for {', '.join(targets)} cannot be met together")
-    message = (f"no feasible plan: {what}; smallest conflicting set (with the product balances): "
-               f"{'; '.join(table['text'])}")
+            else f"the targets for {', '.join(targets)} cannot be met together" if len(targets) <= CONFLICT_NAMED
+            else f"the targets for {len(targets):,} needs ({_listed(targets)}) cannot be met together")
+    if len(table) <= CONFLICT_NAMED:
+        members = "; ".join(table["text"])
+    else:  # a shortage of one labour kind conflicts with hundreds of targets: the table lists them, not the text
+        others = table.loc[table["kind"] != "target", "text"].tolist()
+        members = "; ".join(([_listed(others, sep="; ")] if others else [])
+                            + ([f"and the {len(targets):,} targets above"] if targets else []))
+        members = f"{len(table):,} constraints, each in the conflict table: {members}"
+    message = f"no feasible plan: {what}; smallest conflicting set (with the product balances): {members}"
     if undecided:
         message += (f" (HiGHS could not decide {undecided} of the feasibility checks, so the set conflicts but may "
                     "not be the smallest)")
@@ -380,11 +395,59 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
                     "set conflicts but may not be the smallest)")
     if best is not None:
         message += f"; at most {share(best)} of every target can be met together (objective ray)"
+    if model.objective == "min-labour":
+        limits = [c for c in conflict if c[0] == "col" or (c[0] == "row" and is_primary[c[1]])]
+        for c in limits[:CONFLICT_SHORTFALLS]:
+            message += _shortfall(model, c, max(deadline - time.perf_counter(), CONFLICT_LEAST_RUN))
     bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
                           for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
                          columns=_COLUMNS)
     return table, message, bottl
+
+
+def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
+    """The first ``most`` names, then how many more there are."""
+    shown = sep.join(names[:most])
+    return shown if len(names) <= most else f"{shown}{sep}and {len(names) - most:,} more"
+
+
+def _shortfall(model: PlanModel, c: tuple[str, int], seconds: float) -> str:
+    """``"; meeting every target ... needs at least X of L (Y available)"``: the least use of limit ``c`` (a labour,
+    resource or capacity candidate of :func:`find_conflict`) with that limit lifted, every target met and every
+    other constraint as it is; ``"; more of L alone cannot meet every target"`` where that LP is infeasible; ``""``
+    where HiGHS does not decide it within ``seconds``. One LP, minimising the limit's row (or the technique's
+    activity) over the feasibility LP with the common fulfilment fixed at 1."""
+    eco = model.economy
+    feas, _, _ = _feasibility_lp(model)
+    phi = feas.n_cols - 1
+    feas.col_lower[phi] = 1.0
+    feas.maximize = False
+    kind, i = c
+    if kind == "col":
+        limit, name = float(feas.col_upper[i]), str(eco.techniques[i])
+        what = f"{name}'s capacity"
+        feas.col_upper[i] = np.inf
+        feas.cost = np.zeros(feas.n_cols)
+        feas.cost[i] = 1.0
+    else:
+        g = int(model.rows["good"].iat[i])
+        limit, name = float(feas.row_upper[i]), str(eco.goods[g])
+        what = name
+        feas.row_upper[i] = np.inf
+        feas.cost = np.asarray(feas.A[i].toarray(), dtype=np.float64).ravel()
+    try:
+        sol = HighsSession(feas, tolerance=1e-7, time_limit=seconds).run()
+    except LpScaleError:
+        return ""
+    if sol.status == "infeasible":
+        return f"; more of {what} alone cannot meet every target"
+    need = float(feas.cost @ sol.x) if sol.status == "optimal" else math.nan
+    if not need > limit:  # undecided, or within the LP's tolerances of the limit: no number beats a wrong one
+        return ""
+    needs = (f"{name} at an activity of at least {need:,.6g} (capacity {limit:,.6g})" if kind == "col"
+             else f"at least {need:,.6g} {eco.good_unit[g]} of {name} ({limit:,.6g} available)")
+    return f"; meeting every target with the other limits as they are needs {needs}"
 
 
 def share(fraction: float) -> str:
