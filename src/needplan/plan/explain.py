@@ -59,7 +59,7 @@ CONFLICT_SHORTFALLS = 3
 """Limits of a conflicting set (labour kinds, resources, capacities) for which a min-labour model's message says how
 much of each meeting every target needs, with the other limits as they are: one LP each."""
 
-_COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "explanation"]
+_COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "price_holds_to", "explanation"]
 
 
 def _label(model: PlanModel, g: int) -> str:
@@ -69,12 +69,27 @@ def _label(model: PlanModel, g: int) -> str:
     return f"{name} ({gid})" if name and name.lower() != gid.lower() else (name or gid)
 
 
-def _gain(objective_name: str, price: float, unit: str) -> str:
+def _gain(objective_name: str, price: float, unit: str, at_most: bool = False) -> str:
+    by = "by at most" if at_most else "by"
     if objective_name == "ray":
-        return f"one more {unit} of it raises fulfilment by {100 * price:.3g} percentage points"
+        return f"one more {unit} of it raises fulfilment {by} {100 * price:.3g} percentage points"
     if objective_name == "min-labour":
-        return f"one more {unit} of it saves {price:.4g} units of (weighted) labour"
-    return f"one more {unit} of it raises the harmony by {price:.4g}"
+        return f"one more {unit} of it saves {'at most ' if at_most else ''}{price:.4g} units of (weighted) labour"
+    return f"one more {unit} of it raises the harmony {by} {price:.4g}"
+
+
+def _range(bound: float, holds_to: float) -> str:
+    """How far a binding limit's price holds, in words (empty where unknown). The basis's range is a floor: the
+    gain per unit is exactly the price that far at least, and never more than the price beyond (concavity)."""
+    if math.isnan(holds_to):
+        return ""
+    if holds_to == math.inf:
+        return ", for any amount more"
+    if holds_to >= bound + 1:
+        return f", up to a limit of at least {holds_to:,.6g}"
+    if holds_to <= bound + 1e-9 * max(abs(bound), 1.0):
+        return " (the plan is degenerate at this limit)"
+    return f" (the price is known to hold only up to a limit of {holds_to:,.6g})"
 
 
 def _reached_needs(model: PlanModel, active: np.ndarray, use_b: sp.csr_matrix, make_b: sp.csr_matrix,
@@ -129,12 +144,16 @@ def _pattern(m: sp.csc_matrix) -> sp.csc_matrix:
 
 
 def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.ndarray, cap_price: np.ndarray,
-                needs: pd.DataFrame, objective: float, lam: float | None) -> pd.DataFrame:
+                needs: pd.DataFrame, objective: float, lam: float | None,
+                holds_to: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """The binding labour kinds, resources and capacities, ranked by elasticity, each with an explanation.
 
     ``used`` (n_goods) is what the plan ``x`` uses of each good; ``price`` (n_goods) and ``cap_price``
-    (n_techniques) are shadow prices in objective units per unit; ``needs`` is the result's needs table. Returns
-    columns constraint, kind, shadow_price, elasticity, explanation.
+    (n_techniques) are shadow prices in objective units per unit; ``needs`` is the result's needs table;
+    ``holds_to`` (LP columns, LP rows), where known, the upper bounds up to which the prices hold
+    (:meth:`~needplan.plan.lp.HighsSession.price_ranges`). Returns columns constraint, kind, shadow_price,
+    elasticity, price_holds_to (NaN where unknown), explanation. Where a price holds for less than one more unit
+    (or less than 1% more), the gain of one unit (or of 1%) reads "at most": past the range it is smaller.
     """
     eco = model.economy
     cap = model.capacity
@@ -142,7 +161,12 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     prim = eco.primaries
     available = model.available
     fin = prim[np.isfinite(available[prim])]
-    items: list[tuple[str, str, float, float, str, np.ndarray]] = []
+    limit_to, cap_to = np.full(eco.n_goods, np.nan), np.full(eco.n_techniques, np.nan)
+    if holds_to is not None:
+        primary_rows = np.flatnonzero(model.kind_is("primary"))
+        limit_to[model.rows["good"].to_numpy()[primary_rows]] = holds_to[1][primary_rows]
+        cap_to = holds_to[0][:eco.n_techniques]
+    items: list[tuple[str, str, float, float, str, np.ndarray, float, float]] = []
     # A constraint binds when 1% more of it would change the objective by more than BINDING_ELASTICITY %: a test
     # free of units (a price per hour of labour is 10^-10 of one per million hours; the threshold must not care).
     # A limit of 0 has no 1%: it binds when one unit of it would (a capacity set to 0 that holds the plan at 0).
@@ -153,7 +177,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         text = f"{_label(model, int(g))} is fully used ({_of(float(used[g]), avail)} {unit})"
         start = _techniques_using(eco.use, int(g))
         items.append((str(eco.goods[g]), kind, float(price[g]), _elasticity(float(price[g]), avail, scale),
-                      f"{text}|{_gain(model.objective, float(price[g]), unit)}", start))
+                      f"{text}|{unit}", start, avail, float(limit_to[g])))
     capped = np.isfinite(cap)
     for j in np.flatnonzero(capped & (cap_price * _size(np.where(capped, cap, 0.0)) > BINDING_ELASTICITY * scale)):
         makes = _label(model, int(eco.technique_good[j]))
@@ -162,8 +186,8 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         start = np.zeros(eco.n_techniques, dtype=bool)
         start[j] = True
         items.append((str(eco.techniques[j]), "capacity", float(cap_price[j]),
-                      _elasticity(float(cap_price[j]), float(cap[j]), scale),
-                      f"{text}|{_gain(model.objective, float(cap_price[j]), 'unit of activity')}", start))
+                      _elasticity(float(cap_price[j]), float(cap[j]), scale), f"{text}|unit of activity", start,
+                      float(cap[j]), float(cap_to[j])))
     if not items:
         return pd.DataFrame(columns=_COLUMNS)
     items.sort(key=lambda it: -it[3] if math.isfinite(it[3]) else -math.inf)  # a limit of 0 first
@@ -173,8 +197,9 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     valued = needs["shadow_price"].to_numpy() * needs["target"].to_numpy() > BINDING_ELASTICITY * scale
     fulfilment = needs["fulfilment"].to_numpy()
     rows = []
-    for k, (name, kind, p, elasticity, text, start) in enumerate(items):
-        head, gain = text.split("|")
+    for k, (name, kind, p, elasticity, text, start, bound, holds) in enumerate(items):
+        head, unit = text.split("|")
+        gain = _gain(model.objective, p, unit, at_most=holds < bound + 1) + _range(bound, holds)
         if k < MAX_EXPLAINED:
             steps = _reached_needs(model, active, use_b, make_b, start)[need_pos]
             # Nearest in the chain first (a capacity's own product before what is made with it), then least
@@ -192,9 +217,10 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         else:
             hold = ""
         moves = "raises the objective" if model.objective != "min-labour" else "lowers total labour"
-        share = f"1% more {moves} by {elasticity:.3g}%" if math.isfinite(elasticity) else "its limit is 0"
+        by = "by at most" if holds < 1.01 * bound else "by"
+        share = f"1% more {moves} {by} {elasticity:.3g}%" if math.isfinite(elasticity) else "its limit is 0"
         rows.append({"constraint": name, "kind": kind, "shadow_price": p, "elasticity": elasticity,
-                     "explanation": f"{head}{hold}; {gain} ({share})"})
+                     "price_holds_to": holds, "explanation": f"{head}{hold}; {gain} ({share})"})
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
@@ -400,6 +426,7 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
         for c in limits[:CONFLICT_SHORTFALLS]:
             message += _shortfall(model, c, max(deadline - time.perf_counter(), CONFLICT_LEAST_RUN))
     bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
+                           "price_holds_to": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
                           for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
                          columns=_COLUMNS)

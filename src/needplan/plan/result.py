@@ -139,7 +139,7 @@ def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str
         model.objective, sol.status, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
         {"quantity": None, "quality_adjusted": None}, {"balance": None, "resources": None, "capacity": None},
         bottl if bottl is not None else pd.DataFrame(columns=["constraint", "kind", "shadow_price", "elasticity",
-                                                                "explanation"]),
+                                                                "price_holds_to", "explanation"]),
         explanation, solver, pd.DataFrame(), conflict if conflict is not None else pd.DataFrame())
 
 
@@ -268,7 +268,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
                                 "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
-    bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam)
+    bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.holds_to)
     top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)

@@ -21,7 +21,15 @@ import scipy.sparse as sp
 
 from needplan.leontief import rows_view
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.lp import IPM_FROM_ROWS, HighsSession, LinearProgram, LpScaleError, LpSolution, as_range
+from needplan.plan.lp import (
+    IPM_FROM_ROWS,
+    RANGING_ROWS,
+    HighsSession,
+    LinearProgram,
+    LpScaleError,
+    LpSolution,
+    as_range,
+)
 from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony, real
 from needplan.plan.result import PlanResult, read_back
 
@@ -138,7 +146,11 @@ def _by_highs(model: PlanModel, tolerance: float, time_limit: float | None) -> L
     """HiGHS on the model's LP; for harmony, Kelley's cutting planes on HiGHS."""
     if model.objective == "harmony":
         return _solve_harmony(model, tolerance, time_limit)
-    return _session(model, tolerance, time_limit, IPM_FROM_ROWS).run()
+    session = _session(model, tolerance, time_limit, IPM_FROM_ROWS)
+    sol = session.run()
+    if model.lp.n_rows <= RANGING_ROWS:
+        sol.holds_to = session.price_ranges(sol)
+    return sol
 
 
 def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
