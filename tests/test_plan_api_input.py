@@ -127,3 +127,16 @@ def test_result_tables_do_not_share_columns(demo: Any) -> None:
     r.needs.loc[good, "counted"] = -1.0
     assert float(r.products.loc[good, "shadow_price"]) == before
     assert float(r.products.loc[good, "net_output"]) != -1.0
+
+
+@pytest.mark.parametrize("objective", ["ray", "min-labour", "harmony"])
+def test_every_result_column_can_be_edited_without_touching_the_economy(demo: Any, objective: str) -> None:
+    """A user edits a result table in place (a what-if on the activity table): the quality column was the
+    economy's own read-only array, and the edit raised "assignment destination is read-only"."""
+    quality = demo.technique_quality.copy()
+    r = build_plan(demo, objective).solve("highs")
+    for name in ("activity", "products", "primaries", "needs", "bottlenecks", "conflict"):
+        table = getattr(r, name)
+        for column in table.columns if len(table) else []:
+            table.loc[table.index[0], column] = table[column].iloc[-1]
+    np.testing.assert_array_equal(demo.technique_quality, quality)

@@ -244,9 +244,11 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     # --- tables ---
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(np.isfinite(cap) & (cap > 0), x / cap, np.nan)
-    # Columns are taken, not copied (copy=False): each is a fresh array, except the capacity, a view of the LP.
+    # Columns are taken, not copied (copy=False): each is a fresh array. The capacity (a view of the LP) and the
+    # quality (the economy's own, read-only) are copied: a user editing the table got "assignment destination is
+    # read-only".
     activity = pd.DataFrame({"good": goods[eco.technique_good], "activity": x,
-                             "capacity": cap.copy(), "utilisation": util, "quality": eco.technique_quality,
+                             "capacity": cap.copy(), "utilisation": util, "quality": eco.technique_quality.copy(),
                              "capacity_price": cap_price}, index=eco.techniques.rename("technique"), copy=False)
     t_p = t[prods]
     with np.errstate(divide="ignore", invalid="ignore"):
