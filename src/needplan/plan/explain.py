@@ -69,13 +69,17 @@ def _label(model: PlanModel, g: int) -> str:
     return f"{name} ({gid})" if name and name.lower() != gid.lower() else (name or gid)
 
 
-def _gain(objective_name: str, price: float, unit: str, at_most: bool = False) -> str:
+def _gain(objective_name: str, price: float, unit: str | None, at_most: bool = False) -> str:
+    """What one more unit of a limit gains; ``unit`` is the good's unit (a user's word, often plural: "hours",
+    "full-time equivalents", so it is named, not counted) or ``None`` for a capacity's unit of activity."""
     by = "by at most" if at_most else "by"
+    one = ("one more unit of activity of it" if unit is None else f"one more unit of it ({unit})" if unit
+           else "one more unit of it")
     if objective_name == "ray":
-        return f"one more {unit} of it raises fulfilment {by} {100 * price:.3g} percentage points"
+        return f"{one} raises fulfilment {by} {100 * price:.3g} percentage points"
     if objective_name == "min-labour":
-        return f"one more {unit} of it saves {'at most ' if at_most else ''}{price:.4g} units of (weighted) labour"
-    return f"one more {unit} of it raises the harmony {by} {price:.4g}"
+        return f"{one} saves {'at most ' if at_most else ''}{price:.4g} units of (weighted) labour"
+    return f"{one} raises the harmony {by} {price:.4g}"
 
 
 def _range(bound: float, holds_to: float) -> str:
@@ -166,7 +170,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         primary_rows = np.flatnonzero(model.kind_is("primary"))
         limit_to[model.rows["good"].to_numpy()[primary_rows]] = holds_to[1][primary_rows]
         cap_to = holds_to[0][:eco.n_techniques]
-    items: list[tuple[str, str, float, float, str, np.ndarray, float, float]] = []
+    items: list[tuple[str, str, float, float, str, str | None, np.ndarray, float, float]] = []
     # A constraint binds when 1% more of it would change the objective by more than BINDING_ELASTICITY %: a test
     # free of units (a price per hour of labour is 10^-10 of one per million hours; the threshold must not care).
     # A limit of 0 has no 1%: it binds when one unit of it would (a capacity set to 0 that holds the plan at 0).
@@ -177,7 +181,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         text = f"{_label(model, int(g))} is fully used ({_of(float(used[g]), avail)} {unit})"
         start = _techniques_using(eco.use, int(g))
         items.append((str(eco.goods[g]), kind, float(price[g]), _elasticity(float(price[g]), avail, scale),
-                      f"{text}|{unit}", start, avail, float(limit_to[g])))
+                      text, unit, start, avail, float(limit_to[g])))
     capped = np.isfinite(cap)
     for j in np.flatnonzero(capped & (cap_price * _size(np.where(capped, cap, 0.0)) > BINDING_ELASTICITY * scale)):
         makes = _label(model, int(eco.technique_good[j]))
@@ -186,7 +190,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         start = np.zeros(eco.n_techniques, dtype=bool)
         start[j] = True
         items.append((str(eco.techniques[j]), "capacity", float(cap_price[j]),
-                      _elasticity(float(cap_price[j]), float(cap[j]), scale), f"{text}|unit of activity", start,
+                      _elasticity(float(cap_price[j]), float(cap[j]), scale), text, None, start,
                       float(cap[j]), float(cap_to[j])))
     if not items:
         return pd.DataFrame(columns=_COLUMNS)
@@ -197,9 +201,8 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     valued = needs["shadow_price"].to_numpy() * needs["target"].to_numpy() > BINDING_ELASTICITY * scale
     fulfilment = needs["fulfilment"].to_numpy()
     rows = []
-    for k, (name, kind, p, elasticity, text, start, bound, holds) in enumerate(items):
-        head, unit = text.split("|")
-        gain = _gain(model.objective, p, unit, at_most=holds < bound + 1) + _range(bound, holds)
+    for k, (name, kind, p, elasticity, head, per, start, bound, holds) in enumerate(items):
+        gain = _gain(model.objective, p, per, at_most=holds < bound + 1) + _range(bound, holds)
         if k < MAX_EXPLAINED:
             steps = _reached_needs(model, active, use_b, make_b, start)[need_pos]
             # Nearest in the chain first (a capacity's own product before what is made with it), then least
