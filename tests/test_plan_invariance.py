@@ -140,6 +140,19 @@ def test_a_whole_economy_in_small_numbers_plans_the_same(objective: str) -> None
                 assert r.objective == pytest.approx(expected, rel=1e-7), (eco.name, solver, k)
 
 
+def test_an_economy_counted_in_thousands_plans_the_same() -> None:
+    """Metamorphic fuzzing (session 21): every quantity of a structured economy of 200 goods (seed 7) times 1e-3,
+    min-labour "stopped": a need row of 0.0448 was 7e-8 short (HiGHS's absolute tolerance), which the session's
+    check measured against the row's flows plus its bound (7.9e-7, passed) and the plan's balance check against
+    its flows (1.5e-6, failed). The check now takes the larger of the two, so HiGHS resumes tighter."""
+    eco = generate_economy(200, family="structured", seed=7)
+    reference = build_plan(eco, "min-labour").solve("highs")
+    for solver in ("highs", "fast"):
+        r = build_plan(_every_quantity_times(eco, 1e-3), "min-labour").solve(solver)
+        assert r.status == "optimal", (solver, r.solver["message"])
+        assert r.objective == pytest.approx(reference.objective * 1e-3, rel=1e-7)
+
+
 def test_harmony_in_small_numbers_plans_the_same() -> None:
     """Metamorphic fuzzing: every quantity of structured economies times 1e-9, and HiGHS called Kelley's first LP
     infeasible (100 goods seed 9, 200 goods seed 4), which a harmony LP without user constraints cannot be, or
