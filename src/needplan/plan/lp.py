@@ -36,6 +36,9 @@ FEASIBLE = int(highspy.SolutionStatus.kSolutionStatusFeasible)
 SCALE_BEYOND = 10
 """Rows and columns whose scale (geometric mean of the largest and smallest entry) is beyond ``2^±SCALE_BEYOND``
 are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
+LARGE_ACTIVITIES = 20
+"""Activities are counted in a larger unit (:func:`activity_units`) where the median bound concerning them is above
+``2^LARGE_ACTIVITIES`` (about 10^6; a national table in million EUR has its median near 10^4)."""
 SCALE_ROUNDS = 3
 """Alternating rounds of that column and row scaling."""
 ROW_UNIT_SHARE = 1e-3
@@ -84,6 +87,9 @@ class LinearProgram:
     activities: int | None = None
     """How many leading columns are activities in the economy's units (the rest, the fulfilment, deviations and
     harmony terms, are pure numbers); ``None``: all (see :func:`activity_units`)."""
+    large_units: bool = False
+    """Whether activities of an economy in large numbers are counted in a larger unit too (harmony's LPs, whose
+    deviation columns are pure numbers beside them; see :func:`activity_units`)."""
 
     @property
     def n_rows(self) -> int:
@@ -388,13 +394,17 @@ def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
 def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
     """Row and column factors ``(P, Q)`` that count the activities in a unit near the median of the finite nonzero
     bounds that concern them (rows with an activity entry, the activities' capacities), when that median is below
-    ``2^-SCALE_BEYOND``: ``Q`` is that power of 2 on the activity columns (1 on the rest), ``P`` its inverse on those
-    rows (1 on the rest), so that ``P A Q`` keeps the activities' entries. ``None`` otherwise (the usual case).
+    ``2^-SCALE_BEYOND``, or (``lp.large_units``) when it and the median of the rows' bounds alone are above
+    ``2^LARGE_ACTIVITIES``: ``Q`` is that power of 2 on the activity columns (1 on the
+    rest), ``P`` its inverse on those rows (1 on the rest), so that ``P A Q`` keeps the activities' entries.
+    ``None`` otherwise (the usual case).
 
     Scaling rows and columns by their entries cannot see an economy whose every quantity is small (targets,
     availabilities and capacities all 10^9 times smaller, the amounts per unit as they were): its activities of
     1e-8 were within HiGHS's absolute tolerance and the verification's floor, and "optimal" plans came back up to
-    5% above the optimum (metamorphic fuzzing). Pure-number columns (harmony's deviations) keep their scale.
+    5% above the optimum (metamorphic fuzzing). Nor one whose every quantity is large: 10^9 and 10^12 times larger,
+    harmony's LPs, whose deviations are pure numbers beside them, were called unbounded or failed their check
+    (9 of 234 cases, all harmony). Pure-number columns (harmony's deviations) keep their scale.
     """
     n_a = lp.n_cols if lp.activities is None else lp.activities
     on = np.zeros(lp.n_cols)
@@ -405,11 +415,20 @@ def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
         some = np.isfinite(bound) & (bound != 0)
         return np.abs(bound[some])
 
-    sizes = np.concatenate([sized(lp.row_lower[touch]), sized(lp.row_upper[touch]), sized(lp.col_upper[:n_a])])
+    rows = np.concatenate([sized(lp.row_lower[touch]), sized(lp.row_upper[touch])])
+    sizes = np.concatenate([rows, sized(lp.col_upper[:n_a])])
     if not sizes.size:
         return None
     k = round(math.log2(float(np.median(sizes))))
-    if k >= -SCALE_BEYOND:
+    if k > LARGE_ACTIVITIES and lp.large_units:
+        # Large by the rows' bounds alone (targets, availabilities): capacities of 1e15 to 1e300 written for
+        # "unlimited" are not the activities' size.
+        k = round(math.log2(float(np.median(rows)))) if rows.size else 0
+        if k <= LARGE_ACTIVITIES:
+            return None
+    elif k >= -SCALE_BEYOND:
+        # Large numbers outside harmony stay as they are: ray and min-labour were right there, and an economy with
+        # numbers from 1e-5 to 6e16 (tests/data/highs_zero_ray) went wrong with its activities counted in 2^40.
         return None
     unit = 2.0**k
     return np.where(touch, 1.0 / unit, 1.0), np.where(on > 0, unit, 1.0)

@@ -368,7 +368,8 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     per_delivered[folded_rows] = 1.0 / fold_level
     rows = pd.DataFrame({"name": row_names, "kind": kinds, "good": goods_of_rows, "level": row_level,
                          "per_delivered": per_delivered})
-    lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize, activities=n_t)
+    lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize, activities=n_t,
+                       large_units=objective == "harmony")
     model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]
                       s_cols, z_cols, weights_by_labour)
     if objective == "harmony":
