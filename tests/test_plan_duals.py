@@ -25,7 +25,7 @@ from needplan.data.generate import generate_economy
 from needplan.plan import build_plan
 from needplan.plan.model import IntArray, PlanModel
 from needplan.quality import level_one_binds
-from test_plan_helpers import random_economy, reference_linprog
+from test_plan_helpers import economy, random_economy, reference_linprog
 
 STEP = 1e-3  # relative step of the bound
 TOL = 1e-9  # solver tolerance
@@ -190,3 +190,32 @@ def test_a_degenerate_price_is_said_to_be_at_most_the_gain() -> None:
     more.set_available("labour_2", bound * (1 + 1e-4))
     right = (more.solve("highs", tolerance=TOL).objective - r.objective) / (bound * 1e-4)
     assert right < 0.5 * b["shadow_price"]
+
+
+@pytest.mark.parametrize("big", [1e14, 1e15, 1e16])
+def test_a_range_highs_cannot_see_is_not_claimed(big: float) -> None:
+    """Found by fuzzing: a capacity of 1e15 bound at the same point as the labour, so more of it gains nothing;
+    HiGHS's ranging called its range unlimited and the sentence said "for any amount more". Bounds that large
+    (as HiGHS sees them) have no range now; a range that is given must hold."""
+    eco = economy([("p", "product"), ("lab", "labour")], [("t", "p", 1.0, big, 1.0)], [("t", "lab", 1.0)],
+                  [("lab", big)], [("p", big / 2, 1.0)])
+    r = build_plan(eco, "ray").solve("highs", tolerance=TOL)
+    row = r.bottlenecks.set_index("constraint").loc["t"]
+    more = build_plan(eco, "ray")
+    more.set_capacity("t", 2 * big)
+    gained = more.solve("highs", tolerance=TOL).objective - r.objective
+    assert gained == pytest.approx(0.0, abs=1e-9)
+    assert "for any amount more" not in row["explanation"]
+    assert np.isnan(row["price_holds_to"]) or row["price_holds_to"] == pytest.approx(big, rel=1e-12)
+
+
+def test_a_degenerate_price_beyond_2_to_the_53_still_reads_at_most() -> None:
+    """Found by fuzzing: at a limit of 1.07e17, ``bound + 1 == bound`` in floating point, so a range ending at the
+    limit itself read "up to a limit of at least 1.07314e+17", not "degenerate". (Such bounds now get no range from
+    HiGHS, see above; the wording is checked on its own.)"""
+    from needplan.plan.explain import _range
+
+    for bound in (1e3, 1.0731441224361632e17, 2.0**60):
+        assert "degenerate" in _range(bound, bound)
+        assert "at least" in _range(bound, bound * (1 + 1e-6) + 1)
+    assert "only up to a limit of 1,000.5" in _range(1e3, 1e3 + 0.5)

@@ -232,3 +232,34 @@ def test_a_generated_conflict_after_an_edit_is_irreducible_and_its_fulfilment_is
     best = ray.solve("highs").fulfilment
     assert best is not None and best < 1
     assert f"at most {share(best)} of every target can be met together" in r.explanation
+
+
+@pytest.mark.parametrize(("n", "seed", "cut"), [(100, 1, 0.5), (150, 2, 0.7), (120, 3, 0.9)])
+def test_conflicts_checked_by_fast_are_irreducible(monkeypatch: pytest.MonkeyPatch, n: int, seed: int,
+                                                   cut: float) -> None:
+    """The conflict search's checks by fast's ray solver (from 3,000 techniques on; here from 0): on uniform
+    economies with labour cut, the set is irreducible for scipy's HiGHS, no check is left open, and the message's
+    labour needed is the least labour of the same economy with labour unlimited."""
+    from needplan.plan import explain
+
+    monkeypatch.setattr(explain, "CONFLICT_FAST_FROM", 0)
+    eco = generate_economy(n, family="uniform", seed=seed)
+    labour = str(eco.goods[eco.labour[0]])
+    model = build_plan(eco, "min-labour")
+    model.set_available(labour, cut * float(eco.available[eco.labour[0]]))
+    runs = []
+    monkeypatch.setattr(explain.HighsSession, "run", lambda self, **kw: runs.append(1) or pytest.fail("HiGHS ran"))
+    table, message, _ = explain.find_conflict(model)
+    monkeypatch.undo()
+    assert not runs and "may not be the smallest" not in message, message
+    limits = set(_limits(model))
+    members = set(table["constraint"])
+    assert labour in members and members <= limits
+    assert not _feasible_without(model, limits - members)
+    for m in members:
+        assert _feasible_without(model, limits - members | {m}), m
+    free = build_plan(eco, "min-labour")
+    free.set_available(labour, np.inf)
+    least = free.solve("highs").objective
+    needed = float(message.split("needs at least ")[1].split(" hours of")[0].replace(",", ""))
+    assert needed == pytest.approx(least, rel=1e-5)

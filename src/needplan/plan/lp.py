@@ -51,6 +51,8 @@ RANGING_ROWS = 2_500
 """An optimal HiGHS plan of at most this many rows comes with its price ranges (:meth:`HighsSession.price_ranges`).
 HiGHS's ranging took 0.05 s beside a 0.16 s solve at 1,000 structured goods, 0.32 s beside 2.9 s at 2,000 and 0.8 s
 beside 1.8 s at 3,000 (3,338 rows): it grows faster than the solve."""
+RANGING_LARGEST = 1e14
+"""Bounds (as HiGHS sees them) from this size up get no price range: HiGHS's ranging calls them unlimited."""
 IPM_FROM_ROWS = 6_000
 """A fresh LP of this many rows or more is solved first by HiGHS's interior point method (with crossover), the
 re-solves after it by its simplex, warm; below it by the simplex (fast's fallback and ``solver="highs"`` alike).
@@ -714,8 +716,14 @@ class HighsSession:
         status, ranging = h.getRanging()
         if status != highspy.HighsStatus.kOk or not ranging.valid:
             return None
-        return (np.asarray(ranging.col_bound_up.value_, dtype=np.float64) * self.col_scale,
-                np.asarray(ranging.row_bound_up.value_, dtype=np.float64) / self.row_scale)
+        col = np.asarray(ranging.col_bound_up.value_, dtype=np.float64)
+        row = np.asarray(ranging.row_bound_up.value_, dtype=np.float64)
+        # HiGHS's ranging answers "inf" for a bound of 1e15 or more as it sees it, however degenerate the price
+        # (fuzzing: a capacity of 1e15 whose price gains nothing past it); such ranges are unknown.
+        lp = h.getLp()
+        col[np.abs(np.asarray(lp.col_upper_)) >= RANGING_LARGEST] = np.nan
+        row[np.abs(np.asarray(lp.row_upper_)) >= RANGING_LARGEST] = np.nan
+        return col * self.col_scale, row / self.row_scale
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         sol = self.highs.getSolution()
