@@ -500,11 +500,15 @@ class _FastChecks:
             return None  # a need row beside its balance (quality levels): relaxed, it is free, which fast cannot say
         return cls(model, fast)
 
-    def infeasible(self, feas: LinearProgram) -> bool | None:
-        """Whether the feasibility LP as relaxed now is infeasible (proven either way), or ``None`` (left open)."""
+    def _set_targets(self, feas: LinearProgram) -> None:
+        """``self.target`` per net row: each need's target where its copy row in ``feas`` is kept, else 0."""
         kept = np.isfinite(feas.row_lower[self.n_lp_rows:self.n_lp_rows + self.need_at.size])
         self.target[:] = 0.0
         self.target[self.need_at] = np.where(kept, self.need_target, 0.0)
+
+    def infeasible(self, feas: LinearProgram) -> bool | None:
+        """Whether the feasibility LP as relaxed now is infeasible (proven either way), or ``None`` (left open)."""
+        self._set_targets(feas)
         if not self.target.any():
             return False
         fr = self.fast.solve_ray(self.net, self.primary, feas.row_upper[self.prim_rows], feas.col_upper[:self.n_t],
@@ -528,11 +532,9 @@ class _FastChecks:
         """The least ``feas.cost @ x`` (a limit's row or a technique's activity, the limit lifted in ``feas``) that
         meets every target under the other limits of ``feas``: ``inf`` where none does (certified), ``None`` where
         fast leaves it open."""
-        kept = np.isfinite(feas.row_lower[self.n_lp_rows:self.n_lp_rows + self.need_at.size])
-        self.target[:] = 0.0
-        self.target[self.need_at] = np.where(kept, self.need_target, 0.0)
         from needplan.plan.fast_min_labour import solve_min_labour
 
+        self._set_targets(feas)
         fr = solve_min_labour(self.net, self.primary, feas.row_upper[self.prim_rows], feas.col_upper[:self.n_t],
                               self.target, labour_cost=feas.cost[:self.n_t], tol=1e-9, main=self.main,
                               fallback=False)
