@@ -48,6 +48,25 @@ def test_infeasible_min_labour_explains_and_exits_1(capsys: pytest.CaptureFixtur
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_large_conflict_prints_its_limits_first_and_limit_rows(capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    """Labour halved in a generated economy of 300 goods: the conflicting set has labour and 79 targets. The table
+    printed them all; it now shows ``--limit`` rows, labour first, and says how many more there are; ``--out``
+    writes every member."""
+    assert run(["generate", str(tmp_path / "eco"), "--goods", "300", "--seed", "1"], capsys)[0] == 0
+    resources = tmp_path / "eco" / "resources.csv"
+    good, available = resources.read_text().splitlines()[1].split(",")
+    resources.write_text(f"good,available\n{good},{float(available) / 2}\n")
+    code, out, err = run(["plan", str(tmp_path / "eco"), "--objective", "min-labour", "--limit", "5",
+                          "--out", str(tmp_path / "p")], capsys)
+    assert code == 1 and "Traceback" not in err
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert len(rows) == 5 and rows[0].split("│")[1].strip() == good
+    written = (tmp_path / "p" / "conflict.csv").read_text().splitlines()
+    more = len(written) - 1 - 5
+    assert more > 50 and f"and {more} more" in out
+
+
 def _copy_demo(tmp_path: Path) -> Path:
     folder = tmp_path / "eco"
     shutil.copytree(DEMO, folder)

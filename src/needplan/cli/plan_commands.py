@@ -68,10 +68,15 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     if not result.has_plan:
         console.print(Text(result.explanation))
         if len(result.conflict):
-            table = Table(title="smallest conflicting set of constraints")
+            # The limits first, then the targets, ``limit`` rows in all: a shortage of one labour kind conflicts with
+            # hundreds of targets (850 at 3,000 goods), each in the result's conflict table (conflict.csv with --out).
+            shown = result.conflict.sort_values("kind", key=lambda k: k == "target", kind="stable")
+            more = len(shown) - limit
+            table = Table(title="smallest conflicting set of constraints",
+                          caption=f"and {more:,} more (every one in conflict.csv with --out)" if more > 0 else None)
             for col in ("constraint", "kind", "bound"):
                 table.add_column(col)
-            for r in result.conflict.itertuples():
+            for r in shown.head(limit).itertuples():
                 table.add_row(Text(str(r.constraint)), Text(str(r.kind)), f"{r.bound:,.6g}")
             console.print(table)
         return
