@@ -460,6 +460,24 @@ def test_a_failed_simplex_is_decided_by_the_interior_point_method(monkeypatch: p
     assert session.interior_point
 
 
+def test_when_both_methods_fail_the_last_resort_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where HiGHS's simplex and its interior point method both give up (fuzzing found such LPs; no test economy
+    reaches it since the costs are passed scaled), a last run goes to its simplex unscaled, with its own threshold
+    for small entries (``LAST_RESORT``). Iteration limits of 0 stand in for both failures; the last resort lifts
+    them here. The answer is the demo's lam, says how it was found, and the options stay set."""
+    eco = read_economy(DEMO)
+    session = HighsSession(build_plan(eco, "ray").lp)
+    session.highs.setOptionValue("simplex_iteration_limit", 0)
+    session.highs.setOptionValue("ipm_iteration_limit", 0)
+    monkeypatch.setattr(lp_module, "_FAILED", (*lp_module._FAILED, highspy.HighsModelStatus.kIterationLimit))
+    monkeypatch.setattr(lp_module, "LAST_RESORT", {**lp_module.LAST_RESORT, "simplex_iteration_limit": 10**6,
+                                                   "ipm_iteration_limit": 10**6})
+    sol = session.run()
+    assert sol.status == "optimal" and "unscaled" in sol.message, sol.message
+    assert sol.x[-1] == pytest.approx(0.69428746, rel=1e-6)
+    assert session.highs.getOptionValue("simplex_scale_strategy")[1] == 0
+
+
 @pytest.mark.parametrize(("quality", "lam"), [(1.0, 2.0), (1.2, 2.4), (0.8, 1.6)])
 def test_weighted_need_of_one_quality_level_tightens_the_balance_row(quality: float, lam: float) -> None:
     """Bread by one technique (1 hour of labour a loaf, 10 hours available), a weighted need of 5 loaves.
