@@ -37,8 +37,9 @@ SCALE_BEYOND = 10
 """Rows and columns whose scale (geometric mean of the largest and smallest entry) is beyond ``2^±SCALE_BEYOND``
 are divided by a power of 2 near it before HiGHS sees them (within that, HiGHS's own scaling does the work)."""
 LARGE_ACTIVITIES = 20
-"""Activities are counted in a larger unit (:func:`activity_units`) where the median bound concerning them is above
-``2^LARGE_ACTIVITIES`` (about 10^6; a national table in million EUR has its median near 10^4)."""
+"""Harmony's LPs (``LinearProgram.large_units``) count the activities in a larger unit (:func:`activity_units`) where
+the median bound concerning them is above ``2^LARGE_ACTIVITIES`` (about 10^6; a national table in million EUR has
+its median near 10^4)."""
 SCALE_ROUNDS = 3
 """Alternating rounds of that column and row scaling."""
 ROW_UNIT_SHARE = 1e-3
@@ -397,9 +398,9 @@ def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
     """Row and column factors ``(P, Q)`` that count the activities in a unit near the median of the finite nonzero
     bounds that concern them (rows with an activity entry, the activities' capacities), when that median is below
     ``2^-SCALE_BEYOND``, or (``lp.large_units``) when it and the median of the rows' bounds alone are above
-    ``2^LARGE_ACTIVITIES``: ``Q`` is that power of 2 on the activity columns (1 on the
-    rest), ``P`` its inverse on those rows (1 on the rest), so that ``P A Q`` keeps the activities' entries.
-    ``None`` otherwise (the usual case).
+    ``2^LARGE_ACTIVITIES``: ``Q`` is that power of 2 on the activity columns (1 on the rest), ``P`` its inverse on
+    those rows (1 on the rest), so that ``P A Q`` keeps the activities' entries. ``None`` otherwise (the usual
+    case).
 
     Scaling rows and columns by their entries cannot see an economy whose every quantity is small (targets,
     availabilities and capacities all 10^9 times smaller, the amounts per unit as they were): its activities of
@@ -706,8 +707,9 @@ class HighsSession:
     def price_ranges(self, sol: LpSolution) -> tuple[FloatArray, FloatArray] | None:
         """How far each column's upper bound and each row's upper bound can rise with the prices of ``sol``
         unchanged (HiGHS's ranging of its last optimal basis), in the LP's own units: ``(columns, rows)``, ``inf``
-        where no limit comes. A binding limit whose range ends at itself has a degenerate price: one more unit of
-        it gains at most that price. ``None`` when HiGHS's last answer is not ``sol`` or has no basis."""
+        where no limit comes, ``nan`` where unknown (bounds of :data:`RANGING_LARGEST` or more as HiGHS sees them).
+        A binding limit whose range ends at itself has a degenerate price: one more unit of it gains at most that
+        price. ``None`` when HiGHS's last answer is not ``sol`` or has no basis."""
         h = self.highs
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or sol.status != "optimal":
             return None
