@@ -89,7 +89,8 @@ def stage_plan(folder: str) -> dict[str, Any]:
     model = run("build_plan (ray)", lambda: build_plan(economy, "ray"))
     fast = fast_module()
     assert fast is not None, "the fast solver is not installed"
-    sol = run("solve (fast)", lambda: _solve_fast(model, fast, 1e-6, None))
+    sol, declined = run("solve (fast)", lambda: _solve_fast(model, fast, 1e-6, None))
+    assert sol is not None, f"fast declined the LP: {declined}"
     result = run("read_back", lambda: read_back(model, sol, tolerance=1e-6))
     A = model.lp.A
     return {"rows": run.rows, "base_mib": base, "status": result.status,

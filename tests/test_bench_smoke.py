@@ -1,0 +1,32 @@
+"""The benchmarks keep running: each stage of ``bench/bench_memory.py`` on a small economy, in this process.
+
+``bench/run.py --quick`` takes minutes, so the suite does not run it; this catches the engine's internal API moving
+under a benchmark (``_solve_fast`` came to return ``(solution, why)`` in session 18, and the memory benchmark
+failed from then until session 22)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_memory_benchmark_runs_each_stage(tmp_path: Path) -> None:
+    bench = _load("bench_memory")
+    folder = str(tmp_path / "economy")
+    generated = bench.stage_generate(300, folder)
+    planned = bench.stage_plan(folder)
+    in_memory = bench.stage_memory(300)
+    assert planned["status"] == "optimal" and planned["nnz"] > 0
+    stages = [r["stage"] for part in (generated, planned, in_memory) for r in part["rows"]]
+    assert "solve (fast)" in stages and "read_back" in stages and len(stages) == 8
