@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
-from needplan.plan.explain import bottlenecks, find_conflict
+from needplan.plan.explain import CONFLICT_SECONDS, bottlenecks, find_conflict
 from needplan.plan.lp import LpSolution, as_range, check_solution
 from needplan.quality import delivered, level_one_binds
 
@@ -143,14 +143,17 @@ def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str
         explanation, solver, pd.DataFrame(), conflict if conflict is not None else pd.DataFrame())
 
 
-def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str = "") -> PlanResult:
-    """Turn a solver's answer into a verified :class:`PlanResult` (see the module docstring)."""
+def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str = "",
+              time_limit: float | None = None) -> PlanResult:
+    """Turn a solver's answer into a verified :class:`PlanResult` (see the module docstring). ``time_limit``
+    (seconds) also bounds an infeasible plan's conflict search, which otherwise takes up to
+    :data:`~needplan.plan.explain.CONFLICT_SECONDS`."""
     eco, lp = model.economy, model.lp
     solver: dict[str, Any] = {"name": sol.solver, "seconds": sol.seconds, "iterations": sol.iterations,
                               "message": sol.message, "tolerance": tolerance, "note": note}
     solver.update(sol.extra)
     if sol.status == "infeasible":
-        conflict, message, bottl = find_conflict(model)
+        conflict, message, bottl = find_conflict(model, seconds=min(CONFLICT_SECONDS, time_limit or math.inf))
         return _empty(model, sol, message, solver, conflict, bottl)
     if sol.status == "unbounded" or sol.x.size == 0:
         why = ("the objective is unbounded: no labour kind, resource or capacity limits the needs "

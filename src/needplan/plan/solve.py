@@ -131,13 +131,14 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
             if dual is None and solver == "fast":
                 note = f"fast's harmony path declined ({why}); solved by Kelley's cutting planes on HiGHS"
         sol = dual if dual is not None else _by_highs(model, tolerance, time_limit)
-    result = read_back(model, _within_tolerance(model, sol, tolerance, time_limit), tolerance=tolerance, note=note)
+    result = read_back(model, _within_tolerance(model, sol, tolerance, time_limit), tolerance=tolerance, note=note,
+                       time_limit=time_limit)
     if (sol.solver == "fast" and sol.status == "optimal" and result.status == "stopped"
             and model.n_techniques < AUTO_FAST_TECHNIQUES):
         # fast's answer failed the engine's own check (seen with goods in units 10^11 apart): at this size HiGHS
         # answers at once, as auto would have chosen. Larger economies keep the honest "stopped".
         sol = _within_tolerance(model, _by_highs(model, tolerance, time_limit), tolerance, time_limit)
-        result = read_back(model, sol, tolerance=tolerance, note=(
+        result = read_back(model, sol, tolerance=tolerance, time_limit=time_limit, note=(
             f"fast's answer failed the engine's verification ({result.solver['message']}); solved by HiGHS"))
     return result
 
