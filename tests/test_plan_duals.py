@@ -172,8 +172,9 @@ def test_a_bottleneck_s_price_holds_as_far_as_it_says(objective: str) -> None:
             assert g1 - g0 == pytest.approx(b.shadow_price * step, rel=1e-5, abs=1e-8 * max(1.0, abs(g0))), (k, b)
             checked += 1
             exact += b.shadow_price * step > 1e-6 * abs(g0)
-    least = 60 if objective == "ray" else 12  # measured: 77 (65 with a visible gain) and 14 (14)
-    assert checked >= least and exact >= least - 10 if objective == "ray" else exact >= least, (checked, exact)
+    # measured: ray 77 limits moved, 65 of them with a visible gain; min-labour 14 and 14
+    least_checked, least_exact = (60, 50) if objective == "ray" else (12, 12)
+    assert checked >= least_checked and exact >= least_exact, (checked, exact)
 
 
 def test_a_degenerate_price_is_said_to_be_at_most_the_gain() -> None:
