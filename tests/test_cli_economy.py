@@ -74,7 +74,7 @@ def test_an_unconverged_analysis_is_refused_and_a_negative_limit_too(tmp_path: P
     for name, text in tables.items():
         (folder / name).write_text(text)
     proc = run("analyze", str(folder), "--method", "neumann")
-    assert proc.returncode == 1 and "not computed: the relative residual is 1.0e+00" in proc.stderr
+    assert proc.returncode == 1 and "not computed: the relative residual is" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     direct = analyze(read_economy(folder), method="direct")
     assert direct.solver.converged and np.isclose(direct.gross_output["a"], 1e9, rtol=1e-6)

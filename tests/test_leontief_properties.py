@@ -109,17 +109,17 @@ def test_productive_with_a_joint_product_whatever_its_units(factor: float) -> No
 @pytest.mark.parametrize("spread", [6.0, 9.0])
 def test_productive_whatever_the_units_of_the_products(spread: float) -> None:
     """The same generated economy with its products counted in units up to 10^(2 spread) apart (D A D^-1): the
-    Neumann solve of (I - A) x = 1 stalls at a residual relative to |d| (x spans 10^-spread..10^spread), but
-    relative to each product's own flows it is rounding, and x >= 0: productive, as in the original units. At
-    10^9 a surplus of one unit is itself below the rounding of a product's flows of 10^14 units; a surplus in
-    proportion to each product's flows is not."""
+    Neumann solve of (I - A) x = 1 stalled at a residual relative to |d| (x spans 10^-spread..10^spread); relative
+    to each product's own flows, as it is measured since session 22, it converges, and x >= 0: productive, as in
+    the original units. At 10^9 a surplus of one unit is itself below the rounding of a product's flows of 10^14
+    units; a surplus in proportion to each product's flows is not."""
     from needplan.data.generate import generate_economy
 
     A0 = generate_economy(300, seed=3).technology().A
     assert leontief.check_productive(A0) == (True, ())
     d = 10.0 ** np.random.default_rng(0).uniform(-spread, spread, size=A0.shape[0])
     A = sp.csr_matrix(sp.diags(d) @ A0 @ sp.diags(1 / d))
-    assert not leontief.solve(A, np.ones(A.shape[0]), tol=1e-12)[1].converged  # the old test's verdict
+    assert leontief.solve(A, np.ones(A.shape[0]), tol=1e-12)[1].converged  # the residual is free of units
     assert leontief.check_productive(A) == (True, ())
     assert not leontief.check_productive(sp.csr_matrix(A * 3.0))[0]  # spectral radius ~1.5: not productive
 
@@ -243,3 +243,31 @@ def test_row_blocks_work_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> N
         os._exit(0 if np.array_equal(blocks.dot(v), expected) else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+@pytest.mark.parametrize("method", ["neumann", "direct"])
+def test_one_good_in_a_tiny_unit_changes_no_result(method: str) -> None:
+    """Fuzzing (session 22): one good of 300 counted in grams beside the others in kilotonnes (its row times 1e9,
+    its column divided by it, its demand times 1e9). Judged against the largest final demand, the Neumann solve
+    stopped after 6 steps with 299 goods up to 1.4e-4 off and said converged; and multipliers of 1e9, exact,
+    read as unsolved (a residual against a right-hand side of 1). Each product's residual is now judged against its
+    own flows: the same steps and residual in either unit, and results that transform exactly."""
+    rng = np.random.default_rng(3)
+    n = 300
+    A = sp.random(n, n, density=10 / n, random_state=rng, format="lil")
+    A[0, :] = 0  # good 0 (bread) is used by nobody
+    A = sp.csr_matrix(A)
+    A = sp.csr_matrix(A.multiply(0.5 / A.sum(axis=0).max()))
+    d = rng.random(n)
+    S = np.ones(n)
+    S[0] = 1e9
+    As = sp.csr_matrix(sp.diags(S) @ A @ sp.diags(1 / S))
+    dense = np.linalg.solve(np.eye(n) - A.toarray(), d)
+    _, r0 = leontief.gross_output(A, d, method=method)
+    x, rep = leontief.gross_output(As, S * d, method=method)
+    assert rep.converged and r0.converged and rep.residual == pytest.approx(r0.residual, rel=0.5, abs=1e-15)
+    np.testing.assert_allclose(x / S, dense, rtol=1e-10)
+    m, rep_m = leontief.output_multipliers(As, method=method)
+    assert rep_m.converged
+    exact = (S[:, None] * np.linalg.inv(np.eye(n) - A.toarray()) / S[None, :]).sum(axis=0)
+    np.testing.assert_allclose(m, exact, rtol=1e-10)
