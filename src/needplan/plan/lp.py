@@ -247,9 +247,12 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     # A violation against the larger of the row's flows and its bound, not their sum: a need row 0.0448 short by
     # 7e-8 (HiGHS's absolute tolerance; an economy counted in thousands) read 7.9e-7 here and passed, then 1.5e-6
     # in the plan's own balance check, "stopped" (fuzzing).
-    row_scale = np.maximum(np.maximum(row_flows, row_unit), np.maximum(
-        np.where(has_lo_r, np.abs(lp.row_lower), 0.0), np.where(has_hi_r, np.abs(lp.row_upper), 0.0)))
-    del row_flows
+    bound = np.maximum(np.where(has_lo_r, np.abs(lp.row_lower), 0.0), np.where(has_hi_r, np.abs(lp.row_upper), 0.0))
+    # The floor of one unit as HiGHS sees it is for rows of noise-level flows; a row with a bound of its own is
+    # measured against that bound (a need of 90 left at 0 read as 6.6e-7 short against a unit of 1.4e8, its row
+    # scaled by 2^-37 beside entries of 1e-23 from a product-technology import; fuzzing).
+    row_scale = np.maximum(row_flows, np.where(bound > 0, bound, row_unit))
+    del row_flows, bound
     col_flow = np.zeros(lp.n_cols)  # untouched pages: no memory where no column is beyond a bound, as usual
     beyond = col_violation > 0
     if beyond.any():

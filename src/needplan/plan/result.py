@@ -219,10 +219,13 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     sel = model.kind_is("balance", "need", "primary")
     np.minimum.at(unit, row_good[sel], checks.row_unit[sel])
     unit = np.where(np.isfinite(unit), unit, 0.0)
-    flow = np.maximum(np.maximum(unit[prods], t[prods]), np.maximum(made_q[prods], made[prods]) + used[prods])
+    # (a target, where there is one, and not the unit floor for rows of noise-level flows: see check_solution)
+    flow = np.maximum(np.where(t[prods] > 0, t[prods], unit[prods]),
+                      np.maximum(made_q[prods], made[prods]) + used[prods])
     bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / np.maximum(flow, 1e-300)
     fin = prim[np.isfinite(available[prim])]
-    res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(np.maximum(unit[fin], available[fin]), 1e-300)
+    res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(
+        np.where(available[fin] > 0, available[fin], unit[fin]), 1e-300)
     col_unit = checks.col_unit[:n_t]
     capv = np.maximum(np.maximum(np.maximum(x - cap, -x), 0.0) / np.maximum(col_unit, np.where(np.isfinite(cap), cap,
                                                                                                 0.0)),
