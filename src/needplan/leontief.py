@@ -476,14 +476,18 @@ def _zeros_as_inf(data: FloatArray) -> FloatArray:
     return data if data.size == 0 or float(data.min()) > 0 else np.where(data > 0, data, np.inf)
 
 
-def _row_spread(data: FloatArray, indptr: NDArray[np.integer]) -> FloatArray:
-    """:func:`geometric_spread` of the CSR rows with nonnegative values ``data``."""
+def _row_spread(data: FloatArray, indptr: NDArray[np.integer], negligible: float = 0.0) -> FloatArray:
+    """:func:`geometric_spread` of the CSR rows with nonnegative values ``data`` (entries below ``negligible``
+    times their row's largest do not count as its smallest)."""
     out = np.ones(indptr.size - 1)
     rows = np.flatnonzero(np.diff(indptr) > 0)
     if rows.size:
         starts = indptr[rows]
         top = np.maximum.reduceat(data, starts)
-        bottom = np.minimum.reduceat(_zeros_as_inf(data), starts)  # stored zeros do not count
+        low = _zeros_as_inf(data)  # stored zeros do not count
+        if negligible > 0:
+            low = np.where(data >= negligible * np.repeat(top, np.diff(indptr)[rows]), low, np.inf)
+        bottom = np.minimum.reduceat(low, starts)
         out[rows] = np.where(top > 0, _geometric_mean(top, bottom), 1.0)
     return out
 
@@ -545,7 +549,12 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *, beyond: float | Non
             for r0, r1 in ranges:
                 data, indices, _ = scaled(r0, r1)
                 np.maximum.at(top, indices, data)
-                np.minimum.at(bottom, indices, _zeros_as_inf(data))
+            # (a second pass: an activity's entry is negligible against its column's largest)
+            negligible = np.zeros(n) if row_by is None else np.where(row_by, NEGLIGIBLE_ENTRY * top, 0.0)
+            for r0, r1 in ranges:
+                data, indices, _ = scaled(r0, r1)
+                low = np.where(data >= negligible[indices], _zeros_as_inf(data), np.inf)
+                np.minimum.at(bottom, indices, low)
             col_f = factor(np.where(top > 0, _geometric_mean(top, bottom), 1.0))
             c *= col_f
             row_spread = np.ones(m)
@@ -556,13 +565,20 @@ def equilibrate(M: sp.spmatrix | sp.sparray, rounds: int, *, beyond: float | Non
                     own = np.where(row_by[indices], data, 0.0)
                     counted = np.concatenate([[0], np.cumsum(own > 0)])
                     has = counted[indptr[1:]] > counted[indptr[:-1]]
-                    row_spread[r0:r1] = np.where(has, _row_spread(own, indptr), row_spread[r0:r1])
+                    row_spread[r0:r1] = np.where(has, _row_spread(own, indptr, NEGLIGIBLE_ENTRY),
+                                                 row_spread[r0:r1])
             row_f = factor(row_spread)
             r *= row_f
             if np.all(col_f == 1.0) and np.all(row_f == 1.0):
                 break
     return r, c
 
+
+NEGLIGIBLE_ENTRY = 1e-14
+"""In :func:`equilibrate` with ``row_by``, the activities' entries below this share of their row's or column's
+largest activity entry do not set its smallest (the other columns' entries, targets, are data and always count):
+rounding left by a product-technology import (1e-23 beside 1) scaled a need's column by 2^37 and its row by 2^-37,
+and HiGHS left the need at 0 (fuzzing of real tables)."""
 
 ABS_BLOCK = 1 << 20
 """Entries per block of rows in the passes over ``|M|`` (:func:`abs_matvec`, :func:`abs_rmatvec`,
