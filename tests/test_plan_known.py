@@ -553,8 +553,9 @@ def test_an_activity_below_zero_fails_verification_however_large_its_units(solve
     its goods in units up to 10^11 apart. HiGHS's tolerance, in its scaled space, covered an activity of -49.9
     beside 79.9 for the same product, and the engine reported "optimal" with a fulfilment of 3.2428 against the
     true 2.7354: the check measured a column's violation only against the column's own (huge) unit. It now also
-    counts the flows the negative activity feigns in its product's balance, re-solves at HiGHS's tightest
-    tolerances, and finds the optimum of the economy in its original units."""
+    counts the flows the negative activity feigns in its product's balance, re-solved at HiGHS's tightest
+    tolerances, and found the optimum of the economy in its original units; since session 22 HiGHS counts the
+    activities in a smaller unit here (the rows' bounds are small) and its first answer is the optimum."""
     eco = random_economy(526937)
     scaled = _in_units(eco, {"p0": 8.834211675801763e-08, "p1": 9.972222180561047e-09,
                              "lab_a": 3.091833491145558e-09, "lab_b": 35573620677.806404,
@@ -565,7 +566,6 @@ def test_an_activity_below_zero_fails_verification_however_large_its_units(solve
     assert result.status == "optimal", result.solver["message"]
     assert result.fulfilment == pytest.approx(truth.fulfilment, rel=1e-6)
     assert result.activity["activity"].min() >= -1e-6 * result.activity["activity"].abs().max()
-    assert "re-solved with HiGHS's tightest tolerances" in result.solver["message"]
 
 
 @pytest.mark.parametrize(("seed", "objective", "units"), [
