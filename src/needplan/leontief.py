@@ -103,9 +103,11 @@ class NotProductiveError(ValueError):
         self.products = products
 
 
-def _relative_residual(A: sp.csr_matrix, x: FloatArray, d: FloatArray) -> float:
-    """The largest ``|((I - A) x - d)_i|`` relative to product ``i``'s own flows (see :class:`SolveReport`)."""
-    r = d - x + A @ x
+def _relative_residual(A: sp.csr_matrix, x: FloatArray, d: FloatArray, r: FloatArray | None = None) -> float:
+    """The largest ``|((I - A) x - d)_i|`` relative to product ``i``'s own flows (see :class:`SolveReport`); ``r``,
+    the residual ``d - (I - A) x`` where the caller has it already."""
+    if r is None:
+        r = d - x + A @ x
     ax = np.abs(x)
     used = (abs_matvec(A, ax) if ax.ndim == 1
             else np.column_stack([abs_matvec(A, c) for c in ax.T]) if ax.shape[1] else np.zeros_like(ax))
@@ -222,7 +224,7 @@ def _solve(A: sp.spmatrix | sp.sparray, d: FloatArray, *, transpose: bool, tol: 
         # The carried residual drifts from the true one by rounding (more so with the negative entries of joint
         # products): recompute it, and refine from it when it is not yet small enough.
         r = rhs - x + products.dot(x)
-        res = _relative_residual(Acsr, x, rhs)
+        res = _relative_residual(Acsr, x, rhs, r)
         if res <= accepted:
             break
         # A good in grams beside goods in kilotonnes: a step 1e-12 of the largest demand is 1e-3 of the others.
@@ -231,7 +233,8 @@ def _solve(A: sp.spmatrix | sp.sparray, d: FloatArray, *, transpose: bool, tol: 
     failed = gave_up or not np.isfinite(rel)
     if not failed and res <= accepted:
         return x, SolveReport("neumann", it, res, time.perf_counter() - start, True)
-    res = _relative_residual(Acsr, x, rhs)
+    if failed:  # (otherwise res is the last round's, of this x)
+        res = _relative_residual(Acsr, x, rhs)
     if method == "neumann" or (not failed and n > DIRECT_LIMIT):
         # (Refined four times and still short of it: said so, where the direct solve is not asked for or too big.)
         return x, SolveReport("neumann", it, res, time.perf_counter() - start, False)
