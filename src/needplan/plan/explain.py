@@ -447,8 +447,11 @@ def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tup
         message += f"; at most {share(best)} of every target can be met together (objective ray)"
     if model.objective == "min-labour":
         limits = [c for c in conflict if c[0] == "col" or (c[0] == "row" and is_primary[c[1]])]
-        for c in limits[:CONFLICT_SHORTFALLS]:
-            message += _shortfall(model, c, max(deadline - time.perf_counter(), CONFLICT_LEAST_RUN), oracle)
+        if limits:
+            base = _feasibility_lp(model)[0]  # every bound as given; one copy of the matrix for all of them
+            for c in limits[:CONFLICT_SHORTFALLS]:
+                message += _shortfall(model, base, c, max(deadline - time.perf_counter(), CONFLICT_LEAST_RUN),
+                                      oracle)
     bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
                            "price_holds_to": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
@@ -466,17 +469,15 @@ class _FastChecks:
     economy is outside fast's structure (``outside``) HiGHS takes the rest of the search."""
 
     def __init__(self, model: PlanModel, fast: Any) -> None:
-        from needplan.plan.solve import main_rows
+        from needplan.plan.solve import fast_blocks
 
         lp, n_t = model.lp, model.n_techniques
         self.fast = fast
         self.n_lp_rows = lp.n_rows
-        net_rows = np.flatnonzero(model.kind_is("balance", "need"))
-        self.prim_rows = np.flatnonzero(model.kind_is("primary"))
-        self.net = sp.csr_matrix(lp.A[net_rows][:, :n_t])
-        self.primary = sp.csr_matrix(lp.A[self.prim_rows][:, :n_t])
+        self.blocks = fast_blocks(model)  # the LP's own rows, as the solve hands them to fast
+        net_rows, self.prim_rows = self.blocks.net_rows, self.blocks.prim_rows
+        self.net, self.primary, self.main = self.blocks.net, self.blocks.primary, self.blocks.main
         self.abs_net = abs_entries(self.net)
-        self.main = main_rows(model, net_rows)
         at = np.full(lp.n_rows, -1)
         at[net_rows] = np.arange(net_rows.size)
         self.need_at = at[model.need_rows]  # each need row's place among the net rows
@@ -511,8 +512,9 @@ class _FastChecks:
         self._set_targets(feas)
         if not self.target.any():
             return False
-        fr = self.fast.solve_ray(self.net, self.primary, feas.row_upper[self.prim_rows], feas.col_upper[:self.n_t],
-                                 self.target, tol=CONFLICT_FULFILMENT, main=self.main, fallback=False)
+        fr = self.fast.solve_ray(self.net, self.primary, feas.row_upper[self.prim_rows],
+                                 self.blocks.per_column(feas.col_upper, self.n_t), self.target, tol=CONFLICT_FULFILMENT,
+                                 main=self.main, fallback=False)
         self.last = fr
         if fr.status == "stopped" and str(fr.message).startswith(self.fast.OUTSIDE):
             self.outside = True
@@ -535,8 +537,9 @@ class _FastChecks:
         from needplan.plan.fast_min_labour import solve_min_labour
 
         self._set_targets(feas)
-        fr = solve_min_labour(self.net, self.primary, feas.row_upper[self.prim_rows], feas.col_upper[:self.n_t],
-                              self.target, labour_cost=feas.cost[:self.n_t], tol=1e-9, main=self.main,
+        fr = solve_min_labour(self.net, self.primary, feas.row_upper[self.prim_rows],
+                              self.blocks.per_column(feas.col_upper, self.n_t), self.target,
+                              labour_cost=self.blocks.per_column(feas.cost, self.n_t), tol=1e-9, main=self.main,
                               fallback=False)
         if fr.status == "infeasible":
             return math.inf
@@ -546,12 +549,12 @@ class _FastChecks:
                 cands: list[tuple[str, int]]) -> list[bool]:
         """Per candidate, whether the prices of ``fr`` (an infeasible verdict) use it: price times flows at the
         plan (plus the bound) above 1e-12 of a fulfilment of 1, as :func:`_dual_support`."""
-        x = np.asarray(fr.x, dtype=np.float64)[:self.n_t]
+        x = np.asarray(fr.x, dtype=np.float64)  # (one per column of net: the techniques, then any extra)
         row_share = np.asarray(fr.row_duals) * (self.abs_net @ x + self.target)
         available = feas.row_upper[self.prim_rows]
         prim_share = np.asarray(fr.primary_duals) * (self.primary @ x + np.where(np.isfinite(available), available, 0))
         cap = feas.col_upper[:self.n_t]
-        cap_share = np.asarray(fr.capacity_duals)[:self.n_t] * (x + np.where(np.isfinite(cap), cap, 0.0))
+        cap_share = np.asarray(fr.capacity_duals)[:self.n_t] * (x[:self.n_t] + np.where(np.isfinite(cap), cap, 0.0))
         prim_at = {int(i): k for k, i in enumerate(self.prim_rows)}
         used = []
         for kind, i in cands:
@@ -567,18 +570,19 @@ def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
     return shown if len(names) <= most else f"{shown}{sep}and {len(names) - most:,} more"
 
 
-def _shortfall(model: PlanModel, c: tuple[str, int], seconds: float, oracle: _FastChecks | None = None) -> str:
+def _shortfall(model: PlanModel, base: LinearProgram, c: tuple[str, int], seconds: float,
+               oracle: _FastChecks | None = None) -> str:
     """``"; meeting every target ... needs at least X of L (Y available)"``: the least use of limit ``c`` (a labour,
     resource or capacity candidate of :func:`find_conflict`) with that limit lifted, every target met and every
     other constraint as it is; ``"; more of L alone cannot meet every target"`` where that LP is infeasible; ``""``
     where HiGHS does not decide it within ``seconds``. One LP, minimising the limit's row (or the technique's
     activity) over the feasibility LP with the common fulfilment fixed at 1; by fast's min-labour solver with that
-    cost where ``oracle`` is given and fast decides it."""
+    cost where ``oracle`` is given and fast decides it. ``base`` is :func:`_feasibility_lp`'s LP, left as it is
+    (this LP shares its matrix and copies its bounds)."""
     eco = model.economy
-    feas, _, _ = _feasibility_lp(model)
-    phi = feas.n_cols - 1
-    feas.col_lower[phi] = 1.0
-    feas.maximize = False
+    feas = LinearProgram(base.A, base.row_lower.copy(), base.row_upper.copy(), base.cost, base.col_lower.copy(),
+                         base.col_upper.copy(), activities=base.activities)
+    feas.col_lower[-1] = 1.0  # the common fulfilment phi, the last column
     kind, i = c
     if kind == "col":
         limit, name = float(feas.col_upper[i]), str(eco.techniques[i])

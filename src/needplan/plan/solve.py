@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import math
 import time
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -422,26 +423,53 @@ def _block(A: sp.csr_matrix, rows: np.ndarray, n_cols: int) -> sp.csr_matrix:
     return sp.csr_matrix(A[rows][:, :n_cols])
 
 
+@dataclass(frozen=True)
+class FastBlocks:
+    """The model's LP in ``fast``'s terms: ``net`` (the balance and need rows ``net_rows``), ``primary`` (the rows
+    ``prim_rows``), ``main`` (per column of ``net``, the place in ``net_rows`` of its main product's row) and
+    ``extra``, the columns of ``net`` beyond the techniques (ray's lambda, shared with the LP's rows: capacity 0
+    and no main product for fast)."""
+
+    net: sp.csr_matrix
+    primary: sp.csr_matrix
+    main: np.ndarray
+    net_rows: np.ndarray
+    prim_rows: np.ndarray
+    extra: int
+
+    def per_column(self, values: np.ndarray, n_t: int) -> np.ndarray:
+        """Per column of ``net``: the techniques' ``values`` (capacities, costs), and 0 for the extra columns."""
+        return np.append(values[:n_t], np.zeros(self.extra))
+
+
+def fast_blocks(model: PlanModel) -> FastBlocks:
+    """The model's rows for ``fast`` (see :class:`FastBlocks`), sharing the LP's own rows where they are
+    consecutive (no copy of the block: at 10^6 goods it is 138 MiB), else one copy of the technique columns."""
+    lp, n_t = model.lp, model.n_techniques
+    net_rows = np.flatnonzero(model.kind_is("balance", "need"))
+    prim_rows = np.flatnonzero(model.kind_is("primary"))
+    A = lp.A
+    main = main_rows(model, net_rows)
+    if lp.n_cols - n_t <= 1 and as_range(net_rows) is not None and (
+            as_range(prim_rows) is not None or not prim_rows.size):
+        extra = lp.n_cols - n_t
+        return FastBlocks(_rows(A, net_rows), _rows(A, prim_rows), np.append(main, np.full(extra, -1)), net_rows,
+                          prim_rows, extra)
+    # one copy of the block (the solver shares it, never copies it again); the primaries are a few rows
+    return FastBlocks(_block(A, net_rows, n_t), _block(A, prim_rows, n_t), main, net_rows, prim_rows, 0)
+
+
 def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
                 time_limit: float | None) -> tuple[LpSolution | None, str]:
     """Hand the ray or min-labour LP to ``fast`` in its own terms and map its answer back to the LP's rows;
     ``(None, why)`` where the LP is outside its structure."""
     lp, n_t = model.lp, model.n_techniques
-    net_rows = np.flatnonzero(model.kind_is("balance", "need"))
-    prim_rows = np.flatnonzero(model.kind_is("primary"))
+    blocks = fast_blocks(model)
+    net, primary, main = blocks.net, blocks.primary, blocks.main
+    net_rows, prim_rows = blocks.net_rows, blocks.prim_rows
     A = lp.A
     available = lp.row_upper[prim_rows]
-    capacity = lp.col_upper[:n_t]
-    main = main_rows(model, net_rows)
-    if lp.n_cols - n_t <= 1 and as_range(net_rows) is not None and (
-            as_range(prim_rows) is not None or not prim_rows.size):
-        # The LP's own rows, shared (no copy of the block: at 10^6 goods it is 138 MiB). Ray's lambda column
-        # comes along as one more technique that fast cannot run: capacity 0, no main product.
-        net, primary = _rows(A, net_rows), _rows(A, prim_rows)
-        capacity = np.append(capacity, np.zeros(lp.n_cols - n_t))
-        main = np.append(main, np.full(lp.n_cols - n_t, -1))
-    else:  # one copy of the block (the solver shares it, never copies it again); the primaries are a few rows
-        net, primary = _block(A, net_rows, n_t), _block(A, prim_rows, n_t)
+    capacity = blocks.per_column(lp.col_upper, n_t)
     start = time.perf_counter()
     # Without fast's own fallback: outside its structure the model's HiGHS session answers (see _solve_model).
     if model.objective == "ray":
