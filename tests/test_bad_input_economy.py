@@ -186,6 +186,19 @@ def test_cli_analyze_refuses_negative_gross_output(demo_copy: Path) -> None:
     assert len(err) == 1 and err[0].startswith("error: demo: gross output comes out negative for 'leather'"), err
 
 
+def test_python_analyze_refuses_negative_gross_output_unless_asked(demo_dir: Path) -> None:
+    """The library refuses what the CLI refuses: a negative gross output is no plan any economy can run."""
+    demo = read_economy(demo_dir)
+    much_grain = pd.Series({"grain": 1e308 / 1e300})  # far more leather than shoes use
+    with pytest.raises(AnalysisError, match=r"gross output comes out negative for 'leather' .*joint products"):
+        analyze(demo, much_grain)
+    raw = analyze(demo, much_grain, allow_negative=True).gross_output
+    assert raw["leather"] < 0  # the linear system's own solution, on request
+    with pytest.raises(AnalysisError, match="the final demand is negative for some products"):
+        analyze(one_farm(1.0), pd.Series({"grain": -1.0}))
+    assert analyze(one_farm(1.0), pd.Series({"grain": -1.0}), allow_negative=True).gross_output["grain"] == -2.0
+
+
 # --- 7. The manifest -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("version", ["true", "1.0"])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from needplan import leontief
-from needplan.economy.model import Economy, IntArray
+from needplan.economy.model import Economy, FloatArray, IntArray
 from needplan.errors import NeedplanError
 
 
@@ -47,6 +47,7 @@ def analyze(
     choice: Mapping[str, str] | Sequence[int] | IntArray | None = None,
     method: leontief.Method = "auto",
     tol: float = 1e-12,
+    allow_negative: bool = False,
 ) -> Analysis:
     """Gross output, embodied primary inputs and output multipliers of ``economy``.
 
@@ -54,7 +55,10 @@ def analyze(
     products raise ``ValueError``); by default the economy's need targets. ``choice`` picks one technique per
     product (see :meth:`Economy.resolve_choice`). Raises :class:`AnalysisError` where the system cannot be
     solved, is not solved to tolerance (the report would say ``converged=False``), or a result is not finite (a
-    final demand too large for double precision), rather than return it.
+    final demand too large for double precision), rather than return it. A gross output that comes out negative
+    beyond rounding (joint products made beyond what is used of them, or a negative final demand) is refused the
+    same way unless ``allow_negative`` is true: Leontief analysis has no surplus to leave unused, so it runs a
+    technique backwards, which no economy can (``needplan plan`` finds a plan then).
     """
     tech = economy.technology(choice)
     product_ids = economy.goods[tech.products]
@@ -79,6 +83,8 @@ def analyze(
     if not (np.all(np.isfinite(emb)) and np.all(np.isfinite(mult))):
         raise AnalysisError(f"{economy.name}: embodied inputs not computed: they are beyond double precision (the "
                             "amounts per unit of product are too large; count products in smaller units)")
+    if not allow_negative:
+        _require_nonnegative(economy.name, x, d, product_ids)
     report = rep_x.combine(rep_e).combine(rep_m)
     if not report.converged:
         # Fuzzing: a barely productive economy under method="neumann" gave a gross output of 90 for 10^9.
@@ -98,3 +104,19 @@ def analyze(
         multipliers=pd.Series(mult, index=product_ids, name="output_multiplier"),
         solver=report,
     )
+
+
+def _require_nonnegative(name: str, x: FloatArray, d: FloatArray, product_ids: pd.Index) -> None:
+    """Raise :class:`AnalysisError` naming the products whose gross output ``x`` is negative beyond rounding."""
+    scale = max(float(np.max(np.abs(x), initial=0.0)), 1.0)
+    bad = np.flatnonzero(x < -1e-9 * scale)
+    if not len(bad):
+        return
+    bad = bad[np.argsort(x[bad], kind="stable")]
+    names = ", ".join(f"{str(product_ids[i])!r} ({x[i]:.3g})" for i in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    why = ("the final demand is negative for some products" if np.any(d < 0) else
+           "joint products are made beyond what the needs and production use of them")
+    raise AnalysisError(
+        f"{name}: gross output comes out negative for {names}{more}: {why}, and Leontief analysis (one technique "
+        "per product, no surplus left unused) has no answer then; `needplan plan` finds one")

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.analysis import Analysis, AnalysisError, analyze
+from needplan.analysis import Analysis, analyze
 from needplan.economy import read_economy
 from needplan.economy.model import Economy
 
@@ -59,7 +59,6 @@ def analyze_cmd(
     economy = load(folder)
     with Console(stderr=True).status("solving", spinner="dots"):
         result = analyze(economy, method=method)  # type: ignore[arg-type]
-    require_nonnegative(result)
     s = result.solver
     if as_json:
         emb = result.embodied
@@ -73,23 +72,6 @@ def analyze_cmd(
         typer.echo(json.dumps(payload))
         return
     print_analysis(economy, result, limit)
-
-
-def require_nonnegative(result: Analysis) -> None:
-    """Raise :class:`AnalysisError` naming the products whose gross output comes out negative (beyond rounding).
-
-    With joint products the square Leontief system may need a technique to run backwards: where the joint
-    products made for some needs exceed what the economy uses of them, it cannot leave the surplus unused.
-    """
-    x = result.gross_output
-    negative = x[x < -1e-9 * max(float(x.abs().max()), 1.0)].sort_values()
-    if len(negative):
-        names = ", ".join(f"{p!r} ({v:.3g})" for p, v in negative.iloc[:5].items())
-        more = f" and {len(negative) - 5} more" if len(negative) > 5 else ""
-        raise AnalysisError(
-            f"{result.economy_name}: gross output comes out negative for {names}{more}: joint products are made "
-            "beyond what the needs and production use of them, and Leontief analysis (one technique per product, no "
-            "surplus left unused) has no answer then; `needplan plan` finds one")
 
 
 def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:

@@ -185,7 +185,7 @@ def from_pymrio(
                             description=f"Region {region} of a pymrio IO system (domestic technology)",
                             provenance=provenance)
     got = analyze(economy, pd.Series(d_net.loc[live].to_numpy(dtype=np.float64), index=products),
-                  method="direct").gross_output.to_numpy()
+                  method="direct", allow_negative=True).gross_output.to_numpy()
     err = float(np.max(np.abs(got - xv) / xv, initial=0.0))
     if not err <= IDENTITY_TOLERANCE:
         raise PymrioBridgeError(f"identity check failed for {region!r}: gross output for the region's net "
@@ -212,7 +212,7 @@ def to_pymrio(economy: Economy, *, region: str | None = None,
     reg = region or economy.name
     products = economy.goods[tech.products]
     d = None if final_demand is None else pd.Series(final_demand, dtype=np.float64)
-    result = analyze(economy, d, method="direct")
+    result = analyze(economy, d, method="direct", allow_negative=True)
     x = result.gross_output.to_numpy()
     idx = pd.MultiIndex.from_product([[reg], list(products)], names=["region", "sector"])
     A = tech.A.toarray()

@@ -64,7 +64,7 @@ def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.Dat
     products = economy.goods[tech.products]
     activity = result.activity["activity"].reindex(economy.techniques[tech.techniques]).to_numpy(dtype=np.float64)
     direct = tech.R.toarray() * activity[None, :]
-    embodied = analyze(economy).embodied
+    embodied = analyze(economy, allow_negative=True).embodied  # the needs' gross output is not used
     target = economy.target[tech.products]
     frames = []
     for k, good in enumerate(economy.goods[tech.primaries]):

@@ -374,7 +374,7 @@ def build_from_table(
                        handling, negatives, fmt, year, assumption, labour_input, weights,
                        None if capacity_headroom is None else q * (1.0 + capacity_headroom), capacity_headroom)
     d = pd.Series(F.sum(axis=1), index=products)
-    result = analyze(economy, d, method="direct")
+    result = analyze(economy, d, method="direct", allow_negative=True)
     out_err = float(np.max(np.abs(result.gross_output.to_numpy() - q) / q, initial=0.0))
     if not np.isfinite(out_err) or out_err > IDENTITY_TOLERANCE:
         worst = int(np.argmax(np.abs(result.gross_output.to_numpy() - q) / q))
