@@ -91,6 +91,16 @@ def test_every_scb_year_imports_with_co2(scb_tables, year) -> None:
 
 
 @needs_data
+def test_the_year_a_table_states_is_recorded_without_year_given(scb_tables) -> None:
+    """Without --year the economy still says which year it is: the INE workbook's title, SCB's latest sheet."""
+    economy, report = import_sut(INE / "sut_2017.xlsx", "ine")
+    assert report.year == 2017 and economy.provenance["year"] == 2017
+    economy, report = import_sut(SCB, "scb")
+    assert report.year == 2016 and economy.provenance["year"] == 2016
+    assert scb_tables[2010].year == 2010
+
+
+@needs_data
 @pytest.mark.parametrize("source", ["ine", "scb"])
 def test_min_labour_of_every_observed_year_is_its_own_labour(ine_tables, scb_tables, source) -> None:
     """The observed final demand with the observed labour available. One technique per product, so the one plan

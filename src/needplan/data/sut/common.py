@@ -75,7 +75,7 @@ class SupplyUseTable:
     ``totals`` are the table's own totals as published (for the report). ``balance_tolerance`` is how far a
     product's use may differ from its supply before the table counts as unbalanced (relative to its supply),
     and ``balance_absolute`` the same in ``unit``: published tables are rounded. ``notes`` and ``provenance``
-    describe what the reader did.
+    describe what the reader did. ``year`` is the year the table states, where the reader can tell.
     """
 
     name: str
@@ -93,6 +93,7 @@ class SupplyUseTable:
     balance_absolute: float = 0.0
     notes: Sequence[str] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -297,8 +298,11 @@ def build_from_table(
 
     Raises :class:`SutError` for tables that cannot be imported and :class:`IdentityError` when the economy's
     gross output for the table's own final demand differs from the table's output by more than
-    :data:`IDENTITY_TOLERANCE` (relative) for any product, or its labour total from the table's.
+    :data:`IDENTITY_TOLERANCE` (relative) for any product, or its labour total from the table's. ``year``
+    (recorded in the economy's provenance and the report) defaults to the year the table states.
     """
+    if year is None:
+        year = table.year
     if assumption not in ("industry", "product"):
         raise _fail(table.source, "", f"unknown technology assumption {assumption!r} (industry or product)")
     if weights not in NEED_WEIGHTS:

@@ -156,8 +156,8 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
     sheets = load_workbook(path)
     if not sheets:
         raise SutError(Problem(str(path), "the workbook has no sheets"))
+    stated = _stated_year(sheets)
     if year is not None:
-        stated = _stated_year(sheets)
         if stated is None:
             raise SutError(Problem(str(path), f"year {year} was asked for, but the workbook states no year (no "
                                               "title 'Supply and use tables YYYY') to check it against; leave "
@@ -305,4 +305,5 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
                     "valuation": "basic prices (margins and taxes removed proportionally)",
                     "imports_treatment": "import proportionality (same import share for every use)",
                     "industries": "; ".join(f"{i}={n}" for i, n in zip(industries, s_inds, strict=True))[:4000]},
+        year=None if stated is None else stated[0],
     )

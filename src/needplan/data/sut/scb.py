@@ -282,4 +282,5 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
         notes=notes,
         provenance={"publisher": "Statistics Sweden (SCB), national input-output tables", "sheet": name,
                     "valuation": "basic prices as published", "imports_treatment": "separate block, set aside"},
+        year=int(name) if name.strip().isdigit() else None,
     )
