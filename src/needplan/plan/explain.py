@@ -27,6 +27,7 @@ from needplan.plan.lp import (
     LinearProgram,
     LpScaleError,
     LpSolution,
+    PriceRanges,
     abs_entries,
     check_solution,
 )
@@ -155,15 +156,16 @@ def _pattern(m: sp.csc_matrix) -> sp.csc_matrix:
 
 def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.ndarray, cap_price: np.ndarray,
                 needs: pd.DataFrame, objective: float, lam: float | None,
-                holds_to: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+                ranges: PriceRanges | None = None) -> pd.DataFrame:
     """The binding labour kinds, resources and capacities, ranked by elasticity, each with an explanation.
 
     ``used`` (n_goods) is what the plan ``x`` uses of each good; ``price`` (n_goods) and ``cap_price``
     (n_techniques) are shadow prices in objective units per unit; ``needs`` is the result's needs table;
-    ``holds_to`` (LP columns, LP rows), where known, the upper bounds up to which the prices hold
-    (:meth:`~needplan.plan.lp.HighsSession.price_ranges`). Returns columns constraint, kind, shadow_price,
-    elasticity, price_holds_to (NaN where unknown), explanation. Where a price holds for less than one more unit
-    (or less than 1% more), the gain of one unit (or of 1%) reads "at most": past the range it is smaller.
+    ``ranges``, where known, gives the upper bounds up to which the prices of LP rows and columns hold
+    (:meth:`~needplan.plan.lp.HighsSession.price_ranges`); it is asked for the binding limits only. Returns
+    columns constraint, kind, shadow_price, elasticity, price_holds_to (NaN where unknown), explanation. Where a
+    price holds for less than one more unit (or less than 1% more), the gain of one unit (or of 1%) reads "at
+    most": past the range it is smaller.
     """
     eco = model.economy
     cap = model.capacity
@@ -171,16 +173,24 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     prim = eco.primaries
     available = model.available
     fin = prim[np.isfinite(available[prim])]
+    binding = fin[price[fin] * _size(available[fin]) > BINDING_ELASTICITY * scale]
+    capped = np.isfinite(cap)
+    bound_caps = np.flatnonzero(capped & (cap_price * _size(np.where(capped, cap, 0.0)) > BINDING_ELASTICITY * scale))
     limit_to, cap_to = np.full(eco.n_goods, np.nan), np.full(eco.n_techniques, np.nan)
-    if holds_to is not None:
+    if ranges is not None and (binding.size or bound_caps.size):
         primary_rows = np.flatnonzero(model.kind_is("primary"))
-        limit_to[model.rows["good"].to_numpy()[primary_rows]] = holds_to[1][primary_rows]
-        cap_to = holds_to[0][:eco.n_techniques]
+        row_of = np.full(eco.n_goods, -1)
+        row_of[model.rows["good"].to_numpy()[primary_rows]] = primary_rows
+        asked = row_of[binding]
+        got = ranges(asked[asked >= 0], bound_caps)
+        if got is not None:
+            limit_to[binding[asked >= 0]] = got[1][asked[asked >= 0]]
+            cap_to[bound_caps] = got[0][bound_caps]
     items: list[tuple[str, str, float, float, str, str | None, np.ndarray, float, float]] = []
     # A constraint binds when 1% more of it would change the objective by more than BINDING_ELASTICITY %: a test
     # free of units (a price per hour of labour is 10^-10 of one per million hours; the threshold must not care).
     # A limit of 0 has no 1%: it binds when one unit of it would (a capacity set to 0 that holds the plan at 0).
-    for g in fin[price[fin] * _size(available[fin]) > BINDING_ELASTICITY * scale]:
+    for g in binding:
         kind = "labour" if eco.good_kind[g] == LABOUR else "resource"
         avail = float(available[g])
         unit = str(eco.good_unit[g])
@@ -188,8 +198,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         start = _techniques_using(eco.use, int(g))
         items.append((str(eco.goods[g]), kind, float(price[g]), _elasticity(float(price[g]), avail, scale),
                       text, unit, start, avail, float(limit_to[g])))
-    capped = np.isfinite(cap)
-    for j in np.flatnonzero(capped & (cap_price * _size(np.where(capped, cap, 0.0)) > BINDING_ELASTICITY * scale)):
+    for j in bound_caps:
         makes = _label(model, int(eco.technique_good[j]))
         text = (f"the capacity of {eco.techniques[j]}, which makes {makes}, is fully used "
                 f"({_of(float(x[j]), float(cap[j]))} per period)")

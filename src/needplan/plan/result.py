@@ -276,7 +276,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
                                 "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
-    bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.holds_to)
+    bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.ranges)
     top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)

@@ -24,7 +24,6 @@ from needplan.leontief import rows_view
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
-    RANGING_ROWS,
     HighsSession,
     LinearProgram,
     LpScaleError,
@@ -150,8 +149,7 @@ def _by_highs(model: PlanModel, tolerance: float, time_limit: float | None) -> L
         return _solve_harmony(model, tolerance, time_limit)
     session = _session(model, tolerance, time_limit, IPM_FROM_ROWS)
     sol = session.run()
-    if model.lp.n_rows <= RANGING_ROWS:
-        sol.holds_to = session.price_ranges(sol)
+    sol.ranges = session.ranges_of(sol)
     return sol
 
 
