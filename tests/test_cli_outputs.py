@@ -79,14 +79,14 @@ def test_no_input_inside_an_input_folder_is_overwritten(capsys: pytest.CaptureFi
     assert code == 0 and (econ / "plan").is_dir()
 
 
-def test_overwriting_a_file_leaves_nothing_beside_it_and_the_folder_follows_the_umask(
+def test_overwriting_leaves_nothing_beside_it_and_the_folder_follows_the_umask(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """The replaced file used to stay beside the new folder as ``.out.old<pid>``; the folder had mode 0700 (a
+    """The replaced output used to stay beside the new folder as ``.out.old<pid>``; the folder had mode 0700 (a
     temporary folder's), whatever the umask."""
     econ = _demo(tmp_path)
     target = tmp_path / "runs" / "out"
-    target.parent.mkdir()
-    target.write_text("x")
+    target.mkdir(parents=True)
+    (target / "summary.csv").write_text("x")
     umask = os.umask(0o022)
     try:
         code, _, err = run(["plan", str(econ), "--out", str(target), "--overwrite"], capsys)
@@ -95,6 +95,44 @@ def test_overwriting_a_file_leaves_nothing_beside_it_and_the_folder_follows_the_
     assert code == 0, err
     assert [p.name for p in target.parent.iterdir()] == ["out"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    assert (target / "plan.json").is_file() and (target / "summary.csv").read_text() != "x"
+
+
+@pytest.mark.parametrize("what", ["file", "fifo", "link", "nested"])
+def test_overwrite_replaces_only_a_folder_of_plain_files(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                         what: str) -> None:
+    """Found by fuzzing the CLI as root: ``needplan plan DIR --out /dev/null --overwrite`` replaced the device with a
+    plan folder (every later ``> /dev/null`` on the machine failed). needplan's outputs are folders of plain files;
+    --overwrite now refuses anything else before the solve, and the library's writers refuse it too: a file, a
+    device (a FIFO here), a link (to a folder of files) and a folder that holds a folder (a home folder named by
+    mistake). Each is left exactly as it was."""
+    econ = _demo(tmp_path)
+    target = tmp_path / "out"
+    if what == "file":
+        target.write_text("precious")
+    elif what == "fifo":
+        os.mkfifo(target)
+    elif what == "link":
+        (tmp_path / "real").mkdir()
+        (tmp_path / "real" / "summary.csv").write_text("precious")
+        target.symlink_to(tmp_path / "real")
+    else:
+        (target / "documents").mkdir(parents=True)
+        (target / "documents" / "letter.txt").write_text("precious")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    code, out, err = run(["plan", str(econ), "--out", str(target), "--overwrite"], capsys)
+    assert code == 1 and out == "" and err.startswith(f"error: {target}") and "Traceback" not in err, err
+    assert "--overwrite" in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    assert {"file": target.is_file, "fifo": target.is_fifo, "link": target.is_symlink,
+            "nested": (target / "documents").is_dir}[what]()
+    from needplan import read_economy
+    from needplan.plan import build_plan
+
+    result = build_plan(read_economy(econ), "ray").solve()
+    with pytest.raises(OutputError, match="--overwrite"):
+        result.write(target, overwrite=True)
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
 
 
 def test_a_long_output_name_fits_and_a_too_long_one_is_one_line(capsys: pytest.CaptureFixture[str],

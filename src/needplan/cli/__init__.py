@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from needplan.economy.io import holds
+from needplan.economy.io import holds, replace_problem
 from needplan.errors import EconomyError, NeedplanError, OutputError
 
 app = typer.Typer(
@@ -48,8 +48,9 @@ def fail(message: str) -> None:
 
 def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> None:
     """Refuse an output folder that is, or holds, one of the command's inputs, or is a file inside an input folder
-    (``--overwrite`` would delete it), that exists without ``overwrite``, or that cannot be made where it is named,
-    before any work is done."""
+    (``--overwrite`` would delete it), that exists without ``overwrite`` (or with it, but is not a folder of plain
+    files, :func:`~needplan.economy.io.replace_problem`), or that cannot be made where it is named, before any work
+    is done."""
     if out is None:
         return
     for source in inputs:
@@ -58,8 +59,11 @@ def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> 
         if Path(source).is_dir() and holds(source, out) and out.exists() and not out.is_dir():
             fail(f"{out} is a file in the input folder {source}: writing there would delete it; choose another "
                  "folder")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
+        if (why := replace_problem(out)) is not None:
+            fail(why)
     _check_writable(out)
 
 

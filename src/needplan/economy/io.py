@@ -238,12 +238,30 @@ def holds(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
     return outer == inner or outer in inner.parents
 
 
+def replace_problem(dest: Path) -> str | None:
+    """Why ``--overwrite`` must not replace the existing ``dest``, or ``None`` when it may: needplan replaces only
+    a folder like those it writes, which hold plain files and nothing else. Not a file, a device or a link (a
+    plan written with ``--out /dev/null --overwrite`` as root replaced the device with a folder), and not a folder
+    holding folders, links or devices (a home folder named by mistake)."""
+    if dest.is_symlink() or not dest.is_dir():
+        kind = "a link" if dest.is_symlink() else "a file" if dest.is_file() else "not a folder"
+        return (f"{dest} exists and is {kind}; --overwrite replaces only a folder of needplan's output: choose "
+                "another name")
+    with os.scandir(dest) as entries:
+        other = next((e.name for e in entries if e.is_symlink() or not e.is_file(follow_symlinks=False)), None)
+    if other is not None:
+        return (f"{dest} holds {other!r}, which is not a plain file: needplan's outputs hold only files, so "
+                "--overwrite will not delete this folder; choose another name or remove it yourself")
+    return None
+
+
 @contextmanager
 def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds.
 
     Refuses (:class:`~needplan.errors.OutputError`) a target without a name of its own (``""``, ``"."``,
-    ``".."``) and one that is or holds the current folder, which replacing would delete. The new folder gets the
+    ``".."``), one that is or holds the current folder, which replacing would delete, and one that is not a folder
+    of plain files (:func:`replace_problem`). The new folder gets the
     permissions of any folder made here (``0o777`` less the umask), not the private ones of a temporary folder.
     The temporary names beside it keep the first 64 characters of its name, so that a name near the system's
     limit (255 bytes) still fits.
@@ -253,8 +271,12 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
         raise OutputError(f"{str(target)!r} is not a folder name of its own: name the output folder")
     if holds(dest, Path.cwd()):
         raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
-    if dest.exists() and not overwrite:
-        raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace it)")
+    if dest.exists() or dest.is_symlink():
+        if not overwrite:
+            raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace "
+                                  "it)")
+        if (why := replace_problem(dest)) is not None:
+            raise OutputError(why)
     blocking = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise OutputError(f"{dest}: {blocking} is a file, not a folder")
