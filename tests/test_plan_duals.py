@@ -232,6 +232,45 @@ def test_a_large_lp_s_prices_have_their_range() -> None:
     assert r2.objective - r.objective == pytest.approx(b["shadow_price"] * step, rel=1e-5)
 
 
+@pytest.mark.parametrize("big", [1e8, 1e12, 1e15])
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_limits_written_large_for_unlimited_are_no_bottlenecks(demo_dir: Path, big: float, solver: str) -> None:
+    """Found by fuzzing: the demo's unlimited capacities written as 1e12 listed coal_mine, "fully used (459.749 of
+    1e+12 per period)", as a bottleneck: a reduced cost of 4e-20 left by rounding, times the limit, passed the
+    binding test (4,453 such false bottlenecks over generated and random economies). A limit the plan does not
+    use up has no price. The same for a resource written large; the bottlenecks stay those of the demo as shipped."""
+    from needplan.economy.validate import build_economy
+
+    demo = read_economy(demo_dir)
+    shipped = build_plan(demo, "ray").solve(solver, tolerance=1e-7)
+    tables = demo.tables()
+    cap = tables["techniques"]["capacity"]
+    tables["techniques"]["capacity"] = cap.where(cap.notna(), big)
+    tables["resources"].loc[len(tables["resources"])] = {"good": "coal_seam", "available": big}
+    tables["goods"].loc[len(tables["goods"])] = {"good": "coal_seam", "kind": "resource", "unit": "t", "name": ""}
+    tables["inputs"].loc[len(tables["inputs"])] = {"technique": "coal_mine", "good": "coal_seam", "amount": 1.0}
+    r = build_plan(build_economy(tables, name="demo, unlimited written large"), "ray").solve(solver, tolerance=1e-7)
+    assert r.fulfilment == pytest.approx(shipped.fulfilment, rel=1e-9)
+    assert list(r.bottlenecks["constraint"]) == list(shipped.bottlenecks["constraint"])
+    assert r.activity.loc["coal_mine", "capacity_price"] == 0.0 and r.primaries.loc["coal_seam", "shadow_price"] == 0.0
+
+
+def test_a_price_without_a_known_range_is_said_to_bound_the_gain() -> None:
+    """Found by fuzzing: fast's plans have no price ranges, and their sentences said one more unit of land "raises
+    fulfilment by 8.96 percentage points" (1% more "by 0.997%"); the price held for 0.0145 more units, and one
+    more unit gained 0.13 points. A price always bounds the gain of more from above (the best objective is concave
+    in a limit), so without a range the sentence says "at most", as HiGHS's (range 17.7153) does."""
+    eco = random_economy(8)
+    by = {s: build_plan(eco, "ray").solve(s, tolerance=TOL).bottlenecks.set_index("constraint") for s in
+          ("highs", "fast")}
+    land = {s: b.loc["land"] for s, b in by.items()}
+    assert np.isnan(land["fast"]["price_holds_to"]) and land["highs"]["price_holds_to"] < 17.72
+    assert land["fast"]["shadow_price"] == pytest.approx(land["highs"]["shadow_price"], rel=1e-6)
+    for b in land.values():
+        assert "raises fulfilment by at most" in b["explanation"], b["explanation"]
+        assert "1% more raises the objective by at most" in b["explanation"], b["explanation"]
+
+
 def test_a_degenerate_price_is_said_to_be_at_most_the_gain() -> None:
     """Found by session 21's fuzzing: structured, 30 goods, seed 3. labour_2's price (1.84e-4 of fulfilment per
     hour) is the left slope; 0.01% more labour gains 5.5 times less. Its range ends at the limit itself, and the

@@ -164,8 +164,8 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     ``ranges``, where known, gives the upper bounds up to which the prices of LP rows and columns hold
     (:meth:`~needplan.plan.lp.HighsSession.price_ranges`); it is asked for the binding limits only. Returns
     columns constraint, kind, shadow_price, elasticity, price_holds_to (NaN where unknown), explanation. Where a
-    price holds for less than one more unit (or less than 1% more), the gain of one unit (or of 1%) reads "at
-    most": past the range it is smaller.
+    price holds for less than one more unit (or less than 1% more), or how far it holds is unknown, the gain of
+    one unit (or of 1%) reads "at most": past the range it is smaller.
     """
     eco = model.economy
     cap = model.capacity
@@ -217,7 +217,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     fulfilment = needs["fulfilment"].to_numpy()
     rows = []
     for k, (name, kind, p, elasticity, head, per, start, bound, holds) in enumerate(items):
-        gain = _gain(model.objective, p, per, at_most=holds - bound < 1) + _range(bound, holds)
+        gain = _gain(model.objective, p, per, at_most=not holds - bound >= 1) + _range(bound, holds)
         if k < MAX_EXPLAINED:
             steps = _reached_needs(model, active, use_b, make_b, start)[need_pos]
             # Nearest in the chain first (a capacity's own product before what is made with it), then least
@@ -235,7 +235,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         else:
             hold = ""
         moves = "raises the objective" if model.objective != "min-labour" else "lowers total labour"
-        by = "by at most" if holds - bound < 0.01 * bound else "by"
+        by = "by" if holds - bound >= 0.01 * bound else "by at most"  # a price bounds the gain past its range
         share = f"1% more {moves} {by} {elasticity:.3g}%" if math.isfinite(elasticity) else "its limit is 0"
         rows.append({"constraint": name, "kind": kind, "shadow_price": p, "elasticity": elasticity,
                      "price_holds_to": holds, "explanation": f"{head}{hold}; {gain} ({share})"})

@@ -184,6 +184,11 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     cap = model.capacity
     available = model.available
     cap_price = np.where(np.isfinite(cap), np.maximum(-reduced[:n_t], 0.0), 0.0)
+    # A limit the plan leaves unused has no price, whatever the rounding left in the dual (complementary slackness):
+    # "unlimited" written as 1e15, used 459, had a reduced cost of 4e-20, and price x limit ranked it a bottleneck.
+    cap_price[cap - x > tolerance * np.abs(cap)] = 0.0
+    slack = available - used
+    price[prim[slack[prim] > tolerance * np.abs(available[prim])]] = 0.0
 
     # --- the objective and the needs ---
     t = eco.target
