@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import highspy
@@ -885,6 +886,27 @@ def test_unbounded_is_said_only_with_a_ray_that_proves_it() -> None:
     assert "leaves the bounds" in ray_proves_unbounded(lp, up)
     assert "does not improve" in ray_proves_unbounded(lp, -up)
     assert ray_proves_unbounded(lp, np.zeros(lp.n_cols)) == "it is zero or not finite"
+
+
+@pytest.mark.parametrize("solver", ["highs", "auto"])
+def test_harmony_with_one_need_unlimited_is_unbounded_at_once(solver: str) -> None:
+    """Found by fuzzing the CLI: the demo with no labour or resource listed (capacities as shipped) ran Kelley's
+    rounds for minutes: grain needs no capacity, so its delivery, and log(1 + s), grow without end, but the LP with
+    cuts is bounded in every round. One LP over the recession directions now says so by name. Independently, ray
+    with grain as the only need is unbounded, and ray with only shoes is not."""
+    from needplan.economy.validate import build_economy
+
+    tables = read_economy(DEMO).tables()
+    tables["resources"] = tables["resources"].iloc[0:0]
+    free = build_economy(tables, name="demo without labour or resources")
+    start = time.perf_counter()
+    r = build_plan(free, "harmony").solve(solver)
+    assert time.perf_counter() - start < 20
+    assert r.status == "unbounded" and "nothing limits grain:" in r.explanation, r.explanation
+    for only, status in (("grain", "unbounded"), ("shoes", "optimal")):
+        one = dict(tables)
+        one["needs"] = tables["needs"][tables["needs"]["good"] == only]
+        assert build_plan(build_economy(one, name=only), "ray").solve("highs").status == status, only
 
 
 def test_a_tiny_target_does_not_pull_its_row_s_scale() -> None:

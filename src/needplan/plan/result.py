@@ -156,7 +156,9 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
         conflict, message, bottl = find_conflict(model, seconds=min(CONFLICT_SECONDS, time_limit or math.inf))
         return _empty(model, sol, message, solver, conflict, bottl)
     if sol.status == "unbounded" or sol.x.size == 0:
-        why = ("the objective is unbounded: no labour kind, resource or capacity limits the needs "
+        why = (f"the objective is unbounded: {sol.message}" if sol.status == "unbounded" and
+               sol.message.startswith("nothing limits") else
+               "the objective is unbounded: no labour kind, resource or capacity limits the needs "
                "(give availabilities in resources.csv or capacities)" if sol.status == "unbounded"
                else f"the solver stopped without a plan ({sol.message})")
         return _empty(model, sol, why, solver)

@@ -284,6 +284,17 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         iterations += sol.iterations
         sol = session.run()
         rounds += 1
+    if sol.status == "optimal" and np.any(sol.x[model.s_cols] >= HARMONY_OUTERMOST):
+        # A deviation at the last cut may have no bound at all (nothing limits that need): a harmony that grows
+        # like log(1 + s) without end, which Kelley's rounds would chase for ever (fuzzing: the demo with no
+        # labour or resource listed ran for minutes).
+        unlimited = _unlimited_needs(model, tolerance)
+        if unlimited:
+            sol.status, sol.x = "unbounded", np.zeros(0)
+            sol.message = (f"nothing limits {_some(unlimited)}: its delivery can grow without end while no other need "
+                           "gets less (give availabilities in resources.csv or capacities)")
+            sol.seconds = time.perf_counter() - start
+            return sol
     first_ipm = session.last_run_by_ipm
     last: tuple[LpSolution, float, float] | None = None  # the last round solved to the end, its gap and harmony
     while True:
@@ -353,6 +364,49 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         first = " (the first by HiGHS's interior point method)" if first_ipm else ""
         sol.message = f"{sol.message}; Kelley cutting planes, {rounds} LP rounds{first}, certified gap {gap:.2g}"
     return sol
+
+
+HARMONY_OUTERMOST = 255.0
+"""The first harmony cuts end at ``1 + s = 256``: a deviation there may have no bound (:func:`_unlimited_needs`)."""
+
+
+def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
+    """The needs whose delivery can grow without bound while no need's delivery falls: those delivered along a
+    direction of the LP's recession cone (activities ``d >= 0`` summing to at most 1, none on a technique with a
+    capacity; every other row made homogeneous, cuts left out, so no need's row falls below 0). One LP; each need
+    row's delivery is counted per unit of its largest entry, so that a direction of rounding size (a target of
+    1e-20 met by a direction within the solver's tolerance) counts for nothing."""
+    lp, n_t = model.lp, model.n_techniques
+    keep = np.flatnonzero(~model.kind_is("cut"))
+    A = sp.csr_matrix(lp.A[keep][:, :n_t])
+    row_lower, row_upper = lp.row_lower[keep], lp.row_upper[keep]
+    need_rows = np.searchsorted(keep, model.need_rows)
+    entries = abs(A[need_rows]).max(axis=1).toarray().ravel()
+    per_entry = sp.diags(np.divide(1.0, entries, out=np.zeros_like(entries), where=entries > 0))
+    delivered = per_entry @ A[need_rows]
+    cost = -np.asarray(delivered.sum(axis=0)).ravel()
+    upper = np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf)
+    cone = LinearProgram(sp.vstack([A, sp.csr_matrix(np.ones((1, n_t)))], format="csr"),
+                         np.append(np.where(np.isfinite(row_lower), 0.0, -np.inf), -np.inf),
+                         np.append(np.where(np.isfinite(row_upper), 0.0, np.inf), 1.0), cost, np.zeros(n_t),
+                         upper, activities=n_t)
+    sol = HighsSession(cone, tolerance=tolerance).run()
+    if sol.status != "optimal" or not -float(cost @ sol.x) > UNLIMITED_DELIVERY:
+        return []
+    grows = np.zeros(model.need_goods.size, dtype=bool)
+    grows[model.need_of_row[delivered @ sol.x > UNLIMITED_DELIVERY]] = True
+    return [str(model.economy.goods[g]) for g in model.need_goods[grows]]
+
+
+UNLIMITED_DELIVERY = 1e-6
+"""A need row's delivery along a recession direction of unit activity, per unit of its largest entry, above which
+the need counts as unlimited (:func:`_unlimited_needs`)."""
+
+
+def _some(names: list[str], first: int = 5) -> str:
+    """``a, b, c and 4 more``."""
+    more = f" and {len(names) - first} more" if len(names) > first else ""
+    return ", ".join(names[:first]) + more
 
 
 def _envelope(model: PlanModel, x: np.ndarray) -> np.ndarray:
