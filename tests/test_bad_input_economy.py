@@ -169,6 +169,26 @@ def test_a_folder_named_like_a_parquet_table_is_named(demo_copy: Path) -> None:
                                    "is a file, not a folder)"]
 
 
+@pytest.mark.parametrize("name", ["needs.csv", "inputs.parquet", "economy.toml"])
+@pytest.mark.parametrize("special", ["fifo", "device"])
+def test_a_fifo_or_device_named_like_a_table_is_refused_not_read(demo_copy: Path, name: str, special: str) -> None:
+    """Found by fuzzing the CLI: a FIFO named needs.csv made every command wait for a writer for ever. A table or
+    manifest must be a regular file; the check is on the file's type, before any read (a test that hung would
+    say so by the suite's time, so it runs in a child with a timeout)."""
+    stem = name.split(".")[0]
+    for old in (f"{stem}.csv", f"{stem}.parquet", name):
+        (demo_copy / old).unlink(missing_ok=True)
+    if special == "fifo":
+        os.mkfifo(demo_copy / name)
+    else:
+        os.symlink("/dev/zero", demo_copy / name)
+    proc = subprocess.run([sys.executable, "-m", "needplan", "validate", str(demo_copy)], capture_output=True,
+                          text=True, timeout=60)
+    kind = "a FIFO (named pipe)" if special == "fifo" else "a device"
+    assert proc.returncode == 1 and proc.stderr == (
+        f"error: {demo_copy}/{name}: cannot read: it is {kind}, not a regular file\n"), proc.stderr
+
+
 # --- 6. Results beyond double precision, negative gross output -------------------------------------------------
 
 @pytest.mark.parametrize("method", ["auto", "neumann", "direct"])

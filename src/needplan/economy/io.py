@@ -10,6 +10,7 @@ import bisect
 import csv as csv_module
 import os
 import shutil
+import stat
 import tempfile
 import tomllib
 import warnings
@@ -39,14 +40,19 @@ def _present(path: Path) -> bool:
 
 
 def _not_a_file(path: Path) -> Problem | None:
-    """Why ``path`` (present) cannot be read as a file: a folder, a link to nothing or links in a loop; else None."""
+    """Why ``path`` (present) cannot be read as a file: a folder, a link to nothing or links in a loop, or no
+    regular file at all (a FIFO waits for a writer for ever, a device has no end: fuzzing); else None."""
     try:
-        path.stat()
+        mode = path.stat().st_mode
     except OSError as exc:
         link = f" (a link to {os.readlink(path)!r})" if path.is_symlink() else ""
         return Problem(path.name, f"cannot read: {exc.strerror or exc}{link}")
-    if path.is_dir():
+    if stat.S_ISDIR(mode):
         return Problem(path.name, "cannot read: Is a directory (a table or manifest is a file, not a folder)")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if (
+            stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "a socket" if stat.S_ISSOCK(mode) else "no regular file"
+        return Problem(path.name, f"cannot read: it is {kind}, not a regular file")
     return None
 
 
