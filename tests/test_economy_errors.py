@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -183,6 +184,39 @@ def test_parquet_rows_are_named(demo_copy: Path) -> None:
     (demo_copy / "inputs.csv").unlink()
     lines = problems(demo_copy)
     assert any("inputs.parquet row 4: amount is negative: -2" in ln for ln in lines), lines
+
+
+def test_a_nan_in_parquet_is_refused_as_in_csv_and_a_null_is_empty(demo_copy: Path) -> None:
+    """Found by fuzzing the CLI: a NaN written by Arrow into techniques.parquet's output became the default 1
+    unseen, where a CSV cell 'nan' is refused ("not finite"). A null is an empty cell (pandas writes its NaN as
+    one), so a pandas table with a missing capacity still reads as unlimited. A quality_weighted column of 1.0 and
+    0.0 reads as true and false (it was refused), other numbers are refused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    techniques = pd.read_csv(demo_copy / "techniques.csv")
+    (demo_copy / "techniques.csv").unlink()
+    table = pa.Table.from_pandas(techniques, preserve_index=False)
+    output = table.column("output").to_numpy().astype(np.float64)
+    output[[0, 2]] = np.nan
+    arrow_nan = table.set_column(table.column_names.index("output"), "output", pa.array(output, from_pandas=False))
+    pq.write_table(arrow_nan, demo_copy / "techniques.parquet")
+    assert problems(demo_copy) == [f"{demo_copy}/techniques.parquet row {r}: output is not finite: nan (an empty "
+                                   "cell is a null)" for r in (1, 3)]
+    techniques.loc[0, "capacity"] = np.nan  # pandas: a null, so unlimited
+    techniques.to_parquet(demo_copy / "techniques.parquet")
+    assert np.isinf(read_economy(demo_copy).technique_capacity[0])
+    needs = pd.read_csv(demo_copy / "needs.csv")
+    (demo_copy / "needs.csv").unlink()
+    needs["quality_weighted"] = [1.0, 0.0] + [1.0] * (len(needs) - 2)
+    needs.to_parquet(demo_copy / "needs.parquet")
+    eco = read_economy(demo_copy)
+    first, second = (eco.goods.get_loc(g) for g in needs["good"][:2])
+    assert eco.quality_weighted[first] and not eco.quality_weighted[second]
+    needs.loc[1, "quality_weighted"] = 0.5
+    needs.to_parquet(demo_copy / "needs.parquet")
+    assert problems(demo_copy) == [f"{demo_copy}/needs.parquet row 2: quality_weighted must be true or false, "
+                                   "got 0.5"]
 
 
 def test_cli_prints_one_line_per_problem_and_exits_nonzero(demo_copy: Path) -> None:

@@ -185,6 +185,8 @@ def test_cli_writes_a_folder_that_validates(tmp_path: Path) -> None:
     # Existing folder: refused without --overwrite, replaced with it.
     again = runner.invoke(app, ["generate", str(out), "--goods", "20"])
     assert again.exit_code != 0
+    said = again.output + str(again.exception)  # (fuzzing: it quoted the Python API to the command line)
+    assert "pass --overwrite to replace it" in said and "overwrite=True" not in said
     assert read_economy(out).n_goods == 403
     replaced = runner.invoke(app, ["generate", str(out), "--goods", "20", "--overwrite", "--format", "parquet"])
     assert replaced.exit_code == 0, replaced.output

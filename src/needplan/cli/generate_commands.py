@@ -36,7 +36,7 @@ def generate_cmd(
                          labour_kinds=labour_kinds, family=family, seed=seed)
     except GeneratorError as exc:
         raise typer.BadParameter(str(exc)) from None
-    check_out(out)
+    check_out(out, overwrite=overwrite)
     console = Console(stderr=True)
     # A bar only where it is worth watching (large economies take seconds to minutes) and a terminal shows it.
     with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(), console=console,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from needplan.economy.model import Economy
@@ -147,6 +148,24 @@ def _odd_fields(path: Path) -> Problem | None:
     return None
 
 
+def _nan_cells(table: pa.Table, src: TableSource, most: int = 20) -> list[Problem]:
+    """A problem for each NaN (not null) in a floating-point column, as a CSV cell 'nan' is one: pandas reads a
+    null and a NaN alike, and a NaN output or quality became its default 1 unseen (fuzzing). A null is an empty
+    cell (pandas writes its NaN as one)."""
+    problems: list[Problem] = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_floating(column.type):
+            continue
+        nan = pc.and_(pc.is_nan(column), pc.is_valid(column))
+        if pc.any(nan).as_py():
+            rows = pc.indices_nonzero(nan).to_numpy()
+            problems += [Problem(src.where(int(i)), f"{name} is not finite: nan (an empty cell is a null)")
+                         for i in rows[:most - len(problems)]]
+            if len(problems) >= most:
+                break
+    return problems
+
+
 def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSource]:
     csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
     if _present(csv) and _present(parquet):
@@ -161,9 +180,11 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
             # Memory-mapped, without pre-buffering: the file is not copied into memory before it is decoded; each
             # Arrow column is freed as soon as pandas has its own copy (self_destruct), so the two never coexist.
             table_ = pq.read_table(parquet, memory_map=True, pre_buffer=False)
-            return table_.to_pandas(self_destruct=True, split_blocks=True), src
         except Exception as exc:  # pyarrow raises several types for damaged files
             raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
+        if nan := _nan_cells(table_, src):
+            raise EconomyError(nan, str(folder))
+        return table_.to_pandas(self_destruct=True, split_blocks=True), src
     src = TableSource(csv.name, 2, "line", _CsvLines(csv))
     if not _present(csv):
         return None, src

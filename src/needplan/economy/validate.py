@@ -151,6 +151,12 @@ _FALSE = {"false", "0", "no", "n", "f"}
 def _parse_bool(col: Column, series: pd.Series, src: TableSource, out: _Collector) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(series.dtype):  # a Parquet column of 1.0 and 0.0 (nulls empty), as '1' and '0'
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        empty = np.isnan(values)
+        bad = ~empty & (values != 0) & (values != 1)
+        out.rows(src, bad, lambda i: f"{col.name} must be true or false, got {values[i]:g}")
+        return np.where(empty, bool(col.default), values == 1)
     written = _text(series)  # Python strings: the message quotes the cell as written, not numpy's repr of it
     text = np.char.lower(written.astype(str))
     empty = text == ""
