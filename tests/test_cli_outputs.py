@@ -98,6 +98,27 @@ def test_overwriting_leaves_nothing_beside_it_and_the_folder_follows_the_umask(
     assert (target / "plan.json").is_file() and (target / "summary.csv").read_text() != "x"
 
 
+@pytest.mark.parametrize("args", [["--time-limit", "1e-9"], ["--objective", "min-labour"]])
+def test_a_run_without_a_plan_keeps_an_existing_out_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                           args: list[str]) -> None:
+    """Found by fuzzing the CLI: a run stopped at once (or infeasible, as the demo's min-labour is), exit 1,
+    replaced an earlier good plan's folder with empty tables (or a conflict). An existing folder is now kept, and
+    the run says so; a new folder still gets what the run found (the conflict, for an infeasible plan)."""
+    econ = _demo(tmp_path)
+    target = tmp_path / "out"
+    assert run(["plan", str(econ), "--out", str(target)], capsys)[0] == 0
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    code, _, err = run(["plan", str(econ), "--out", str(target), "--overwrite", *args], capsys)
+    assert code == 1 and f"{target} kept as it was: this run ended" in err, err
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["econ", "out"]
+    fresh = tmp_path / "fresh"
+    code, _, _ = run(["plan", str(econ), "--out", str(fresh), *args], capsys)
+    assert code == 1 and (fresh / "summary.csv").is_file()
+    if "min-labour" in args:
+        assert (fresh / "conflict.csv").stat().st_size > 10
+
+
 @pytest.mark.parametrize("what", ["file", "fifo", "link", "nested"])
 def test_overwrite_replaces_only_a_folder_of_plain_files(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                          what: str) -> None:

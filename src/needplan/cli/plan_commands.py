@@ -26,7 +26,8 @@ def plan_cmd(
     solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance on the objective, balances and duals")] = 1e-6,
     out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
-    overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists (by an optimal plan only)")
+                         ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")] = False,
     limit: Annotated[int, typer.Option(min=0, help="rows of each table and bottlenecks to print")] = 10,
     time_limit: Annotated[float | None, typer.Option(
@@ -45,9 +46,14 @@ def plan_cmd(
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
         result = model.solve(solver, tolerance, time_limit)  # type: ignore[arg-type]
-    if out is not None:
+    if out is not None and (result.status == "optimal" or not (out.exists() or out.is_symlink())):
         with writing(out):
             result.write(out, overwrite=overwrite)
+    elif out is not None:
+        # A run that ends in error (infeasible, stopped) does not replace what is there: it may be the plan of an
+        # earlier, good run (fuzzing: a time limit of 1e-9 s replaced a folder with empty tables).
+        typer.echo(f"{out} kept as it was: this run ended {result.status} (write it to a new folder to keep it)",
+                   err=True)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
     else:
