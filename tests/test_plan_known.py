@@ -909,6 +909,21 @@ def test_harmony_with_one_need_unlimited_is_unbounded_at_once(solver: str) -> No
         assert build_plan(build_economy(one, name=only), "ray").solve("highs").status == status, only
 
 
+@pytest.mark.parametrize("low_capacity", [None, 50.0])
+def test_an_unlimited_maker_of_low_quality_makes_harmony_unbounded_by_name(low_capacity: float | None) -> None:
+    """g is made at quality 1 (capacity 10) and at quality 0.5 (no capacity, no labour); h needs the labour.
+    Unlimited, the low-quality maker delivers g without end: unbounded, naming g, not "no labour kind ... limits
+    the needs" (HiGHS proves this one with a ray, and the engine said that). With its capacity, a plan."""
+    eco = economy([("g", "product"), ("h", "product"), ("lab", "labour")],
+                  [("t_hi", "g", 1.0, 10.0, 1.0), ("t_lo", "g", 1.0, low_capacity, 0.5), ("t_h", "h", 1.0, None, 1.0)],
+                  [("t_h", "lab", 1.0)], [("lab", 100.0)], [("g", 20.0, 1.0), ("h", 50.0, 1.0)])
+    r = build_plan(eco, "harmony").solve("highs")
+    if low_capacity is None:
+        assert r.status == "unbounded" and "nothing limits g:" in r.explanation, r.explanation
+    else:
+        assert r.status == "optimal" and r.needs.loc["g", "fulfilment"] == pytest.approx(1.75)
+
+
 def test_a_tiny_target_does_not_pull_its_row_s_scale() -> None:
     """Fuzzing: grain's target at 1e-9 (its flows are hundreds; the others' targets up to 6e4) gave "stopped", the
     plan 3e-4 short: the fulfilment column's entry 1e-9 set the need row's scale to 2^15, and the row's multiplier,

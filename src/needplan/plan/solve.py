@@ -284,10 +284,10 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         iterations += sol.iterations
         sol = session.run()
         rounds += 1
-    if sol.status == "optimal" and np.any(sol.x[model.s_cols] >= HARMONY_OUTERMOST):
+    if sol.status == "unbounded" or (sol.status == "optimal" and np.any(sol.x[model.s_cols] >= HARMONY_OUTERMOST)):
         # A deviation at the last cut may have no bound at all (nothing limits that need): a harmony that grows
         # like log(1 + s) without end, which Kelley's rounds would chase for ever (fuzzing: the demo with no
-        # labour or resource listed ran for minutes).
+        # labour or resource listed ran for minutes). An LP proven unbounded gets the needs named as well.
         unlimited = _unlimited_needs(model, tolerance)
         if unlimited:
             sol.status, sol.x = "unbounded", np.zeros(0)
@@ -373,34 +373,34 @@ HARMONY_OUTERMOST = 255.0
 def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
     """The needs whose delivery can grow without bound while no need's delivery falls: those delivered along a
     direction of the LP's recession cone (activities ``d >= 0`` summing to at most 1, none on a technique with a
-    capacity; every other row made homogeneous, cuts left out, so no need's row falls below 0). One LP; each need
-    row's delivery is counted per unit of its largest entry, so that a direction of rounding size (a target of
-    1e-20 met by a direction within the solver's tolerance) counts for nothing."""
-    lp, n_t = model.lp, model.n_techniques
+    capacity; every other row made homogeneous, cuts left out). One LP. A need's growth ``g`` (0 to 1) is at most
+    the growth of each of its rows (one per quality level of its makers), counted per unit of the row's largest
+    entry, so that a direction of rounding size (a target of 1e-20 met within the solver's tolerance) counts for
+    nothing, and so does a need that grows at one quality level only."""
+    lp, n_t, k = model.lp, model.n_techniques, model.need_goods.size
     keep = np.flatnonzero(~model.kind_is("cut"))
     A = sp.csr_matrix(lp.A[keep][:, :n_t])
     row_lower, row_upper = lp.row_lower[keep], lp.row_upper[keep]
     need_rows = np.searchsorted(keep, model.need_rows)
     entries = abs(A[need_rows]).max(axis=1).toarray().ravel()
-    per_entry = sp.diags(np.divide(1.0, entries, out=np.zeros_like(entries), where=entries > 0))
-    delivered = per_entry @ A[need_rows]
-    cost = -np.asarray(delivered.sum(axis=0)).ravel()
-    upper = np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf)
-    cone = LinearProgram(sp.vstack([A, sp.csr_matrix(np.ones((1, n_t)))], format="csr"),
-                         np.append(np.where(np.isfinite(row_lower), 0.0, -np.inf), -np.inf),
-                         np.append(np.where(np.isfinite(row_upper), 0.0, np.inf), 1.0), cost, np.zeros(n_t),
-                         upper, activities=n_t)
+    growth = sp.csr_matrix((-entries, (need_rows, model.need_of_row)), shape=(keep.size, k))
+    cone = LinearProgram(
+        sp.vstack([sp.hstack([A, growth]), sp.hstack([sp.csr_matrix(np.ones((1, n_t))), sp.csr_matrix((1, k))])],
+                  format="csr"),
+        np.append(np.where(np.isfinite(row_lower), 0.0, -np.inf), -np.inf),
+        np.append(np.where(np.isfinite(row_upper), 0.0, np.inf), 1.0),
+        np.concatenate([np.zeros(n_t), -np.ones(k)]), np.zeros(n_t + k),
+        np.concatenate([np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf), np.ones(k)]), activities=n_t)
     sol = HighsSession(cone, tolerance=tolerance).run()
-    if sol.status != "optimal" or not -float(cost @ sol.x) > UNLIMITED_DELIVERY:
+    if sol.status != "optimal":
         return []
-    grows = np.zeros(model.need_goods.size, dtype=bool)
-    grows[model.need_of_row[delivered @ sol.x > UNLIMITED_DELIVERY]] = True
+    grows = sol.x[n_t:] > UNLIMITED_DELIVERY
     return [str(model.economy.goods[g]) for g in model.need_goods[grows]]
 
 
 UNLIMITED_DELIVERY = 1e-6
-"""A need row's delivery along a recession direction of unit activity, per unit of its largest entry, above which
-the need counts as unlimited (:func:`_unlimited_needs`)."""
+"""A need's growth along a recession direction of unit activity (each of its rows' delivery per unit of the row's
+largest entry) above which it counts as unlimited (:func:`_unlimited_needs`)."""
 
 
 def _some(names: list[str], first: int = 5) -> str:
