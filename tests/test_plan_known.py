@@ -909,6 +909,26 @@ def test_harmony_with_one_need_unlimited_is_unbounded_at_once(solver: str) -> No
         assert build_plan(build_economy(one, name=only), "ray").solve("highs").status == status, only
 
 
+@pytest.mark.parametrize("unit", [1.0, 1e-7, 1e-12])
+def test_harmony_names_every_unlimited_need_and_only_weighted_ones(unit: float) -> None:
+    """Fuzzing of the first version: (1) two needs a and b, each made by a technique with no limited input, and
+    only "nothing limits a" (a largest-growth direction picks one need); (2) b counted in small units (1e-7 per
+    unit of activity): no name at all, "no labour kind ... limits the needs"; (3) b of weight 0 beside a
+    (labour-limited, target 0.1: its deviation passes 255, which starts the check) called the harmony
+    unbounded, though b's term counts for nothing (the optimum is ln(100 / 0.1))."""
+    goods = [("a", "product"), ("b", "product"), ("lab", "labour")]
+    free = [("ta", "a", 1.0, None, 1.0), ("tb", "b", unit, None, 1.0)]
+    r = build_plan(economy(goods, free, [], [("lab", 100.0)], [("a", 10.0, 1.0), ("b", 5.0, 1.0)]),
+                   "harmony").solve("highs")
+    assert r.status == "unbounded" and "nothing limits a, b: their delivery" in r.explanation, r.explanation
+    r = build_plan(economy(goods, free, [("ta", "lab", 1.0)], [("lab", 100.0)], [("a", 0.1, 1.0), ("b", 5.0, 1.0)]),
+                   "harmony").solve("highs")
+    assert r.status == "unbounded" and "nothing limits b: its delivery" in r.explanation, r.explanation
+    r = build_plan(economy(goods, free, [("ta", "lab", 1.0)], [("lab", 100.0)], [("a", 0.1, 1.0), ("b", 5.0, 0.0)]),
+                   "harmony").solve("highs")
+    assert r.status == "optimal" and r.objective == pytest.approx(math.log(100 / 0.1), rel=1e-7)
+
+
 @pytest.mark.parametrize("low_capacity", [None, 50.0])
 def test_an_unlimited_maker_of_low_quality_makes_harmony_unbounded_by_name(low_capacity: float | None) -> None:
     """g is made at quality 1 (capacity 10) and at quality 0.5 (no capacity, no labour); h needs the labour.

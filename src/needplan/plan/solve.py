@@ -291,8 +291,9 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         unlimited = _unlimited_needs(model, tolerance)
         if unlimited:
             sol.status, sol.x = "unbounded", np.zeros(0)
-            sol.message = (f"nothing limits {_some(unlimited)}: its delivery can grow without end while no other need "
-                           "gets less (give availabilities in resources.csv or capacities)")
+            sol.message = (f"nothing limits {_some(unlimited)}: {'its' if len(unlimited) == 1 else 'their'} delivery "
+                           "can grow without end while no other need gets less (give availabilities in resources.csv "
+                           "or capacities)")
             sol.seconds = time.perf_counter() - start
             return sol
     first_ipm = session.last_run_by_ipm
@@ -371,12 +372,14 @@ HARMONY_OUTERMOST = 255.0
 
 
 def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
-    """The needs whose delivery can grow without bound while no need's delivery falls: those delivered along a
-    direction of the LP's recession cone (activities ``d >= 0`` summing to at most 1, none on a technique with a
-    capacity; every other row made homogeneous, cuts left out). One LP. A need's growth ``g`` (0 to 1) is at most
-    the growth of each of its rows (one per quality level of its makers), counted per unit of the row's largest
-    entry, so that a direction of rounding size (a target of 1e-20 met within the solver's tolerance) counts for
-    nothing, and so does a need that grows at one quality level only."""
+    """The weighted needs whose delivery can grow without bound while no need's delivery falls: those that grow
+    along a direction ``d`` of the LP's recession cone (activities ``d >= 0``, none on a technique with a capacity;
+    every other row made homogeneous, cuts left out). One LP finds them all at once: each need's ``t_g`` (0 to 1)
+    is at most the growth of each of its rows (one per quality level of its makers) per unit of the row's largest
+    entry, ``d`` is free in size, and the LP maximises the sum of ``t``. Directions add up, so one direction grows
+    every such need by 1 and the optimum has ``t_g = 1`` exactly for them (a largest-growth direction under a
+    normalisation named one need where 27 could grow, and a need made in small units none). A need of weight 0
+    adds nothing to the harmony, however it grows, and is left out."""
     lp, n_t, k = model.lp, model.n_techniques, model.need_goods.size
     keep = np.flatnonzero(~model.kind_is("cut"))
     A = sp.csr_matrix(lp.A[keep][:, :n_t])
@@ -384,23 +387,17 @@ def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
     need_rows = np.searchsorted(keep, model.need_rows)
     entries = abs(A[need_rows]).max(axis=1).toarray().ravel()
     growth = sp.csr_matrix((-entries, (need_rows, model.need_of_row)), shape=(keep.size, k))
+    weighted = model.economy.weight[model.need_goods] > 0
     cone = LinearProgram(
-        sp.vstack([sp.hstack([A, growth]), sp.hstack([sp.csr_matrix(np.ones((1, n_t))), sp.csr_matrix((1, k))])],
-                  format="csr"),
-        np.append(np.where(np.isfinite(row_lower), 0.0, -np.inf), -np.inf),
-        np.append(np.where(np.isfinite(row_upper), 0.0, np.inf), 1.0),
-        np.concatenate([np.zeros(n_t), -np.ones(k)]), np.zeros(n_t + k),
-        np.concatenate([np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf), np.ones(k)]), activities=n_t)
+        sp.hstack([A, growth], format="csr"), np.where(np.isfinite(row_lower), 0.0, -np.inf),
+        np.where(np.isfinite(row_upper), 0.0, np.inf), np.concatenate([np.zeros(n_t), -np.ones(k)]),
+        np.zeros(n_t + k), np.concatenate([np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf),
+                                           weighted.astype(np.float64)]), activities=n_t)
     sol = HighsSession(cone, tolerance=tolerance).run()
     if sol.status != "optimal":
         return []
-    grows = sol.x[n_t:] > UNLIMITED_DELIVERY
+    grows = sol.x[n_t:] > 0.5
     return [str(model.economy.goods[g]) for g in model.need_goods[grows]]
-
-
-UNLIMITED_DELIVERY = 1e-6
-"""A need's growth along a recession direction of unit activity (each of its rows' delivery per unit of the row's
-largest entry) above which it counts as unlimited (:func:`_unlimited_needs`)."""
 
 
 def _some(names: list[str], first: int = 5) -> str:
