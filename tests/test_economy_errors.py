@@ -219,6 +219,34 @@ def test_a_nan_in_parquet_is_refused_as_in_csv_and_a_null_is_empty(demo_copy: Pa
                                    "got 0.5"]
 
 
+def test_an_edited_parquet_of_needplan_s_own_is_named_not_a_traceback(demo_dir: Path, tmp_path: Path) -> None:
+    """Found by fuzzing the CLI: a Parquet folder needplan wrote, its inputs' good column edited with pyarrow into
+    lists (the pandas metadata still asking for text), gave a traceback from the conversion; it now reads as the
+    same edit without that metadata does, the row named. A nullable boolean quality_weighted with a null (pandas'
+    'boolean') gave a traceback too; a null is an empty cell, the default."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from needplan import write_economy
+
+    folder = tmp_path / "eco"
+    write_economy(read_economy(demo_dir), folder, fmt="parquet")
+    inputs = pq.read_table(folder / "inputs.parquet")
+    assert inputs.schema.metadata and b"pandas" in inputs.schema.metadata
+    i = inputs.column_names.index("good")
+    listed = inputs.set_column(i, "good", pa.array([[g] for g in inputs.column("good").to_pylist()]))
+    pq.write_table(listed, folder / "inputs.parquet")
+    assert problems(folder) == [f"{folder}/inputs.parquet row 1: good holds a list (['grain']), not text or a "
+                                "number"]
+    pq.write_table(inputs, folder / "inputs.parquet")
+    needs = pd.read_parquet(folder / "needs.parquet")
+    needs["quality_weighted"] = pd.array([None] + [False] * (len(needs) - 1), dtype="boolean")
+    needs.to_parquet(folder / "needs.parquet", index=False)
+    eco = read_economy(folder)
+    positions = [eco.goods.get_loc(g) for g in needs["good"]]
+    assert list(eco.quality_weighted[positions]) == [True] + [False] * (len(needs) - 1)
+
+
 def test_cli_prints_one_line_per_problem_and_exits_nonzero(demo_copy: Path) -> None:
     edit(demo_copy, "inputs", "steel_mill,coal,1.5", "steel_mill,coal,-1.5")
     edit(demo_copy, "goods", "land,resource", "land,resorce")

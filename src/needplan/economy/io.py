@@ -184,7 +184,17 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
             raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
         if nan := _nan_cells(table_, src):
             raise EconomyError(nan, str(folder))
-        return table_.to_pandas(self_destruct=True, split_blocks=True), src
+        try:
+            return table_.to_pandas(self_destruct=True, split_blocks=True), src
+        except (pa.ArrowException, ValueError, TypeError):
+            # The pandas metadata of a file needplan wrote asks for text where a column was since edited into
+            # lists, structs or bytes that are no UTF-8 (fuzzing: a traceback). Read again without it: validation
+            # then names the row and what the cell holds.
+            try:
+                bare = pq.read_table(parquet, memory_map=True, pre_buffer=False).replace_schema_metadata(None)
+                return bare.to_pandas(), src
+            except Exception as exc:
+                raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
     src = TableSource(csv.name, 2, "line", _CsvLines(csv))
     if not _present(csv):
         return None, src

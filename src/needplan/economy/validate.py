@@ -149,8 +149,8 @@ _FALSE = {"false", "0", "no", "n", "f"}
 
 
 def _parse_bool(col: Column, series: pd.Series, src: TableSource, out: _Collector) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(series.dtype):  # a nullable boolean's null is an empty cell (fuzzing)
+        return series.to_numpy(dtype=bool, na_value=bool(col.default))
     if pd.api.types.is_numeric_dtype(series.dtype):  # a Parquet column of 1.0 and 0.0 (nulls empty), as '1' and '0'
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         empty = np.isnan(values)
