@@ -247,6 +247,18 @@ def test_an_edited_parquet_of_needplan_s_own_is_named_not_a_traceback(demo_dir: 
     assert list(eco.quality_weighted[positions]) == [True] + [False] * (len(needs) - 1)
 
 
+@pytest.mark.parametrize(("table", "old", "new", "line"), [
+    ("outputs", "grain_horse,leather", '"grain_horse,leather', 2),  # the last line: one field, "has 1 fields"
+    ("inputs", "grain_horse,labour_unskilled,0.25", 'grain_horse,labour_unskilled,"0.25', 3),  # pandas: "EOF"
+])
+def test_an_unclosed_quote_is_named_as_such(demo_copy: Path, table: str, old: str, new: str, line: int) -> None:
+    """Found by fuzzing the CLI: a quote opened and never closed was read as "has 1 fields, the header has 3 (a
+    cell left out ...)", or as pandas' "EOF inside string starting at row 2", naming no line."""
+    edit(demo_copy, table, old, new)
+    assert problems(demo_copy) == [f"{demo_copy}/{table}.csv line {line}: a quote (\") is opened and not closed: "
+                                   "the cell runs on to the end of the file"]
+
+
 def test_cli_prints_one_line_per_problem_and_exits_nonzero(demo_copy: Path) -> None:
     edit(demo_copy, "inputs", "steel_mill,coal,1.5", "steel_mill,coal,-1.5")
     edit(demo_copy, "goods", "land,resource", "land,resorce")

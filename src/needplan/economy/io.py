@@ -132,6 +132,21 @@ class _CsvLines:
         return row + 2 + (self._drift[k] if k >= 0 else 0)
 
 
+def _open_quote(path: Path) -> Problem | None:
+    """The line where a quote opens that no later quote closes (the cell would run to the end of the file), or
+    None."""
+    opened, start = False, 0
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as lines:
+            for number, text in enumerate(lines, start=1):
+                if text.count('"') % 2:
+                    opened, start = not opened, number if not opened else start
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Problem(f"{path.name} line {start}", 'a quote (") is opened and not closed: the cell runs on to the end '
+                                                "of the file") if opened else None
+
+
 def _odd_fields(path: Path) -> Problem | None:
     """The first line of a CSV file with more or fewer fields than its header, or None."""
     try:
@@ -139,11 +154,15 @@ def _odd_fields(path: Path) -> Problem | None:
         _, header = next(records, (1, []))
         for line, fields in records:
             if len(fields) != len(header):
+                if (quote := _open_quote(path)) is not None:  # it swallowed the lines after it (fuzzing)
+                    return quote
                 why = ("a comma too many, or a cell with a comma not in quotes" if len(fields) > len(header)
                        else "a cell left out: an empty cell still needs its comma")
-                return Problem(f"{path.name} line {line}",
-                               f"has {len(fields)} fields, the header has {len(header)} ({why})")
-    except (OSError, UnicodeDecodeError, csv_module.Error):
+                return Problem(f"{path.name} line {line}", f"has {len(fields)} field{'s' if len(fields) != 1 else ''}, "
+                                                           f"the header has {len(header)} ({why})")
+    except csv_module.Error:
+        return _open_quote(path)
+    except (OSError, UnicodeDecodeError):
         pass
     return None
 
@@ -209,7 +228,7 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
         raise EconomyError(Problem(csv.name, "file is empty (it needs at least a header line)"),
                            str(folder)) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
-        odd = None if isinstance(exc, UnicodeDecodeError) else _odd_fields(csv)
+        odd = None if isinstance(exc, UnicodeDecodeError) else _odd_fields(csv) or _open_quote(csv)
         raise EconomyError(odd or Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
     except OSError as exc:  # a folder of that name, a file that cannot be opened
         raise EconomyError(Problem(csv.name, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
