@@ -30,7 +30,7 @@ from needplan.plan.lp import (
     LpSolution,
     as_range,
 )
-from needplan.plan.model import SOLVERS, PlanModel, add_harmony_cuts, harmony, real
+from needplan.plan.model import HARMONY_START_POINTS, SOLVERS, PlanModel, add_harmony_cuts, harmony, real
 from needplan.plan.result import PlanResult, read_back
 
 if TYPE_CHECKING:
@@ -367,8 +367,9 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     return sol
 
 
-HARMONY_OUTERMOST = 255.0
-"""The first harmony cuts end at ``1 + s = 256``: a deviation there may have no bound (:func:`_unlimited_needs`)."""
+HARMONY_OUTERMOST = max(HARMONY_START_POINTS)
+"""Where the first harmony cuts end (``1 + s = 256``): a deviation there may have no bound at all
+(:func:`_unlimited_needs`)."""
 
 
 def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
