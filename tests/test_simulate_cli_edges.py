@@ -148,3 +148,89 @@ def test_schedule_repeated_or_after_end_is_refused(tmp_path: Path, capsys: pytes
     err = _error_lines(capsys, ["simulate", "--scenario", str(path), "--out", str(tmp_path / "o"),
                                 "--households", "100"])
     assert message in err[0] and str(path) in err[0]
+
+
+# --- Found by a helper's fuzzing of the simulator (session 23) ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('name = "t"\n[regimes.nep]\nbase = "war_communism"\n[[schedule]]\nfrom = 1935\nregime = "nep"\n',
+     "regimes.nep: a built-in regime has that name"),
+    ('name = "t"\n[regimes.""]\nbase = "nep"\n', "regimes: a regime needs a name"),
+    ('name = "t"\nstart_year = 9223372036854775800\nend_year = 9223372036854775807\n[[schedule]]\n'
+     'from = 9223372036854775800\nregime = "nep"\n', "start_year must be a year from 1 to 9999"),
+    ('name = "t"\nstart_year = -100\nend_year = -90\n[[schedule]]\nfrom = -100\nregime = "nep"\n',
+     "start_year must be a year from 1 to 9999"),
+    ('name = "t"\n[regimes.mild]\nbase = "nep"\nlegal_market = 0.5\n', "legal_market: must be a whole number (0/1)"),
+    ('name = "t"\n[regimes.mild]\nbase = "nep"\ntarget_kind = 1.5\n', "target_kind: must be a whole number (index)"),
+])
+def test_a_scenario_file_that_would_mislead_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       text: str, message: str) -> None:
+    """A user regime named nep, based on war communism, ran the base scenario's NEP years (1921-28) as war
+    communism under the label nep; a year of 9.2e18 was accepted and printed through a float; a switch of 0.5 was
+    "on" for price clearing and half for market sales, and a target_kind of 1.5 rounded to quality."""
+    path = _write(tmp_path, text)
+    with pytest.raises(SimulateError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_scenario_file(path)
+    err = _error_lines(capsys, ["simulate", "--scenario", str(path), "--out", str(tmp_path / "o"),
+                                "--households", "100"])
+    assert message in err[0] and not (tmp_path / "o").exists()
+
+
+def test_the_python_api_checks_what_the_cli_checks() -> None:
+    """Seeds of -1, 1.5 or None, households of 100.0, runs of 0, an unsorted schedule (an entry silently never in
+    force), shocks that make negative harvests or populations, and a second run of one model (records appended
+    with the same years) are refused with a SimulateError naming the argument."""
+    from needplan.simulate import run_ensemble
+    from needplan.simulate.scenarios import Scenario, Shock
+
+    history = get_scenario("ussr-1913-1940")
+    for seed in (-1, 1.5, None, True):
+        with pytest.raises(SimulateError, match="seed must be a whole number"):
+            Model(history, seed=seed, n_households=100)  # type: ignore[arg-type]
+    with pytest.raises(SimulateError, match="n_households must be a whole number"):
+        Model(history, seed=0, n_households=100.0)  # type: ignore[arg-type]
+    with pytest.raises(SimulateError, match="runs must be a whole number of 1 or more"):
+        run_ensemble(history, runs=0, n_households=100)
+    with pytest.raises(SimulateError, match="schedule years must rise"):
+        Scenario("u", "", 1913, 1916, ((1913, "nep"), (1918, "war_communism"), (1915, "tsarist_baseline")))
+    for field, value in (("weather", -1.0), ("war_deaths_m", float("nan")), ("capital_destruction", 2.0),
+                         ("export_factor", -5.0), ("horse_requisition_share", 2.0)):
+        with pytest.raises(SimulateError, match=f"shock {field}: must be"):
+            Shock(**{field: value})
+    short = Scenario("short", "", 1913, 1914, history.schedule, shocks=history.shocks)
+    model = Model(short, seed=1, n_households=100)
+    assert [r.year for r in model.run()] == [1913, 1914]
+    with pytest.raises(SimulateError, match="already run"):
+        model.run()
+
+
+def test_summary_gives_the_median_of_the_runs_totals_and_the_years_it_ran(tmp_path: Path) -> None:
+    """With --runs 9 the famine toll read 15.8 million, a sum of yearly medians below the median run's 17.1; a
+    span of 1950-1990 showed an empty table (only 1913-1940 were looked for), and a run ending in 1920 listed
+    1921's NEP and 1929's collectivization in its schedule."""
+    out = tmp_path / "ens"
+    main_code = _run_ok(["simulate", "--scenario", "ussr-1913-1940", "--households", "100", "--runs", "5",
+                         "--out", str(out)])
+    assert main_code == 0
+    runs = pd.read_csv(out / "runs.csv")
+    totals = runs.groupby("run")["famine_excess_deaths_m"].sum()
+    summary = (out / "summary.md").read_text()
+    assert f"{totals.median():.1f} million (median of the 5 runs' totals" in summary, summary
+    late = _write(tmp_path, 'name = "late"\nstart_year = 1950\nend_year = 1990\n'
+                            '[[schedule]]\nfrom = 1950\nregime = "nep"\n', "late.toml")
+    assert _run_ok(["simulate", "--scenario", str(late), "--households", "100", "--out", str(tmp_path / "l")]) == 0
+    rows = [ln for ln in (tmp_path / "l" / "summary.md").read_text().splitlines() if ln.startswith("| 19")]
+    assert [int(ln.split("|")[1]) for ln in rows] == [1950, 1960, 1970, 1980, 1990]
+    early = _write(tmp_path, 'name = "early"\nend_year = 1920\n', "early.toml")
+    assert _run_ok(["simulate", "--scenario", str(early), "--households", "100", "--out", str(tmp_path / "e")]) == 0
+    schedule = next(ln for ln in (tmp_path / "e" / "summary.md").read_text().splitlines()
+                    if ln.startswith("Schedule:"))
+    assert schedule == "Schedule: 1913 tsarist_baseline, 1918 war_communism", schedule
+
+
+def _run_ok(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -29,8 +30,18 @@ def _check_households(households: int) -> None:
         fail(f"--households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {households}")
 
 
-def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, households: int) -> str:
-    years = [y for y in (1913, 1920, 1921, 1926, 1928, 1930, 1932, 1933, 1937, 1940) if y in set(series["year"])]
+SUMMARY_YEARS = (1913, 1920, 1921, 1926, 1928, 1930, 1932, 1933, 1937, 1940)
+"""The years summary.md shows where a scenario runs through them (the turning points of the historical record)."""
+
+
+def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, households: int,
+             stacked: pd.DataFrame | None = None) -> str:
+    """summary.md: the schedule, a table of key years and the famine's toll; with ``stacked`` (every run), the toll
+    is the median of the runs' totals with its 10-90% band (the sum of the yearly medians is no run's total)."""
+    simulated = list(series["year"])
+    years = [y for y in SUMMARY_YEARS if y in set(simulated)]
+    if len(years) < 2:  # a span away from the historical years: its first year, every tenth, and its last
+        years = sorted({*simulated[::10], simulated[-1]})
     table = series[series["year"].isin(years)].set_index("year")
     cols = ["industrial_output_index", "industrial_quality_index", "grain_harvest_mt", "grain_procurement_mt",
             "cattle_m", "horses_m", "famine_excess_deaths_m", "real_wage_index", "conflict_index"]
@@ -40,8 +51,13 @@ def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, hou
              "| year | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for year, row in table.iterrows():
         lines.append(f"| {year} | " + " | ".join(f"{row[c]:.3g}" for c in cols) + " |")
-    deaths = float(series["famine_excess_deaths_m"].sum())
-    lines += ["", f"Famine excess deaths over the whole span: {deaths:.1f} million.", "",
+    if stacked is None:
+        toll = f"{float(series['famine_excess_deaths_m'].sum()):.1f} million"
+    else:
+        totals = stacked.groupby("run")["famine_excess_deaths_m"].sum().to_numpy(dtype=float)
+        p10, med, p90 = np.quantile(totals, [0.1, 0.5, 0.9])
+        toll = f"{med:.1f} million (median of the {runs} runs' totals; 10-90% band {p10:.1f} to {p90:.1f})"
+    lines += ["", f"Famine excess deaths over the whole span: {toll}.", "",
               "Full series: `series.csv` (and `series.parquet`); figures: `*.png`."]
     return "\n".join(lines) + "\n"
 
@@ -78,7 +94,8 @@ def simulate_cmd(
             band.to_csv(tmp / "bands.csv", index=False)
         series.to_csv(tmp / "series.csv", index=False)
         series.to_parquet(tmp / "series.parquet", index=False)
-        (tmp / "summary.md").write_text(_summary(sc, series, seed, runs, households), encoding="utf-8")
+        (tmp / "summary.md").write_text(_summary(sc, series, seed, runs, households, stacked if runs > 1 else None),
+                                        encoding="utf-8")
         obs = observed() if sc.name in SCENARIOS else None
         for theme in plots.THEMES:
             plots.plot_theme({sc.name: series}, theme, tmp / f"{theme}.png", band=band, observed=obs)

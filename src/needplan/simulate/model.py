@@ -154,6 +154,12 @@ class Model:
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, n_households: int = 100_000,
                  params: Params | None = None, check: bool = True) -> None:
+        # A seed is a whole number of 0 or more, never None (a run must be reproducible); so is a count of
+        # households (fuzzing the Python API: numpy's own errors, or None taken silently).
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise SimulateError(f"seed must be a whole number of 0 or more, got {seed!r}")
+        if isinstance(n_households, bool) or not isinstance(n_households, int | np.integer):
+            raise SimulateError(f"n_households must be a whole number, got {n_households!r}")
         if not MIN_HOUSEHOLDS <= n_households <= MAX_HOUSEHOLDS:
             raise SimulateError(f"n_households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {n_households}")
         self.scenario = scenario
@@ -211,7 +217,9 @@ class Model:
 
     # -----------------------------------------------------------------------------------------------------------
     def run(self) -> list[YearRecord]:
-        """Step through every year of the scenario; returns the yearly records."""
+        """Step through every year of the scenario; returns the yearly records. A model runs once."""
+        if self.records:
+            raise SimulateError(f"this model has already run {self.scenario.name}: make a new Model to run it again")
         for year in self.scenario.years:
             self.step(year)
         return self.records

@@ -7,6 +7,8 @@ Counterfactual scenarios share history's schedule and shocks up to 1927.
 
 from __future__ import annotations
 
+import itertools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,20 @@ class Shock:
     export_factor: float = 1.0
     """factor on grain exports (war closes the Straits)"""
 
+    def __post_init__(self) -> None:
+        # Shares between 0 and 1, factors and amounts finite and not negative: a weather of -1 made a harvest of
+        # -76.8 Mt, war deaths of 10^6 million a negative population (fuzzing the Python API).
+        for name in ("mobilisation_share", "urban_flight_share", "capital_destruction", "horse_requisition_share"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise SimulateError(f"shock {name}: must be a share from 0 to 1, got {value!r}")
+        for name in ("industry_disruption", "weather", "war_deaths_m", "army_grain_mt", "export_factor"):
+            value = getattr(self, name)
+            if value is None and name == "weather":
+                continue
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0.0):
+                raise SimulateError(f"shock {name}: must be a finite number of 0 or more, got {value!r}")
+
 
 HISTORY_SHOCKS: dict[int, Shock] = {
     1913: Shock(weather=1.0),  # the baseline year: its harvest is the calibration point, not a draw
@@ -58,6 +74,8 @@ HISTORY_SHOCKS: dict[int, Shock] = {
 
 MAX_YEARS = 500
 """The longest span a scenario may simulate, in years."""
+FIRST_YEAR, LAST_YEAR = 1, 9999
+"""Years a scenario may start and end in (fuzzing: 9.2e18 was accepted and printed through a float)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,11 @@ class Scenario:
     shocks: dict[int, Shock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for key in ("start_year", "end_year"):
+            year = getattr(self, key)
+            if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+                raise SimulateError(f"scenario {self.name}: {key} must be a year from {FIRST_YEAR} to {LAST_YEAR}, "
+                                    f"got {year!r}")
         if self.end_year < self.start_year:
             raise SimulateError(f"scenario {self.name}: end_year {self.end_year} is before start_year "
                                 f"{self.start_year}")
@@ -85,6 +108,11 @@ class Scenario:
         for year, regime in self.schedule:
             if regime not in self.regimes:
                 raise SimulateError(f"scenario {self.name}: schedule year {year}: unknown regime {regime!r}")
+        years = [year for year, _ in self.schedule]
+        if any(b <= a for a, b in itertools.pairwise(years)):
+            # an entry out of order was never in force (fuzzing the Python API); entries after end_year are
+            # allowed here, so that a scenario can be cut short with its schedule as it is
+            raise SimulateError(f"scenario {self.name}: schedule years must rise, each given once (got {years})")
 
     def regime(self, year: int) -> Regime:
         """The regime in force in ``year``."""
@@ -175,6 +203,13 @@ def load_scenario_file(path: str | Path) -> Scenario:
     if not isinstance(user_regimes, dict):
         raise SimulateError(f"{where}regimes: must be a table of regimes")
     for rname, table in user_regimes.items():
+        if not rname.strip():
+            raise SimulateError(f"{where}regimes: a regime needs a name")
+        if rname in base.regimes:
+            # Redefining one would change the years the base scenario runs it too, under the same label (fuzzing:
+            # [regimes.nep] based on war_communism ran 1921-28 as war communism, labelled nep).
+            raise SimulateError(f"{where}regimes.{rname}: a built-in regime has that name: give yours another "
+                                f"(base = {rname!r} starts it from the built-in one)")
         regimes[rname] = regime_from_mapping(rname, table, f"{p}: regimes.{rname}", regimes)
     entries = data.get("schedule", [])
     if not isinstance(entries, list):
@@ -205,7 +240,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
         user.append((year, regime))
     user.sort()
     first_user = user[0][0] if user else base.end_year + 1
-    schedule = tuple(e for e in base.schedule if e[0] < first_user) + tuple(user)
+    # The base's entries before the first user entry, and only those that come into force by end_year.
+    schedule = tuple(e for e in base.schedule if e[0] < first_user and e[0] <= end) + tuple(user)
     description = data.get("description", f"user scenario based on {base_name}")
     if not isinstance(description, str):
         raise SimulateError(f"{where}description: must be a string")
