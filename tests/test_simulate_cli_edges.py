@@ -234,3 +234,21 @@ def _run_ok(argv: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
+
+
+def test_a_name_that_would_break_the_markdown_and_a_file_not_ending_in_toml(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario named "a | b" added a column to compare.md's table; one with a line break broke the headings; a
+    file named my.TOML was looked up as a built-in scenario without a word on why."""
+    path = _write(tmp_path, 'name = "a\\nb"\n')
+    with pytest.raises(SimulateError, match="name: must be one line of printable text"):
+        load_scenario_file(path)
+    piped = _write(tmp_path, 'name = "a | b"\nend_year = 1914\n', "piped.toml")
+    out = tmp_path / "c"
+    assert _run_ok(["compare", "ussr-1913-1940", str(piped), "--households", "100", "--out", str(out)]) == 0
+    row = next(ln for ln in (out / "compare.md").read_text().splitlines() if ln.startswith("| a"))
+    assert row.startswith("| a \\| b | 1913 | 1914 |"), row
+    upper = _write(tmp_path, 'name = "u"\n', "my.TOML")
+    err = _error_lines(capsys, ["simulate", "--scenario", str(upper), "--out", str(tmp_path / "o"),
+                                "--households", "100"])
+    assert "a scenario file's name must end in .toml" in err[0], err

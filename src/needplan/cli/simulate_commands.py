@@ -120,7 +120,7 @@ def _compare_md(table: pd.DataFrame) -> str:
     lines = ["| scenario | " + " | ".join(last.columns) + " |", "|---" * (len(last.columns) + 1) + "|"]
     for name, row in last.iterrows():
         cells = [f"{int(row[c])}" if c in years else f"{row[c]:.3g}" for c in last.columns]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {str(name).replace('|', chr(92) + '|')} | " + " | ".join(cells) + " |")  # a | in a name
     return "\n".join(lines) + "\n"
 
 

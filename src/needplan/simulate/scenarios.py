@@ -158,7 +158,9 @@ SCENARIOS: dict[str, Scenario] = {
 def get_scenario(name: str) -> Scenario:
     """A built-in scenario by name; raises :class:`SimulateError` listing the known ones."""
     if name not in SCENARIOS:
-        raise SimulateError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
+        named_file = Path(name).suffix.lower() == ".toml" or Path(name).exists()
+        hint = " (a scenario file's name must end in .toml)" if named_file else ""
+        raise SimulateError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)}){hint}")
     return SCENARIOS[name]
 
 
@@ -194,6 +196,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise SimulateError(f"{where}name: is missing or not a string")
+    if not name.isprintable():  # a line break in it broke summary.md's heading and compare.md's table
+        raise SimulateError(f"{where}name: must be one line of printable text, got {name!r}")
     base_name = data.get("base", "ussr-1913-1940")
     if not isinstance(base_name, str) or base_name not in SCENARIOS:
         raise SimulateError(f"{where}base: unknown scenario {base_name!r} (known: {', '.join(SCENARIOS)})")
