@@ -929,6 +929,23 @@ def test_harmony_names_every_unlimited_need_and_only_weighted_ones(unit: float) 
     assert r.status == "optimal" and r.objective == pytest.approx(math.log(100 / 0.1), rel=1e-7)
 
 
+def test_harmony_with_availabilities_of_uint64_max_stops_instead_of_running_on() -> None:
+    """Found by fuzzing the CLI: the demo with every availability at 2^64 - 1 ran harmony for more than 15 minutes
+    (no time limit): in Kelley's fourth round HiGHS's simplex failed on activities near 1e19 and its interior point
+    method ran 934,509 iterations in 30 s on 30 rows. Its iterations are now capped (1,000; 45 to 55 on structured
+    economies of 3,000 to 10^4 goods): the answer is "stopped", with the last whole round's plan, at once."""
+    from needplan.economy.validate import build_economy
+
+    tables = read_economy(DEMO).tables()
+    tables["resources"]["available"] = 18446744073709551615.0
+    start = time.perf_counter()
+    r = build_plan(build_economy(tables, name="demo, availabilities 2^64 - 1"), "harmony").solve("highs")
+    assert time.perf_counter() - start < 20
+    assert r.status in ("optimal", "stopped"), r.solver["message"]
+    if r.status == "stopped":
+        assert "Iteration limit reached" in r.solver["message"] and r.has_plan, r.solver["message"]
+
+
 @pytest.mark.parametrize("low_capacity", [None, 50.0])
 def test_an_unlimited_maker_of_low_quality_makes_harmony_unbounded_by_name(low_capacity: float | None) -> None:
     """g is made at quality 1 (capacity 10) and at quality 0.5 (no capacity, no labour); h needs the labour.
