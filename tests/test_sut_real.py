@@ -11,7 +11,7 @@ import pytest
 
 from needplan.analysis import analyze
 from needplan.cli import main
-from needplan.data.sut import import_sut, shipped_economy
+from needplan.data.sut import SutError, import_sut, shipped_economy
 from needplan.data.sut.common import build_from_table
 from needplan.data.sut.ine import read_ine
 from needplan.data.sut.scb import read_scb
@@ -155,6 +155,26 @@ def test_ine_cli_household_needs_and_bad_workbook(tmp_path: Path, capsys) -> Non
     assert info.value.code == 1
     assert "sut_2019.xlsx/Table2!D12: not a number: 'n/a'" in capsys.readouterr().err
     assert not out.exists()
+
+
+@needs_data
+@pytest.mark.parametrize("value", [31985.5, 1e308])
+def test_a_damaged_supply_cell_is_refused_not_imported(tmp_path: Path, value: float) -> None:
+    """Found by a helper's fuzzing: Table1!C10 (p001's output by the first industry, 30,985.5) changed to 31,985.5
+    or 1e308 imported with "identity check passed": the use rows are scaled by the row's total supply column, so
+    the damage moved them too, and p001's need became 18,891.5 (or 5.9e307) instead of 18,301.6. Each product row
+    is now checked against its own total output and total supply cells."""
+    import openpyxl
+
+    bad = tmp_path / "sut_2019.xlsx"
+    shutil.copy(INE / "sut_2019.xlsx", bad)
+    wb = openpyxl.load_workbook(bad)
+    assert wb["Table1"]["C10"].value == pytest.approx(30985.5)
+    wb["Table1"]["C10"] = value
+    wb.save(bad)
+    with pytest.raises(SutError, match=r"sut_2019\.xlsx: Table1!\w+10: the row's cells add up to (32,025.2|1e\+308), "
+                                       r"its total output cell says 31,025.2: a cell of the row or its total is wrong"):
+        read_ine(bad)
 
 
 @needs_data

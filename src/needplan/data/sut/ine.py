@@ -144,6 +144,10 @@ def _heads(label: str) -> Callable[[str], bool]:
     return lambda t: t == label or t.startswith(label + " ")
 
 
+INE_ROW_ROUNDING = 2.0
+"""How far (million EUR) a product row's cells may add up away from its own total: INE rounds each cell to 0.1."""
+
+
 def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
     """Read an INE supply-use workbook into use of domestic output at basic prices (million euros).
 
@@ -196,6 +200,16 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
     q = supply.sum(axis=1)
     imports, trade, transport = layers["total imports"], layers["trade margins"], layers["transport margins"]
     taxes, s_purch = layers["taxes less subsidies on products"], layers["total supply at purchaser"]
+    # Each product row against its own totals: the import scales the use rows by the total supply column, so a
+    # damaged cell would otherwise pass every later check (fuzzing: a supply cell 1,000 more, or 1e308, imported
+    # with "identity check passed").
+    for key, total, parts in (("total output", layers["total output"], q),
+                              ("total supply at purchaser", s_purch, q + imports + trade + transport + taxes)):
+        off = np.abs(parts - total) > np.maximum(INE_ROW_ROUNDING, 1e-6 * np.abs(total))
+        if off.any() or not np.all(np.isfinite(parts)):
+            r = int(np.argmax(off | ~np.isfinite(parts)))
+            raise sup.error(s_rows[r], col[key], f"the row's cells add up to {parts[r]:,.6g}, its {key} cell says "
+                                                 f"{total[r]:,.6g}: a cell of the row or its total is wrong")
 
     final_cols = []
     for key, match in FINAL_CATEGORIES:
