@@ -110,6 +110,10 @@ def _bad(tmp_path: Path, name: str, text: str) -> Path:
     # found by fuzzing: a negative labour figure used to fail only the identity check, naming no file or line
     ("labour.csv", "industry,amount\nX,-45\nY,60\nZ,30\n", "labour.csv line 2, column 'amount': negative labour -45"),
     ("final_demand.csv", "product,household\na,50\nb,100\nc,19\n", "product 'a'.*does not balance"),
+    # found by a helper's fuzzing (session 23): a traceback, and a column read twice under a made-up name
+    ("labour.csv", "industry\nX\nY\nZ\n", "labour.csv line 1: only the industry column"),
+    ("final_demand.csv", "product\na\nb\nc\n", "final_demand.csv line 1: only the product column"),
+    ("supply.csv", "product,X,Y,Y\na,90,10,0\nb,0,200,0\nc,0,0,50\n", "supply.csv line 1: column 'Y' is listed twice"),
 ])
 def test_bad_tables_exit_non_zero_and_write_nothing(tmp_path: Path, capsys, name, text, message) -> None:
     table = _bad(tmp_path, name, text)
@@ -218,3 +222,9 @@ def test_the_format_is_told_from_the_source(tmp_path: Path, capsys) -> None:
         main(["import-sut", str(tmp_path / "other.xlsx"), str(tmp_path / "out2")])
     err = capsys.readouterr().err
     assert exit_info.value.code == 1 and "pass --format" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_needs_category_given_twice_is_refused_not_summed_twice(tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: --needs household,household doubled every need (a=100, b=200, c=38)."""
+    with pytest.raises(SutError, match="final-use category 'household' is given twice in needs"):
+        import_sut(TABLE, "csv", needs="household,household")

@@ -179,6 +179,9 @@ def _needs_categories(table: SupplyUseTable, needs: str | Sequence[str] | None) 
     if needs is None:
         return categories
     asked = [c.strip() for c in (needs.split(",") if isinstance(needs, str) else needs) if c.strip()]
+    twice = next((c for i, c in enumerate(asked) if c in asked[:i]), None)
+    if twice is not None:  # it was summed twice: every need doubled (fuzzing)
+        raise _fail(table.source, "", f"final-use category {twice!r} is given twice in needs")
     unknown = [c for c in asked if c not in categories]
     if unknown or not asked:
         raise _fail(table.source, "", f"unknown final-use categor{'ies' if len(unknown) > 1 else 'y'} "

@@ -66,6 +66,14 @@ def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.Dat
                        str(folder))
     if frame.empty:
         raise SutError(Problem(name, "file has a header but no rows"), str(folder))
+    if len(frame.columns) < 2:  # (fuzzing: a traceback from the numbers of no column)
+        raise SutError(Problem(f"{name} line 1", f"only the {key} column: the table needs at least one column of "
+                                                 "numbers"), str(folder))
+    with open(path, encoding="utf-8-sig", newline="") as handle:  # pandas renames a repeated column "Y" to "Y.1"
+        written = [c.strip() for c in next(csv.reader(handle), [])]
+    twice = next((c for i, c in enumerate(written) if c and c in written[:i]), None)
+    if twice is not None:
+        raise SutError(Problem(f"{name} line 1", f"column {twice!r} is listed twice"), str(folder))
     ids = frame[key].str.strip()
     dup = ids[ids.duplicated()]
     if len(dup):
