@@ -228,3 +228,29 @@ def test_a_needs_category_given_twice_is_refused_not_summed_twice(tmp_path: Path
     """Found by a helper's fuzzing: --needs household,household doubled every need (a=100, b=200, c=38)."""
     with pytest.raises(SutError, match="final-use category 'household' is given twice in needs"):
         import_sut(TABLE, "csv", needs="household,household")
+
+
+def test_primary_inputs_that_would_mislead_are_refused_or_skipped(tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: an emissions.csv row of an unknown industry was dropped unseen (labour.csv
+    refuses one); a negative CO2 cell in the SCB workbook was dropped unseen, so the economy could not meet its own
+    table (any reader's negative labour or emission is now refused, naming the industry); and a labour measure
+    with no figure at all (a blank FTE row) was chosen by default, importing labour as 0."""
+    from dataclasses import replace
+
+    from needplan.data.sut.common import build_from_table
+    from needplan.data.sut.csv_tables import read_csv_tables
+
+    table = _bad(tmp_path, "emissions.csv", "industry,co2\nX,9\nY,0\nZ,5\nW,3\n")
+    with pytest.raises(SutError, match=r"emissions\.csv: unknown industries W"):
+        import_sut(table, "csv")
+    good = read_csv_tables(TABLE)
+    co2 = good.emissions[0]
+    negative = replace(good, emissions=(replace(co2, amount=co2.amount.where(co2.amount.index != "X", -1.0)),))
+    with pytest.raises(SutError, match=r"co2 of industry 'X': negative .*: -1"):
+        build_from_table(negative, fmt="csv")
+    fte = good.labour["fte"]
+    blank = replace(good, labour={"fte": replace(fte, amount=fte.amount * np.nan),
+                                  "hours": replace(fte, good="labour_hours")})
+    economy, report = build_from_table(blank, fmt="csv")
+    assert "labour_hours" in set(economy.goods) and "labour_fte" not in set(economy.goods)
+    assert report.labour_total == pytest.approx(196.0)

@@ -162,7 +162,8 @@ def _labour_choice(table: SupplyUseTable, labour: str | None) -> PrimaryInput | 
     """The labour measure to import: the one asked for, or (``None``) the first the table has."""
     if labour is None:
         for measure in ("fte", "hours", "persons", "jobs", "compensation"):
-            if measure in table.labour:
+            # a measure without a single figure is no measure (fuzzing: a blank FTE row imported labour as 0)
+            if measure in table.labour and table.labour[measure].amount.notna().any():
                 return table.labour[measure]
         return None
     if labour not in LABOUR_MEASURES:
@@ -338,6 +339,12 @@ def build_from_table(
     q_all = table.supply.sum(axis=1)
     g_all = table.supply.sum(axis=0)
     primaries: list[PrimaryInput] = ([labour_input] if labour_input is not None else []) + list(table.emissions)
+    for primary in primaries:  # (fuzzing: a negative CO2 cell was dropped unseen, a negative labour cell failed the
+        amount = primary.amount  # identity check naming no cell)
+        negative = amount.index[(amount < 0).to_numpy()]
+        if len(negative):
+            raise _fail(table.source, f"{primary.good} of industry {negative[0]!r}",
+                        f"negative {primary.description}: {float(amount[negative[0]]):g}")
     dead_ind = g_all.index[(g_all <= 0).to_numpy()]
     for ind in dead_ind:
         used = float(use[ind].abs().sum())

@@ -166,6 +166,9 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
     if em_raw is not None:
         em = _numbers(em_raw, "emissions.csv", folder, blank=np.nan)
         _nonnegative(em, "emissions.csv", folder, "emission")
+        unknown = [i for i in em.index if i not in industries]
+        if unknown:  # (fuzzing: its emissions were dropped unseen, where labour.csv refuses such a row)
+            raise SutError(Problem("emissions.csv", f"unknown industries {', '.join(unknown[:5])}"), str(folder))
         for col in em.columns:
             emissions.append(PrimaryInput(col, "resource", col, em[col].reindex(industries), f"emission {col}"))
     return SupplyUseTable(
