@@ -254,3 +254,22 @@ def test_primary_inputs_that_would_mislead_are_refused_or_skipped(tmp_path: Path
     economy, report = build_from_table(blank, fmt="csv")
     assert "labour_hours" in set(economy.goods) and "labour_fte" not in set(economy.goods)
     assert report.labour_total == pytest.approx(196.0)
+
+
+def test_arguments_given_twice_or_of_the_wrong_kind_are_refused(tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: --resource-scale co2=1e308 --resource-scale co2=10 kept the last, and co2=0.5
+    with CO2=2 applied both; labour.csv with amount and fte columns (amount is fte by default) let one overwrite
+    the other; analyze(method="foo") ran as auto, and a list as final demand raised an AttributeError."""
+    from needplan.data.sut import parse_resource_scale
+
+    for items in (["co2=1e308", "co2=10"], ["co2=0.5", "CO2=2"]):
+        with pytest.raises(SutError, match="is given twice"):
+            parse_resource_scale(items)
+    table = _bad(tmp_path, "labour.csv", "industry,amount,fte\nX,45,1\nY,126,1\nZ,25,1\n")
+    with pytest.raises(SutError, match="both give 'fte' labour"):
+        import_sut(table, "csv")
+    economy = import_sut(TABLE, "csv")[0]
+    with pytest.raises(ValueError, match="method must be auto, neumann or direct"):
+        analyze(economy, method="foo")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="final_demand must be a pandas Series"):
+        analyze(economy, [1.0, 2.0, 3.0])  # type: ignore[arg-type]

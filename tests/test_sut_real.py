@@ -178,6 +178,21 @@ def test_a_damaged_supply_cell_is_refused_not_imported(tmp_path: Path, value: fl
 
 
 @needs_data
+def test_a_product_number_given_twice_is_named(tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: row 11 of both tables relabelled "1. Live animals" ended in an IndexError."""
+    import openpyxl
+
+    bad = tmp_path / "sut_2019.xlsx"
+    shutil.copy(INE / "sut_2019.xlsx", bad)
+    wb = openpyxl.load_workbook(bad)
+    for sheet in ("Table1", "Table2"):
+        wb[sheet]["B11"] = "1. Live animals"
+    wb.save(bad)
+    with pytest.raises(SutError, match=r"Table1!\w+11: product number 1 is also that of row 10"):
+        read_ine(bad)
+
+
+@needs_data
 def test_scb_plan_in_hours_names_labour_as_the_bottleneck(scb_tables) -> None:
     """Labour in hours prices an hour at ~1e-10 of the fulfilment: it must still be reported as binding."""
     from needplan.plan import build_plan

@@ -60,6 +60,11 @@ def analyze(
     same way unless ``allow_negative`` is true: Leontief analysis has no surplus to leave unused, so it runs a
     technique backwards, which no economy can (``needplan plan`` finds a plan then).
     """
+    if method not in ("auto", "neumann", "direct"):  # (fuzzing: "foo" ran as auto, where the CLI refuses it)
+        raise ValueError(f"method must be auto, neumann or direct, got {method!r}")
+    if final_demand is not None and not isinstance(final_demand, pd.Series):
+        raise TypeError(f"final_demand must be a pandas Series indexed by product id, got "
+                        f"{type(final_demand).__name__}")
     tech = economy.technology(choice)
     product_ids = economy.goods[tech.products]
     if final_demand is None:

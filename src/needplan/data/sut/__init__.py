@@ -177,6 +177,8 @@ def parse_resource_scale(items: Sequence[str]) -> dict[str, float]:
             factor = float("nan")
         if not sep or not name.strip() or not np.isfinite(factor) or factor < 0:
             raise SutError(Problem("--resource-scale", f"expected GOOD=FACTOR with a factor >= 0, got {item!r}"))
+        if name.strip().lower() in {k.lower() for k in out}:  # (fuzzing: one was kept, or both applied in turn)
+            raise SutError(Problem("--resource-scale", f"{name.strip()!r} is given twice"))
         out[name.strip()] = factor
     return out
 

@@ -156,6 +156,9 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
             measure = col if col in LABOUR_MEASURES else None
             if col == "amount":
                 measure = amount_measure
+            if measure in labour:  # amount is read as fte by default (fuzzing: one column overwrote the other)
+                raise SutError(Problem("labour.csv line 1", f"columns {col!r} and another both give {measure!r} "
+                                                            "labour"), str(folder))
             if measure is None:
                 raise SutError(Problem("labour.csv line 1", f"unknown column {col!r} (amount or one of "
                                                             f"{', '.join(LABOUR_MEASURES)})"), str(folder))

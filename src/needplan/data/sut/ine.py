@@ -98,7 +98,9 @@ def _layout(sheet: Sheet, total_label: str) -> tuple[int, int, list[int], list[s
         if any(isinstance(v, str) and len(v) > 12 for v in sheet.cells[hr + 1:, c]):
             label_col = c
             break
-    rows, ids, names = [], [], []
+    rows: list[int] = []
+    ids: list[str] = []
+    names: list[str] = []
     stop = sheet.shape[0]
     for r in range(hr + 1, sheet.shape[0]):
         t = norm(sheet.cells[r, label_col])
@@ -120,6 +122,9 @@ def _layout(sheet: Sheet, total_label: str) -> tuple[int, int, list[int], list[s
             else:
                 continue  # a sub-item such as '44 bis'
             name = raw
+        if f"p{num:03d}" in ids:  # (fuzzing: a product number given twice ended in an IndexError)
+            first = rows[ids.index(f"p{num:03d}")] + 1
+            raise sheet.error(r, label_col, f"product number {num} is also that of row {first}")
         rows.append(r)
         ids.append(f"p{num:03d}")
         names.append(re.sub(r"\s+", " ", name).strip())
