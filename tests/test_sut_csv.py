@@ -266,7 +266,7 @@ def test_arguments_given_twice_or_of_the_wrong_kind_are_refused(tmp_path: Path) 
         with pytest.raises(SutError, match="is given twice"):
             parse_resource_scale(items)
     table = _bad(tmp_path, "labour.csv", "industry,amount,fte\nX,45,1\nY,126,1\nZ,25,1\n")
-    with pytest.raises(SutError, match="both give 'fte' labour"):
+    with pytest.raises(SutError, match="columns 'amount' and 'fte' both give 'fte' labour"):
         import_sut(table, "csv")
     economy = import_sut(TABLE, "csv")[0]
     with pytest.raises(ValueError, match="method must be auto, neumann or direct"):

@@ -157,7 +157,8 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
             if col == "amount":
                 measure = amount_measure
             if measure in labour:  # amount is read as fte by default (fuzzing: one column overwrote the other)
-                raise SutError(Problem("labour.csv line 1", f"columns {col!r} and another both give {measure!r} "
+                other = next(c for c in lab.columns if c != col and (amount_measure if c == "amount" else c) == measure)
+                raise SutError(Problem("labour.csv line 1", f"columns {other!r} and {col!r} both give {measure!r} "
                                                             "labour"), str(folder))
             if measure is None:
                 raise SutError(Problem("labour.csv line 1", f"unknown column {col!r} (amount or one of "
