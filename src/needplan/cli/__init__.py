@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from needplan.economy.io import holds, replace_problem
+from needplan.economy.io import holds, present, replace_problem
 from needplan.errors import EconomyError, NeedplanError, OutputError
 
 app = typer.Typer(
@@ -59,7 +59,7 @@ def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> 
         if Path(source).is_dir() and holds(source, out) and out.exists() and not out.is_dir():
             fail(f"{out} is a file in the input folder {source}: writing there would delete it; choose another "
                  "folder")
-    if out.exists() or out.is_symlink():
+    if present(out):
         if not overwrite:
             raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
         if (why := replace_problem(out)) is not None:

@@ -16,6 +16,7 @@ from needplan.analysis import analyze
 from needplan.cli import check_out, writing
 from needplan.cli.economy_commands import Folder, demo_folder, load, stdout_console
 from needplan.economy import read_economy
+from needplan.economy.io import present
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
 from needplan.plan.errors import PlanInfeasibleError, PlanInputError
 
@@ -46,7 +47,7 @@ def plan_cmd(
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
         result = model.solve(solver, tolerance, time_limit)  # type: ignore[arg-type]
-    if out is not None and (result.status == "optimal" or not (out.exists() or out.is_symlink())):
+    if out is not None and (result.status == "optimal" or not present(out)):
         with writing(out):
             result.write(out, overwrite=overwrite)
     elif out is not None:

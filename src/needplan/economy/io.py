@@ -35,7 +35,7 @@ PARQUET_ROW_GROUP = 1 << 25
 """Rows per Parquet row group written (Arrow's default is 2^20)."""
 
 
-def _present(path: Path) -> bool:
+def present(path: Path) -> bool:
     """Whether ``path`` is there at all, a link to nothing included (reading it then says why it cannot be read)."""
     return path.exists() or path.is_symlink()
 
@@ -59,7 +59,7 @@ def _not_a_file(path: Path) -> Problem | None:
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
-    if not _present(path):
+    if not present(path):
         raise EconomyError(Problem(MANIFEST, "manifest is missing (an economy folder needs economy.toml)"),
                            str(folder))
     if (problem := _not_a_file(path)) is not None:
@@ -187,13 +187,13 @@ def _nan_cells(table: pa.Table, src: TableSource, most: int = 20) -> list[Proble
 
 def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSource]:
     csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
-    if _present(csv) and _present(parquet):
+    if present(csv) and present(parquet):
         raise EconomyError(Problem(f"{table}.csv", f"both {table}.csv and {table}.parquet exist; keep one"),
                            str(folder))
     for path in (csv, parquet):
-        if _present(path) and (problem := _not_a_file(path)) is not None:
+        if present(path) and (problem := _not_a_file(path)) is not None:
             raise EconomyError(problem, str(folder))
-    if _present(parquet):
+    if present(parquet):
         src = TableSource(parquet.name, 1, "row")
         try:
             # Memory-mapped, without pre-buffering: the file is not copied into memory before it is decoded; each
@@ -215,7 +215,7 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
             except Exception as exc:
                 raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
     src = TableSource(csv.name, 2, "line", _CsvLines(csv))
-    if not _present(csv):
+    if not present(csv):
         return None, src
     try:
         # index_col=False: a first data line with one field more than the header would otherwise make pandas take
@@ -327,7 +327,7 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
         raise OutputError(f"{str(target)!r} is not a folder name of its own: name the output folder")
     if holds(dest, Path.cwd()):
         raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
-    if dest.exists() or dest.is_symlink():
+    if present(dest):
         if not overwrite:
             raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace "
                                   "it)")

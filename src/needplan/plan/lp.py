@@ -766,8 +766,6 @@ class HighsSession:
                                         (lower, lp.col_lower_, lp.row_lower_), (upper_b, cu, ru)):
             out[~is_row] = np.asarray(col_side, dtype=np.float64)[index[~is_row]]
             out[is_row] = np.asarray(row_side, dtype=np.float64)[index[is_row]]
-        passed = sp.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
-                                np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
 
         def room(rhs: FloatArray) -> float:
             """How far the bound can rise while the basic variables, moving by ``B^-1 rhs`` per unit, stay within
@@ -785,9 +783,13 @@ class HighsSession:
             unit[i] = 1.0
             row_to[i] = ru[i] + room(unit)
             unit[i] = 0.0
+        if cols.size:  # the matrix as HiGHS holds it (scaled), for the columns of the capacities asked
+            a_start, a_index, a_value = (np.asarray(a) for a in (lp.a_matrix_.start_, lp.a_matrix_.index_,
+                                                                 lp.a_matrix_.value_))
         for j in cols:  # the column's activity rises with its bound: the basic variables move by -B^-1 a_j
-            row_to_col = -passed[:, [j]].toarray().ravel()
-            col_to[j] = cu[j] + room(row_to_col)
+            column = np.zeros(lp.num_row_)
+            column[a_index[a_start[j]:a_start[j + 1]]] = -a_value[a_start[j]:a_start[j + 1]]
+            col_to[j] = cu[j] + room(column)
         return col_to * self.col_scale, row_to / self.row_scale
 
     def _solution(self) -> tuple[FloatArray, FloatArray, FloatArray]:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from needplan.simulate import mechanisms as mech
 from needplan.simulate.branch_plan import BranchPlanner
-from needplan.simulate.regimes import Regime, SimulateError
+from needplan.simulate.regimes import Regime, SimulateError, is_whole
 from needplan.simulate.scenarios import Scenario, Shock
 
 FloatArray = NDArray[np.float64]
@@ -156,9 +156,9 @@ class Model:
                  params: Params | None = None, check: bool = True) -> None:
         # A seed is a whole number of 0 or more, never None (a run must be reproducible); so is a count of
         # households (fuzzing the Python API: numpy's own errors, or None taken silently).
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        if not is_whole(seed) or seed < 0:
             raise SimulateError(f"seed must be a whole number of 0 or more, got {seed!r}")
-        if isinstance(n_households, bool) or not isinstance(n_households, int | np.integer):
+        if not is_whole(n_households):
             raise SimulateError(f"n_households must be a whole number, got {n_households!r}")
         if not MIN_HOUSEHOLDS <= n_households <= MAX_HOUSEHOLDS:
             raise SimulateError(f"n_households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {n_households}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+import numpy as np
+
 from needplan.errors import NeedplanError
 
 
@@ -169,6 +171,11 @@ BUILTIN_REGIMES: dict[str, Regime] = {
            democratic_feedback=0.9, training_rate=0.14, consumer_share_rural=0.45),
     )
 }
+
+
+def is_whole(value: object) -> bool:
+    """Whether ``value`` is a whole number (a Python or numpy integer, not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
 
 
 def regime_from_mapping(name: str, table: Any, where: str, known: dict[str, Regime]) -> Regime:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from needplan.simulate.model import Model, Params, YearRecord
-from needplan.simulate.regimes import SimulateError
+from needplan.simulate.regimes import SimulateError, is_whole
 from needplan.simulate.scenarios import Scenario
 
 SERIES_COLUMNS = (
@@ -103,7 +103,7 @@ def run_ensemble(scenario: Scenario, *, seed: int = 0, runs: int = 10, n_househo
                  params: Params | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run ``runs`` seeds (``seed``, ``seed + 1``, ...). Returns (all runs stacked with a ``run`` column, and a
     band table: per year and column the median, 10% and 90% quantiles, in long form)."""
-    if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
+    if not is_whole(runs) or runs < 1:
         raise SimulateError(f"runs must be a whole number of 1 or more, got {runs!r}")
     frames = []
     for r in range(runs):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from needplan.simulate.regimes import BUILTIN_REGIMES, Regime, SimulateError, regime_from_mapping
+from needplan.simulate.regimes import BUILTIN_REGIMES, Regime, SimulateError, is_whole, regime_from_mapping
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Scenario:
     def __post_init__(self) -> None:
         for key in ("start_year", "end_year"):
             year = getattr(self, key)
-            if isinstance(year, bool) or not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+            if not is_whole(year) or not FIRST_YEAR <= year <= LAST_YEAR:
                 raise SimulateError(f"scenario {self.name}: {key} must be a year from {FIRST_YEAR} to {LAST_YEAR}, "
                                     f"got {year!r}")
         if self.end_year < self.start_year:

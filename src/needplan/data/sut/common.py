@@ -154,6 +154,11 @@ def headroom_problem(headroom: float | None) -> str | None:
     return f"must be a number from 0 to {MAX_CAPACITY_HEADROOM:g} (leave it out for no limit), got {headroom:g}"
 
 
+def first_repeated(items: Sequence[str]) -> str | None:
+    """The first item that an earlier one repeats (empty items aside), or None."""
+    return next((c for i, c in enumerate(items) if c and c in items[:i]), None)
+
+
 def _fail(source: str, where: str, message: str) -> SutError:
     return SutError(Problem(where, message), source)
 
@@ -180,8 +185,7 @@ def _needs_categories(table: SupplyUseTable, needs: str | Sequence[str] | None) 
     if needs is None:
         return categories
     asked = [c.strip() for c in (needs.split(",") if isinstance(needs, str) else needs) if c.strip()]
-    twice = next((c for i, c in enumerate(asked) if c in asked[:i]), None)
-    if twice is not None:  # it was summed twice: every need doubled (fuzzing)
+    if (twice := first_repeated(asked)) is not None:  # it was summed twice: every need doubled (fuzzing)
         raise _fail(table.source, "", f"final-use category {twice!r} is given twice in needs")
     unknown = [c for c in asked if c not in categories]
     if unknown or not asked:

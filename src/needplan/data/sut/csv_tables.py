@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTable, SutError
+from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTable, SutError, first_repeated
 from needplan.economy.io import csv_records
 from needplan.errors import Problem
 
@@ -42,6 +42,8 @@ def _fields(path: Path, name: str, folder: Path) -> int:
     if nameless:
         raise SutError(Problem(f"{name} line 1", f"column {nameless[0] + 1} has no name (only empty last columns "
                                                  "may have none)"), str(folder))
+    if (twice := first_repeated(header[:width])) is not None:  # pandas would rename the second "Y" to "Y.1"
+        raise SutError(Problem(f"{name} line 1", f"column {twice!r} is listed twice"), str(folder))
     return len(header) - width
 
 
@@ -69,11 +71,6 @@ def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.Dat
     if len(frame.columns) < 2:  # (fuzzing: a traceback from the numbers of no column)
         raise SutError(Problem(f"{name} line 1", f"only the {key} column: the table needs at least one column of "
                                                  "numbers"), str(folder))
-    with open(path, encoding="utf-8-sig", newline="") as handle:  # pandas renames a repeated column "Y" to "Y.1"
-        written = [c.strip() for c in next(csv.reader(handle), [])]
-    twice = next((c for i, c in enumerate(written) if c and c in written[:i]), None)
-    if twice is not None:
-        raise SutError(Problem(f"{name} line 1", f"column {twice!r} is listed twice"), str(folder))
     ids = frame[key].str.strip()
     dup = ids[ids.duplicated()]
     if len(dup):

@@ -122,11 +122,11 @@ def _layout(sheet: Sheet, total_label: str) -> tuple[int, int, list[int], list[s
             else:
                 continue  # a sub-item such as '44 bis'
             name = raw
-        if f"p{num:03d}" in ids:  # (fuzzing: a product number given twice ended in an IndexError)
-            first = rows[ids.index(f"p{num:03d}")] + 1
-            raise sheet.error(r, label_col, f"product number {num} is also that of row {first}")
+        pid = f"p{num:03d}"
+        if pid in ids:  # (fuzzing: a product number given twice ended in an IndexError)
+            raise sheet.error(r, label_col, f"product number {num} is also that of row {rows[ids.index(pid)] + 1}")
         rows.append(r)
-        ids.append(f"p{num:03d}")
+        ids.append(pid)
         names.append(re.sub(r"\s+", " ", name).strip())
     if not rows:
         raise sheet.error(hr, None, "no product rows below the header")
