@@ -128,3 +128,24 @@ def test_ine_workbooks_with_spanish_sheet_names_are_told_apart(tmp_path: Path) -
         main(["import-sut", str(INE / "sut_2010.xlsx"), str(tmp_path / "es2010"), "--year", "2010"])
     assert info.value.code == 0
     assert "year = 2010" in (tmp_path / "es2010" / "economy.toml").read_text()
+
+
+@pytest.mark.parametrize(("edit", "where", "says"), [
+    # an emission named like a product: before, "goods row 4: duplicate good id 'a'", a table the user never wrote
+    ({"emissions.csv": ("industry,co2", "industry,a")}, "emissions",
+     "emission a would take the id 'a', which a product already has"),
+    ({"emissions.csv": ("industry,co2", "industry,labour_fte")}, "emissions",
+     "which the labour measure already has"),
+    ({name: ("\na,", "\nlabour_fte,") for name in ("supply.csv", "use.csv", "final_demand.csv")}, "labour",
+     "labour (amount) would take the id 'labour_fte', which a product already has"),
+])
+def test_a_good_id_taken_twice_is_named_by_the_file_that_takes_it(tmp_path: Path, capsys, edit: dict, where: str,
+                                                                   says: str) -> None:
+    folder = tmp_path / "table"
+    shutil.copytree(TABLE, folder)
+    for name, (old, new) in edit.items():
+        path = folder / name
+        path.write_text(path.read_text().replace(old, new, 1))
+    err = _refused(["import-sut", str(folder), str(tmp_path / "out"), "--format", "csv"], capsys)
+    assert f"{where}: " in err and says in err and "goods row" not in err
+    assert not (tmp_path / "out").exists()

@@ -349,6 +349,14 @@ def build_from_table(
         if len(negative):
             raise _fail(table.source, f"{primary.good} of industry {negative[0]!r}",
                         f"negative {primary.description}: {float(amount[negative[0]]):g}")
+    products_all = {str(p) for p in table.supply.index}
+    for k, primary in enumerate(primaries):  # (fuzzing: an emission named like a product failed as "goods row 4")
+        if primary.good in products_all or primary.good in [p.good for p in primaries[:k]]:
+            owner, rename = (("a product", "the product" if primary.kind == "labour" else "the emission")
+                             if primary.good in products_all else ("the labour measure", "the emission"))
+            raise _fail(src, "emissions" if primary.kind == "resource" else "labour",
+                        f"{primary.description} would take the id {primary.good!r}, which {owner} already has; "
+                        f"every good needs an id of its own: rename {rename}")
     dead_ind = g_all.index[(g_all <= 0).to_numpy()]
     for ind in dead_ind:
         used = float(use[ind].abs().sum())
