@@ -149,3 +149,21 @@ def test_a_good_id_taken_twice_is_named_by_the_file_that_takes_it(tmp_path: Path
     err = _refused(["import-sut", str(folder), str(tmp_path / "out"), "--format", "csv"], capsys)
     assert f"{where}: " in err and says in err and "goods row" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_ine_tables_at_previous_year_prices_are_never_read(tmp_path: Path) -> None:
+    """INE's workbooks since 2013 also hold supply and use at the previous year's prices (Tables 4 and 5); with
+    the current-price table gone, one of them was read in its place (fuzzing: Table 5's use beside Table 1's
+    supply, refused only because their products happened to differ)."""
+    wb = openpyxl.Workbook()
+    assert wb.active is not None
+    wb.active.title = "List of Tables"
+    wb.active["B6"] = "Supply and use tables 2019"
+    for name, title in (("Table4", "Table 4. Supply table at basic prices, including a transformation at "
+                                   "purchaser's prices. Previous year prices."),
+                        ("Table5", "Table 5. Use table at purchaser's prices. Previous year prices.")):
+        wb.create_sheet(name)[("B2")] = title
+    wb.save(tmp_path / "sut_2019.xlsx")
+    with pytest.raises(SutError, match="no sheet titled like 'Table n. supply table at basic prices' at current "
+                                       r"prices \(sheets: List of Tables, Table4, Table5\)"):
+        import_sut(tmp_path / "sut_2019.xlsx", "ine")

@@ -48,11 +48,15 @@ _LABOUR_ROWS = (("jobs", "jobs", "thousand jobs"), ("persons", "employment (pers
 
 
 def _find_sheet(sheets: dict[str, Sheet], path: Path, *words: str) -> Sheet:
+    """The sheet titled 'Table n. ...' with all of ``words``, at current prices: since 2013 INE's workbooks also
+    hold the supply and use tables at the previous year's prices (volumes), which are never mixed in (fuzzing:
+    with Table 2 deleted, Table 5's use at previous year's prices was read beside Table 1's supply)."""
     for sheet in sheets.values():
         titles = [norm(v) for v in sheet.cells[:12].ravel() if isinstance(v, str)]
-        if any(t.startswith("table") and all(w in t for w in words) for t in titles):
+        if any(t.startswith("table") and all(w in t for w in words) and "previous year prices" not in t
+               for t in titles):
             return sheet
-    raise SutError(Problem(str(path), f"no sheet titled like 'Table n. {' ... '.join(words)}' "
+    raise SutError(Problem(str(path), f"no sheet titled like 'Table n. {' ... '.join(words)}' at current prices "
                                       f"(sheets: {', '.join(sheets)})"))
 
 
