@@ -80,3 +80,41 @@ def test_an_unconverged_analysis_is_refused_and_a_negative_limit_too(tmp_path: P
     assert direct.solver.converged and np.isclose(direct.gross_output["a"], 1e9, rtol=1e-6)
     proc = run("analyze", str(folder), "--limit", "-1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def _sheep_and_wool(folder: Path) -> Path:
+    """Steedman's case: sheep make mutton and twice as much wool from one hour, shearing makes wool from one."""
+    folder.mkdir()
+    files = {
+        "goods.csv": "good,kind,unit,name\nmutton,product,t,Mutton\nwool,product,t,Wool\nlabour,labour,h,Labour\n",
+        "techniques.csv": "technique,good,output,capacity,quality\nsheep,mutton,1,,1\nshearing,wool,1,,1\n",
+        "inputs.csv": "technique,good,amount\nsheep,labour,1\nshearing,labour,1\n",
+        "outputs.csv": "technique,good,amount\nsheep,wool,2\n",
+        "resources.csv": "good,available\nlabour,100\n",
+        "needs.csv": "good,target,weight,quality_weighted\nmutton,10,1,true\nwool,30,1,true\n",
+        "economy.toml": 'format_version = 1\nname = "sheep"\n',
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_negative_labour_values_of_joint_production_are_explained(tmp_path: Path) -> None:
+    """Mutton embodies 1 - 2 x 1 = -1 hour: sheep are credited with their wool at shearing's hour per tonne.
+    Before, the table printed -1 (and a multiplier of -1) with no word on why."""
+    from needplan.analysis import negative_values_note
+
+    folder = _sheep_and_wool(tmp_path / "sheep")
+    result = analyze(read_economy(folder))
+    assert result.embodied.loc["mutton", "labour"] == -1.0 and result.embodied.loc["wool", "labour"] == 1.0
+    note = negative_values_note(read_economy(folder), result)
+    assert note is not None and note.startswith("negative values for mutton (labour -1): ")
+    assert "(sheep also makes wool)" in note and "wool (" not in note
+    proc = run("analyze", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: negative values for mutton" in " ".join(proc.stdout.split())
+    # Without the by-product, no value is negative and nothing is said.
+    (folder / "outputs.csv").write_text("technique,good,amount\n")
+    plain = read_economy(folder)
+    assert negative_values_note(plain, analyze(plain)) is None
+    assert "note:" not in run("analyze", str(folder)).stdout

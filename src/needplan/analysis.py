@@ -111,6 +111,39 @@ def analyze(
     )
 
 
+def negative_values_note(economy: Economy, result: Analysis) -> str | None:
+    """A sentence on the products whose embodied inputs or output multipliers come out negative, or ``None``.
+
+    With joint products a technique is credited with its by-products at what they embody when made on their
+    own; the credit can exceed what the technique itself uses, so a product can embody a negative amount of
+    labour (Steedman's objection to labour values under joint production) and its multiplier can be negative.
+    These are accounting values of one technique choice, not labour a plan saves: ``needplan plan`` says what a
+    plan uses. Names the products (the first five) and the chosen techniques that make a by-product.
+    """
+    emb = result.embodied.to_numpy()
+    tiny = 1e-9 * np.max(np.abs(emb), axis=0, initial=0.0)  # rounding, per primary (in its own unit)
+    low = (emb < -tiny).any(axis=1) | (result.multipliers.to_numpy() < -1e-9)
+    if not low.any():
+        return None
+    products = result.gross_output.index[low]
+    parts = []
+    for product in products[:5]:
+        row = result.embodied.loc[product]
+        values = ", ".join(f"{c} {row[c]:.6g}" for c in row.index[row.to_numpy() < -tiny])
+        parts.append(f"{product} ({values or f'multiplier {result.multipliers[product]:.4g}'})")
+    more = f" and {len(products) - 5} more" if len(products) > 5 else ""
+    chosen = economy.techniques.get_indexer(result.techniques.to_numpy())
+    make = economy.make[:, chosen].tocoo()
+    byproduct = make.row != economy.technique_good[chosen][make.col]
+    joint = [f"{economy.techniques[chosen[k]]} also makes {economy.goods[make.row[i]]}"
+             for i, k in zip(np.flatnonzero(byproduct), make.col[byproduct], strict=True)]
+    why = (f" ({'; '.join(joint[:3])}{' ...' if len(joint) > 3 else ''})" if joint else "")
+    return (f"negative values for {', '.join(parts)}{more}: with joint products a technique is credited with its "
+            f"by-products at what they embody when made on their own{why}, and the credit can exceed its own inputs "
+            "(Steedman's objection to labour values under joint production). These are accounting values of this "
+            "technique choice, not inputs any plan saves; `needplan plan` gives what a plan uses.")
+
+
 def _require_nonnegative(name: str, x: FloatArray, d: FloatArray, product_ids: pd.Index) -> None:
     """Raise :class:`AnalysisError` naming the products whose gross output ``x`` is negative beyond rounding."""
     scale = max(float(np.max(np.abs(x), initial=0.0)), 1.0)

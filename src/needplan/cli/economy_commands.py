@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.analysis import Analysis, analyze
+from needplan.analysis import Analysis, analyze, negative_values_note
 from needplan.economy import read_economy
 from needplan.economy.model import Economy
 
@@ -96,6 +96,9 @@ def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
         console.print(f"... {len(result.gross_output) - limit} more products (use --json for all)")
     console.print(f"solver: {s.method}, {s.iterations} iterations, relative residual {s.residual:.1e}, "
                   f"{s.seconds:.3f} s")
+    note = negative_values_note(economy, result)
+    if note:
+        console.print(Text(f"note: {note}"))
 
 
 def register(app: typer.Typer) -> None:
