@@ -315,3 +315,46 @@ def test_a_degenerate_price_beyond_2_to_the_53_still_reads_at_most() -> None:
         assert "degenerate" in _range(bound, bound)
         assert "at least" in _range(bound, bound * (1 + 1e-6) + 1)
     assert "only up to a limit of 1,000.5" in _range(1e3, 1e3 + 0.5)
+
+
+def test_fast_s_prices_hold_as_far_as_scaling_its_plan_reaches() -> None:
+    """fast's plans come without a basis, and their bottlenecks had no range ("at most" always). On the ray LP a
+    plan reaching one limit alone scales up with it until the next limit: that range equals HiGHS's ranging of
+    its basis on generated economies, and the price holds (halfway there, fast re-solved gains exactly the price
+    per unit) and no further (past it, less)."""
+    compared = 0
+    for n, seed in ((100, 0), (100, 1), (300, 2), (300, 3)):
+        eco = generate_economy(n, seed=seed)
+        fast = build_plan(eco, "ray").solve("fast", tolerance=TOL)
+        assert fast.solver["name"] == "fast" and fast.status == "optimal"
+        highs = build_plan(eco, "ray").solve("highs", tolerance=TOL).bottlenecks.set_index("constraint")
+        for b in fast.bottlenecks.itertuples():
+            holds = float(b.price_holds_to)
+            assert holds == pytest.approx(float(highs.loc[b.constraint, "price_holds_to"]), rel=1e-7)
+            bound = float(eco.technique_capacity[eco.techniques.get_loc(b.constraint)] if b.kind == "capacity"
+                          else eco.available[eco.goods.get_loc(b.constraint)])
+            gain = b.explanation.split(";")[-1].partition(" (1% more")[0]
+            assert holds > bound and ("at most" in gain) == (holds < bound + 1)
+            slopes = []
+            for to in ((bound + holds) / 2, 2 * holds - bound):
+                again = build_plan(eco, "ray")
+                (again.set_capacity if b.kind == "capacity" else again.set_available)(b.constraint, to)
+                slopes.append((again.solve("fast", tolerance=TOL).objective - fast.objective) / (to - bound))
+            assert slopes[0] == pytest.approx(b.shadow_price, rel=1e-6) and slopes[1] < 0.999 * b.shadow_price
+            compared += 1
+    assert compared >= 4
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_a_degenerate_price_names_the_limits_used_up_at_a_price_of_0(solver: str) -> None:
+    """Found by fuzzing: Sweden 2016 with hours, labour priced and CO2 used up too at a price of 0; the sentence
+    said "degenerate" (HiGHS) or nothing (fast) and never named CO2. Here one product needs an hour and a tonne of
+    CO2 a unit, with 10 of each: whichever the solver prices, the other is named."""
+    eco = economy([("p", "product"), ("lab", "labour"), ("co2", "resource")], [("t", "p", 1.0, None, 1.0)],
+                  [("t", "lab", 1.0), ("t", "co2", 1.0)], [("lab", 10.0), ("co2", 10.0)], [("p", 5.0, 1.0)])
+    r = build_plan(eco, "ray").solve(solver, tolerance=TOL)
+    assert r.fulfilment == pytest.approx(2.0) and len(r.bottlenecks) == 1
+    b = r.bottlenecks.iloc[0]
+    other = {"lab": "co2", "co2": "lab"}[b["constraint"]]
+    assert b["price_holds_to"] == pytest.approx(10.0)
+    assert f"(the plan is degenerate at this limit: {other} is used up too, at a price of 0)" in b["explanation"]

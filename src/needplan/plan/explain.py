@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -89,9 +90,10 @@ def _gain(objective_name: str, price: float, unit: str | None, at_most: bool = F
     return f"{one} raises the harmony {by} {price:.4g}"
 
 
-def _range(bound: float, holds_to: float) -> str:
+def _range(bound: float, holds_to: float, used_up: Sequence[str] = ()) -> str:
     """How far a binding limit's price holds, in words (empty where unknown). The basis's range is a floor: the
-    gain per unit is exactly the price that far at least, and never more than the price beyond (concavity)."""
+    gain per unit is exactly the price that far at least, and never more than the price beyond (concavity).
+    ``used_up`` names the limits the plan also uses up at a price of 0, which make it degenerate."""
     if math.isnan(holds_to):
         return ""
     if holds_to == math.inf:
@@ -99,6 +101,10 @@ def _range(bound: float, holds_to: float) -> str:
     if holds_to - bound >= 1:  # (not holds_to >= bound + 1: from 2^53 on, bound + 1 is bound)
         return f", up to a limit of at least {holds_to:,.6g}"
     if holds_to <= bound + 1e-9 * max(abs(bound), 1.0):
+        if used_up:  # (fuzzing: Sweden 2016 with hours, CO2 used up too and never named)
+            more = f" and {len(used_up) - 3} more" if len(used_up) > 3 else ""
+            return (f" (the plan is degenerate at this limit: {', '.join(used_up[:3])}{more} "
+                    f"{'is' if len(used_up) == 1 else 'are'} used up too, at a price of 0)")
         return " (the plan is degenerate at this limit)"
     return f" (the price is known to hold only up to a limit of {holds_to:,.6g})"
 
@@ -176,6 +182,11 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     binding = fin[price[fin] * _size(available[fin]) > BINDING_ELASTICITY * scale]
     capped = np.isfinite(cap)
     bound_caps = np.flatnonzero(capped & (cap_price * _size(np.where(capped, cap, 0.0)) > BINDING_ELASTICITY * scale))
+    # Limits the plan uses up at a price of 0 (another binding limit's price is then degenerate; named with it).
+    full = fin[(used[fin] >= available[fin] * (1 - 1e-9)) & (available[fin] > 0)]
+    used_up = [str(eco.goods[g]) for g in np.setdiff1d(full, binding)]
+    full_caps = np.flatnonzero(capped & (x >= np.where(capped, cap, np.inf) * (1 - 1e-9)) & (cap > 0))
+    used_up += [f"the capacity of {eco.techniques[j]}" for j in np.setdiff1d(full_caps, bound_caps)]
     limit_to, cap_to = np.full(eco.n_goods, np.nan), np.full(eco.n_techniques, np.nan)
     if ranges is not None and (binding.size or bound_caps.size):
         primary_rows = np.flatnonzero(model.kind_is("primary"))
@@ -217,7 +228,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     fulfilment = needs["fulfilment"].to_numpy()
     rows = []
     for k, (name, kind, p, elasticity, head, per, start, bound, holds) in enumerate(items):
-        gain = _gain(model.objective, p, per, at_most=not holds - bound >= 1) + _range(bound, holds)
+        gain = _gain(model.objective, p, per, at_most=not holds - bound >= 1) + _range(bound, holds, used_up)
         if k < MAX_EXPLAINED:
             steps = _reached_needs(model, active, use_b, make_b, start)[need_pos]
             # Nearest in the chain first (a capacity's own product before what is made with it), then least

@@ -24,10 +24,13 @@ from needplan.leontief import rows_view
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
+    FloatArray,
     HighsSession,
+    IntArray,
     LinearProgram,
     LpScaleError,
     LpSolution,
+    PriceRanges,
     as_range,
 )
 from needplan.plan.model import HARMONY_START_POINTS, SOLVERS, PlanModel, add_harmony_cuts, harmony, real
@@ -552,8 +555,56 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
     # fast reports nonnegative prices of <= rows; in the minimisation convention they are <= 0.
     y[prim_rows] = -np.asarray(fr.primary_duals, dtype=np.float64)
     d = lp.cost - lp.A.T @ y
-    return LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
-                      _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap), "method": str(fr.method)}), ""
+    sol = LpSolution(status, x, y, d, int(fr.iterations), seconds, "fast",
+                     _fast_message(fr, status, float(fr.gap)), {"gap": float(fr.gap), "method": str(fr.method)})
+    if model.objective == "ray" and status == "optimal":
+        sol.ranges = scaling_ranges(model, sol)
+    return sol, ""
+
+
+SCALING_TIGHT = 1e-9
+"""A limit counts as reached by a plan when it uses it to within this share, and as priced when one more unit of
+it is worth this share of the objective (:func:`scaling_ranges`)."""
+
+
+def scaling_ranges(model: PlanModel, sol: LpSolution) -> PriceRanges | None:
+    """How far the prices of a ray plan hold as one limit rises, by scaling: for fast's answers, which come
+    without a basis to range (HiGHS's answers are ranged on theirs).
+
+    The ray LP without user rows is homogeneous but for its limits (primaries and capacities): ``s x`` meets
+    every balance and need row that ``x`` does, tight where ``x`` is tight, and leaves idle techniques idle. So
+    where one limit alone is reached, ``s x`` with that limit raised ``s`` times is feasible and complementary to
+    the same prices, which therefore stay optimal until ``s`` reaches the next limit: a floor on the range, as
+    the basis's range is. Where another limit is reached at a price of 0, the range ends at the limit itself (the
+    plan is degenerate there, as HiGHS's ranging says of its basis); where another is reached at a price, it is
+    not known (``nan``). ``None`` for other objectives or with user rows, which scaling does not keep."""
+    lp, x = model.lp, sol.x
+    if model.objective != "ray" or model.user_rows.size or model.lambda_col is None:
+        return None
+    rows = np.flatnonzero(model.kind_is("primary") & np.isfinite(lp.row_upper))
+    cols = np.flatnonzero(np.isfinite(lp.col_upper))
+    bound = np.concatenate([lp.row_upper[rows], lp.col_upper[cols]])
+    used = np.concatenate([lp.A[rows] @ x, x[cols]])  # a few primary rows
+    worth = np.abs(np.concatenate([sol.row_dual[rows], sol.col_dual[cols]])) * np.maximum(bound, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(used > 0, bound / used, np.inf)
+    reached = ratio <= 1.0 + SCALING_TIGHT
+    priced = reached & (worth > SCALING_TIGHT * abs(float(x[model.lambda_col])))
+    where = np.full(lp.n_rows + lp.n_cols, -1)
+    where[rows], where[lp.n_rows + cols] = np.arange(rows.size), rows.size + np.arange(cols.size)
+
+    def ranges(asked_rows: IntArray, asked_cols: IntArray) -> tuple[FloatArray, FloatArray]:
+        col_to, row_to = np.full(lp.n_cols, np.nan), np.full(lp.n_rows, np.nan)
+        for out, asked, offset in ((row_to, asked_rows, 0), (col_to, asked_cols, lp.n_rows)):
+            for i in np.asarray(asked, dtype=np.int64):
+                k = where[offset + i]
+                if k < 0 or not reached[k] or np.count_nonzero(priced) - int(priced[k]) > 0:
+                    continue  # not a limit this plan reaches, or another priced one is reached too: unknown
+                others = np.delete(ratio, k)
+                out[i] = bound[k] * max(float(np.min(others, initial=np.inf)), 1.0)
+        return col_to, row_to
+
+    return ranges
 
 
 def _fast_message(fr: FastResult, status: str, gap: float | None = None) -> str:
