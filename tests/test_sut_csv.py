@@ -273,3 +273,19 @@ def test_arguments_given_twice_or_of_the_wrong_kind_are_refused(tmp_path: Path) 
         analyze(economy, method="foo")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="final_demand must be a pandas Series"):
         analyze(economy, [1.0, 2.0, 3.0])  # type: ignore[arg-type]
+
+
+def test_techniques_that_use_more_than_they_make_are_reported(tmp_path: Path) -> None:
+    """Found by fuzzing: product technology on Spain 2019 made six techniques that use more products than they
+    make, in the table's currency (p070 10.6 EUR a EUR), and the report said nothing. Here industry X uses 109 of
+    products to make 90: product a, 90% made by X, takes 0.9 x 109/90 + 0.1 x 84/210 = 1.13 a unit."""
+    folder = tmp_path / "loss"
+    shutil.copytree(TABLE, folder)
+    (folder / "use.csv").write_text("product,X,Y,Z\na,9,21,5\nb,100,42,0\nc,0,21,10\n")
+    (folder / "final_demand.csv").write_text("product,household,exports\na,50,15\nb,18,40\nc,19,0\n")
+    economy, report = import_sut(folder, "csv")
+    inputs = economy.tables()["inputs"].query("technique == 'make_a' and good in ['a', 'b', 'c']")
+    assert inputs["amount"].sum() == pytest.approx(0.9 * 109 / 90 + 0.1 * 84 / 210, rel=1e-12)
+    assert "1 product takes more than one unit of products per unit made (value added below 0; a 1.13)" in report.notes
+    _, plain = import_sut(TABLE, "csv")
+    assert not any("more than one unit" in n for n in plain.notes)

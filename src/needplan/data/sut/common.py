@@ -396,6 +396,16 @@ def build_from_table(
                     "input's total) equals the table's")
 
     products = [str(p) for p in live_prod]
+    notes = list(table.notes)
+    over = np.flatnonzero(A.sum(axis=0) > 1.0 + 1e-9)  # inputs in the table's currency per unit of output
+    if over.size:  # (fuzzing: product technology on Spain 2019, p070 used 10.6 EUR of products per EUR made)
+        over = over[np.argsort(-A.sum(axis=0)[over], kind="stable")]
+        worst = ", ".join(f"{products[k]} {A[:, k].sum():.3g}" for k in over[:5])
+        notes.append(f"{over.size} {'product takes' if over.size == 1 else 'products take'} more than one unit of "
+                     f"products per unit made (value added below 0; {worst}{' ...' if over.size > 5 else ''})"
+                     + ("; an artefact of the product-technology construction (the industry-technology "
+                        "assumption gives none while every industry's value added is positive)"
+                        if assumption == "product" else ""))
     economy = _economy(table, products, A, R, primaries, F, final_use.columns, categories, construction,
                        handling, negatives, fmt, year, assumption, labour_input, weights,
                        None if capacity_headroom is None else q * (1.0 + capacity_headroom), capacity_headroom)
@@ -433,7 +443,7 @@ def build_from_table(
         emissions_total={e.good: float(np.nansum(e.amount.to_numpy(dtype=np.float64))) for e in table.emissions},
         dropped_products=tuple(str(p) for p in dead_prod), dropped_industries=tuple(str(i) for i in dead_ind),
         negative_coefficients=negatives, negative_handling=handling,
-        identity_output=out_err, identity_labour=lab_err, notes=tuple(table.notes),
+        identity_output=out_err, identity_labour=lab_err, notes=tuple(notes),
     )
     return economy, report
 
