@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from needplan import read_economy
 from needplan.analysis import analyze
@@ -21,12 +22,15 @@ def test_analyze_json_has_the_documented_shape(demo_dir: Path) -> None:
     proc = run("analyze", str(demo_dir), "--json")
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
-    assert set(payload) == {"gross_output", "embodied", "solver"}
+    assert set(payload) == {"technique", "final_demand", "gross_output", "multiplier", "embodied", "solver"}
     assert set(payload["solver"]) == {"method", "iterations", "residual", "seconds"}
     assert isinstance(payload["solver"]["iterations"], int) and payload["solver"]["residual"] < 1e-9
     expected = analyze(read_economy(demo_dir))
     got = np.array([payload["gross_output"][p] for p in expected.gross_output.index])
     np.testing.assert_allclose(got, expected.gross_output.to_numpy(), rtol=1e-12)
+    for key, series in (("final_demand", expected.final_demand), ("multiplier", expected.multipliers)):
+        assert payload[key] == pytest.approx(series.to_dict(), rel=1e-12)  # the table's columns, every product
+    assert payload["technique"] == expected.techniques.to_dict() and payload["technique"]["grain"] == "grain_horse"
     assert set(payload["embodied"]["shoes"]) == {"labour_unskilled", "labour_skilled", "land"}
     # Gross output covers the needs (shoes are needed, nothing uses them).
     assert payload["gross_output"]["shoes"] == 60000.0

@@ -62,8 +62,11 @@ def analyze_cmd(
     s = result.solver
     if as_json:
         emb = result.embodied
-        payload = {
+        payload = {  # what the table shows, for every product (fuzzing: multipliers and final demand were missing)
+            "technique": {str(k): str(v) for k, v in result.techniques.items()},
+            "final_demand": {str(k): float(v) for k, v in result.final_demand.items()},
             "gross_output": {str(k): float(v) for k, v in result.gross_output.items()},
+            "multiplier": {str(k): float(v) for k, v in result.multipliers.items()},
             "embodied": {str(p): {str(c): float(v) for c, v in zip(emb.columns, row, strict=True)}
                          for p, row in zip(emb.index, emb.to_numpy(), strict=True)},
             "solver": {"method": s.method, "iterations": s.iterations, "residual": _num(s.residual),
