@@ -190,3 +190,26 @@ def test_the_headline_gives_the_median_need_beside_the_least_fulfilled_one(
     assert f"fulfilment 0.00% (the least fulfilled need; the median need {median:.2%})" in harmony
     _, ray, _ = run(["plan", str(DEMO)], capsys)
     assert "fulfilment 69.43%\n" in ray and "median" not in ray
+
+
+def test_limits_used_up_at_a_price_of_0_are_named_where_none_binds(capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path) -> None:
+    """Found by fuzzing: min-labour on Spain 2019 printed "bottlenecks: none binds" with its labour used to the
+    last hour (the table's own year: the least labour for the targets is all there is). Here 10 units of p need
+    10 hours, and 10 are available."""
+    folder = tmp_path / "exact"
+    folder.mkdir()
+    for name, text in {
+        "goods.csv": "good,kind,unit,name\np,product,t,P\nlab,labour,h,Labour\n",
+        "techniques.csv": "technique,good,output,capacity,quality\nt,p,1,20,1\n",
+        "inputs.csv": "technique,good,amount\nt,lab,1\n",
+        "resources.csv": "good,available\nlab,10\n",
+        "needs.csv": "good,target,weight,quality_weighted\np,10,1,true\n",
+        "economy.toml": 'format_version = 1\nname = "exact"\n',
+    }.items():
+        (folder / name).write_text(text)
+    code, out, err = run(["plan", str(folder), "--objective", "min-labour", "--solver", "highs"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "bottlenecks: none binds; used up all the same, at a price of 0: lab (10 of 10)" in text
+    assert "the capacity of t" not in text  # 10 of 20: not used up

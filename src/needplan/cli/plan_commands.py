@@ -119,7 +119,7 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
         for r in result.bottlenecks.head(limit).itertuples():
             console.print(_bottleneck(r))
     else:
-        console.print("bottlenecks: none binds")
+        console.print(Text("bottlenecks: none binds" + _used_up(result)))
     res = result.residuals
     console.print(f"residuals (largest relative violation, recomputed from the plan): balance {res['balance']:.1e}, "
                   f"resources {res['resources']:.1e}, capacity {res['capacity']:.1e}")
@@ -128,6 +128,21 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     console.print(Text(f"solver: {s['name']} ({s['message']}), {s['iterations']} iterations, {s['seconds']:.3f} s, "
                        f"dual residual {s.get('dual_residual', float('nan')):.1e}, "
                        f"duality gap {s.get('duality_gap', float('nan')):.1e}{note}"))
+
+
+def _used_up(result: PlanResult) -> str:
+    """Where no limit has a price, those the plan uses up all the same (fuzzing: min-labour on Spain 2019 said
+    "none binds" with its labour at 18,490,200 of 18,490,200: the least labour for the targets is all there is)."""
+    prim = result.primaries
+    full = prim[(prim["used"] >= prim["available"] * (1 - 1e-9)) & (prim["available"] > 0)]
+    act = result.activity
+    caps = act[(act["activity"] >= act["capacity"] * (1 - 1e-9)) & (act["capacity"] > 0)]
+    names = [f"{g} ({r.used:,.6g} of {r.available:,.6g})" for g, r in full.iterrows()]
+    names += [f"the capacity of {t} ({r.activity:,.6g} of {r.capacity:,.6g})" for t, r in caps.head(5).iterrows()]
+    if not names:
+        return ""
+    more = f" and {len(caps) - 5} more capacities" if len(caps) > 5 else ""
+    return f"; used up all the same, at a price of 0: {', '.join(names)}{more}"
 
 
 def _bottleneck(r: Any) -> Text:
