@@ -400,9 +400,9 @@ def build_from_table(
     over = np.flatnonzero(A.sum(axis=0) > 1.0 + 1e-9)  # inputs in the table's currency per unit of output
     if over.size:  # (fuzzing: product technology on Spain 2019, p070 used 10.6 EUR of products per EUR made)
         over = over[np.argsort(-A.sum(axis=0)[over], kind="stable")]
-        worst = ", ".join(f"{products[k]} {A[:, k].sum():.3g}" for k in over[:5])
+        listed = ", ".join(f"{products[k]} {A[:, k].sum():.3g}" for k in over[:5])
         notes.append(f"{over.size} {'product takes' if over.size == 1 else 'products take'} more than one unit of "
-                     f"products per unit made (value added below 0; {worst}{' ...' if over.size > 5 else ''})"
+                     f"products per unit made (value added below 0; {listed}{' ...' if over.size > 5 else ''})"
                      + ("; an artefact of the product-technology construction (the industry-technology "
                         "assumption gives none while every industry's value added is positive)"
                         if assumption == "product" else ""))
