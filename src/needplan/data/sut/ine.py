@@ -327,6 +327,6 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
         provenance={"publisher": "INE, Annual Spanish National Accounts, supply and use tables",
                     "valuation": "basic prices (margins and taxes removed proportionally)",
                     "imports_treatment": "import proportionality (same import share for every use)",
-                    "industries": "; ".join(f"{i}={n}" for i, n in zip(industries, s_inds, strict=True))[:4000]},
+                    "industries": "; ".join(f"{i}={n}" for i, n in zip(industries, s_inds, strict=True))},
         year=None if stated is None else stated[0],
     )
