@@ -400,6 +400,24 @@ def test_a_conflict_says_how_much_of_each_limit_every_target_needs() -> None:
     assert members in ({"B", "labour"}, {"C", "c"})
     alone = "labour" if "labour" in members else "c's capacity"
     assert f"more of {alone} alone cannot meet every target" in r.explanation, r.explanation
+    # The other conflict's labour is named as short too; a capacity is not looked for.
+    assert ("labour is short too" in r.explanation) == (alone == "c's capacity"), r.explanation
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_a_conflict_names_the_other_primaries_that_are_short_too(solver: str) -> None:
+    """Found by fuzzing: Sweden 2009 with hours, whose needs embody 45,465.61 kt of CO2 against 45,465.30: the
+    message said "more of labour_hours alone cannot meet every target" and never named CO2. Here 10 of p take an
+    hour and a tonne of CO2 each, with 9 of either and 100 of land, which p also uses."""
+    eco = economy([("p", "product"), ("lab", "labour"), ("co2", "resource"), ("land", "resource")],
+                  [("t", "p", 1.0, None, 1.0)], [("t", "lab", 1.0), ("t", "co2", 1.0), ("t", "land", 1.0)],
+                  [("lab", 9.0), ("co2", 9.0), ("land", 100.0)], [("p", 10.0, 1.0)])
+    r = build_plan(eco, "min-labour").solve(solver)
+    assert r.status == "infeasible"
+    limit = ({"lab", "co2"} & set(r.conflict["constraint"])).pop()
+    other = {"lab": "co2", "co2": "lab"}[limit]
+    assert (f"more of {limit} alone cannot meet every target: {other} is short too (with it lifted as well, every "
+            "target can be met)") in r.explanation, r.explanation
 
 
 def test_the_demo_s_conflict_says_what_capacity_every_target_needs() -> None:
