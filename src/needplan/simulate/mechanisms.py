@@ -290,8 +290,8 @@ def bureaucracy_share(current_share: float, indicators: float, collective_share:
 # ---------------------------------------------------------------------------------------------------------------
 # 6. Money and markets (the NEP lesson).
 # Source, ch. II: "industry itself, in spite of its socialized character, had need of the methods of money payment
-# worked out by capitalism" (p. 19); NEP "legalized the market ... which spurred the farmers to plant their seeds
-# again".
+# worked out by capitalism" (p. 19); and the review's own summary (Popov89, not Trotsky's words): the NEP
+# "legalized the market ... which spurred the farmers to plant their seeds again".
 
 
 @dataclass(frozen=True)
@@ -373,8 +373,9 @@ def conflict_effects(conflict: float, p: ConflictParams = ConflictParams()) -> t
 
 # ---------------------------------------------------------------------------------------------------------------
 # 8. Famine.
-# Source, ch. II: collectivization "without any merit" that "results in fewer crops"; seizure of the "daily
-# bread" (the famine of 1932–33); the 1921–22 famine after requisition.
+# Source: the review's judgement of ch. II (Popov89, not Trotsky's words): collectivization "without any merit",
+# "naked force that spurs antagonism and results in fewer crops", the "forced seizure of their 'daily bread'" (the
+# famine of 1932–33); the 1921–22 famine after requisition.
 
 
 @dataclass(frozen=True)
