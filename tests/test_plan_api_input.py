@@ -140,3 +140,36 @@ def test_every_result_column_can_be_edited_without_touching_the_economy(demo: An
         for column in table.columns if len(table) else []:
             table.loc[table.index[0], column] = table[column].iloc[-1]
     np.testing.assert_array_equal(demo.technique_quality, quality)
+
+
+@pytest.mark.parametrize("objective", ["ray", "harmony"])
+def test_each_solve_keeps_its_own_time_limit(objective: str) -> None:
+    """Found by fuzzing the Python API: the model's HiGHS session kept the first solve's time limit, so after a
+    solve stopped by its limit the model could never be solved to the end again."""
+    model = build_plan(read_economy(DEMO), objective)
+    assert model.solve("highs", time_limit=1e-9).status == "stopped"
+    again = model.solve("highs")
+    assert again.status == "optimal"
+    assert again.objective == pytest.approx(build_plan(read_economy(DEMO), objective).solve("highs").objective,
+                                            rel=1e-6)
+
+
+def test_each_solve_keeps_its_own_tolerance() -> None:
+    """Found by fuzzing: the session kept the first solve's tolerance (0.5), so re-solving at 1e-9 never tightened
+    HiGHS and read-back called the plan, 3.4e-7 short, "stopped". Structured, 200 goods in units 10^-4 to 10^4."""
+    import needplan
+    from needplan.data.generate import generate_economy
+
+    tables = generate_economy(200, family="structured", seed=8).tables()
+    rng = np.random.default_rng(8)
+    unit = {g: 10.0 ** rng.uniform(-4, 4) for g in tables["goods"].good}
+    for name, col in (("inputs", "amount"), ("outputs", "amount"), ("techniques", "output"),
+                      ("resources", "available"), ("needs", "target")):
+        tables[name][col] = tables[name][col] * tables[name]["good"].map(unit)
+    eco = needplan.build_economy(tables, name="units")
+    model = build_plan(eco, "ray")
+    assert model.solve("highs", tolerance=0.5).status == "optimal"
+    tight = model.solve("highs", tolerance=1e-9)
+    fresh = build_plan(eco, "ray").solve("highs", tolerance=1e-9)
+    assert tight.status == fresh.status == "optimal"
+    assert tight.objective == pytest.approx(fresh.objective, rel=1e-9)

@@ -481,8 +481,7 @@ class HighsSession:
         self.verify = verify
         self.highs = new_highs()
         h = self.highs
-        self.tolerance = tolerance
-        self._feasibility(float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE))))
+        self.set_tolerance(tolerance)
         h.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
         h.setOptionValue("ipm_iteration_limit", IPM_ITERATION_LIMIT)
         self.limit_time(time_limit)
@@ -556,6 +555,11 @@ class HighsSession:
             h.changeColsBounds(changed.size, changed.astype(np.int32), lp.col_lower[changed] / self.col_scale[changed],
                                lp.col_upper[changed] / self.col_scale[changed])
             self.col_lower, self.col_upper = lp.col_lower.copy(), lp.col_upper.copy()
+
+    def set_tolerance(self, tolerance: float) -> None:
+        """Answers from now on are checked to ``tolerance``, HiGHS's feasibility tolerances set from it."""
+        self.tolerance = tolerance
+        self._feasibility(float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE))))
 
     def limit_time(self, seconds: float | None) -> None:
         """Each run from now on stops after ``seconds`` of wall time (``None``: no limit)."""
