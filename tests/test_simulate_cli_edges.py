@@ -3,6 +3,7 @@ compare table of scenarios with other spans, and schedule entries that repeat a 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 import needplan.cli.simulate_commands as simulate_commands
 from needplan.cli import main
+from needplan.cli.simulate_commands import SUMMARY_YEARS
 from needplan.simulate import Model, SimulateError, get_scenario, load_scenario_file, run_scenario
 from needplan.simulate import mechanisms as mech
 
@@ -115,23 +117,27 @@ def test_existing_out_is_replaced_with_overwrite(tmp_path: Path) -> None:
     assert (out / "series.csv").exists() and not (out / "old.txt").exists()
 
 
-def test_compare_table_names_the_last_simulated_year(tmp_path: Path) -> None:
+def test_compare_table_averages_the_last_years_in_the_order_given(tmp_path: Path) -> None:
+    """compare.md keeps the scenarios in the order given (they were sorted by name), and its ``*_last5`` columns
+    average the last five simulated years (fuzzing: one year's harvest moved a scenario's last-year industry from
+    254 to 187, reversing the ranking)."""
     one, three = _write(tmp_path, ONE_YEAR, "one.toml"), _write(tmp_path, THREE_YEARS, "three.toml")
     out = tmp_path / "cmp"
     with pytest.raises(SystemExit) as info:
-        main(["compare", str(one), str(three), "--out", str(out), "--households", "100"])
+        main(["compare", str(three), str(one), "--out", str(out), "--households", "100"])
     assert info.value.code in (0, None)
     md = (out / "compare.md").read_text(encoding="utf-8").splitlines()
     header = [c.strip() for c in md[0].strip("|").split("|")]
-    assert header == ["scenario", "first_year", "last_year", "industrial_output_last", "quality_last",
-                      "famine_deaths_m", "cattle_min_m", "real_wage_last", "conflict_max"]
-    rows = {cells[0]: cells[1:] for cells in ([c.strip() for c in line.strip("|").split("|")] for line in md[2:])}
-    assert rows["oneyear"][:2] == ["1913", "1913"] and rows["three"][:2] == ["1913", "1915"]
-    # The *_last columns are the rows of the last year in compare.csv.
+    assert header == ["scenario", "first_year", "last_year", "industrial_output_last5", "quality_last5",
+                      "famine_deaths_m", "cattle_min_m", "real_wage_last5", "conflict_max"]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in md[2:]]
+    assert [r[0] for r in rows] == ["three", "oneyear"]
+    assert rows[1][1:3] == ["1913", "1913"] and rows[0][1:3] == ["1913", "1915"]
+    # The *_last5 columns are the means of compare.csv's rows (all three years of "three").
     table = pd.read_csv(out / "compare.csv")
-    last = table[(table["scenario"] == "three") & (table["year"] == 1915)].iloc[0]
-    assert rows["three"][2] == f"{last['industrial_output_index']:.3g}"
-    assert rows["three"][6] == f"{last['real_wage_index']:.3g}"
+    three_rows = table[table["scenario"] == "three"]
+    assert rows[0][3] == f"{three_rows['industrial_output_index'].mean():.3g}"
+    assert rows[0][7] == f"{three_rows['real_wage_index'].mean():.3g}"
 
 
 @pytest.mark.parametrize(("schedule", "message"), [
@@ -206,7 +212,7 @@ def test_the_python_api_checks_what_the_cli_checks() -> None:
 
 def test_summary_gives_the_median_of_the_runs_totals_and_the_years_it_ran(tmp_path: Path) -> None:
     """With --runs 9 the famine toll read 15.8 million, a sum of yearly medians below the median run's 17.1; a
-    span of 1950-1990 showed an empty table (only 1913-1940 were looked for), and a run ending in 1920 listed
+    span to 1990 showed no year after 1940 (only 1913-1940 were looked for), and a run ending in 1920 listed
     1921's NEP and 1929's collectivization in its schedule."""
     out = tmp_path / "ens"
     main_code = _run_ok(["simulate", "--scenario", "ussr-1913-1940", "--households", "100", "--runs", "5",
@@ -216,11 +222,11 @@ def test_summary_gives_the_median_of_the_runs_totals_and_the_years_it_ran(tmp_pa
     totals = runs.groupby("run")["famine_excess_deaths_m"].sum()
     summary = (out / "summary.md").read_text()
     assert f"{totals.median():.1f} million (median of the 5 runs' totals" in summary, summary
-    late = _write(tmp_path, 'name = "late"\nstart_year = 1950\nend_year = 1990\n'
-                            '[[schedule]]\nfrom = 1950\nregime = "nep"\n', "late.toml")
+    late = _write(tmp_path, 'name = "late"\nend_year = 1990\n[[schedule]]\nfrom = 1950\nregime = "nep"\n',
+                  "late.toml")
     assert _run_ok(["simulate", "--scenario", str(late), "--households", "100", "--out", str(tmp_path / "l")]) == 0
     rows = [ln for ln in (tmp_path / "l" / "summary.md").read_text().splitlines() if ln.startswith("| 19")]
-    assert [int(ln.split("|")[1]) for ln in rows] == [1950, 1960, 1970, 1980, 1990]
+    assert [int(ln.split("|")[1]) for ln in rows] == [*SUMMARY_YEARS, 1950, 1960, 1970, 1980, 1990]
     early = _write(tmp_path, 'name = "early"\nend_year = 1920\n', "early.toml")
     assert _run_ok(["simulate", "--scenario", str(early), "--households", "100", "--out", str(tmp_path / "e")]) == 0
     schedule = next(ln for ln in (tmp_path / "e" / "summary.md").read_text().splitlines()
@@ -252,3 +258,40 @@ def test_a_name_that_would_break_the_markdown_and_a_file_not_ending_in_toml(tmp_
     err = _error_lines(capsys, ["simulate", "--scenario", str(upper), "--out", str(tmp_path / "o"),
                                 "--households", "100"])
     assert "a scenario file's name must end in .toml" in err[0], err
+
+
+# --- Found by a helper reading the simulator as a teacher would (session 24) --------------------------------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    # its summary and charts carried the built-in's name and the historical record's crosses
+    ('name = "ussr-1913-1940"\n[[schedule]]\nfrom = 1929\nregime = "left_opposition"\n',
+     "name: 'ussr-1913-1940' is a built-in scenario's name"),
+    # began 1929 with 1913's economy (38.6 M horses, no civil war), every index rebased to 1929
+    ('name = "t"\nstart_year = 1929\n[[schedule]]\nfrom = 1929\nregime = "nep"\n',
+     "start_year: the simulation starts from the economy of 1913"),
+    ('name = "t"\n[regimes.a]\nbase = "b"\n[regimes.b]\nbase = "a"\n', "regimes a, b start from each other"),
+    ('name = "t"\n[regimes.mild]\nbase = "nep"\nplan_indicators = 200.5\n',
+     "plan_indicators: must be a whole number (count)"),
+])
+def test_a_scenario_file_that_misleads_a_class_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(SimulateError, match=re.escape(message)):
+        load_scenario_file(path)
+    err = _error_lines(capsys, ["simulate", "--scenario", str(path), "--out", str(tmp_path / "o"),
+                                "--households", "100"])
+    assert message in err[0] and not (tmp_path / "o").exists()
+
+
+def test_a_regime_may_start_from_one_defined_later_in_the_file(tmp_path: Path) -> None:
+    """The file's regimes were read in order, so a base defined below was "unknown regime"."""
+    path = _write(tmp_path, 'name = "t"\n[regimes.second]\nbase = "first"\nplan_indicators = 7\n'
+                            '[regimes.first]\nbase = "nep"\ntraining_rate = 0.3\n'
+                            '[[schedule]]\nfrom = 1929\nregime = "second"\n')
+    second = load_scenario_file(path).regimes["second"]
+    assert second.plan_indicators == 7 and second.training_rate == 0.3
+
+
+def test_a_scenario_s_name_instead_of_the_scenario_is_refused_clearly() -> None:
+    with pytest.raises(SimulateError, match=r"scenario must be a Scenario .* got str 'ussr-1913-1940'"):
+        run_scenario("ussr-1913-1940")  # type: ignore[arg-type]

@@ -154,6 +154,9 @@ class Model:
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, n_households: int = 100_000,
                  params: Params | None = None, check: bool = True) -> None:
+        if not isinstance(scenario, Scenario):  # (fuzzing: a scenario's name failed deep inside with AttributeError)
+            raise SimulateError(f"scenario must be a Scenario (get_scenario(name) or load_scenario_file(path)), got "
+                                f"{type(scenario).__name__} {scenario!r}")
         # A seed is a whole number of 0 or more, never None (a run must be reproducible); so is a count of
         # households (fuzzing the Python API: numpy's own errors, or None taken silently).
         if not is_whole(seed) or seed < 0:

@@ -209,7 +209,7 @@ def regime_from_mapping(name: str, table: Any, where: str, known: dict[str, Regi
             raise SimulateError(f"{where}.{key}: must be a number ({spec.unit}), got {value!r}")
         if not (spec.low <= value <= spec.high):
             raise SimulateError(f"{where}.{key}: {value} is outside [{spec.low}, {spec.high}] ({spec.unit})")
-        if spec.unit in ("0/1", "index") and value != int(value):
+        if spec.unit in ("0/1", "index", "count") and value != int(value):
             # a switch is on or off: 0.5 counted as on for one mechanism and as half for another (fuzzing)
             raise SimulateError(f"{where}.{key}: must be a whole number ({spec.unit}), got {value}")
         levers[key] = float(value)

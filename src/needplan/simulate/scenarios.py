@@ -198,6 +198,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
         raise SimulateError(f"{where}name: is missing or not a string")
     if not name.isprintable():  # a line break in it broke summary.md's heading and compare.md's table
         raise SimulateError(f"{where}name: must be one line of printable text, got {name!r}")
+    if name in SCENARIOS:  # (fuzzing: its summary and charts then carried the built-in's label and record)
+        raise SimulateError(f"{where}name: {name!r} is a built-in scenario's name: give yours another")
     base_name = data.get("base", "ussr-1913-1940")
     if not isinstance(base_name, str) or base_name not in SCENARIOS:
         raise SimulateError(f"{where}base: unknown scenario {base_name!r} (known: {', '.join(SCENARIOS)})")
@@ -206,7 +208,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
     user_regimes = data.get("regimes", {})
     if not isinstance(user_regimes, dict):
         raise SimulateError(f"{where}regimes: must be a table of regimes")
-    for rname, table in user_regimes.items():
+    for rname in user_regimes:
         if not rname.strip():
             raise SimulateError(f"{where}regimes: a regime needs a name")
         if rname in base.regimes:
@@ -214,12 +216,25 @@ def load_scenario_file(path: str | Path) -> Scenario:
             # [regimes.nep] based on war_communism ran 1921-28 as war communism, labelled nep).
             raise SimulateError(f"{where}regimes.{rname}: a built-in regime has that name: give yours another "
                                 f"(base = {rname!r} starts it from the built-in one)")
-        regimes[rname] = regime_from_mapping(rname, table, f"{p}: regimes.{rname}", regimes)
+    pending = dict(user_regimes)
+    while pending:  # each regime once its base is known: a file may define them in any order
+        ready = [r for r, t in pending.items() if not isinstance(t, dict) or t.get("base", "nep") not in pending]
+        if not ready:
+            raise SimulateError(f"{where}regimes.{next(iter(pending))}.base: regimes {', '.join(pending)} start "
+                                "from each other (a cycle): one of them must start from a built-in regime")
+        for rname in ready:
+            regimes[rname] = regime_from_mapping(rname, pending.pop(rname), f"{p}: regimes.{rname}", regimes)
     entries = data.get("schedule", [])
     if not isinstance(entries, list):
         raise SimulateError(f"{where}schedule: must be an array of tables ([[schedule]])")
     start = _int(data, "start_year", where, base.start_year)
     end = _int(data, "end_year", where, base.end_year)
+    if start != base.start_year and FIRST_YEAR <= start <= LAST_YEAR:  # (fuzzing: 1929 began with 1913's economy,
+        # every index rebased to 1929; a year out of range is the Scenario's to refuse)
+        raise SimulateError(f"{where}start_year: the simulation starts from the economy of {base.start_year}, "
+                            f"calibrated to the record, so {start} would begin with {base.start_year}'s economy: "
+                            f"keep start_year = {base.start_year} and give your regime from = {start} in "
+                            f"[[schedule]] (the years before follow {base_name})")
     user: list[tuple[int, str]] = []
     first_entry: dict[int, int] = {}
     for i, entry in enumerate(entries):
