@@ -20,6 +20,30 @@ THEMES: dict[str, tuple[str, ...]] = {
     "bureaucracy_and_conflict": ("bureaucracy_share", "conflict_index", "shortage_index", "skilled_share"),
 }
 
+TITLES: dict[str, str] = {
+    "industrial_output_index": "industrial output, quantity (first year = 100)",
+    "industrial_quality_index": "industrial output, quality-adjusted (first year = 100)",
+    "heavy_industry_index": "heavy industry (first year = 100)",
+    "consumer_goods_index": "consumer goods (first year = 100)",
+    "cattle_m": "cattle, million head (mid-year)",
+    "pigs_m": "pigs, million head (mid-year)",
+    "sheep_goats_m": "sheep and goats, million head (mid-year)",
+    "horses_m": "horses, million head (mid-year)",
+    "grain_harvest_mt": "grain harvest, million tonnes",
+    "grain_procurement_mt": "grain procurement, million tonnes",
+    "grain_exports_mt": "grain exports, million tonnes",
+    "real_wage_index": "urban real wage (first year = 100)",
+    "famine_excess_deaths_m": "famine excess deaths, million a year",
+    "population_m": "population, million (mid-year)",
+    "bureaucracy_share": "administration, share of the labour force",
+    "conflict_index": "conflict (0 = none)",
+    "shortage_index": "shortage (0 = none)",
+    "skilled_share": "skilled share of industrial workers",
+}
+"""Each panel's title: what the metric is and its unit (the series' column names, ``cattle_m``, meant nothing to a
+class: fuzzing)."""
+assert {m for ms in THEMES.values() for m in ms} <= set(TITLES)
+
 
 def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None = None,
                observed: pd.DataFrame | None = None) -> Path:
@@ -38,7 +62,8 @@ def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd
             o = observed[observed["metric"] == metric]
             if len(o):
                 ax.scatter(o["year"], o["value"], color="black", marker="x", zorder=5, label="data")
-        ax.set_title(metric, fontsize=9)
+        ax.set_title(TITLES[metric], fontsize=9)
+        ax.set_xlabel("year", fontsize=8)
         ax.grid(alpha=0.3)
         for year in (1918, 1921, 1929, 1933):
             ax.axvline(year, color="grey", linewidth=0.5, linestyle=":")
