@@ -213,3 +213,20 @@ def test_limits_used_up_at_a_price_of_0_are_named_where_none_binds(capsys: pytes
     text = " ".join(out.split())
     assert "bottlenecks: none binds; used up all the same, at a price of 0: lab (10 of 10)" in text
     assert "the capacity of t" not in text  # 10 of 20: not used up
+
+
+def test_needs_tied_in_fulfilment_are_listed_in_their_own_order(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    """A ray plan of one technique a good fulfils every need to the same share, but for rounding in the 13th
+    digit, which chose the needs the table listed (Sweden 2016 with its CO2 capped: C18, I, C33, ... at 70.00%
+    in one run, H52-53, C33, E37T39, ... after a change to the import; the bottleneck's sentence, A01 first)."""
+    from needplan.data.generate import make_spec, write_generated
+    from needplan.economy import read_economy
+
+    folder = write_generated(tmp_path / "gen", make_spec(200, seed=3))
+    needs = list(read_economy(folder).tables()["needs"]["good"])
+    code, out, err = run(["plan", str(folder), "--solver", "highs", "--limit", "5"], capsys)
+    assert code == 0, err
+    table = out[out.index("needs"):out.index("activity (largest first)")]
+    listed = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+    assert listed == needs[:5]

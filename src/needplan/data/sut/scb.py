@@ -104,7 +104,8 @@ def _restore_empty_industry(sheet: Sheet, block: np.ndarray, rows: list[int], co
         return block
     j = empty[0]
     out = block.copy()
-    out[:, j] = np.where(np.abs(residual) > 2.0, residual, 0.0)
+    out[:, j] = np.maximum(residual, 0.0)  # all of Summa's difference (fuzzing: 2 of A01 taken as rounding left the
+    # table 2 short where it balances exactly), none where the other industries already exceed it by rounding
     notes.append(f"{sheet.name}: the {what} column of industry {industries[j]} ({sheet.where(rows[0], cols[j])} "
                  f"down) is empty although the block's Summa column and the industry's output include it; "
                  f"restored from Summa minus the other industries ({out[:, j].sum():,.0f} million SEK)")
@@ -186,7 +187,7 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
         empty = [i for i in range(len(u_rows)) if q_sup[i] > 0 and not final[i].any() and not use[i].any()]
         if len(empty) == 1 and np.abs(residual).sum() > 2.0 * len(u_rows) ** 0.5:
             i = empty[0]
-            final[i] = np.where(np.abs(residual) > 2.0, residual, 0.0)
+            final[i] = np.maximum(residual, 0.0)  # all of Summa's difference, as for an empty industry column
             notes.append(f"{name}: the final use of product {u_prod[i]} ({sh.where(u_rows[i], f_cols[0])} on) is "
                          f"empty although the block's Summa row includes it; restored from Summa minus the other "
                          f"products ({final[i].sum():,.0f} million SEK)")
