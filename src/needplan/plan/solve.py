@@ -581,22 +581,24 @@ def scaling_ranges(model: PlanModel, sol: LpSolution) -> PriceRanges | None:
     the basis's range is. Where another limit is reached at a price of 0, the range ends at the limit itself (the
     plan is degenerate there, as HiGHS's ranging says of its basis); where another is reached at a price, it is
     not known (``nan``). ``None`` for other objectives or with user rows, which scaling does not keep."""
-    lp, x = model.lp, sol.x
     if model.objective != "ray" or model.user_rows.size or model.lambda_col is None:
         return None
-    rows = np.flatnonzero(model.kind_is("primary") & np.isfinite(lp.row_upper))
-    cols = np.flatnonzero(np.isfinite(lp.col_upper))
-    bound = np.concatenate([lp.row_upper[rows], lp.col_upper[cols]])
-    used = np.concatenate([lp.A[rows] @ x, x[cols]])  # a few primary rows
-    worth = np.abs(np.concatenate([sol.row_dual[rows], sol.col_dual[cols]])) * np.maximum(bound, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(used > 0, bound / used, np.inf)
-    reached = ratio <= 1.0 + SCALING_TIGHT
-    priced = reached & (worth > SCALING_TIGHT * abs(float(x[model.lambda_col])))
-    where = np.full(lp.n_rows + lp.n_cols, -1)
-    where[rows], where[lp.n_rows + cols] = np.arange(rows.size), rows.size + np.arange(cols.size)
+    lp, lam = model.lp, model.lambda_col
+    x, row_dual, col_dual = sol.x, sol.row_dual, sol.col_dual  # not sol itself: no cycle through sol.ranges
 
     def ranges(asked_rows: IntArray, asked_cols: IntArray) -> tuple[FloatArray, FloatArray]:
+        # Computed when asked (read-back asks for the binding limits once): nothing of the LP's size is held.
+        rows = np.flatnonzero(model.kind_is("primary") & np.isfinite(lp.row_upper))
+        cols = np.flatnonzero(np.isfinite(lp.col_upper))
+        bound = np.concatenate([lp.row_upper[rows], lp.col_upper[cols]])
+        used = np.concatenate([lp.A[rows] @ x, x[cols]])  # a few primary rows
+        worth = np.abs(np.concatenate([row_dual[rows], col_dual[cols]])) * np.maximum(bound, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(used > 0, bound / used, np.inf)
+        reached = ratio <= 1.0 + SCALING_TIGHT
+        priced = reached & (worth > SCALING_TIGHT * abs(float(x[lam])))
+        where = np.full(lp.n_rows + lp.n_cols, -1)
+        where[rows], where[lp.n_rows + cols] = np.arange(rows.size), rows.size + np.arange(cols.size)
         col_to, row_to = np.full(lp.n_cols, np.nan), np.full(lp.n_rows, np.nan)
         for out, asked, offset in ((row_to, asked_rows, 0), (col_to, asked_cols, lp.n_rows)):
             for i in np.asarray(asked, dtype=np.int64):
