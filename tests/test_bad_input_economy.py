@@ -232,3 +232,61 @@ def test_manifest_with_byte_order_mark_is_read(demo_copy: Path) -> None:
     path = demo_copy / "economy.toml"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert read_economy(demo_copy).name == "demo"
+
+
+# --- 6. Spreadsheet exports (a helper's fuzzing as a participatory-planning group, session 24) ------------------
+
+def _demo_lines(demo_copy: Path, name: str) -> list[str]:
+    return (demo_copy / name).read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(("write", "expected"), [
+    # a European locale: ';' between fields, decimal commas; pandas blamed "a comma too many" on line 2
+    (lambda lines: "\n".join(t.replace(",", ";").replace(".", ",") for t in lines),
+     "inputs.csv line 1: the fields seem separated by ';': tables must be comma-separated"),
+    (lambda lines: "\n".join(t.replace(",", "\t") for t in lines),
+     "inputs.csv line 1: the fields seem separated by '\\t'"),
+    # Excel's "Unicode text", a workbook saved under .csv, an old .xls: pandas gave the codec's byte position
+    (lambda lines: b"\xff\xfe" + "\n".join(lines).encode("utf-16-le"), "inputs.csv: the file is UTF-16 text"),
+    (lambda lines: b"PK\x03\x04" + b"\x00" * 40, "inputs.csv: the file is a spreadsheet workbook (.xlsx or .ods)"),
+    (lambda lines: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "inputs.csv: the file is an old Excel workbook (.xls)"),
+    (lambda lines: "\n".join(lines).encode("utf-16-be"), "inputs.csv: the file holds NUL bytes"),
+    # Windows-1252 on line 4: the codec named position 0 of a chunk
+    (lambda lines: "\n".join([*lines[:3], lines[3].replace("grain", "gr\xe9in", 1), *lines[4:]]).encode("cp1252"),
+     "inputs.csv line 4: is not UTF-8 text (byte 0xe9; written as Windows-1252 or Latin-1?)"),
+    # pandas renamed a repeated column 'good.1' and an unnamed one 'Unnamed: 1'
+    (lambda lines: "\n".join(["technique,good,good", *lines[1:]]), "inputs.csv line 1: column 'good' appears more "
+                                                                    "than once"),
+    (lambda lines: "\n".join(["technique,,amount", *lines[1:]]), "inputs.csv line 1: column 2 has no name in the "
+                                                                 "header but holds values"),
+    (lambda lines: ",,\n,,\n", "inputs.csv: file holds no header line, only empty lines"),
+], ids=["semicolons", "tabs", "utf16", "xlsx", "xls", "utf16be", "cp1252", "repeated", "unnamed", "commas"])
+def test_a_spreadsheet_export_that_is_not_csv_is_named_for_what_it_is(demo_copy: Path, write, expected: str) -> None:
+    content = write(_demo_lines(demo_copy, "inputs.csv"))
+    path = demo_copy / "inputs.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    found = problems(demo_copy)
+    assert any(p.startswith(f"{demo_copy}/{expected}") for p in found), found
+
+
+def test_every_unreadable_file_is_named_at_once(demo_copy: Path) -> None:
+    """With every file exported with ';' only the first file was named (the guide: every problem together)."""
+    for name in ("goods.csv", "needs.csv"):
+        (demo_copy / name).write_text("\n".join(t.replace(",", ";") for t in _demo_lines(demo_copy, name)))
+    found = problems(demo_copy)
+    assert [p.split(": ")[0] for p in found] == [f"{demo_copy}/goods.csv line 1", f"{demo_copy}/needs.csv line 1"]
+
+
+def test_a_spreadsheet_s_empty_rows_and_columns_are_left_out(demo_copy: Path, demo_dir: Path) -> None:
+    """A sheet's empty rows export as lines of commas and its trailing empty columns as empty header cells: they
+    were rows with empty ids (9 problems) and columns named 'Unnamed: 4'. Line numbers still count them."""
+    lines = _demo_lines(demo_copy, "goods.csv")
+    text = "\n".join([lines[0] + ",,", *(t + ",," for t in lines[1:3]), ",,,,,", *(t + ",," for t in lines[3:]),
+                      ",,,,,", ",,,,,"])
+    (demo_copy / "goods.csv").write_text(text + "\n", encoding="utf-8")
+    from needplan.economy import read_economy
+
+    assert read_economy(demo_copy).tables()["goods"].equals(read_economy(demo_dir).tables()["goods"])
+    replace(demo_copy, "goods.csv", "steel,product", "steel,produce")
+    row = line_of(demo_copy / "goods.csv", "steel,produce")
+    assert problems(demo_copy)[0].startswith(f"{demo_copy}/goods.csv line {row}: kind must be one of")

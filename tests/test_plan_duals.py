@@ -357,4 +357,4 @@ def test_a_degenerate_price_names_the_limits_used_up_at_a_price_of_0(solver: str
     b = r.bottlenecks.iloc[0]
     other = {"lab": "co2", "co2": "lab"}[b["constraint"]]
     assert b["price_holds_to"] == pytest.approx(10.0)
-    assert f"(the plan is degenerate at this limit: {other} is used up too, at a price of 0)" in b["explanation"]
+    assert f"(the plan is degenerate at this limit; used up too, at a price of 0: {other})" in b["explanation"]

@@ -269,7 +269,13 @@ def test_a_name_that_would_break_the_markdown_and_a_file_not_ending_in_toml(tmp_
     # began 1929 with 1913's economy (38.6 M horses, no civil war), every index rebased to 1929
     ('name = "t"\nstart_year = 1929\n[[schedule]]\nfrom = 1929\nregime = "nep"\n',
      "start_year: the simulation starts from the economy of 1913"),
-    ('name = "t"\n[regimes.a]\nbase = "b"\n[regimes.b]\nbase = "a"\n', "regimes a, b start from each other"),
+    ('name = "t"\n[regimes.a]\nbase = "b"\n[regimes.b]\nbase = "a"\n[regimes.c]\nbase = "a"\n',
+     "regimes.a.base: regimes a -> b -> a start from each other"),
+    ('name = "t"\n[regimes.a]\nbase = "a"\n', "regimes.a.base: a starts from itself"),
+    # a review: a base that is no name raised TypeError (unhashable) in the ordering of the file's regimes
+    ('name = "t"\n[regimes.a]\nbase = ["nep"]\n', "regimes.a.base: unknown regime ['nep']"),
+    ('name = "t"\nstart_year = 1900\n', "start_year: the simulation starts from the economy of 1913, calibrated "
+                                          "to the record, so it cannot start in 1900"),
     ('name = "t"\n[regimes.mild]\nbase = "nep"\nplan_indicators = 200.5\n',
      "plan_indicators: must be a whole number (count)"),
 ])

@@ -20,6 +20,7 @@ from needplan.economy import read_economy
 from needplan.economy.io import present
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
 from needplan.plan.errors import PlanInfeasibleError, PlanInputError
+from needplan.plan.explain import is_used_up
 
 
 def plan_cmd(
@@ -137,10 +138,11 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
 def _used_up(result: PlanResult) -> str:
     """Where no limit has a price, those the plan uses up all the same (fuzzing: min-labour on Spain 2019 said
     "none binds" with its labour at 18,490,200 of 18,490,200: the least labour for the targets is all there is)."""
-    prim = result.primaries
-    full = prim[(prim["used"] >= prim["available"] * (1 - 1e-9)) & (prim["available"] > 0)]
-    act = result.activity
-    caps = act[(act["activity"] >= act["capacity"] * (1 - 1e-9)) & (act["capacity"] > 0)]
+    if result.status != "optimal":
+        return ""  # a stopped plan's prices are not known to be 0
+    prim, act = result.primaries, result.activity
+    full = prim[is_used_up(prim["used"].to_numpy(), prim["available"].to_numpy())]
+    caps = act[is_used_up(act["activity"].to_numpy(), act["capacity"].to_numpy())]
     names = [f"{g} ({r.used:,.6g} of {r.available:,.6g})" for g, r in full.iterrows()]
     names += [f"the capacity of {t} ({r.activity:,.6g} of {r.capacity:,.6g})" for t, r in caps.head(5).iterrows()]
     if not names:

@@ -113,8 +113,8 @@ moves the towns' grain and with it industry and the real wage (fuzzing: a scenar
 def _compare_md(table: pd.DataFrame) -> str:
     """The table of compare.md, one row per scenario from compare.csv's rows, in the order given: its span
     (``first_year``, ``last_year``), the mean of its last :data:`LAST_YEARS` simulated years' indices
-    (``*_last5``), and the sum, minimum or maximum over its span; scenarios of different spans are compared at
-    different years, which the span columns show."""
+    (``*_last5``; of all its years where it runs fewer), and the sum, minimum or maximum over its span;
+    scenarios of different spans are compared at different years, which the span columns show."""
     tail = table.groupby("scenario", sort=False).tail(LAST_YEARS)
     last = table.groupby("scenario", sort=False).agg(
         first_year=("year", "first"),

@@ -93,7 +93,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
 
 def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
     """The line on which each record of a CSV file starts (from 1), and its fields; blank lines are skipped, as
-    pandas skips them. Pure Python: for messages about a file already read, never for the data itself."""
+    pandas skips them, and so are lines of empty fields only (a spreadsheet's empty rows: ``,,,``), which
+    :func:`_read_table` drops. Pure Python: for messages about a file already read, never for the data itself."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv_module.reader(fh, skipinitialspace=True)
         while True:
@@ -102,8 +103,58 @@ def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
                 fields = next(reader)
             except StopIteration:
                 return
-            if len(fields) > 1 or (fields and fields[0].strip()):
+            if any(f.strip() for f in fields):
                 yield start, fields
+
+
+_NOT_CSV = ((b"\xff\xfe", "UTF-16 text (a spreadsheet's 'Unicode text')"),
+            (b"\xfe\xff", "UTF-16 text (a spreadsheet's 'Unicode text')"),
+            (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods), not CSV"),
+            (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls), not CSV"))
+"""First bytes of files a spreadsheet writes that are not CSV in UTF-8, and what they are."""
+_SAVE_AS = "save it as 'CSV UTF-8 (comma delimited)'"
+
+
+def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
+    """What makes a CSV file unreadable before pandas tries (a problem naming the line), and the positions of the
+    header's columns that have no name (fuzzing spreadsheet exports: pandas named them 'Unnamed: 4', told a
+    UTF-16 or workbook file by a codec's byte position, mangled a repeated column into 'good.1', and blamed a
+    decimal comma in a ';'-separated file on a line with "a comma too many")."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None, []  # pandas says why
+    for magic, what in _NOT_CSV:
+        if head.startswith(magic):
+            return Problem(path.name, f"the file is {what}: {_SAVE_AS}"), []
+    if b"\x00" in head:
+        return Problem(path.name, f"the file holds NUL bytes (UTF-16 text, or not a text file): {_SAVE_AS}"), []
+    try:
+        records = csv_records(path)
+        first = next(records, None)
+        if first is None and b"," in head:  # lines of commas only (an empty sheet; empty files: pandas says so)
+            return Problem(path.name, "file holds no header line, only empty lines"), []
+        line, header = first or (1, [])
+    except UnicodeDecodeError:
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            where = data[:exc.start].count(b"\n") + 1
+            return Problem(f"{path.name} line {where}", f"is not UTF-8 text (byte 0x{data[exc.start]:02x}; written "
+                                                       f"as Windows-1252 or Latin-1?): {_SAVE_AS}"), []
+        return None, []
+    except csv_module.Error:
+        return None, []  # pandas and _open_quote say why
+    names = [h.strip() for h in header]
+    if len(names) == 1 and (sep := next((c for c in ";\t|" if c in names[0]), None)):
+        return Problem(f"{path.name} line {line}", f"the fields seem separated by {sep!r}: tables must be "
+                                                   f"comma-separated, numbers with a decimal point ({_SAVE_AS})"), []
+    repeated = next((n for i, n in enumerate(names) if n and n in names[:i]), None)
+    if repeated is not None:
+        return Problem(f"{path.name} line {line}", f"column {repeated!r} appears more than once"), []
+    return None, [i for i, n in enumerate(names) if not n]
 
 
 class _CsvLines:
@@ -217,6 +268,9 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
     src = TableSource(csv.name, 2, "line", _CsvLines(csv))
     if not present(csv):
         return None, src
+    problem, unnamed = _csv_preflight(csv)
+    if problem is not None:
+        raise EconomyError(problem, str(folder))
     try:
         # index_col=False: a first data line with one field more than the header would otherwise make pandas take
         # the first column for the index and shift every cell; it warns instead, and the warning is the error.
@@ -236,6 +290,19 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
     # as the quality. Such a line leaves the last column empty, so the file is scanned only where one is.
     if frame.shape[1] and (frame.iloc[:, -1] == "").any() and (odd := _odd_fields(csv)) is not None:
         raise EconomyError(odd, str(folder))
+    if frame.shape[1] and (first_empty := (frame.iloc[:, 0] == "").to_numpy()).any():
+        # A spreadsheet's empty rows come as lines of commas: blank lines, as csv_records counts them.
+        blank = first_empty.copy()
+        blank[first_empty] = (frame[first_empty] == "").all(axis=1).to_numpy()
+        if blank.any():
+            frame = frame[~blank].reset_index(drop=True)
+    if unnamed:
+        # A column with no name: dropped where it is empty all the way down (a spreadsheet's trailing columns).
+        full = [k for k in unnamed if k < frame.shape[1] and (frame.iloc[:, k] != "").any()]
+        if full:
+            raise EconomyError(Problem(f"{csv.name} line 1", f"column {full[0] + 1} has no name in the header but "
+                                       "holds values: name it, or delete it"), str(folder))
+        frame = frame.drop(columns=frame.columns[[k for k in unnamed if k < frame.shape[1]]])
     return frame, src
 
 
@@ -247,8 +314,14 @@ def read_economy(folder: str | os.PathLike[str], *, check_productive: bool = Tru
     manifest = _read_manifest(path)
     frames: dict[str, pd.DataFrame | None] = {}
     sources: dict[str, TableSource] = {}
-    for table in TABLES:
-        frames[table.name], sources[table.name] = _read_table(path, table.name)
+    unreadable: list[Problem] = []
+    for table in TABLES:  # every file's problem at once, not the first file's alone
+        try:
+            frames[table.name], sources[table.name] = _read_table(path, table.name)
+        except EconomyError as exc:
+            unreadable += exc.problems
+    if unreadable:
+        raise EconomyError(unreadable, str(path))
     # Arrow's allocator keeps the buffers freed by decoding (hundreds of MiB for 10^7 rows) for reuse; hand them
     # back before validation allocates its own.
     pa.default_memory_pool().release_unused()

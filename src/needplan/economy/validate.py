@@ -168,7 +168,7 @@ def _parse_bool(col: Column, series: pd.Series, src: TableSource, out: _Collecto
 
 def _parse_table(name: str, frame: pd.DataFrame, src: TableSource, out: _Collector) -> dict[str, np.ndarray] | None:
     table = TABLES_BY_NAME[name]
-    columns = [str(c).strip() for c in frame.columns]
+    columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]  # a byte-order mark written twice
     missing = [c.name for c in table.columns if c.required and c.name not in columns]
     unknown = [c for c in columns if c not in table.column_names]
     if missing:

@@ -176,8 +176,10 @@ def _int(table: dict[str, Any], key: str, where: str, default: int | None = None
 def load_scenario_file(path: str | Path) -> Scenario:
     """Read a user scenario from TOML: regimes under ``[regimes.NAME]`` and ``[[schedule]]`` entries.
 
-    Keys: ``name`` (required), ``description``, ``base`` (a built-in scenario whose schedule and shocks are
-    kept before the first user entry; default ``ussr-1913-1940``), ``start_year``, ``end_year``; each
+    Keys: ``name`` (required, not a built-in scenario's), ``description``, ``base`` (a built-in scenario whose
+    schedule and shocks are kept before the first user entry; default ``ussr-1913-1940``), ``start_year`` (only
+    the base's own: the model starts from its economy), ``end_year``; regimes may start from one another in any
+    order; each
     ``[[schedule]]`` has ``from`` (a year, each at most once and none after ``end_year``) and ``regime`` (built-in
     or defined in the file). Raises :class:`SimulateError` naming the file and the key of the first problem.
     """
@@ -218,10 +220,21 @@ def load_scenario_file(path: str | Path) -> Scenario:
                                 f"(base = {rname!r} starts it from the built-in one)")
     pending = dict(user_regimes)
     while pending:  # each regime once its base is known: a file may define them in any order
-        ready = [r for r, t in pending.items() if not isinstance(t, dict) or t.get("base", "nep") not in pending]
+        def base_of(r: str) -> object:
+            table = pending[r]
+            return table.get("base", "nep") if isinstance(table, dict) else None
+
+        # A base that is no regime's name (a list: a review's traceback) is refused by regime_from_mapping.
+        ready = [r for r in pending if not isinstance(base_of(r), str) or base_of(r) not in pending]
         if not ready:
-            raise SimulateError(f"{where}regimes.{next(iter(pending))}.base: regimes {', '.join(pending)} start "
-                                "from each other (a cycle): one of them must start from a built-in regime")
+            chain = [next(iter(pending))]
+            while (b := base_of(chain[-1])) not in chain:  # every one pending has a pending base: a cycle ahead
+                chain.append(str(b))
+            cycle = chain[chain.index(str(b)):]
+            raise SimulateError(f"{where}regimes.{cycle[0]}.base: "
+                                + (f"{cycle[0]} starts from itself" if len(cycle) == 1 else
+                                   f"regimes {' -> '.join([*cycle, cycle[0]])} start from each other")
+                                + ": one of them must start from a built-in regime")
         for rname in ready:
             regimes[rname] = regime_from_mapping(rname, pending.pop(rname), f"{p}: regimes.{rname}", regimes)
     entries = data.get("schedule", [])
@@ -231,10 +244,10 @@ def load_scenario_file(path: str | Path) -> Scenario:
     end = _int(data, "end_year", where, base.end_year)
     if start != base.start_year and FIRST_YEAR <= start <= LAST_YEAR:  # (fuzzing: 1929 began with 1913's economy,
         # every index rebased to 1929; a year out of range is the Scenario's to refuse)
+        later = (f": keep start_year = {base.start_year} and give your regime from = {start} in [[schedule]] (the "
+                 f"years before follow {base_name})" if start > base.start_year else "")
         raise SimulateError(f"{where}start_year: the simulation starts from the economy of {base.start_year}, "
-                            f"calibrated to the record, so {start} would begin with {base.start_year}'s economy: "
-                            f"keep start_year = {base.start_year} and give your regime from = {start} in "
-                            f"[[schedule]] (the years before follow {base_name})")
+                            f"calibrated to the record, so it cannot start in {start}{later}")
     user: list[tuple[int, str]] = []
     first_entry: dict[int, int] = {}
     for i, entry in enumerate(entries):
