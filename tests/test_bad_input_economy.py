@@ -290,3 +290,19 @@ def test_a_spreadsheet_s_empty_rows_and_columns_are_left_out(demo_copy: Path, de
     replace(demo_copy, "goods.csv", "steel,product", "steel,produce")
     row = line_of(demo_copy / "goods.csv", "steel,produce")
     assert problems(demo_copy)[0].startswith(f"{demo_copy}/goods.csv line {row}: kind must be one of")
+
+
+@pytest.mark.parametrize(("written", "says"), [
+    ("e\u0301toffe", "(it prints as '\u00e9toffe' but is written in another Unicode form, NFC against NFD"),
+    ("\u00e9toffe\u200b", "(it is '\u00e9toffe' with an invisible character)"),
+    ("\u00c9toffe", "(it is '\u00e9toffe' in other upper and lower case: ids are case-sensitive)"),
+])
+def test_an_unknown_id_that_looks_like_a_known_one_says_why(demo_copy: Path, written: str, says: str) -> None:
+    """Found by fuzzing: "unknown good 'étoffe'" beside a good that printed the same (NFD against NFC)."""
+    replace(demo_copy, "goods.csv", "cloth,", "\u00e9toffe,")
+    for name in ("techniques.csv", "inputs.csv"):
+        text = (demo_copy / name).read_text(encoding="utf-8")
+        (demo_copy / name).write_text(text.replace(",cloth,", ",\u00e9toffe,"), encoding="utf-8")
+    replace(demo_copy, "needs.csv", "cloth,", f"{written},")
+    found = problems(demo_copy)
+    assert len(found) == 1 and f"unknown good {written!r} {says}" in found[0], found

@@ -7,6 +7,7 @@ reader passes each table with the name of its file and how its rows are numbered
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -297,6 +298,41 @@ def _goods_by_techniques(amount: np.ndarray, good: np.ndarray, technique: np.nda
     return m
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+"""Characters that print as nothing (zero-width spaces and joiners, a byte-order mark, a soft hyphen)."""
+
+
+class _Lookalikes:
+    """Where an unknown id only looks like a known one of ``ids``, which one and why: another Unicode form of the
+    same letters (an accent typed as a letter plus a combining mark, NFD, against one code point, NFC), an
+    invisible character, or upper and lower case (fuzzing: "unknown good 'étoffe_café'" beside a good that printed
+    the same). The ids' folded forms are built on the first message only."""
+
+    def __init__(self, ids: pd.Index) -> None:
+        self.ids = ids
+        self._folded: dict[str, str] | None = None
+
+    @staticmethod
+    def _fold(text: str) -> str:
+        return unicodedata.normalize("NFC", text).translate(_INVISIBLE).casefold()
+
+    def __call__(self, written: object) -> str:
+        if self._folded is None:
+            self._folded = {}
+            for k in self.ids:
+                self._folded.setdefault(self._fold(str(k)), str(k))
+        text = str(written)
+        match = self._folded.get(self._fold(text))
+        if match is None:
+            return ""
+        nfc = unicodedata.normalize("NFC", text)
+        if nfc == unicodedata.normalize("NFC", match):
+            return f" (it prints as {match!r} but is written in another Unicode form, NFC against NFD: retype one)"
+        if nfc.translate(_INVISIBLE) == unicodedata.normalize("NFC", match):
+            return f" (it is {match!r} with an invisible character)"
+        return f" (it is {match!r} in other upper and lower case: ids are case-sensitive)"
+
+
 def build_economy(
     tables: Mapping[str, pd.DataFrame | None],
     *,
@@ -354,13 +390,15 @@ def build_economy(
     out.raise_if_any(origin)
     goods = pd.Index(good_ids, dtype=object, name="good")
     kind = kind_code.astype(np.int8)
+    like_good = _Lookalikes(goods)
 
     # --- techniques ---
     s = srcs["techniques"]
     tech_ids = te["technique"]
     out.rows(s, _duplicates([tech_ids]), lambda i: f"duplicate technique id {tech_ids[i]!r}")
     tg = _positions(goods, te["good"]).astype(np.int64, copy=False)
-    out.rows(s, tg < 0, lambda i: f"technique {tech_ids[i]!r} makes unknown good {te['good'][i]!r}")
+    out.rows(s, tg < 0, lambda i: f"technique {tech_ids[i]!r} makes unknown good {te['good'][i]!r}"
+                                  f"{like_good(te['good'][i])}")
     known = tg >= 0
     not_product = np.zeros(len(tg), dtype=bool)
     not_product[known] = kind[tg[known]] != PRODUCT
@@ -368,6 +406,7 @@ def build_economy(
                                        f"{GOOD_KINDS[kind[tg[i]]]}: only products are made by techniques")
     out.raise_if_any(origin)
     techniques = pd.Index(tech_ids, dtype=object, name="technique")
+    like_technique = _Lookalikes(techniques)
     capacity = np.where(np.isnan(te["capacity"]), np.inf, te["capacity"])
 
     # --- inputs and joint outputs ---
@@ -375,8 +414,9 @@ def build_economy(
         p, src = parsed[table], srcs[table]
         t_idx = _positions(techniques, p["technique"])
         g_idx = _positions(goods, p["good"])
-        out.rows(src, t_idx < 0, lambda i: f"unknown technique {p['technique'][i]!r}")
-        out.rows(src, g_idx < 0, lambda i: f"unknown good {p['good'][i]!r}")
+        out.rows(src, t_idx < 0, lambda i: f"unknown technique {p['technique'][i]!r}"
+                                           f"{like_technique(p['technique'][i])}")
+        out.rows(src, g_idx < 0, lambda i: f"unknown good {p['good'][i]!r}{like_good(p['good'][i])}")
         ok = (t_idx >= 0) & (g_idx >= 0)
         out.rows(src, ok & _duplicate_positions(t_idx, g_idx, len(goods)),
                  lambda i: f"{what} {p['good'][i]!r} of technique {p['technique'][i]!r} is listed twice")
@@ -399,7 +439,7 @@ def build_economy(
     # --- resources ---
     s = srcs["resources"]
     rg = _positions(goods, res["good"])
-    out.rows(s, rg < 0, lambda i: f"unknown good {res['good'][i]!r}")
+    out.rows(s, rg < 0, lambda i: f"unknown good {res['good'][i]!r}{like_good(res['good'][i])}")
     out.rows(s, (rg >= 0) & _duplicate_positions(rg), lambda i: f"good {res['good'][i]!r} is listed twice")
     rp = np.zeros(len(rg), dtype=bool)
     rp[rg >= 0] = kind[rg[rg >= 0]] == PRODUCT
@@ -408,7 +448,7 @@ def build_economy(
     # --- needs ---
     s = srcs["needs"]
     ng = _positions(goods, nd["good"])
-    out.rows(s, ng < 0, lambda i: f"unknown good {nd['good'][i]!r}")
+    out.rows(s, ng < 0, lambda i: f"unknown good {nd['good'][i]!r}{like_good(nd['good'][i])}")
     out.rows(s, (ng >= 0) & _duplicate_positions(ng), lambda i: f"good {nd['good'][i]!r} is listed twice")
     npk = np.zeros(len(ng), dtype=bool)
     npk[ng >= 0] = kind[ng[ng >= 0]] != PRODUCT
