@@ -77,3 +77,41 @@ def test_exports_excluded_and_bad_names(mrio) -> None:
         from_pymrio(mrio, "reg1", labour="employment")
     with pytest.raises(PymrioBridgeError, match="unknown final demand categories"):
         from_pymrio(mrio, "reg1", categories=["Housing"])
+
+
+def _test_system():
+    io = pymrio.load_test()
+    io.reset_full()
+    return io
+
+
+def test_a_negative_extension_cell_is_refused_not_dropped() -> None:
+    """Found by fuzzing: the cell's coefficient was dropped while the availability summed it, so the region's own
+    year reached only 93.8% fulfilment, unseen."""
+    io = _test_system()
+    io.emissions.F.loc[("emission_type1", "air"), ("reg1", "food")] *= -3
+    io.calc_system()
+    with pytest.raises(PymrioBridgeError, match="sector 'food' of 'reg1' has a negative amount"):
+        from_pymrio(io, "reg1", labour="factor_inputs", resources="emissions")
+
+
+def test_a_negative_domestic_input_is_refused_naming_it() -> None:
+    io = _test_system()
+    io.Z.loc[("reg1", "mining"), ("reg1", "food")] = -abs(float(io.Z.loc[("reg1", "mining"), ("reg1", "food")]))
+    io.A = io.x = None
+    io.calc_system()
+    with pytest.raises(PymrioBridgeError, match="the input of 'mining' to 'food' is negative"):
+        from_pymrio(io, "reg1")
+
+
+def test_negative_deliveries_are_needs_of_0_listed_in_the_provenance() -> None:
+    """Found by fuzzing: mining's deliveries drawn below 0 left the needs unseen."""
+    io = _test_system()
+    io.calc_system()
+    row, col = ("reg1", "mining"), ("reg1", "Changes in inventories")
+    io.Y.loc[row, col] -= 1.5 * float(_net_deliveries(io, "reg1")[list(io.x.loc["reg1"].index).index("mining")])
+    io.A = io.x = None
+    io.calc_system()
+    eco = from_pymrio(io, "reg1")
+    assert eco.provenance["needs_clipped"] == ["mining"]
+    assert eco.target[eco.goods.get_loc("mining")] == 0.0

@@ -68,6 +68,11 @@ def _primary_rows(ext: Any, region: str, sectors: pd.Index, kind: str, taken: se
         unit = "unit"
         if ext.unit is not None and key in ext.unit.index:
             unit = str(ext.unit.loc[key].iloc[0])
+        negative = amounts.index[(amounts < 0).to_numpy()]
+        if len(negative):  # (fuzzing: the coefficient was dropped and the availability kept it: 94% fulfilment)
+            raise PymrioBridgeError(f"extension {ext.name!r} row {good!r}: sector {negative[0]!r} of {region!r} "
+                                    f"has a negative amount {float(amounts[negative[0]]):g}; labour and resources "
+                                    "are amounts used, never negative (give net removals a good of their own)")
         rows.append({"good": good, "kind": kind, "unit": unit, "name": f"{ext.name}: {good}",
                      "amounts": amounts.to_numpy(dtype=np.float64)})
     return rows
@@ -149,6 +154,10 @@ def from_pymrio(
         unit_of = {_label(s): str(u) for s, u in io.unit.loc[region].iloc[:, 0].items()}
     techniques = [f"make_{p}" for p in products]
     A = A_dom.loc[live, live].to_numpy(dtype=np.float64)
+    if (A < 0).any():  # (fuzzing: dropped unseen, then only "identity check failed" was said)
+        i, j = (int(k[0]) for k in np.nonzero(A < 0))
+        raise PymrioBridgeError(f"A of {region!r}: the input of {products[i]!r} to {products[j]!r} is negative "
+                                f"({A[i, j]:g}); inputs are amounts used (a negative one would be a joint product)")
     xv = x.loc[live].to_numpy(dtype=np.float64)
     t_idx, p_idx = np.nonzero(A.T > 0)
     input_frames = [pd.DataFrame({"technique": np.asarray(techniques, dtype=object)[t_idx],
@@ -180,6 +189,10 @@ def from_pymrio(
         "labour_extension": labour or "", "resource_extensions": [resources] if isinstance(resources, str)
         else list(resources),
         "dropped_sectors": [_label(s) for s in dead],
+        # (fuzzing: a product whose deliveries were negative left the needs unseen)
+        "needs_clipped": [p for p, t in zip(products, target, strict=True) if t < 0],
+        "needs_definition": "deliveries to the chosen final demand categories (and exports); negative sums "
+                            "(inventories drawn down) set to 0, listed in needs_clipped",
     }
     economy = build_economy(tables, name=name or f"{region}", origin=f"pymrio region {region}",
                             description=f"Region {region} of a pymrio IO system (domestic technology)",
