@@ -28,7 +28,8 @@ def generate_cmd(
         "--format", help="csv or parquet (default: parquet above 10^4 goods)", show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT if it exists")] = False,
 ) -> None:
-    """Write a valid, productive synthetic economy with alternatives, capacities, scarce labour and needs."""
+    """Write a valid, productive synthetic economy: goods, techniques with inputs, capacities on some, labour and
+    needs (the structured family adds alternative techniques, joint products and hub suppliers)."""
     if fmt not in (None, "csv", "parquet"):
         raise typer.BadParameter(f"format must be csv or parquet, got {fmt!r}", param_hint="--format")
     try:
