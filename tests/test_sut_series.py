@@ -195,3 +195,21 @@ def test_series_prints_a_fulfilment_of_rounding_noise_as_zero_and_keeps_small_pr
 
     assert _fmt(-1.13374e-13, "fulfilment") == "0" and _fmt(0.981241, "fulfilment") == "0.981241"
     assert _fmt(1e-10, "labour_hours_shadow_price") == "1e-10" and _fmt(float("nan"), "fulfilment") == ""
+
+
+def test_a_year_without_a_plan_is_marked_in_the_figure(tmp_path, monkeypatch) -> None:
+    """Found by fuzzing: years with no plan were empty gaps, and with one of two years infeasible the axis
+    narrowed to the other, drawing both year labels on top of each other."""
+    import matplotlib.pyplot as plt
+
+    from needplan.report.series import plot_series
+
+    frame = pd.DataFrame({"year": [2012, 2013, 2014], "objective_name": ["min-labour"] * 3,
+                          "median_fulfilment": [1.0, np.nan, 1.0], "quantity_index": [1.0, np.nan, 1.0],
+                          "co2_used": [5.0, np.nan, 5.0], "co2_available": [5.0, 5.0, 5.0]})
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to look at
+    plot_series(frame, tmp_path / "series.png", "t")
+    top, bottom = figures[0].axes
+    assert [t.get_text() for t in top.texts] == ["no plan"] and top.texts[0].get_position()[0] == 2013
+    assert bottom.get_xlim() == (2011.5, 2014.5)

@@ -103,6 +103,12 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
         lo, hi, mid = shown.min(), shown.max(), shown.mean()
         if hi - lo < 0.1 * abs(mid):
             top.set_ylim(mid - 0.05 * abs(mid) - (hi - lo), mid + 0.05 * abs(mid) + (hi - lo))
+    # A year without a plan (infeasible, or stopped without one) is a shaded gap that says so, not an empty one.
+    for year in years[~np.logical_or.reduce([v.notna().to_numpy() for v in values])]:
+        for ax in (top, bottom):
+            ax.axvspan(year - 0.4, year + 0.4, color="0.9", zorder=0)
+        top.text(year, 0.5, "no plan", transform=top.get_xaxis_transform(), ha="center", va="center",
+                 rotation=90, color="0.4", fontsize=8)
     top.set_ylabel("fulfilment (x needs)" if ray else "net output / target")
     if not ray:
         top.legend()
@@ -120,6 +126,7 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
     bottom.set_ylabel("used / available (1 = binds)")
     bottom.set_xlabel("year")
     bottom.set_xticks(years)
+    bottom.set_xlim(years.min() - 0.5, years.max() + 0.5)  # (a year without a plan narrowed the axis to the others)
     bottom.grid(alpha=0.3)
     if bottom.get_legend_handles_labels()[0]:
         bottom.legend()
