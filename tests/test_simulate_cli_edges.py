@@ -301,3 +301,14 @@ def test_a_regime_may_start_from_one_defined_later_in_the_file(tmp_path: Path) -
 def test_a_scenario_s_name_instead_of_the_scenario_is_refused_clearly() -> None:
     with pytest.raises(SimulateError, match=r"scenario must be a Scenario .* got str 'ussr-1913-1940'"):
         run_scenario("ussr-1913-1940")  # type: ignore[arg-type]
+
+
+def test_characters_the_fonts_lack_are_one_note_not_a_warning_each(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario named in Chinese printed 17 lines of matplotlib's glyph warnings, each with needplan's source."""
+    text = 'name = "\u8ba1\u5212\u7ecf\u6d4e"\n[[schedule]]\nfrom = 1929\nregime = "nep"\n'
+    path = _write(tmp_path, text, "cjk.toml")
+    assert _run_ok(["simulate", "--scenario", str(path), "--households", "100", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["note: the fonts here have no glyph for \u8ba1 \u5212 \u7ecf \u6d4e: the figures show boxes for "
+                   "them (a font that has them, such as Noto Sans CJK, draws them)"], err

@@ -92,6 +92,28 @@ def writing(out: Path) -> Iterator[None]:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
+@contextmanager
+def glyph_note() -> Iterator[None]:
+    """Draw figures with matplotlib's warning for each character its fonts lack (a name in Chinese gave 17 lines
+    of them, each with a source line of needplan's) replaced by one note on standard error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("always", message=r"Glyph \d+ .* missing from", category=UserWarning)
+        yield
+    missing: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if text.startswith("Glyph ") and " missing from " in text:
+            char = chr(int(text.split()[1]))
+            if char not in missing:
+                missing.append(char)
+        else:  # any other warning goes on as it came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        typer.echo(f"note: the fonts here have no glyph for {' '.join(missing[:10])}"
+                   f"{' ...' if len(missing) > 10 else ''}: the figures show boxes for them (a font that has them, "
+                   "such as Noto Sans CJK, draws them)", err=True)
+
+
 NUMPY_FLOATING_POINT = r"(overflow|underflow|invalid value|divide by zero) encountered in "
 """The start of numpy's floating-point RuntimeWarnings (``np.errstate``'s four kinds)."""
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from needplan.cli import check_out, fail
+from needplan.cli import check_out, fail, glyph_note
 from needplan.economy.io import atomic_folder
 from needplan.simulate.model import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS
 from needplan.simulate.regimes import BUILTIN_REGIMES
@@ -99,8 +99,9 @@ def simulate_cmd(
         (tmp / "summary.md").write_text(_summary(sc, series, seed, runs, households, stacked if runs > 1 else None),
                                         encoding="utf-8")
         obs = observed() if sc.name in SCENARIOS else None
-        for theme in plots.THEMES:
-            plots.plot_theme({sc.name: series}, theme, tmp / f"{theme}.png", band=band, observed=obs)
+        with glyph_note():
+            for theme in plots.THEMES:
+                plots.plot_theme({sc.name: series}, theme, tmp / f"{theme}.png", band=band, observed=obs)
     typer.echo(f"wrote {out}")
 
 
@@ -163,8 +164,9 @@ def compare_cmd(
     with atomic_folder(out, overwrite=overwrite) as tmp:
         table.to_csv(tmp / "compare.csv", index=False)
         (tmp / "compare.md").write_text(_compare_md(table), encoding="utf-8")
-        for theme in plots.THEMES:
-            plots.plot_theme(frames, theme, tmp / f"{theme}.png")
+        with glyph_note():
+            for theme in plots.THEMES:
+                plots.plot_theme(frames, theme, tmp / f"{theme}.png")
     typer.echo(f"wrote {out}")
 
 

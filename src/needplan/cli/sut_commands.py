@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import check_out, writing
+from needplan.cli import check_out, glyph_note, writing
 from needplan.data.sut import (
     FORMATS,
     LABOUR_MEASURES,
@@ -219,7 +219,8 @@ def sut_series_cmd(
     with writing(out), atomic_folder(out, overwrite=overwrite) as tmp:
         frame.to_csv(tmp / "series.csv", index=False)
         pd.concat(breakdowns, ignore_index=True).to_csv(tmp / "primaries_by_product.csv", index=False)
-        plot_series(frame, tmp / "series.png", title)
+        with glyph_note():
+            plot_series(frame, tmp / "series.png", title)
     _print_series(frame)
     typer.echo(f"wrote {out}: series.csv, series.png, primaries_by_product.csv")
 
