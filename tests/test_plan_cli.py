@@ -230,3 +230,28 @@ def test_needs_tied_in_fulfilment_are_listed_in_their_own_order(capsys: pytest.C
     table = out[out.index("needs"):out.index("activity (largest first)")]
     listed = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
     assert listed == needs[:5]
+
+
+def test_out_tables_keep_their_columns_whatever_the_status(capsys: pytest.CaptureFixture[str],
+                                                           tmp_path: Path) -> None:
+    """Found by fuzzing the output files: a plan's conflict.csv was a lone newline (pandas: "No columns to
+    parse"), an infeasible run's tables held only a column 'index' and its constraints.csv a newline, and
+    summary.csv's solver keys differed by solver and status."""
+    import pandas as pd
+
+    runs = {"ray": ["--solver", "highs"], "fast": ["--solver", "fast"], "infeasible": ["--objective", "min-labour"]}
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for label, args in runs.items():
+        out = tmp_path / label
+        run(["plan", str(DEMO), *args, "--out", str(out)], capsys)
+        tables[label] = {p.stem: pd.read_csv(p) for p in sorted(out.glob("*.csv"))}
+    feasible, infeasible = tables["ray"], tables["infeasible"]
+    assert set(feasible) == set(infeasible)
+    for name, frame in feasible.items():
+        assert list(infeasible[name].columns) == list(frame.columns), name
+        assert "index" not in frame.columns and not any(str(c).startswith("Unnamed") for c in frame.columns), name
+    assert list(feasible["activity"].columns[:2]) == ["technique", "good"] and feasible["conflict"].empty
+    assert list(infeasible["activity"].columns[:1]) == ["technique"] and infeasible["activity"].empty
+    assert len(infeasible["conflict"]) == 3
+    keys = [list(t["summary"]["key"]) for t in tables.values()]
+    assert keys[0][:len(keys[2])] == keys[2] and keys[1][:len(keys[2])] == keys[2], keys

@@ -29,6 +29,26 @@ if TYPE_CHECKING:
     from needplan.plan.model import PlanModel
 
 
+ACTIVITY_COLUMNS = ("good", "activity", "capacity", "utilisation", "quality", "capacity_price")
+PRODUCT_COLUMNS = ("made", "used", "net_output", "quality_adjusted", "target", "quantity_index", "quality_index",
+                   "shadow_price")
+PRIMARY_COLUMNS = ("kind", "used", "available", "shadow_price")
+NEED_COLUMNS = ("target", "weight", "quality_weighted", "counted", "fulfilment", "quantity_index", "quality_index",
+                "shadow_price")
+CONSTRAINT_COLUMNS = ("name", "activity", "lower", "upper", "shadow_price")
+CONFLICT_COLUMNS = ("constraint", "kind", "bound", "text")
+SUMMARY_SOLVER_KEYS = ("name", "message", "method", "iterations", "seconds", "tolerance", "gap", "rounds",
+                       "dual_residual", "duality_gap", "user_constraint_residual", "note")
+"""The solver facts ``summary.csv`` always has, in this order, empty where a run has none (they differed by
+solver and status); any other fact of a solver follows them."""
+
+
+def _no_rows(columns: tuple[str, ...], index: str | None = None) -> pd.DataFrame:
+    """A table of these columns with no rows (for a result without a plan: its files keep their headers)."""
+    frame = pd.DataFrame(columns=list(columns))
+    return frame.set_axis(pd.Index([], dtype=object, name=index), axis=0) if index else frame
+
+
 @dataclass(frozen=True)
 class PlanResult:
     """A solved (or refused) plan. Quantities per period; tables indexed by technique or good id.
@@ -58,7 +78,7 @@ class PlanResult:
     explanation: str
     solver: dict[str, Any]
     constraints: pd.DataFrame
-    conflict: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conflict: pd.DataFrame = field(default_factory=lambda: _no_rows(CONFLICT_COLUMNS))
 
     @property
     def has_plan(self) -> bool:
@@ -105,10 +125,13 @@ class PlanResult:
         ``conflict`` (each with its id column first), ``summary`` (one row per scalar: objective, fulfilment,
         indices, residuals, solver facts).
         """
+        solver = {k: self.solver.get(k) for k in SUMMARY_SOLVER_KEYS} | self.solver
+        if isinstance(solver["rounds"], float) and solver["rounds"].is_integer():
+            solver["rounds"] = int(solver["rounds"])  # a count (it was written "10.0")
         summary = {"objective_name": self.objective_name, "status": self.status, "objective": self.objective,
                    "fulfilment": self.fulfilment, **{f"index_{k}": v for k, v in self.indices.items()},
                    **{f"residual_{k}": v for k, v in self.residuals.items()},
-                   **{f"solver_{k}": v for k, v in self.solver.items()}, "explanation": self.explanation}
+                   **{f"solver_{k}": v for k, v in solver.items()}, "explanation": self.explanation}
         tables = {
             "activity": self.activity.reset_index(), "products": self.products.reset_index(),
             "primaries": self.primaries.reset_index(), "needs": self.needs.reset_index(),
@@ -136,11 +159,13 @@ def _cell(v: Any) -> Any:
 def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str, Any],
            conflict: pd.DataFrame | None = None, bottl: pd.DataFrame | None = None) -> PlanResult:
     return PlanResult(
-        model.objective, sol.status, None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+        model.objective, sol.status, None, None, _no_rows(ACTIVITY_COLUMNS, "technique"),
+        _no_rows(PRODUCT_COLUMNS, "good"), _no_rows(PRIMARY_COLUMNS, "good"), _no_rows(NEED_COLUMNS, "good"),
         {"quantity": None, "quality_adjusted": None}, {"balance": None, "resources": None, "capacity": None},
         bottl if bottl is not None else pd.DataFrame(columns=["constraint", "kind", "shadow_price", "elasticity",
                                                                 "price_holds_to", "explanation"]),
-        explanation, solver, pd.DataFrame(), conflict if conflict is not None else pd.DataFrame())
+        explanation, solver, _no_rows(CONSTRAINT_COLUMNS), conflict if conflict is not None else
+        _no_rows(CONFLICT_COLUMNS))
 
 
 def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str = "",
