@@ -53,15 +53,16 @@ def _no_rows(columns: tuple[str, ...], index: str | None = None) -> pd.DataFrame
 class PlanResult:
     """A solved (or refused) plan. Quantities per period; tables indexed by technique or good id.
 
-    ``activity`` (techniques): good, activity, capacity, utilisation, capacity_price. ``products`` (products):
-    made, used, net_output (physical), quality_adjusted, target, quantity_index, quality_index, shadow_price.
-    ``primaries`` (labour kinds and resources): kind, used, available, shadow_price. ``needs`` (products with a
-    positive target): target, weight, quality_weighted, counted, fulfilment, quantity_index, quality_index.
+    ``activity`` (techniques): :data:`ACTIVITY_COLUMNS`. ``products`` (products): :data:`PRODUCT_COLUMNS`
+    (net_output physical). ``primaries`` (labour kinds and resources): :data:`PRIMARY_COLUMNS`. ``needs``
+    (products with a positive target): :data:`NEED_COLUMNS`. ``constraints`` (user rows):
+    :data:`CONSTRAINT_COLUMNS`. Columns and units: docs/plan.md, "Output files".
     ``indices``: economy-wide ``quantity`` and ``quality_adjusted`` (need-weighted means of the per-need
     indices). ``residuals``: largest relative violations of balance, resources and capacity recomputed from
     the plan. ``bottlenecks``: constraint, kind, shadow_price, elasticity, explanation, ranked by elasticity.
-    ``conflict`` (infeasible only): the smallest conflicting set of constraints found. When the status is not
-    optimal or stopped the tables are empty and ``objective``/``fulfilment`` are ``None``.
+    ``conflict`` (infeasible only, :data:`CONFLICT_COLUMNS`): the smallest conflicting set of constraints found.
+    When the status is not optimal or stopped the tables have their columns and no rows, and
+    ``objective``/``fulfilment`` are ``None``.
     """
 
     objective_name: str
