@@ -308,7 +308,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     constraints = pd.DataFrame({"name": model.rows["name"].iloc[user].to_numpy(), "activity": lp.A[user] @ sol.x,
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
-                                "shadow_price": np.where(y[user] >= 0, y[user], -y[user])})
+                                "shadow_price": np.abs(y[user])})  # (was -0.0 where y was)
     bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.ranges)
     top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
