@@ -289,3 +289,16 @@ def test_techniques_that_use_more_than_they_make_are_reported(tmp_path: Path) ->
     assert "1 product takes more than one unit of products per unit made (value added below 0; a 1.13)" in report.notes
     _, plain = import_sut(TABLE, "csv")
     assert not any("more than one unit" in n for n in plain.notes)
+
+
+def test_a_labour_measure_asked_for_whose_figures_are_all_empty_is_refused(tmp_path: Path) -> None:
+    """Found by fuzzing: --labour fte on an empty column imported labour_fte with a total of 0 (the docs: a
+    measure the table lacks is an error)."""
+    folder = tmp_path / "empty_fte"
+    shutil.copytree(TABLE, folder)
+    (folder / "labour.csv").write_text("industry,fte,persons\nX,,40\nY,,120\nZ,,30\n")
+    with pytest.raises(SutError, match="the table's 'fte' labour figures are all empty \\(it has figures for: "
+                                       "persons\\)"):
+        import_sut(folder, "csv", labour="fte")
+    economy, _ = import_sut(folder, "csv", labour="persons")
+    assert economy.available[economy.goods.get_loc("labour_persons")] == 190.0

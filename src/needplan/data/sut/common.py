@@ -177,6 +177,10 @@ def _labour_choice(table: SupplyUseTable, labour: str | None) -> PrimaryInput | 
         have = ", ".join(table.labour) or "none"
         raise _fail(table.source, "", f"the table has no {labour!r} labour figures (it has: {have}); "
                                       "needplan never invents labour, choose another --labour")
+    if not table.labour[labour].amount.notna().any():  # (fuzzing: an empty column imported labour as 0)
+        have = ", ".join(m for m, p in table.labour.items() if p.amount.notna().any()) or "none"
+        raise _fail(table.source, "", f"the table's {labour!r} labour figures are all empty (it has figures for: "
+                                      f"{have}); needplan never invents labour, choose another --labour")
     return table.labour[labour]
 
 

@@ -296,7 +296,8 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
         "valuation: each product's trade and transport margins and taxes less subsidies are taken out of every "
         "use in the proportions of its supply at purchasers' prices; margins go to the margin products",
         "imports: import-proportionality assumption, the same import share for every use of a product",
-        "labour figures are published in thousands; multiplied by 1000",
+        "jobs, persons and full-time equivalents are published in thousands; multiplied by 1000 (compensation "
+        "is in million euros as published)",
     ]
     if out_row:
         g_table = use.numbers(out_row[:1], ind_data_cols)[0]
