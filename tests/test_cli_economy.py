@@ -122,3 +122,15 @@ def test_negative_labour_values_of_joint_production_are_explained(tmp_path: Path
     plain = read_economy(folder)
     assert negative_values_note(plain, analyze(plain)) is None
     assert "note:" not in run("analyze", str(folder)).stdout
+
+
+def test_validate_notes_what_is_valid_but_easily_not_meant(demo_copy: Path) -> None:
+    """Found by fuzzing spreadsheet exports: an inputs.csv with its header only passed validate silently, and every
+    product was then made from nothing (ray fulfilment 133%, harmony unbounded)."""
+    assert "note:" not in run("validate", str(demo_copy)).stdout
+    (demo_copy / "inputs.csv").write_text("technique,good,amount\n")
+    (demo_copy / "resources.csv").write_text("good,available\n")
+    proc = run("validate", str(demo_copy))
+    assert proc.returncode == 0 and proc.stdout.splitlines()[1:] == [
+        "note: no technique has an input (inputs.csv lists none): every product is made from nothing",
+        "note: no labour kind or resource has an availability in resources.csv: nothing but capacities limits a plan"]

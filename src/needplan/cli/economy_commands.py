@@ -45,6 +45,8 @@ def validate_cmd(folder: Folder) -> None:
     """Check an economy folder; print a one-line summary, or one line per problem and exit 1."""
     economy = load(folder)
     typer.echo(f"ok: {economy!r}")
+    for note in economy.notes():
+        typer.echo(f"note: {note}")
 
 
 def analyze_cmd(

@@ -129,6 +129,20 @@ class Economy:
     def labour(self) -> IntArray:
         return np.flatnonzero(self.good_kind == LABOUR)
 
+    def notes(self) -> list[str]:
+        """What is valid but easily not meant: no technique uses anything, no labour kind or resource is limited,
+        nothing is needed (fuzzing: a spreadsheet exported an inputs table with its header only, and every product
+        was made from nothing, silently)."""
+        out = []
+        if self.use.nnz == 0:
+            out.append("no technique has an input (inputs.csv lists none): every product is made from nothing")
+        if self.primaries.size and not np.isfinite(self.available[self.primaries]).any():
+            out.append("no labour kind or resource has an availability in resources.csv: nothing but capacities "
+                       "limits a plan")
+        if not (self.target > 0).any():
+            out.append("no need has a target (needs.csv lists none above 0): a plan has nothing to fulfil")
+        return out
+
     def __repr__(self) -> str:
         return (f"Economy({self.name!r}: {len(self.products)} products, {len(self.labour)} labour kinds, "
                 f"{len(self.primaries) - len(self.labour)} resources, {self.n_techniques} techniques)")
