@@ -12,6 +12,7 @@ prints nothing.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Sequence
@@ -273,6 +274,16 @@ def _elasticity(price: float, bound: float, scale: float) -> float:
 
 
 def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """:func:`_find_conflict`, its fast checks sharing the square blocks' Perron pairs (:func:`fast.keep_deflations`:
+    every check solves the same economy with other bounds and targets)."""
+    from needplan.plan.solve import fast_module
+
+    fast = fast_module()
+    with fast.keep_deflations() if fast is not None else contextlib.nullcontext():
+        return _find_conflict(model, seconds=seconds)
+
+
+def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """An irreducible set of constraints that cannot hold together (with the product balances and x >= 0).
 
     Deletion filter: relax candidate constraints (first those HiGHS's dual ray does not use, then in blocks, then
@@ -585,12 +596,21 @@ class _FastChecks:
         cap = feas.col_upper[:self.n_t]
         cap_share = np.asarray(fr.capacity_duals)[:self.n_t] * (x[:self.n_t] + np.where(np.isfinite(cap), cap, 0.0))
         prim_at = {int(i): k for k, i in enumerate(self.prim_rows)}
-        used = []
-        for kind, i in cands:
-            share_ = (row_share[self.need_at[rows_of_need[i] - self.n_lp_rows]].max(initial=0.0) if kind == "need"
-                      else prim_share[prim_at[i]] if kind == "row" else cap_share[i])
-            used.append(bool(share_ > 1e-12))
-        return used
+        share = np.zeros(len(cands))
+        # Vectorised (a profile at 10^5 goods: 6.7 s of the search in a loop over the candidates): a need's share is
+        # the largest over its rows, gathered in one pass.
+        needs = [(k, rows_of_need[i]) for k, (kind, i) in enumerate(cands) if kind == "need"]
+        needs = [(k, r) for k, r in needs if r.size]
+        if needs:
+            flat = self.need_at[np.concatenate([r for _, r in needs]) - self.n_lp_rows]
+            starts = np.cumsum([0] + [r.size for _, r in needs[:-1]])
+            share[[k for k, _ in needs]] = np.maximum.reduceat(row_share[flat], starts)
+        for k, (kind, i) in enumerate(cands):
+            if kind == "row":
+                share[k] = prim_share[prim_at[i]]
+            elif kind == "col":
+                share[k] = cap_share[i]
+        return (share > 1e-12).tolist()
 
 
 def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
