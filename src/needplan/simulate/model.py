@@ -30,6 +30,8 @@ INVESTMENT_GOODS = np.array([False, True, False, True, False, False])
 
 MIN_HOUSEHOLDS = 10
 """The fewest household agents a run may have."""
+MIN_MEMBERS = 0.1
+"""The fewest members a household agent keeps when people leave for the towns (its people are never all gone)."""
 MAX_HOUSEHOLDS = 20_000_000
 """The most household agents a run may have: about the 22 million peasant households of 1913, so that each agent
 still stands for at least one real household (and a run fits in memory: about 0.7 kB per agent)."""
@@ -617,7 +619,21 @@ class Model:
             recruits = -0.5 * (workers - need) * 0.5
         recruits -= shock.urban_flight_share * self.unskilled_m
         moved_people = recruits * 2.0
-        hh.members = np.maximum(hh.members - moved_people * 1e6 / (self.weight * hh.members.size), 0.1)
+        left = hh.members - moved_people * 1e6 / (self.weight * hh.members.size)
+        floored = left < MIN_MEMBERS
+        members = np.maximum(left, MIN_MEMBERS)
+        if floored.any():
+            # A household held at the floor keeps people the others send instead, and whom none can send stay:
+            # the floor created people (fuzzing: 11,000 over 1914-40 at 3,000 households). Where it does not bind
+            # the step is as before, bit for bit.
+            short = float(np.sum(MIN_MEMBERS - left[floored]))
+            room = members - MIN_MEMBERS
+            take = min(short, float(room.sum()))
+            if take > 0:
+                members = np.maximum(members - room * (take / float(room.sum())), MIN_MEMBERS)
+            moved_people -= (short - take) * self.weight / 1e6
+            recruits = moved_people / 2.0
+        hh.members = members
         self.urban_m += moved_people
         self.unskilled_m = max(0.05, self.unskilled_m + recruits)
         self.skilled_m *= 1 - 0.02 - 0.5 * shock.urban_flight_share
