@@ -52,8 +52,10 @@ FIELDS: tuple[Field, ...] = (
     Field("collectivization_forced", "0/1", 0, 1, "households are forced into collective farms (else they join "
                                                   "voluntarily when machinery is offered)"),
     Field("dekulakization_rate", "share/yr", 0, 1, "share of rich households expropriated each year"),
-    Field("investment_share", "share", 0, 0.6, "share of industrial net output invested"),
-    Field("heavy_priority", "share", 0, 1, "share of investment going to the heavy branches"),
+    Field("investment_share", "share", 0, 0.6, "share of industrial net output invested (balanced and "
+          "quality-weighted plans: it tilts the plan's mix; tonnage plans invest the investment goods they make)"),
+    Field("heavy_priority", "share", 0, 1, "share of investment going to the heavy branches (tonnage plans; "
+          "balanced plans invest where the next plan's mix needs capacity)"),
     Field("plan_tautness", "ratio", 1, 2, "quantity targets over what capacity can deliver (1 = balanced)"),
     Field("target_kind", "index", 0, 2, "0 quantity-only, 1 balanced quantity, 2 quality-weighted"),
     Field("tractor_share", "share", 0, 1, "share of new machinery delivered as tractors"),
@@ -61,7 +63,9 @@ FIELDS: tuple[Field, ...] = (
     Field("export_quota_mt", "Mt/yr", 0, 20, "grain export quota taken from state stocks before urban rations"),
     Field("famine_relief", "share", 0, 1,
           "share of the state's grain beyond its reserve sent first to households eating below the norm"),
-    Field("rationing", "0/1", 0, 1, "urban food and goods are rationed at fixed prices (queues instead of prices)"),
+    Field("rationing", "0/1", 0, 1, "urban food and goods are rationed at fixed prices: want counts in full as "
+          "queues in the shortage index (with a legal market and no rationing, 0.4 of it: dear goods); the real "
+          "wage, from quantities, is the same either way"),
     Field("plan_indicators", "count", 0, 1000, "number of plan indicators and commands the centre issues"),
     Field("market_coordination", "share", 0, 1, "how much of coordination markets do instead of commands"),
     Field("democratic_feedback", "share", 0, 1, "how strongly workers and peasants correct the plan's priorities"),
