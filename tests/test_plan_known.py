@@ -1025,3 +1025,24 @@ def test_a_need_beside_tiny_entries_is_planned(tiny: float) -> None:
     r = build_plan(eco, "min-labour").solve("highs")
     assert r.status == "optimal" and r.needs["fulfilment"].min() >= 1 - 1e-6, r.solver["message"]
     assert r.objective == pytest.approx(71.09, rel=1e-6)
+
+
+def test_only_the_explained_bottlenecks_build_their_chains(monkeypatch) -> None:
+    """A profile at 10^5 goods under harmony: one mask of every technique per binding capacity (7,245 of them,
+    482 MiB) was built where only the first MAX_EXPLAINED are explained. Uniform, 2,000 goods: 143 capacities."""
+    from needplan.data.generate import generate_economy
+    from needplan.plan import explain
+
+    built: list[int] = []
+    real = explain._one_technique
+
+    def counted(n: int, j: int):  # type: ignore[no-untyped-def]
+        built.append(j)
+        return real(n, j)
+
+    monkeypatch.setattr(explain, "_one_technique", counted)
+    r = build_plan(generate_economy(2000, seed=1), "harmony").solve()
+    capacities = r.bottlenecks[r.bottlenecks["kind"] == "capacity"]
+    assert len(capacities) > explain.MAX_EXPLAINED and 0 < len(built) <= explain.MAX_EXPLAINED
+    explained = r.bottlenecks["explanation"].str.contains("it holds back|no need that it supplies")
+    assert explained.iloc[:explain.MAX_EXPLAINED].all() and not explained.iloc[explain.MAX_EXPLAINED:].any()
