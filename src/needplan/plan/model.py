@@ -355,7 +355,8 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     goods_of_rows = np.concatenate([products, q_goods[owner], finite])
     kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)
     kinds[carrying[carrying < n_p]] = "need"
-    row_names = np.array([f"{k_}:{eco.goods[g]}" for k_, g in zip(kinds, goods_of_rows, strict=True)], dtype=object)
+    ids = np.asarray(eco.goods, dtype=object)[goods_of_rows]  # one gather, not an Index lookup per row
+    row_names = np.array([f"{k_}:{i}" for k_, i in zip(kinds, ids, strict=True)], dtype=object)
     # a need's rows beside its balance are named with their quality level (need:steel@0.8)
     row_names[n_p:n_p + n_q] = [f"{name}@{q:g}" for name, q in zip(row_names[n_p:n_p + n_q], level, strict=True)]
     # Rows that count a quality-weighted need's delivery at one quality level: the level, and the row's units per
@@ -435,7 +436,8 @@ def add_harmony_cuts(model: PlanModel, points: FloatArray) -> int:
     vals = np.column_stack([np.ones(n), -slope]).ravel()
     block = sp.csr_matrix((vals, (r, cols)), shape=(n, model.lp.n_cols))
     model.lp.add_rows(block, np.full(n, -np.inf), harmony(p) - slope * p)
-    names = [f"cut:{model.economy.goods[model.need_goods[g]]}" for g in g_idx]
+    ids = np.asarray(model.economy.goods, dtype=object)[model.need_goods]  # once: an Index lookup per cut took
+    names = ["cut:" + str(i) for i in ids[g_idx]]  # 0.78 s for 7x10^5 cuts at 10^5 goods (a profile)
     cuts = pd.DataFrame({"name": names, "kind": ["cut"] * n, "good": model.need_goods[g_idx],
                          "level": np.nan, "per_delivered": np.nan})
     model.rows = pd.concat([model.rows, cuts], ignore_index=True)
