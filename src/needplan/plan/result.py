@@ -119,12 +119,13 @@ class PlanResult:
                        "iterations": int(self.solver["iterations"])},
         }
 
-    def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False,
+              payload: dict[str, Any] | None = None) -> Path:
         """Write the result as tidy CSV tables plus ``plan.json`` into ``folder``, atomically.
 
         Tables: ``activity``, ``products``, ``primaries``, ``needs``, ``bottlenecks``, ``constraints``,
         ``conflict`` (each with its id column first), ``summary`` (one row per scalar: objective, fulfilment,
-        indices, residuals, solver facts).
+        indices, residuals, solver facts). ``payload``: :meth:`to_json` where the caller has it already.
         """
         solver = {k: self.solver.get(k) for k in SUMMARY_SOLVER_KEYS} | self.solver
         if isinstance(solver["rounds"], float) and solver["rounds"].is_integer():
@@ -142,7 +143,8 @@ class PlanResult:
         with atomic_folder(folder, overwrite=overwrite) as tmp:
             for name, frame in tables.items():
                 frame.to_csv(tmp / f"{name}.csv", index=False)
-            (tmp / "plan.json").write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+            (tmp / "plan.json").write_text(json.dumps(payload if payload is not None else self.to_json(), indent=1)
+                                           + "\n", encoding="utf-8")
         return Path(folder)
 
 
