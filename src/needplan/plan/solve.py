@@ -124,9 +124,11 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
             before = " before" if model.fast_declined else ""
             model.fast_declined = declined
             note = f"fast's path declined this LP{before} ({declined}); solved by HiGHS"
-            left = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 0.1)
+            tried = time.perf_counter() - start
+            left = None if time_limit is None else max(time_limit - tried, 0.1)
             fast_sol = _by_highs(model, tolerance, left)
             fast_sol.extra["method"] = f"highs (fast path declined: {declined})"
+            fast_sol.seconds += tried  # fast's attempt counts (a profile: 0.15 s of 0.31 s at 1,000 goods, unseen)
         sol = fast_sol
     else:
         if model.objective == "harmony" and solver in ("fast", "auto"):
