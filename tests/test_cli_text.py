@@ -144,7 +144,7 @@ def test_a_write_that_fails_names_the_out_folder_not_the_temporary_one(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "p"
 
-    def full_disk(self: PlanResult, folder: Path, *, overwrite: bool = False) -> Path:
+    def full_disk(self: PlanResult, folder: Path, *, overwrite: bool = False, payload: object = None) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / ".p.x1y2z3.tmp" / "needs.csv"))
 
     monkeypatch.setattr(PlanResult, "write", full_disk)
