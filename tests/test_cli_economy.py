@@ -134,3 +134,12 @@ def test_validate_notes_what_is_valid_but_easily_not_meant(demo_copy: Path) -> N
     assert proc.returncode == 0 and proc.stdout.splitlines()[1:] == [
         "note: no technique has an input (inputs.csv lists none): every product is made from nothing",
         "note: no labour kind or resource has an availability in resources.csv: nothing but capacities limits a plan"]
+
+
+def test_the_demo_folder_is_found_wherever_needplan_is_installed() -> None:
+    """A newcomer with needplan installed elsewhere: the README's src/needplan/data/demo was no folder there."""
+    import needplan.data
+
+    folder = needplan.data.demo_folder()
+    assert folder.is_dir() and repr(read_economy(folder)).startswith("Economy('demo': 8 products, 2 labour kinds, "
+                                                                      "1 resource, 10 techniques")

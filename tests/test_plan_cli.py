@@ -255,3 +255,10 @@ def test_out_tables_keep_their_columns_whatever_the_status(capsys: pytest.Captur
     assert len(infeasible["conflict"]) == 3
     keys = [list(t["summary"]["key"]) for t in tables.values()]
     assert keys[0][:len(keys[2])] == keys[2] and keys[1][:len(keys[2])] == keys[2], keys
+
+
+def test_harmony_says_how_many_needs_get_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """A newcomer: harmony gave electricity nothing and said so only as "fulfilment 0.00%"."""
+    code, out, _ = run(["plan", str(DEMO), "--objective", "harmony"], capsys)
+    assert code == 0 and "note: 1 of 6 needs gets nothing: the harmony gives their labour" in " ".join(out.split())
+    assert "needs get" not in run(["plan", str(DEMO)], capsys)[1]

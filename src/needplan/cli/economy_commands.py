@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -32,11 +31,6 @@ def stdout_console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 140)
 
 
-def demo_folder() -> Path:
-    """The small economy bundled with needplan."""
-    return Path(str(resources.files("needplan") / "data" / "demo"))
-
-
 def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
@@ -55,7 +49,9 @@ def analyze_cmd(
     limit: Annotated[int, typer.Option(min=0, help="rows of the table to print (largest gross output first)")] = 25,
     method: Annotated[str, typer.Option(help="auto, neumann or direct")] = "auto",
 ) -> None:
-    """Leontief analysis: gross output for the needs as final demand, embodied labour and resources."""
+    """Leontief analysis of the needs as final demand: the gross output of each product, the output multiplier
+    (gross output of all products per unit of final demand for it) and the labour and resources one unit embodies
+    (directly and through its inputs)."""
     if method not in ("auto", "neumann", "direct"):
         raise typer.BadParameter(f"method must be auto, neumann or direct, got {method!r}")
     economy = load(folder)
@@ -94,8 +90,8 @@ def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
     for product in order:
         table.add_row(Text(str(product)), Text(str(result.techniques[product])),
                       f"{result.final_demand[product]:,.6g}", f"{result.gross_output[product]:,.6g}",
-                      f"{result.multipliers[product]:.4f}",
-                      *(f"{v:.6g}" for v in result.embodied.loc[product]))
+                      f"{result.multipliers[product] + 0.0:.4f}",  # + 0.0: never "-0"
+                      *(f"{v + 0.0:.6g}" for v in result.embodied.loc[product]))
     console.print(table)
     if len(result.gross_output) > limit:
         console.print(f"... {len(result.gross_output) - limit} more products (use --json for all)")

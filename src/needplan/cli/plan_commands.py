@@ -15,7 +15,8 @@ from rich.text import Text
 
 from needplan.analysis import analyze
 from needplan.cli import check_out, writing
-from needplan.cli.economy_commands import Folder, demo_folder, load, stdout_console
+from needplan.cli.economy_commands import Folder, load, stdout_console
+from needplan.data import demo_folder
 from needplan.economy import read_economy
 from needplan.economy.io import present
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
@@ -25,7 +26,10 @@ from needplan.plan.explain import is_used_up
 
 def plan_cmd(
     folder: Folder,
-    objective: Annotated[str, typer.Option(help="ray, min-labour or harmony")] = "ray",
+    objective: Annotated[str, typer.Option(help=(
+        "ray: the largest share of every target met together (Kantorovich; needs beyond it are made along, not "
+        "aimed at); min-labour: every target met with the least labour; harmony: Cockshott's sum of each need's "
+        "satisfaction, diminishing above its target (a need may get nothing where it costs too much)"))] = "ray",
     solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance on the objective, balances and duals")] = 1e-6,
     out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
@@ -98,6 +102,11 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     idx = result.indices
     console.print(f"indices (need-weighted mean of net output / target): gross quantity {_percent(idx['quantity'])}, "
                   f"quality-adjusted {_percent(idx['quality_adjusted'])}")
+    nothing = int((result.needs["fulfilment"] <= 1e-9).sum()) if result.objective_name == "harmony" else 0
+    if nothing:  # (a newcomer: "harmony silently gives some needs nothing")
+        console.print(f"note: {nothing:,} of {len(result.needs):,} needs {'gets' if nothing == 1 else 'get'} nothing: "
+                      "the harmony gives their labour and resources to needs that gain more from them (a shortfall "
+                      "costs at most H(-1) = -1.5 a need, times its weight)")
     table = Table(title="needs")
     for col in ("need", "target", "net output", "quality-adj.", "quantity index", "quality index", "shadow price"):
         table.add_column(col, justify="left" if col == "need" else "right")

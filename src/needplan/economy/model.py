@@ -144,8 +144,13 @@ class Economy:
         return out
 
     def __repr__(self) -> str:
-        return (f"Economy({self.name!r}: {len(self.products)} products, {len(self.labour)} labour kinds, "
-                f"{len(self.primaries) - len(self.labour)} resources, {self.n_techniques} techniques)")
+        def count(n: int, what: str) -> str:
+            return f"{n} {what}{'' if n == 1 else 's'}"
+
+        resources = len(self.primaries) - len(self.labour)
+        return (f"Economy({self.name!r}: {count(len(self.products), 'product')}, "
+                f"{count(len(self.labour), 'labour kind')}, {count(resources, 'resource')}, "
+                f"{count(self.n_techniques, 'technique')})")
 
     # --- technique choice ------------------------------------------------------------------------------
     def default_choice(self) -> IntArray:
