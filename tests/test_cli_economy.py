@@ -143,3 +143,10 @@ def test_the_demo_folder_is_found_wherever_needplan_is_installed() -> None:
     folder = needplan.data.demo_folder()
     assert folder.is_dir() and repr(read_economy(folder)).startswith("Economy('demo': 8 products, 2 labour kinds, "
                                                                       "1 resource, 10 techniques")
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout == f"needplan {version('needplan')}\n"

@@ -27,6 +27,23 @@ app = typer.Typer(
 )
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"needplan {version('needplan')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("needplan (not installed: version unknown)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="print needplan's version and exit")) -> None:
+    """Plan an economy for the best satisfaction of human needs, and simulate plans executed by people."""
+
+
 def _register() -> None:
     from needplan.cli import (
         economy_commands,
