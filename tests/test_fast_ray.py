@@ -190,4 +190,4 @@ def test_solves_within_keep_deflations_share_the_perron_pair_and_answer_the_same
     with fast.keep_deflations():
         shared = solve_all()
     assert apart >= 2 and len(calls) == 1
-    assert shared == alone and fast._KEPT_DEFLATIONS is None
+    assert shared == alone and fast._KEPT_DEFLATIONS.get() is None

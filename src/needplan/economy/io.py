@@ -137,16 +137,12 @@ def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
             return Problem(path.name, "file holds no header line, only empty lines"), []
         line, header = first or (1, [])
     except UnicodeDecodeError:
-        data = path.read_bytes()
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            where = data[:exc.start].count(b"\n") + 1
-            return Problem(f"{path.name} line {where}", f"is not UTF-8 text (byte 0x{data[exc.start]:02x}; written "
-                                                       f"as Windows-1252 or Latin-1?): {_SAVE_AS}"), []
-        return None, []
+        return _not_utf8(path), []
     except csv_module.Error:
         return None, []  # pandas and _open_quote say why
+    if first is not None and _blank_line_before(path, line):
+        return Problem(f"{path.name} line 1", "holds empty fields only, above the header: delete the empty rows "
+                                              "above it (the header must be the first line that is not blank)"), []
     names = [h.strip() for h in header]
     if len(names) == 1 and (sep := next((c for c in ";\t|" if c in names[0]), None)):
         return Problem(f"{path.name} line {line}", f"the fields seem separated by {sep!r}: tables must be "
@@ -155,6 +151,48 @@ def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
     if repeated is not None:
         return Problem(f"{path.name} line {line}", f"column {repeated!r} appears more than once"), []
     return None, [i for i, n in enumerate(names) if not n]
+
+
+def _not_utf8(path: Path) -> Problem | None:
+    """The line of a file's first byte that is not UTF-8, named (pandas told the byte's place within a chunk)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        where = data[:exc.start].count(b"\n") + 1
+        return Problem(f"{path.name} line {where}", f"is not UTF-8 text (byte 0x{data[exc.start]:02x}; written as "
+                                                   f"Windows-1252 or Latin-1?): {_SAVE_AS}")
+    return None
+
+
+def _long_empty_line(path: Path) -> Problem | None:
+    """The first line of empty fields only with more fields than the header (a sheet's empty row wider than the
+    table: pandas cannot tokenize it, csv_records skips it), or None (a review)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv_module.reader(fh, skipinitialspace=True)
+            width = None
+            for fields in reader:
+                if width is None:
+                    width = len(fields) if any(f.strip() for f in fields) else None
+                elif len(fields) > width and not any(f.strip() for f in fields):
+                    return Problem(f"{path.name} line {reader.line_num}", f"holds only empty fields, {len(fields)} "
+                                   f"of them where the header has {width}: delete the row")
+    except (OSError, UnicodeDecodeError, csv_module.Error):
+        pass
+    return None
+
+
+def _blank_line_before(path: Path, header_line: int) -> bool:
+    """Whether a line of empty fields (``,,,``) comes before the header on ``header_line``: pandas would take it
+    for the header, where :func:`csv_records` skips it (a review)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for number, text in enumerate(fh, start=1):
+            if number >= header_line:
+                return False
+            if "," in text:
+                return True
+    return False
 
 
 class _CsvLines:
@@ -282,7 +320,9 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
         raise EconomyError(Problem(csv.name, "file is empty (it needs at least a header line)"),
                            str(folder)) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
-        odd = None if isinstance(exc, UnicodeDecodeError) else _odd_fields(csv) or _open_quote(csv)
+        # (a byte that is not UTF-8 past the preflight's first record: a review)
+        odd = (_not_utf8(csv) if isinstance(exc, UnicodeDecodeError)
+               else _odd_fields(csv) or _open_quote(csv) or _long_empty_line(csv))
         raise EconomyError(odd or Problem(csv.name, f"cannot parse CSV: {exc}"), str(folder)) from None
     except OSError as exc:  # a folder of that name, a file that cannot be opened
         raise EconomyError(Problem(csv.name, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
@@ -290,10 +330,11 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
     # as the quality. Such a line leaves the last column empty, so the file is scanned only where one is.
     if frame.shape[1] and (frame.iloc[:, -1] == "").any() and (odd := _odd_fields(csv)) is not None:
         raise EconomyError(odd, str(folder))
-    if frame.shape[1] and (first_empty := (frame.iloc[:, 0] == "").to_numpy()).any():
-        # A spreadsheet's empty rows come as lines of commas: blank lines, as csv_records counts them.
+    if frame.shape[1] and (first_empty := (frame.iloc[:, 0].str.strip() == "").to_numpy()).any():
+        # A spreadsheet's empty rows come as lines of commas: blank lines, as csv_records counts them (by the same
+        # test, blanks stripped: a review found a row of no-break spaces counted apart, the lines after it late).
         blank = first_empty.copy()
-        blank[first_empty] = (frame[first_empty] == "").all(axis=1).to_numpy()
+        blank[first_empty] = frame[first_empty].apply(lambda col: col.str.strip() == "").all(axis=1).to_numpy()
         if blank.any():
             frame = frame[~blank].reset_index(drop=True)
     if unnamed:

@@ -134,8 +134,9 @@ class Economy:
         nothing is needed (fuzzing: a spreadsheet exported an inputs table with its header only, and every product
         was made from nothing, silently)."""
         out = []
-        if self.use.nnz == 0:
-            out.append("no technique has an input (inputs.csv lists none): every product is made from nothing")
+        if not (self.use.data > 0).any():
+            out.append("no technique has an input (inputs.csv lists none above 0): every product is made from "
+                       "nothing")
         if self.primaries.size and not np.isfinite(self.available[self.primaries]).any():
             out.append("no labour kind or resource has an availability in resources.csv: nothing but capacities "
                        "limits a plan")

@@ -300,7 +300,7 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
     :class:`_FastChecks` applies (from :data:`CONFLICT_FAST_FROM` techniques), else to HiGHS. Past ``seconds``
     (wall clock) the candidates not yet checked are kept, and so are those HiGHS could not decide: the set then
     conflicts but may not be irreducible, and the message says so. Returns (conflict table with constraint, kind,
-    bound, unit; a plain-language message; the labour/resource/capacity members as bottleneck rows with an
+    bound, text; a plain-language message; the labour/resource/capacity members as bottleneck rows with an
     undefined shadow price).
     """
     eco, lp = model.economy, model.lp
@@ -390,7 +390,8 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
         why = (f"its check did not end within {seconds:g} s, so no conflicting set was found" if timed_out
                else "a second solve did not confirm it" if not undecided
                else "HiGHS could not decide it again, so no conflicting set was found")
-        return pd.DataFrame(), f"the solver reported infeasibility; {why}", pd.DataFrame(columns=_COLUMNS)
+        return (pd.DataFrame(columns=["constraint", "kind", "bound", "text"]),
+                f"the solver reported infeasibility; {why}", pd.DataFrame(columns=_COLUMNS))
     best = (min(float(by_fast[0].lam), 1.0) if by_fast
             else float(last[0].x[phi]) if last[0].status == "optimal" and model.objective == "min-labour" else None)
 

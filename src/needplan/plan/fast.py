@@ -32,6 +32,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -303,8 +304,9 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
 
 # --- square Leontief blocks --------------------------------------------------------------------------------
 
-_KEPT_DEFLATIONS: dict[bytes, JacobiDeflation] | None = None
-"""Within :func:`keep_deflations`: each square block's Perron pair by the block's content, for the next solve."""
+_KEPT_DEFLATIONS: ContextVar[dict[bytes, JacobiDeflation] | None] = ContextVar("kept_deflations", default=None)
+"""Within :func:`keep_deflations`: each square block's Perron pair by the block's content, for the next solve (a
+context variable: threads and tasks each see their own, a review found a module global left on by two threads)."""
 KEPT_DEFLATIONS_MOST = 8
 """Blocks whose pairs :func:`keep_deflations` keeps at once (the oldest go first)."""
 
@@ -315,13 +317,11 @@ def keep_deflations() -> Iterator[None]:
     matrix, choice and diagonal) instead of finding it again: for a caller that solves one economy many times
     with other bounds and targets, as the conflict search does (a profile at 10^5 goods: the pair's power
     iteration was 40.6 s of the search's 62 s, 75 times the same blocks). Outside it nothing is kept."""
-    global _KEPT_DEFLATIONS
-    outer = _KEPT_DEFLATIONS
-    _KEPT_DEFLATIONS = {} if outer is None else outer
+    token = _KEPT_DEFLATIONS.set(_KEPT_DEFLATIONS.get() if _KEPT_DEFLATIONS.get() is not None else {})
     try:
         yield
     finally:
-        _KEPT_DEFLATIONS = outer
+        _KEPT_DEFLATIONS.reset(token)
 
 
 def _block_key(prob: _Problem, choice: IntArray, d: FloatArray) -> bytes:
@@ -348,14 +348,15 @@ class _Square:
         self.lu: spla.SuperLU | None = None
         self.iterations = 0
         self._deflation = JacobiDeflation(self.d, enabled=DEFLATE)
-        if _KEPT_DEFLATIONS is not None:
+        kept = _KEPT_DEFLATIONS.get()
+        if kept is not None:
             key = _block_key(prob, self.choice, self.d)
-            if key in _KEPT_DEFLATIONS:
-                self._deflation = _KEPT_DEFLATIONS[key]
+            if key in kept:
+                self._deflation = kept[key]
             else:
-                while len(_KEPT_DEFLATIONS) >= KEPT_DEFLATIONS_MOST:
-                    del _KEPT_DEFLATIONS[next(iter(_KEPT_DEFLATIONS))]
-                _KEPT_DEFLATIONS[key] = self._deflation
+                while len(kept) >= KEPT_DEFLATIONS_MOST:
+                    del kept[next(iter(kept))]
+                kept[key] = self._deflation
         m = prob.shape[0]
         if m < DIRECT_BELOW:
             B = sp.csc_matrix(prob.explicit()[:, choice])

@@ -167,8 +167,9 @@ def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str
         {"quantity": None, "quality_adjusted": None}, {"balance": None, "resources": None, "capacity": None},
         bottl if bottl is not None else pd.DataFrame(columns=["constraint", "kind", "shadow_price", "elasticity",
                                                                 "price_holds_to", "explanation"]),
-        explanation, solver, _no_rows(CONSTRAINT_COLUMNS), conflict if conflict is not None else
-        _no_rows(CONFLICT_COLUMNS))
+        explanation, solver, _no_rows(CONSTRAINT_COLUMNS),
+        # (a review: a search that could not confirm the verdict returned a table without columns)
+        conflict if conflict is not None and len(conflict.columns) else _no_rows(CONFLICT_COLUMNS))
 
 
 def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str = "",
