@@ -57,7 +57,8 @@ FIELDS: tuple[Field, ...] = (
     Field("heavy_priority", "share", 0, 1, "share of investment going to the heavy branches (tonnage plans; "
           "balanced plans invest where the next plan's mix needs capacity)"),
     Field("plan_tautness", "ratio", 1, 2, "quantity targets over what capacity can deliver (1 = balanced)"),
-    Field("target_kind", "index", 0, 2, "0 quantity-only, 1 balanced quantity, 2 quality-weighted"),
+    Field("target_kind", "index", 0, 2, "0 quantity-only, 1 balanced quantity, 2 quality-weighted (in a file also "
+          "by name: quantity, balanced, quality)"),
     Field("tractor_share", "share", 0, 1, "share of new machinery delivered as tractors"),
     Field("export_share", "share", 0, 1, "share of the grain reaching the state or the market that is exported"),
     Field("export_quota_mt", "Mt/yr", 0, 20, "grain export quota taken from state stocks before urban rations"),
