@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -130,7 +131,7 @@ def test_compare_table_averages_the_last_years_in_the_order_given(tmp_path: Path
     header = [c.strip() for c in md[0].strip("|").split("|")]
     assert header == ["scenario", "first_year", "last_year", "industrial_output_last5", "quality_last5",
                       "famine_deaths_m", "cattle_min_m", "real_wage_last5", "conflict_max"]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in md[2:]]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in md[2:] if line.startswith("|")]
     assert [r[0] for r in rows] == ["three", "oneyear"]
     assert rows[1][1:3] == ["1913", "1913"] and rows[0][1:3] == ["1913", "1915"]
     # The *_last5 columns are the means of compare.csv's rows (all three years of "three").
@@ -312,3 +313,18 @@ def test_characters_the_fonts_lack_are_one_note_not_a_warning_each(tmp_path: Pat
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["note: the fonts here have no glyph for \u8ba1 \u5212 \u7ecf \u6d4e: the figures show boxes for "
                    "them (a font that has them, such as Noto Sans CJK, draws them)"], err
+
+
+def test_compare_with_runs_gives_medians(tmp_path: Path) -> None:
+    """A newcomer: compare had no --runs, and one seed's famine can be a third of another's."""
+    from needplan.simulate import run_ensemble
+
+    out = tmp_path / "cmp"
+    assert _run_ok(["compare", "ussr-1913-1940", "ussr-left-opposition", "--runs", "3", "--households", "200",
+                    "--out", str(out)]) == 0
+    md = (out / "compare.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if line.startswith("| ussr-1913-1940 "))
+    stacked, _ = run_ensemble(get_scenario("ussr-1913-1940"), seed=0, runs=3, n_households=200)
+    totals = stacked.groupby("run")["famine_excess_deaths_m"].sum()
+    assert row.split("|")[6].strip() == f"{float(np.median(totals)):.3g}"
+    assert "the median of 3 runs" in md and "`*_last5` the mean of the last 5 simulated years" in md

@@ -111,7 +111,7 @@ moves the towns' grain and with it industry and the real wage (fuzzing: a scenar
 187, reversing the ranking of the last year)."""
 
 
-def _compare_md(table: pd.DataFrame) -> str:
+def _compare_md(table: pd.DataFrame, famine: dict[str, float] | None = None, runs: int = 1) -> str:
     """The table of compare.md, one row per scenario from compare.csv's rows, in the order given: its span
     (``first_year``, ``last_year``), the mean of its last :data:`LAST_YEARS` simulated years' indices
     (``*_last5``; of all its years where it runs fewer), and the sum, minimum or maximum over its span;
@@ -130,11 +130,18 @@ def _compare_md(table: pd.DataFrame) -> str:
     ))
     last = last[["first_year", "last_year", "industrial_output_last5", "quality_last5", "famine_deaths_m",
                  "cattle_min_m", "real_wage_last5", "conflict_max"]]
+    if famine is not None:  # with runs: each scenario's median run total, not the sum of the yearly medians
+        last["famine_deaths_m"] = [famine[str(name)] for name in last.index]
     years = ("first_year", "last_year")
     lines = ["| scenario | " + " | ".join(last.columns) + " |", "|---" * (len(last.columns) + 1) + "|"]
     for name, row in last.iterrows():
         cells = [f"{int(row[c])}" if c in years else f"{row[c]:.3g}" for c in last.columns]
         lines.append(f"| {str(name).replace('|', chr(92) + '|')} | " + " | ".join(cells) + " |")  # a | in a name
+    of = f"the median of {runs} runs (seeds seed to seed + {runs - 1}) per year; " if runs > 1 else ""
+    lines += ["", f"Columns: {of}`*_last5` the mean of the last {LAST_YEARS} simulated years (all, where fewer), 1913 "
+              "= 100; `famine_deaths_m` the excess deaths over the whole span, million"
+              + (" (the median of the runs' totals)" if runs > 1 else "")
+              + "; `cattle_min_m` the lowest mid-year count, million; `conflict_max` the highest conflict index."]
     return "\n".join(lines) + "\n"
 
 
@@ -142,10 +149,13 @@ def compare_cmd(
     scenarios: Annotated[list[str], typer.Argument(help="scenario names or .toml files")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     seed: Annotated[int, typer.Option("--seed", min=0, help="random seed (0 or more)")] = 0,
+    runs: Annotated[int, typer.Option("--runs", min=1, max=10_000, help=(
+        "runs of each scenario with seeds seed, seed+1, ...: compare.csv holds the per-year medians"))] = 1,
     households: Households = 100_000,
     overwrite: Overwrite = False,
 ) -> None:
-    """Scenarios side by side: one figure per theme and a table (compare.csv, compare.md)."""
+    """Scenarios side by side: one figure per theme and a table (compare.csv, compare.md). One seed's famine can be
+    a third of another's: --runs compares medians."""
     from needplan.simulate import plots
 
     _check_households(households)
@@ -157,13 +167,19 @@ def compare_cmd(
         fail(f"scenario {', '.join(twice)} given twice (a .toml file's name = ... may repeat a built-in's): "
              "each scenario once")
     frames = {}
+    famine: dict[str, float] | None = {} if runs > 1 else None
     for sc in chosen:
-        frames[sc.name], _ = run_scenario(sc, seed=seed, n_households=households)
+        if famine is not None:
+            stacked, _ = run_ensemble(sc, seed=seed, runs=runs, n_households=households)
+            frames[sc.name] = median_series(stacked)
+            famine[sc.name] = float(np.median(stacked.groupby("run")["famine_excess_deaths_m"].sum()))
+        else:
+            frames[sc.name], _ = run_scenario(sc, seed=seed, n_households=households)
     table = pd.concat([f.assign(scenario=n) for n, f in frames.items()], ignore_index=True)
     table = table[["scenario", *SERIES_COLUMNS]]
     with atomic_folder(out, overwrite=overwrite) as tmp:
         table.to_csv(tmp / "compare.csv", index=False)
-        (tmp / "compare.md").write_text(_compare_md(table), encoding="utf-8")
+        (tmp / "compare.md").write_text(_compare_md(table, famine, runs), encoding="utf-8")
         with glyph_note():
             for theme in plots.THEMES:
                 plots.plot_theme(frames, theme, tmp / f"{theme}.png")
