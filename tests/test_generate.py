@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from typer.testing import CliRunner
@@ -231,3 +232,16 @@ def test_parquet_ids_with_bad_rows_are_named(tmp_path: Path) -> None:
     text = str(err.value)
     assert "inputs.parquet row 6: unknown good 'nowhere'" in text
     assert f"inputs.parquet row 8: input {goods[7]!r} of technique" in text and "listed twice" in text
+
+
+def test_more_inputs_per_good_than_suppliers_is_what_the_draw_gives(tmp_path: Path) -> None:
+    """Found by fuzzing: --inputs-per-good 200 with 100 goods was accepted and recorded as 200, where each technique
+    drew among the 99 other goods. The spec (and the manifest) now say 99, and the economy is the same."""
+    from needplan.data.generate import generate_tables, make_spec
+
+    spec = make_spec(100, inputs_per_good=200, seed=3)
+    assert spec.inputs_per_good == 99
+    assert make_spec(100, inputs_per_good=200, family="structured").inputs_per_good == 100  # itself too, skewed
+    same = generate_tables(make_spec(100, inputs_per_good=99, seed=3))
+    for name, frame in generate_tables(spec).items():
+        pd.testing.assert_frame_equal(frame, same[name])

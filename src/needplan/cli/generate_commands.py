@@ -37,6 +37,9 @@ def generate_cmd(
                          labour_kinds=labour_kinds, family=family, seed=seed)
     except GeneratorError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if spec.inputs_per_good < inputs_per_good:
+        typer.echo(f"note: --inputs-per-good {inputs_per_good} is more than there are suppliers; "
+                   f"{spec.inputs_per_good} it is", err=True)
     check_out(out, overwrite=overwrite)
     console = Console(stderr=True)
     # A bar only where it is worth watching (large economies take seconds to minutes) and a terminal shows it.
