@@ -401,10 +401,11 @@ def build_from_table(
 
     products = [str(p) for p in live_prod]
     notes = list(table.notes)
-    over = np.flatnonzero(A.sum(axis=0) > 1.0 + 1e-9)  # inputs in the table's currency per unit of output
+    per_unit = A.sum(axis=0)  # products used per unit made, in the table's currency
+    over = np.flatnonzero(per_unit > 1.0 + 1e-9)
     if over.size:  # (fuzzing: product technology on Spain 2019, p070 used 10.6 EUR of products per EUR made)
-        over = over[np.argsort(-A.sum(axis=0)[over], kind="stable")]
-        listed = ", ".join(f"{products[k]} {A[:, k].sum():.3g}" for k in over[:5])
+        over = over[np.argsort(-per_unit[over], kind="stable")]
+        listed = ", ".join(f"{products[k]} {per_unit[k]:.3g}" for k in over[:5])
         notes.append(f"{over.size} {'product takes' if over.size == 1 else 'products take'} more than one unit of "
                      f"products per unit made (value added below 0; {listed}{' ...' if over.size > 5 else ''})"
                      + ("; an artefact of the product-technology construction (the industry-technology "
