@@ -304,9 +304,18 @@ def primal_residual(net: sp.csr_matrix, primary: sp.csr_matrix, available: Float
 
 # --- square Leontief blocks --------------------------------------------------------------------------------
 
-_KEPT_DEFLATIONS: ContextVar[dict[bytes, JacobiDeflation] | None] = ContextVar("kept_deflations", default=None)
-"""Within :func:`keep_deflations`: each square block's Perron pair by the block's content, for the next solve (a
-context variable: threads and tasks each see their own, a review found a module global left on by two threads)."""
+@dataclass
+class _Kept:
+    """What :func:`keep_deflations` keeps: each square block's Perron pair by the block's content, and each
+    matrix's digest by the matrix (held here, so that its identity stays its own)."""
+
+    pairs: dict[bytes, JacobiDeflation] = field(default_factory=dict)
+    matrices: dict[int, tuple[sp.csr_matrix, bytes]] = field(default_factory=dict)
+
+
+_KEPT_DEFLATIONS: ContextVar[_Kept | None] = ContextVar("kept_deflations", default=None)
+"""Within :func:`keep_deflations`: what it keeps, for the next solve (a context variable: threads and tasks each see
+their own, a review found a module global left on by two threads)."""
 KEPT_DEFLATIONS_MOST = 8
 """Blocks whose pairs :func:`keep_deflations` keeps at once (the oldest go first)."""
 
@@ -316,21 +325,28 @@ def keep_deflations() -> Iterator[None]:
     """Within it, solves share the Perron pair of a square block they have in common (by its content: the same
     matrix, choice and diagonal) instead of finding it again: for a caller that solves one economy many times
     with other bounds and targets, as the conflict search does (a profile at 10^5 goods: the pair's power
-    iteration was 40.6 s of the search's 62 s, 75 times the same blocks). Outside it nothing is kept."""
-    token = _KEPT_DEFLATIONS.set(_KEPT_DEFLATIONS.get() if _KEPT_DEFLATIONS.get() is not None else {})
+    iteration was 40.6 s of the search's 62 s, 75 times the same blocks). A matrix is digested once within it,
+    so it must not be changed in place there. Outside it nothing is kept."""
+    token = _KEPT_DEFLATIONS.set(_KEPT_DEFLATIONS.get() or _Kept())
     try:
         yield
     finally:
         _KEPT_DEFLATIONS.reset(token)
 
 
-def _block_key(prob: _Problem, choice: IntArray, d: FloatArray) -> bytes:
-    """A digest of everything the Jacobi iteration's Perron pair of ``net[:, choice]`` depends on."""
+def _block_key(kept: _Kept, prob: _Problem, choice: IntArray, d: FloatArray) -> bytes:
+    """A digest of everything the Jacobi iteration's Perron pair of ``net[:, choice]`` depends on; the matrix's
+    own digest is taken once (hashing it for every check was 3.6 s of the 8.4 s the pairs saved at 10^4 goods)."""
     net = prob.net
-    digest = hashlib.blake2b(digest_size=32)
+    held = kept.matrices.get(id(net))
+    if held is None or held[0] is not net:
+        whole = hashlib.blake2b(digest_size=32)
+        for part in (np.asarray(net.shape), net.indptr, net.indices, net.data):
+            whole.update(np.ascontiguousarray(part).tobytes())
+        held = kept.matrices[id(net)] = (net, whole.digest())
+    digest = hashlib.blake2b(held[1], digest_size=32)
     rows = np.zeros(0, dtype=np.int64) if prob.rows is None else prob.rows  # the problem's rows and disposal too
-    for part in (np.asarray([*net.shape, prob.disposal, prob.rows is None]), net.indptr, net.indices, net.data,
-                 rows, choice, d):
+    for part in (np.asarray([prob.disposal, prob.rows is None]), rows, choice, d):
         digest.update(np.ascontiguousarray(part).tobytes())
     return digest.digest()
 
@@ -350,13 +366,13 @@ class _Square:
         self._deflation = JacobiDeflation(self.d, enabled=DEFLATE)
         kept = _KEPT_DEFLATIONS.get()
         if kept is not None:
-            key = _block_key(prob, self.choice, self.d)
-            if key in kept:
-                self._deflation = kept[key]
+            key = _block_key(kept, prob, self.choice, self.d)
+            if key in kept.pairs:
+                self._deflation = kept.pairs[key]
             else:
-                while len(kept) >= KEPT_DEFLATIONS_MOST:
-                    del kept[next(iter(kept))]
-                kept[key] = self._deflation
+                while len(kept.pairs) >= KEPT_DEFLATIONS_MOST:
+                    del kept.pairs[next(iter(kept.pairs))]
+                kept.pairs[key] = self._deflation
         m = prob.shape[0]
         if m < DIRECT_BELOW:
             B = sp.csc_matrix(prob.explicit()[:, choice])
