@@ -57,6 +57,11 @@ def _register() -> None:
         module.register(app)
 
 
+def flag(name: str, help: str) -> typer.models.OptionInfo:
+    """An on/off option: ``--name`` alone, shown in help without a ``<bool>`` type beside it."""
+    return typer.Option(name, metavar="", help=help)
+
+
 def fail(message: str) -> None:
     """Print one error line and exit 1 (for commands that detect a problem themselves)."""
     typer.echo(f"error: {message}", err=True)

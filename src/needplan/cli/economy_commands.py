@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from needplan.analysis import Analysis, analyze, negative_values_note
+from needplan.cli import flag
 from needplan.economy import read_economy
 from needplan.economy.model import Economy
 
@@ -45,7 +46,7 @@ def validate_cmd(folder: Folder) -> None:
 
 def analyze_cmd(
     folder: Folder,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
+    as_json: Annotated[bool, flag("--json", "print one JSON object instead of a table")] = False,
     limit: Annotated[int, typer.Option(min=0, help="rows of the table to print (largest gross output first)")] = 25,
     method: Annotated[str, typer.Option(help="auto, neumann or direct")] = "auto",
 ) -> None:

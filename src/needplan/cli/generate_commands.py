@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from needplan.cli import check_out, writing
+from needplan.cli import check_out, flag, writing
 from needplan.data.generate import FAMILIES, GeneratorError, make_spec, write_generated
 
 
@@ -26,7 +26,7 @@ def generate_cmd(
     family: Annotated[str, typer.Option("--family", help=f"{' or '.join(FAMILIES)}")] = "uniform",
     fmt: Annotated[str | None, typer.Option(
         "--format", help="csv or parquet (default: parquet above 10^4 goods)", show_default=False)] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT if it exists")] = False,
+    overwrite: Annotated[bool, flag("--overwrite", "replace OUT if it exists")] = False,
 ) -> None:
     """Write a valid, productive synthetic economy: goods, techniques with inputs, capacities on some, labour and
     needs (the structured family adds alternative techniques, joint products and hub suppliers)."""

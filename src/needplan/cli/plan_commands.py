@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from needplan.analysis import analyze
-from needplan.cli import check_out, writing
+from needplan.cli import check_out, flag, writing
 from needplan.cli.economy_commands import Folder, load, stdout_console
 from needplan.data import demo_folder
 from needplan.economy import read_economy
@@ -33,26 +33,32 @@ def plan_cmd(
     solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance on the objective, balances and duals")] = 1e-6,
     out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
-    overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists (by an optimal plan only)")
+    overwrite: Annotated[bool, flag("--overwrite", "replace the --out folder if it exists (by an optimal plan only)")
                          ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")] = False,
+    as_json: Annotated[bool, flag("--json", "print one JSON object instead of tables")] = False,
     limit: Annotated[int, typer.Option(min=0, help="rows of each table and bottlenecks to print")] = 10,
     time_limit: Annotated[float | None, typer.Option(
         help="seconds per solver call; when reached the status is 'stopped' (with the best plan found, if any, "
              "printed and written) and the exit code 1")] = None,
+    fill: Annotated[bool, flag("--fill", (
+        "ray only: of the plans with the best fulfilment, take the one that raises the needs the bottlenecks do "
+        "not hold back as far as they go, in turn (leximin), then uses the least labour; without it the solver "
+        "returns any of them"))] = False,
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
     if objective not in OBJECTIVES:
         raise PlanInputError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if solver not in SOLVERS:
         raise PlanInputError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if fill and objective != "ray":
+        raise PlanInputError(f"--fill applies to --objective ray only, not to {objective}")
     if time_limit is not None and not time_limit > 0:  # also refuses nan
         raise PlanInputError(f"--time-limit must be a number of seconds above 0, got {time_limit}")
     check_out(out, folder, overwrite=overwrite)  # before the solve, not after it
     economy = load(folder)
     model = build_plan(economy, objective)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
-        result = model.solve(solver, tolerance, time_limit)  # type: ignore[arg-type]
+        result = model.solve(solver, tolerance, time_limit, fill=fill)  # type: ignore[arg-type]
     payload = result.to_json() if as_json or out is not None else None  # built once for both (0.6 s at 10^5)
     if out is not None and (result.status == "optimal" or not present(out)):
         with writing(out):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from needplan.cli import check_out, fail, glyph_note
+from needplan.cli import check_out, fail, flag, glyph_note
 from needplan.economy.io import atomic_folder
 from needplan.simulate.model import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS
 from needplan.simulate.regimes import BUILTIN_REGIMES
@@ -17,7 +17,7 @@ from needplan.simulate.run import SERIES_COLUMNS, median_series, run_ensemble, r
 from needplan.simulate.scenarios import SCENARIOS, Scenario, get_scenario, load_scenario_file
 
 Households = Annotated[int, typer.Option("--households", help="household agents (each stands for many real ones)")]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="replace DIR if it exists")]
+Overwrite = Annotated[bool, flag("--overwrite", "replace DIR if it exists")]
 
 
 def _scenario(name: str) -> Scenario:

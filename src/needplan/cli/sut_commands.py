@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import check_out, glyph_note, writing
+from needplan.cli import check_out, flag, glyph_note, writing
 from needplan.data.sut import (
     FORMATS,
     LABOUR_MEASURES,
@@ -117,7 +117,7 @@ def import_sut_cmd(
              "below the table's emissions (repeatable; recorded in economy.toml)")] = None,
     weights: WeightsOption = "value",
     capacity_headroom: HeadroomOption = None,
-    overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
+    overwrite: Annotated[bool, flag("--overwrite", "replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
     fmt = fmt if fmt is not None else detect_format(src)
@@ -168,7 +168,7 @@ def sut_series_cmd(
     capacity_headroom: HeadroomOption = None,
     solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance of the plan")] = 1e-6,
-    overwrite: Annotated[bool, typer.Option(help="replace the --out folder if it exists")] = False,
+    overwrite: Annotated[bool, flag("--overwrite", "replace the --out folder if it exists")] = False,
 ) -> None:
     """Import and plan every year of a supply-use table; write DIR/series.csv, DIR/series.png and
     DIR/primaries_by_product.csv (where labour and resources go, per product and year)."""

@@ -19,6 +19,6 @@ __all__ = ["OBJECTIVES", "SOLVERS", "PlanInfeasibleError", "PlanInputError", "Pl
 
 
 def plan(economy: Economy, objective: str = "ray", *, solver: str = "auto",
-         tolerance: float = 1e-6) -> PlanResult:
-    """Build and solve in one call: ``build_plan(economy, objective).solve(solver, tolerance)``."""
-    return build_plan(economy, objective).solve(solver, tolerance)  # type: ignore[arg-type]
+         tolerance: float = 1e-6, fill: bool = False) -> PlanResult:
+    """Build and solve in one call: ``build_plan(economy, objective).solve(solver, tolerance, fill=fill)``."""
+    return build_plan(economy, objective).solve(solver, tolerance, fill=fill)  # type: ignore[arg-type]

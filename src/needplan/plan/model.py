@@ -212,11 +212,11 @@ class PlanModel:
         self.lp.row_upper[hit[0]] = available
 
     def solve(self, solver: SolverName = "auto", tolerance: float = 1e-6,
-              time_limit: float | None = None) -> PlanResult:
+              time_limit: float | None = None, fill: bool = False) -> PlanResult:
         """Solve and read back (see :func:`needplan.plan.solve.solve_model`)."""
         from needplan.plan.solve import solve_model
 
-        return solve_model(self, solver=solver, tolerance=tolerance, time_limit=time_limit)
+        return solve_model(self, solver=solver, tolerance=tolerance, time_limit=time_limit, fill=fill)
 
 
 def build_plan(economy: Economy, objective: Objective | str = "ray", *,

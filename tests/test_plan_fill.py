@@ -1,0 +1,155 @@
+"""Filling a ray plan (needplan.plan.fill): hand-solved answers, the leximin and least-labour conditions checked by
+scipy's own solver on random economies, fast's path, and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from needplan.cli import main
+from needplan.data.generate import generate_economy
+from needplan.economy.model import Economy
+from needplan.plan import PlanInputError, PlanResult, build_plan
+from needplan.plan.lp import LinearProgram
+from needplan.plan.model import PlanModel
+from test_plan_helpers import economy, random_economy, reference_linprog
+
+DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
+
+
+def bread_and_cloth() -> Economy:
+    """Bread by a bakery of capacity 100 (1 labour each), cloth by a mill (1 labour each); 500 labour; targets 100
+    each. The ray stops at 100% (the bakery); what is left, 400 labour, can only make cloth: 400% of its target."""
+    goods = [("bread", "product"), ("cloth", "product"), ("labour", "labour")]
+    techniques = [("bakery", "bread", 1.0, 100.0, 1.0), ("mill", "cloth", 1.0, None, 1.0)]
+    inputs = [("bakery", "labour", 1.0), ("mill", "labour", 1.0)]
+    return economy(goods, techniques, inputs, [("labour", 500.0)], [("bread", 100.0, 1.0), ("cloth", 100.0, 1.0)])
+
+
+def shoes_from_land() -> Economy:
+    """Shoes by a workshop (2 labour, 1 leather) or a factory (1 labour, 1 leather); leather from 1 land each. Land
+    (100) binds, labour (1,000) does not: every split of the 100 shoes between the two is a ray optimum, and the
+    least labour makes them all in the factory (200 labour: 100 for the shoes, 100 for the leather)."""
+    goods = [("shoes", "product"), ("leather", "product"), ("labour", "labour"), ("land", "resource")]
+    techniques = [("workshop", "shoes", 1.0, None, 1.0), ("factory", "shoes", 1.0, None, 1.0),
+                  ("tannery", "leather", 1.0, None, 1.0)]
+    inputs = [("workshop", "labour", 2.0), ("workshop", "leather", 1.0), ("factory", "labour", 1.0),
+              ("factory", "leather", 1.0), ("tannery", "land", 1.0), ("tannery", "labour", 1.0)]
+    return economy(goods, techniques, inputs, [("labour", 1000.0), ("land", 100.0)], [("shoes", 50.0, 1.0)])
+
+
+def test_filling_gives_what_the_bottleneck_leaves_to_the_needs_it_does_not_hold_back() -> None:
+    plain = build_plan(bread_and_cloth(), "ray").solve("highs")
+    r = build_plan(bread_and_cloth(), "ray").solve("highs", fill=True)
+    assert plain.fulfilment == pytest.approx(1.0, rel=1e-9) and r.fulfilment == pytest.approx(1.0, rel=1e-9)
+    assert r.needs["fulfilment"].to_dict() == pytest.approx({"bread": 1.0, "cloth": 4.0}, rel=1e-7)
+    assert r.status == "optimal" and max(r.residuals.values()) <= 1e-8
+    # the ray's own multipliers stand: the bakery is the one bottleneck, and the dual checks pass
+    assert r.shadow_prices.to_dict() == pytest.approx(plain.shadow_prices.to_dict(), abs=1e-12)
+    assert list(r.bottlenecks["constraint"]) == ["bakery"]
+    assert r.solver["dual_residual"] <= 1e-9 and r.solver["duality_gap"] <= 1e-9
+    assert "1 of 2 needs raised above the ray's fulfilment (100.0000%), up to 400.0000%" in r.solver["note"]
+    assert "every labour kind is fully used in every optimal plan" not in r.solver["note"]
+
+
+def test_filling_chooses_the_technique_that_uses_the_least_labour() -> None:
+    r = build_plan(shoes_from_land(), "ray").solve("highs", fill=True)
+    act = r.activity["activity"]
+    assert r.fulfilment == pytest.approx(2.0, rel=1e-9)  # 100 shoes of land for a target of 50
+    assert act.to_dict() == pytest.approx({"workshop": 0.0, "factory": 100.0, "tannery": 100.0}, abs=1e-6)
+    assert "then the least labour for those levels: 200 against" in r.solver["note"]
+
+
+def test_a_need_every_bottleneck_holds_is_not_raised_and_all_used_labour_is_said() -> None:
+    """One labour kind limits everything: every optimal plan uses all of it, so there is no least-labour round."""
+    goods = [("bread", "product"), ("labour", "labour")]
+    eco = economy(goods, [("bakery", "bread", 1.0, None, 1.0)], [("bakery", "labour", 2.0)], [("labour", 100.0)],
+                  [("bread", 10.0, 1.0)])
+    r = build_plan(eco, "ray").solve("highs", fill=True)
+    assert r.fulfilment == pytest.approx(5.0, rel=1e-9)
+    assert r.solver["note"] == ("filled: no need can rise above the ray's fulfilment (500.0000%); the bottlenecks "
+                                "hold all 1 at it; every labour kind is fully used in every optimal plan, so none "
+                                "uses less labour")
+
+
+def _need_lp(model: PlanModel, level: np.ndarray, carry: int | None, kept: np.ndarray) -> LinearProgram:
+    """The model's LP with lambda carried by need ``carry``'s rows only (None: by none, lambda fixed at 0), the
+    needs in ``kept`` held at their ``level`` and the rest free (their balance at 0, their quality rows open)."""
+    lp, col = model.lp, model.lambda_col
+    rows, need_of = model.need_rows, model.need_of_row
+    coef = np.asarray(lp.A[rows][:, [col]].todense()).ravel()
+    held = np.isin(need_of, kept)
+    carried = need_of == carry
+    lower = lp.row_lower.copy()
+    lower[rows] = np.where(held, -coef * level[need_of],
+                           np.where(model.rows["kind"].to_numpy()[rows] == "balance", 0.0, -np.inf))
+    lower[rows[carried]] = 0.0
+    drop = sp.csr_matrix((-coef[~carried], (rows[~carried], np.full(int((~carried).sum()), col))), shape=lp.A.shape)
+    cost = lp.cost.copy()
+    col_upper = lp.col_upper.copy()
+    if carry is None:
+        col_upper[col] = 0.0
+        cost[:] = 0.0
+        cost[:model.n_techniques] = np.asarray(sp.csr_matrix(model.economy.use)[model.economy.labour].sum(axis=0))
+    return LinearProgram(sp.csr_matrix(lp.A + drop), lower, lp.row_upper, cost, lp.col_lower, col_upper)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_filled_plans_are_leximin_and_least_labour_by_scipy(seed: int) -> None:
+    """Max-min fairness, checked need by need by scipy's own HiGHS on LPs built here: no need can get more without
+    one at or below its level getting less; then no plan at those levels uses less labour."""
+    model = build_plan(random_economy(seed), "ray")
+    plain = model.solve("highs")
+    r: PlanResult = build_plan(random_economy(seed), "ray").solve("highs", fill=True)
+    if plain.status != "optimal":
+        assert r.status == plain.status
+        return
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(plain.fulfilment, rel=1e-9)
+    level = r.needs["fulfilment"].to_numpy()
+    assert level.min() == pytest.approx(plain.fulfilment, rel=1e-7)
+    for i in range(len(level)):
+        below = np.flatnonzero((level <= level[i] * (1 + 1e-9)) & (np.arange(len(level)) != i))
+        best = reference_linprog(_need_lp(model, level, i, below))
+        assert best.status == 0 and -best.fun <= level[i] * (1 + 1e-6) + 1e-9, (i, level)
+    if "then the least labour" in r.solver["note"]:
+        least = reference_linprog(_need_lp(model, level, None, np.arange(len(level))))
+        per_unit = np.asarray(sp.csr_matrix(model.economy.use)[model.economy.labour].sum(axis=0)).ravel()
+        labour = float(per_unit @ r.activity["activity"].to_numpy())
+        assert least.status == 0 and labour <= least.fun * (1 + 1e-6) + 1e-9
+
+
+def test_fast_fills_with_its_own_least_labour_as_highs_does() -> None:
+    eco = generate_economy(400, family="uniform", seed=3)
+    by_fast = build_plan(eco, "ray").solve("fast", fill=True)
+    by_highs = build_plan(eco, "ray").solve("highs", fill=True)
+    assert by_fast.solver["name"] == "fast" and by_fast.status == by_highs.status == "optimal"
+    labour = eco.use[eco.labour]
+    assert float((labour @ by_fast.activity["activity"].to_numpy()).sum()) == pytest.approx(
+        float((labour @ by_highs.activity["activity"].to_numpy()).sum()), rel=1e-6)
+    assert by_fast.needs["fulfilment"].to_numpy() == pytest.approx(by_highs.needs["fulfilment"].to_numpy(), rel=1e-6)
+
+
+def test_fill_is_refused_outside_the_ray_objective(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(PlanInputError, match="fill applies to the ray objective only, not to min-labour"):
+        build_plan(bread_and_cloth(), "min-labour").solve("highs", fill=True)
+    with pytest.raises(PlanInputError, match="fill must be True or False"):
+        build_plan(bread_and_cloth(), "ray").solve("highs", fill="yes")  # type: ignore[arg-type]
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", str(DEMO), "--objective", "harmony", "--fill"])
+    assert exc.value.code != 0
+    assert "--fill applies to --objective ray only, not to harmony" in capsys.readouterr().err
+
+
+def test_fill_from_the_cli_says_what_it_did(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", str(DEMO), "--fill", "--out", str(tmp_path / "plan")])
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps lines
+    assert exc.value.code in (0, None)
+    said = "filled: 1 of 6 needs raised above the ray's fulfilment (69.4287%), up to 109.6733%, in 1 more round"
+    assert said in out
+    summary = pd.read_csv(tmp_path / "plan" / "summary.csv", index_col="key")["value"]
+    assert said in summary["solver_note"] and summary["solver_fill_rounds"] == "2"
