@@ -47,36 +47,54 @@ round's total (they add up to 1 per unit of fulfilment)."""
 
 @dataclass
 class Filling:
-    """What filling did: the fulfilment each need was fixed at (in the order of ``model.need_goods``), the rounds
-    it took and whether the least-labour round ran; ``why`` says what stopped it early ("" when it did not)."""
+    """What filling did. ``level``: the fulfilment each need was fixed at (in the order of ``model.need_goods``);
+    ``first``: each need's fulfilment in the ray plan filling started from; ``labour_first`` and ``labour``: that
+    plan's hours of labour (all kinds added) and the filled plan's; ``holders``: the limits that bind in the rounds
+    after the ray's (what holds the raised needs); ``why``: what stopped it early ("" when it finished)."""
 
     level: FloatArray
+    first: FloatArray
     rounds: int
     least_labour: bool
     all_labour_used: bool
+    labour_first: float
+    labour: float
+    holders: list[str]
     why: str = ""
-    labour_before: float = float("nan")
-    labour_after: float = float("nan")
-    seconds: float = 0.0
-    iterations: int = 0
 
     def sentence(self) -> str:
-        """One plain sentence for the result's note."""
+        """What filling did, in one plain sentence for the result's note."""
         lowest = float(self.level.min())
         raised = self.level > lowest * (1 + 1e-9)
+        part = f"filled only in part ({self.why}): " if self.why else "filled: "
         if raised.any():
-            text = (f"filled: {int(raised.sum()):,} of {self.level.size:,} needs raised above the ray's fulfilment "
-                    f"({lowest:.4%}), up to {float(self.level.max()):.4%}, in {self.rounds - 1} more "
-                    f"round{'s' * (self.rounds != 2)}")
+            text = (f"{part}{int(raised.sum()):,} of {self.level.size:,} needs above the ray's fulfilment of "
+                    f"{lowest:.4%}, up to {float(self.level.max()):.4%}")
+            if self.holders:
+                text += f", held there by {_names(self.holders)}"
         else:
-            text = (f"filled: no need can rise above the ray's fulfilment ({lowest:.4%}); the bottlenecks hold all "
-                    f"{self.level.size:,} at it")
-        if self.least_labour:
-            text += (f"; then the least labour for those levels: {self.labour_after:,.6g} against "
-                     f"{self.labour_before:,.6g} in the plan before")
-        elif self.all_labour_used:
-            text += "; every labour kind is fully used in every optimal plan, so none uses less labour"
-        return text + (f" ({self.why})" if self.why else "")
+            text = (f"{part}no need above the ray's fulfilment of {lowest:.4%}"
+                    + ("" if self.why else ": the bottlenecks hold " + (
+                        "the one need" if self.level.size == 1 else f"all {self.level.size:,}") + " at it"))
+        more = int(np.sum(self.level > self.first * (1 + 1e-7)))
+        less = int(np.sum(self.level < self.first * (1 - 1e-7)))
+        if more or less:
+            text += (f"; against the solver's first optimal plan, {more:,} need{'s' * (more != 1)} "
+                     f"{'get' if more != 1 else 'gets'} more and {less:,} less")
+        if self.labour_first > 0:
+            text += f"; labour {_amount(self.labour)} against {_amount(self.labour_first)} in that plan"
+            if self.all_labour_used:
+                text += " (every labour kind is used up in every optimal plan)"
+        return text
+
+
+def _names(names: list[str], first: int = 3) -> str:
+    more = len(names) - first
+    return ", ".join(names[:first]) + (f" and {more} more" if more > 0 else "")
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.6g}"
 
 
 def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: float | None = None,
@@ -97,73 +115,127 @@ def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: flo
     coef = _column_entries(lp.A, rows, lam_col)  # -target (per level) on each need row
     lam = float(sol.x[lam_col])
     level = np.full(k, np.nan)
-    A, row_lower = lp.A, lp.row_lower.copy()
     x, y = sol.x, sol.row_dual
     why, rounds, seconds, iterations = "", 1, 0.0, 0
     basis: highspy.HighsBasis | None = None
+    holders: dict[str, None] = {}  # in order, once each
+    step = sol
+
+    def held(relax: float) -> FloatArray:
+        """The LP's row bounds with each fixed need at its level, lowered by ``relax`` relative."""
+        lower = lp.row_lower.copy()
+        fixed = ~np.isnan(level[need_of])
+        lower[rows[fixed]] = -coef[fixed] * level[need_of[fixed]] * (1.0 - relax)
+        return lower
+
+    def solved(build: Callable[[FloatArray], LinearProgram]) -> LpSolution:
+        """HiGHS on the LP with the fixed needs held exactly, or, where that fails, lowered by a tenth of the
+        tolerance (a structured economy of 300 goods: the least-labour LP at exactly the levels the round before
+        met to HiGHS's tolerance was called "Unknown" by HiGHS, and by scipy's HiGHS; a tenth of the tolerance
+        lower it has its optimum)."""
+        nonlocal seconds, iterations, basis
+        step, basis_after = _round(build(held(0.0)), tolerance, time_limit, basis)
+        if step.status in ("stopped", "infeasible") and not step.message.startswith("Time limit"):
+            again, basis_after = _round(build(held(tolerance / 10)), tolerance, time_limit, basis)
+            again.seconds += step.seconds
+            again.iterations += step.iterations
+            step = again
+        basis = basis_after
+        seconds, iterations = seconds + step.seconds, iterations + step.iterations
+        return step
+
     while True:
         free = np.isnan(level)
         share = np.zeros(k)
         np.add.at(share, need_of, np.abs(y[rows] * coef))
         share = np.where(free, share, 0.0)
         total = share.sum()
-        priced = free & (share >= PRICED_SHARE * total) if total > 0 else free
-        level[priced] = lam
-        fixed_rows = np.flatnonzero(~np.isnan(level[need_of]))
-        row_lower[rows[fixed_rows]] = -coef[fixed_rows] * level[need_of[fixed_rows]]
+        level[free & (share >= PRICED_SHARE * total) if total > 0 else free] = lam
+        if rounds > 1:
+            holders.update(dict.fromkeys(_binding(model, step, lam)))
         if not np.isnan(level).any():
             break
         if rounds > MAX_FILL_ROUNDS:
-            why = f"{int(np.isnan(level).sum())} needs left at {lam:.4%} after {MAX_FILL_ROUNDS} rounds"
-            level[np.isnan(level)] = lam
+            why = (f"{int(np.isnan(level).sum()):,} needs left where the last of {MAX_FILL_ROUNDS} rounds put "
+                   "them")
             break
         # The fixed needs' rows no longer carry lambda: it is now the free needs' fulfilment alone.
+        fixed_rows = np.flatnonzero(~np.isnan(level[need_of]))
         drop = sp.csr_matrix((-coef[fixed_rows], (rows[fixed_rows], np.full(fixed_rows.size, lam_col))),
-                             shape=A.shape)
+                             shape=lp.A.shape)
         A = sp.csr_matrix(lp.A + drop)
         A.eliminate_zeros()
-        step, basis = _round(replace(lp, A=A, row_lower=row_lower.copy()), tolerance, time_limit, basis)
-        seconds, iterations, rounds = seconds + step.seconds, iterations + step.iterations, rounds + 1
+        step = solved(lambda lower, A=A: replace(lp, A=A, row_lower=lower))  # type: ignore[misc]
+        rounds += 1
         if step.status != "optimal" or step.x[lam_col] < lam * (1 - tolerance):
-            free = np.isnan(level)
-            why = (f"round {rounds} ended {step.status} ({step.message}); {int(free.sum())} needs left at "
-                   f"{lam:.4%}" if step.status != "optimal" else f"round {rounds} found less than the round before")
-            level[free] = lam
-            row_lower[rows] = np.where(np.isnan(level[need_of]), row_lower[rows],
-                                       -coef * level[need_of])
+            left = int(np.isnan(level).sum())
+            why = (f"its round {rounds} ended {step.status}, {step.message}; {left:,} need{'s' * (left != 1)} left "
+                   "where the round before put them" if step.status != "optimal" else
+                   f"its round {rounds} found less than the round before")
             break
         x, y, lam = step.x, step.row_dual, float(step.x[lam_col])
+    # Needs a stopped filling left free keep what the last plan gives them (at least lambda), not lambda alone: the
+    # least-labour round would otherwise take from them what the solver's first plan gave.
+    free = np.isnan(level)
+    level[free] = _fulfilment(model, x, coef)[free]
 
     # The least labour for those levels: lambda out of every row (fixed at 0), labour hours as the cost.
     labour = model.economy.labour
     cost = np.zeros(lp.n_cols)
     cost[:model.n_techniques] = np.asarray(sp.csr_matrix(model.economy.use)[labour].sum(axis=0)).ravel()
-    before = after = float(cost @ x)
     all_used = labour.size > 0 and _all_labour_priced(model, sol)
     least = labour.size > 0 and not all_used
     if least:
         col_upper = lp.col_upper.copy()
         col_upper[lam_col] = 0.0
-        last = replace(lp, row_lower=row_lower, cost=cost, col_upper=col_upper, maximize=False)
-        by_fast = least_labour(last, time_limit) if least_labour is not None and rounds == 1 else None
-        step = by_fast if by_fast is not None else _round(last, tolerance, time_limit, basis)[0]
-        seconds, iterations = seconds + step.seconds, iterations + step.iterations
+
+        def last(lower: FloatArray) -> LinearProgram:
+            return replace(lp, row_lower=lower, cost=cost, col_upper=col_upper, maximize=False)
+
+        by_fast = least_labour(last(held(0.0)), time_limit) if least_labour is not None and rounds == 1 else None
+        step = by_fast if by_fast is not None else solved(last)
+        if by_fast is not None:
+            seconds, iterations = seconds + step.seconds, iterations + step.iterations
         if step.status == "optimal":
-            x, after = step.x, float(cost @ step.x)
+            x = step.x
         else:
             least = False
-            why = "; ".join(filter(None, [why, f"the least-labour round ended {step.status} ({step.message})"]))
+            why = "; ".join(filter(None, [why, f"the least-labour round ended {step.status}, {step.message}"]))
     filled = x.copy()
     filled[lam_col] = sol.x[lam_col]
     out = LpSolution(sol.status, filled, sol.row_dual, sol.col_dual, sol.iterations + iterations,
                      sol.seconds + seconds, sol.solver, sol.message, dict(sol.extra), sol.ranges)
-    return out, Filling(level, rounds, least, all_used, why, before, after, seconds, iterations)
+    first = _fulfilment(model, sol.x, coef)
+    return out, Filling(level, first, rounds, least, all_used, float(cost @ sol.x), float(cost @ filled),
+                        list(holders), why)
+
+
+def _fulfilment(model: PlanModel, x: FloatArray, coef: FloatArray) -> FloatArray:
+    """Each need's fulfilment in plan ``x`` (its least over its rows, lambda's own term left out)."""
+    assert model.lambda_col is not None
+    rows = model.need_rows
+    counted = (model.lp.A @ x)[rows] - coef * x[model.lambda_col]
+    out = np.full(len(model.need_goods), np.inf)
+    np.minimum.at(out, model.need_of_row, counted / -coef)
+    return out
+
+
+def _binding(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
+    """The labour kinds, resources and capacities a round's multipliers price (the same share as needs)."""
+    lp, n_t = model.lp, model.n_techniques
+    primary = np.flatnonzero(model.kind_is("primary"))
+    worth = np.abs(step.row_dual[primary] * lp.row_upper[primary])
+    goods = model.rows["good"].to_numpy()[primary[worth >= PRICED_SHARE * abs(lam)]]
+    cap = lp.col_upper[:n_t]
+    limited = np.flatnonzero(np.isfinite(cap))
+    caps = limited[np.abs(step.col_dual[limited]) * cap[limited] >= PRICED_SHARE * abs(lam)]
+    return ([str(model.economy.goods[g]) for g in goods]
+            + [f"the capacity of {model.economy.techniques[j]}" for j in caps])
 
 
 def _all_labour_priced(model: PlanModel, sol: LpSolution) -> bool:
     """Whether every labour kind has a positive price in the ray's dual: then every optimal plan uses all of it
-    (complementary slackness), so the labour is the same in all and the least-labour round can change nothing (a
-    uniform economy of 3,000 goods: HiGHS took 23 s to confirm that, beside fast's 0.01 s for the ray)."""
+    (complementary slackness), so the labour is the same in all and the least-labour round can change nothing."""
     rows = model.rows
     primary = np.flatnonzero(model.kind_is("primary"))
     labour_rows = primary[np.isin(rows["good"].to_numpy()[primary], model.economy.labour)]
