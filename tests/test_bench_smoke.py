@@ -30,3 +30,10 @@ def test_the_memory_benchmark_runs_each_stage(tmp_path: Path) -> None:
     assert planned["status"] == "optimal" and planned["nnz"] > 0
     stages = [r["stage"] for part in (generated, planned, in_memory) for r in part["rows"]]
     assert "solve (fast)" in stages and "read_back" in stages and len(stages) == 8
+
+
+def test_the_fill_benchmark_reads_what_filling_did() -> None:
+    """The benchmark reads the note's numbers: a change in its wording must not leave its columns empty."""
+    row = _load("bench_fill").run("structured", 120, 1)
+    assert row["status"] == "optimal / optimal" and row["rounds"] >= 1
+    assert row["saved"] == row["saved"]  # not NaN: the labour sentence was found
