@@ -222,3 +222,34 @@ def test_on_spain_2019_with_a_housing_cap_the_spare_labour_goes_to_every_other_n
     assert r.needs.at["p084", "fulfilment"] == pytest.approx(1.0, rel=1e-9)
     assert "108 of 109 needs above the ray's fulfilment of 100.0000%, up to 120.0983%, held there by labour_fte" in (
         r.solver["note"])
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+def test_at_a_fulfilment_of_0_the_least_labour_round_still_runs(solver: str) -> None:
+    """Found by fuzzing: with the mill's capacity set to 0, cloth gets nothing and the ray's fulfilment is 0, so every
+    multiplier's worth is 0 and every labour kind counted as priced: the least-labour round was skipped and bread was
+    made in the oven (300 hours) instead of the bakery (100)."""
+    goods = [("bread", "product"), ("cloth", "product"), ("labour", "labour"), ("land", "resource")]
+    eco = economy(goods, [("oven", "bread", 1.0, None, 1.0), ("bakery", "bread", 1.0, None, 1.0),
+                          ("mill", "cloth", 1.0, None, 1.0)],
+                  [("oven", "labour", 3.0), ("oven", "land", 1.0), ("bakery", "labour", 1.0), ("bakery", "land", 1.0),
+                   ("mill", "labour", 1.0)], [("labour", 500.0), ("land", 100.0)],
+                  [("bread", 100.0, 1.0), ("cloth", 100.0, 1.0)])
+    model = build_plan(eco, "ray")
+    model.set_capacity("mill", 0.0)
+    r = model.solve(solver, fill=True)
+    assert r.status == "optimal" and r.fulfilment == 0.0
+    assert r.activity["activity"].to_dict() == pytest.approx({"oven": 0.0, "bakery": 100.0, "mill": 0.0}, abs=1e-9)
+    assert r.solver["note"] == ("filled: 1 of 2 needs above the ray's fulfilment of 0.0000%, up to 100.0000%, held "
+                                "there by land; against the solver's first optimal plan, 1 need gets more and 0 less; "
+                                "labour 100 against 0 in that plan")
+
+
+def test_a_filled_plan_is_put_back_inside_its_bounds_before_it_is_verified() -> None:
+    """Found by fuzzing: at tolerance 1e-8 the least-labour round's answer held an activity a hair below 0 (within
+    HiGHS's tolerance in its scaled units), whose feigned flows were 1.6e-7 of its row's: read-back called the plan
+    "stopped", where the ray alone was optimal."""
+    eco = generate_economy(50, family="structured", seed=0)
+    r = build_plan(eco, "ray").solve("highs", 1e-8, fill=True)
+    assert r.status == "optimal" and max(r.residuals.values()) <= 1e-8
+    assert "15 of 16 needs above the ray's fulfilment" in r.solver["note"]

@@ -64,7 +64,7 @@ class Filling:
 
     def sentence(self) -> str:
         """What filling did, in one plain sentence for the result's note."""
-        lowest = float(self.level.min())
+        lowest = float(self.level.min()) + 0.0  # (+ 0.0: a fulfilment of 0 reads 0, not -0)
         raised = self.level > lowest * (1 + 1e-9)
         part = f"filled only in part ({self.why}): " if self.why else "filled: "
         if raised.any():
@@ -81,7 +81,7 @@ class Filling:
         if more or less:
             text += (f"; against the solver's first optimal plan, {more:,} need{'s' * (more != 1)} "
                      f"{'get' if more != 1 else 'gets'} more and {less:,} less")
-        if self.labour_first > 0:
+        if self.labour_first > 0 or self.labour > 0:
             text += f"; labour {_amount(self.labour)} against {_amount(self.labour_first)} in that plan"
             if self.all_labour_used:
                 text += " (every labour kind is used up in every optimal plan)"
@@ -201,7 +201,9 @@ def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: flo
         else:
             least = False
             why = "; ".join(filter(None, [why, f"the least-labour round ended {step.status}, {step.message}"]))
-    filled = x.copy()
+    # HiGHS keeps bounds to its tolerance in its own scaled units: an activity of -1e-9 where the flows it feigns
+    # are 1e-7 of its row's (tolerance 1e-8, structured, 50 goods) failed read-back's check. Back inside them.
+    filled = np.clip(x, lp.col_lower, lp.col_upper)
     filled[lam_col] = sol.x[lam_col]
     out = LpSolution(sol.status, filled, sol.row_dual, sol.col_dual, sol.iterations + iterations,
                      sol.seconds + seconds, sol.solver, sol.message, dict(sol.extra), sol.ranges)
@@ -225,10 +227,11 @@ def _binding(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
     lp, n_t = model.lp, model.n_techniques
     primary = np.flatnonzero(model.kind_is("primary"))
     worth = np.abs(step.row_dual[primary] * lp.row_upper[primary])
-    goods = model.rows["good"].to_numpy()[primary[worth >= PRICED_SHARE * abs(lam)]]
+    goods = model.rows["good"].to_numpy()[primary[(worth > 0) & (worth >= PRICED_SHARE * abs(lam))]]
     cap = lp.col_upper[:n_t]
     limited = np.flatnonzero(np.isfinite(cap))
-    caps = limited[np.abs(step.col_dual[limited]) * cap[limited] >= PRICED_SHARE * abs(lam)]
+    rent = np.abs(step.col_dual[limited]) * cap[limited]
+    caps = limited[(rent > 0) & (rent >= PRICED_SHARE * abs(lam))]
     return ([str(model.economy.goods[g]) for g in goods]
             + [f"the capacity of {model.economy.techniques[j]}" for j in caps])
 
@@ -243,7 +246,8 @@ def _all_labour_priced(model: PlanModel, sol: LpSolution) -> bool:
     if not has_row.all():  # a kind without a finite availability has no row, hence no price
         return False
     worth = np.abs(sol.row_dual[labour_rows] * model.lp.row_upper[labour_rows])
-    return bool(np.all(worth >= PRICED_SHARE * abs(float(sol.x[model.lambda_col]))))
+    # (> 0 too: at a fulfilment of 0 every worth is 0, and none is priced)
+    return bool(np.all((worth > 0) & (worth >= PRICED_SHARE * abs(float(sol.x[model.lambda_col])))))
 
 
 def _column_entries(A: sp.csr_matrix, rows: np.ndarray, col: int) -> FloatArray:
