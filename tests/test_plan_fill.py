@@ -15,8 +15,7 @@ from needplan.cli import main
 from needplan.data.generate import generate_economy
 from needplan.economy.model import Economy
 from needplan.plan import PlanInputError, PlanResult, build_plan
-from needplan.plan import fill as fill_module
-from needplan.plan.lp import LinearProgram, LpSolution
+from needplan.plan.lp import HighsSession, LinearProgram, LpSolution
 from needplan.plan.model import PlanModel
 from test_plan_helpers import economy, random_economy, reference_linprog
 
@@ -174,15 +173,14 @@ def test_a_round_highs_cannot_solve_at_the_exact_levels_is_solved_a_tenth_of_the
 def test_a_round_that_stops_leaves_the_plan_before_it_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     """A review: with a time limit that stopped round 2, the note began "no need can rise above the ray's
     fulfilment", which was false; it now says filling was done only in part, and why."""
-    real = fill_module._round
+    real = HighsSession.run
 
-    def stopped(lp: LinearProgram, *args: object) -> tuple[LpSolution, object]:
-        if lp.maximize:  # a leximin round
-            return LpSolution("stopped", np.zeros(0), np.zeros(0), np.zeros(0), 0, 0.0, "highs",
-                              "Time limit reached"), None
-        return real(lp, *args)  # type: ignore[arg-type]
+    def stopped(session: HighsSession, **kwargs: bool) -> LpSolution:
+        if session.lp.maximize and session.lp.n_cols > 3:  # a leximin round: the ray's LP and a column of its own
+            return LpSolution("stopped", np.zeros(0), np.zeros(0), np.zeros(0), 0, 0.0, "highs", "Time limit reached")
+        return real(session, **kwargs)
 
-    monkeypatch.setattr(fill_module, "_round", stopped)
+    monkeypatch.setattr(HighsSession, "run", stopped)
     r = build_plan(bread_and_cloth(), "ray").solve("highs", fill=True)
     # cloth keeps the 400% of HiGHS's first plan, which the least-labour round does not take away
     assert r.status == "optimal" and r.needs["fulfilment"].to_dict() == pytest.approx({"bread": 1.0, "cloth": 4.0})
