@@ -2,8 +2,8 @@
 
 The ray objective (Kantorovich) maximises one fulfilment ``lambda`` shared by every need. Its optimum is rarely
 unique: the needs the bottlenecks do not hold back can get more, or nothing more, at the same ``lambda``, and a
-solver returns whichever vertex it reaches (a generated economy of 1,000 goods: one need at 100.04% and 295 others
-at 100.04% where 101.09% was possible). Filling picks one plan among the optimal ones, by rules a user can state:
+solver returns whichever vertex it reaches (a generated economy of 1,000 goods: all 296 needs at 100.04%, where
+295 could reach 101.09%). Filling picks one plan among the optimal ones, by rules a user can state:
 
 1. **Leximin** (progressive filling). Every need whose row has a positive price in the ray's dual is held at
    ``lambda`` in every optimal plan (complementary slackness), so it is fixed there. The others share a new
@@ -13,13 +13,14 @@ at 100.04% where 101.09% was possible). Filling picks one plan among the optimal
    each weighted 1): no surplus of what no need asks for, and among equally good techniques the least
    labour-intensive, instead of the solver's arbitrary choice.
 
-Each round holds the needs fixed before it at their levels exactly, as the round before met them (to HiGHS's
-feasibility tolerance, which the next round shares): holding them lower by even 1e-9 let a need whose price was a
-small share of the round's rise by 1e-5 (a random economy, seed 20), which is not leximin. The filled plan is an
-optimal plan of the ray LP, so the ray's own multipliers (shadow prices, bottleneck prices and their ranges) stay
-valid for it: read-back verifies it against the ray LP with them. Rounds 2 on are solved by HiGHS; the
-least-labour round by ``fast``'s min-labour path where the ray was ``fast``'s and needed no second round, else by
-HiGHS.
+Each round holds the needs fixed before it at their levels exactly (by a column of its own, see :func:`fill`):
+holding them lower by even 1e-9 let a need whose price was a small share of the round's rise by 1e-5 (a random
+economy, seed 20), which is not leximin. The filled plan is an optimal plan of the ray LP, so the ray's own
+multipliers (shadow prices, bottleneck prices and their ranges) stay valid for it: read-back verifies it against
+the ray LP with them. Rounds 2 on are solved by HiGHS; the least-labour round by ``fast``'s min-labour path where
+the ray was ``fast``'s and needed no second round, else by HiGHS. Which needs a round holds back is read off its
+multipliers (:data:`PRICED_SHARE`); on large degenerate LPs some of those can be noise (docs/plan.md, "Filling a
+ray plan").
 """
 
 from __future__ import annotations
