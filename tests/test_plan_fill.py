@@ -45,7 +45,7 @@ def shoes_from_land() -> Economy:
 
 def test_filling_gives_what_the_bottleneck_leaves_to_the_needs_it_does_not_hold_back() -> None:
     plain = build_plan(bread_and_cloth(), "ray").solve("highs")
-    r = build_plan(bread_and_cloth(), "ray").solve("highs", fill=True)
+    r = build_plan(bread_and_cloth(), "ray").solve("highs", fill="leximin")
     assert plain.fulfilment == pytest.approx(1.0, rel=1e-9) and r.fulfilment == pytest.approx(1.0, rel=1e-9)
     assert r.needs["fulfilment"].to_dict() == pytest.approx({"bread": 1.0, "cloth": 4.0}, rel=1e-7)
     assert r.status == "optimal" and max(r.residuals.values()) <= 1e-8
@@ -58,7 +58,7 @@ def test_filling_gives_what_the_bottleneck_leaves_to_the_needs_it_does_not_hold_
 
 
 def test_filling_chooses_the_technique_that_uses_the_least_labour() -> None:
-    r = build_plan(shoes_from_land(), "ray").solve("highs", fill=True)
+    r = build_plan(shoes_from_land(), "ray").solve("highs", fill="leximin")
     act = r.activity["activity"]
     assert r.fulfilment == pytest.approx(2.0, rel=1e-9)  # 100 shoes of land for a target of 50
     assert act.to_dict() == pytest.approx({"workshop": 0.0, "factory": 100.0, "tannery": 100.0}, abs=1e-6)
@@ -72,7 +72,7 @@ def test_a_need_every_bottleneck_holds_is_not_raised_and_all_used_labour_is_said
     goods = [("bread", "product"), ("labour", "labour")]
     eco = economy(goods, [("bakery", "bread", 1.0, None, 1.0)], [("bakery", "labour", 2.0)], [("labour", 100.0)],
                   [("bread", 10.0, 1.0)])
-    r = build_plan(eco, "ray").solve("highs", fill=True)
+    r = build_plan(eco, "ray").solve("highs", fill="leximin")
     assert r.fulfilment == pytest.approx(5.0, rel=1e-9)
     assert r.solver["note"] == ("filled: no need above the ray's fulfilment of 500.0000%: the bottlenecks hold the "
                                 "one need at it; labour 100 against 100 in that plan (every labour kind is used up in "
@@ -107,7 +107,7 @@ def test_filled_plans_are_leximin_and_least_labour_by_scipy(seed: int) -> None:
     one at or below its level getting less; then no plan at those levels uses less labour."""
     model = build_plan(random_economy(seed), "ray")
     plain = model.solve("highs")
-    r: PlanResult = build_plan(random_economy(seed), "ray").solve("highs", fill=True)
+    r: PlanResult = build_plan(random_economy(seed), "ray").solve("highs", fill="leximin")
     if plain.status != "optimal":
         assert r.status == plain.status
         return
@@ -127,8 +127,8 @@ def test_filled_plans_are_leximin_and_least_labour_by_scipy(seed: int) -> None:
 
 def test_fast_fills_with_its_own_least_labour_as_highs_does() -> None:
     eco = generate_economy(400, family="uniform", seed=3)
-    by_fast = build_plan(eco, "ray").solve("fast", fill=True)
-    by_highs = build_plan(eco, "ray").solve("highs", fill=True)
+    by_fast = build_plan(eco, "ray").solve("fast", fill="leximin")
+    by_highs = build_plan(eco, "ray").solve("highs", fill="leximin")
     assert by_fast.solver["name"] == "fast" and by_fast.status == by_highs.status == "optimal"
     labour = eco.use[eco.labour]
     assert float((labour @ by_fast.activity["activity"].to_numpy()).sum()) == pytest.approx(
@@ -138,18 +138,18 @@ def test_fast_fills_with_its_own_least_labour_as_highs_does() -> None:
 
 def test_fill_is_refused_outside_the_ray_objective(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(PlanInputError, match="fill applies to the ray objective only, not to min-labour"):
-        build_plan(bread_and_cloth(), "min-labour").solve("highs", fill=True)
-    with pytest.raises(PlanInputError, match="fill must be True or False"):
-        build_plan(bread_and_cloth(), "ray").solve("highs", fill="yes")  # type: ignore[arg-type]
+        build_plan(bread_and_cloth(), "min-labour").solve("highs", fill="leximin")
+    with pytest.raises(PlanInputError, match="fill must be one of leximin, least-labour"):
+        build_plan(bread_and_cloth(), "ray").solve("highs", fill="yes")
     with pytest.raises(SystemExit) as exc:
-        main(["plan", str(DEMO), "--objective", "harmony", "--fill"])
+        main(["plan", str(DEMO), "--objective", "harmony", "--fill", "leximin"])
     assert exc.value.code != 0
     assert "--fill applies to --objective ray only, not to harmony" in capsys.readouterr().err
 
 
 def test_fill_from_the_cli_says_what_it_did(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["plan", str(DEMO), "--fill", "--out", str(tmp_path / "plan")])
+        main(["plan", str(DEMO), "--fill", "leximin", "--out", str(tmp_path / "plan")])
     out = " ".join(capsys.readouterr().out.split())  # rich wraps lines
     assert exc.value.code in (0, None)
     said = ("filled: 1 of 6 needs above the ray's fulfilment of 69.4287%, up to 109.6733%, held there by land, the "
@@ -163,7 +163,7 @@ def test_a_round_highs_cannot_solve_at_the_exact_levels_is_solved_a_tenth_of_the
     """Found by a review: structured, 300 goods, seed 3. The least-labour LP with every need held exactly where the
     ray met it (to HiGHS's tolerance) was "Unknown" to HiGHS (and to scipy's); a tenth of the tolerance lower it has
     its optimum, which the plan keeps within the tolerance."""
-    r = build_plan(generate_economy(300, family="structured", seed=3), "ray").solve("highs", fill=True)
+    r = build_plan(generate_economy(300, family="structured", seed=3), "ray").solve("highs", fill="leximin")
     assert r.status == "optimal" and "only in part" not in r.solver["note"]
     labour, first = (float(v.replace(",", "")) for v in re.findall(r"labour ([\d,.]+) against ([\d,.]+)",
                                                                     r.solver["note"])[0])
@@ -181,7 +181,7 @@ def test_a_round_that_stops_leaves_the_plan_before_it_and_says_so(monkeypatch: p
         return real(session, **kwargs)
 
     monkeypatch.setattr(HighsSession, "run", stopped)
-    r = build_plan(bread_and_cloth(), "ray").solve("highs", fill=True)
+    r = build_plan(bread_and_cloth(), "ray").solve("highs", fill="leximin")
     # cloth keeps the 400% of HiGHS's first plan, which the least-labour round does not take away
     assert r.status == "optimal" and r.needs["fulfilment"].to_dict() == pytest.approx({"bread": 1.0, "cloth": 4.0})
     assert r.solver["note"] == ("filled only in part (its round 2 ended stopped, Time limit reached; 1 need left "
@@ -206,7 +206,7 @@ def test_on_spain_2019_with_a_housing_cap_the_spare_labour_goes_to_every_other_n
     techniques = tables["techniques"]
     techniques.loc[techniques["technique"] == "make_p084", "capacity"] = made
     housing = build_economy(tables, name="spain_housing_cap")
-    r = build_plan(housing, "ray").solve("highs", fill=True)
+    r = build_plan(housing, "ray").solve("highs", fill="leximin")
     assert r.status == "optimal" and r.fulfilment == pytest.approx(1.0, rel=1e-9)
 
     labour = spain.available[spain.labour[0]]
@@ -235,7 +235,7 @@ def test_at_a_fulfilment_of_0_the_least_labour_round_still_runs(solver: str) -> 
                   [("bread", 100.0, 1.0), ("cloth", 100.0, 1.0)])
     model = build_plan(eco, "ray")
     model.set_capacity("mill", 0.0)
-    r = model.solve(solver, fill=True)
+    r = model.solve(solver, fill="leximin")
     assert r.status == "optimal" and r.fulfilment == 0.0
     assert r.activity["activity"].to_dict() == pytest.approx({"oven": 0.0, "bakery": 100.0, "mill": 0.0}, abs=1e-9)
     assert r.solver["note"] == ("filled: 1 of 2 needs above the ray's fulfilment of 0.0000%, up to 100.0000%, held "
@@ -248,6 +248,34 @@ def test_a_filled_plan_is_put_back_inside_its_bounds_before_it_is_verified() -> 
     HiGHS's tolerance in its scaled units), whose feigned flows were 1.6e-7 of its row's: read-back called the plan
     "stopped", where the ray alone was optimal."""
     eco = generate_economy(50, family="structured", seed=0)
-    r = build_plan(eco, "ray").solve("highs", 1e-8, fill=True)
+    r = build_plan(eco, "ray").solve("highs", 1e-8, fill="leximin")
     assert r.status == "optimal" and max(r.residuals.values()) <= 1e-8
     assert "15 of 16 needs above the ray's fulfilment" in r.solver["note"]
+
+
+def test_least_labour_keeps_every_need_at_the_ray_s_fulfilment_and_saves_the_rest() -> None:
+    """The other way to fill: the 400 hours the bakery's capacity leaves are not spent on cloth (400% of its target
+    by leximin) but saved; and the shoes come from the factory."""
+    r = build_plan(bread_and_cloth(), "ray").solve("highs", fill="least-labour")
+    assert r.fulfilment == pytest.approx(1.0, rel=1e-9)
+    assert r.needs["fulfilment"].to_dict() == pytest.approx({"bread": 1.0, "cloth": 1.0}, rel=1e-9)
+    assert r.activity["activity"].to_dict() == pytest.approx({"bakery": 100.0, "mill": 100.0}, rel=1e-9)
+    assert r.solver["note"] == ("filled with the least labour: no need above the ray's fulfilment of 100.0000%; "
+                                "against the solver's first optimal plan, 0 needs get more and 1 less; labour 200 "
+                                "against 500 in that plan")
+    shoes = build_plan(shoes_from_land(), "ray").solve("highs", fill="least-labour").activity["activity"]
+    assert shoes.to_dict() == pytest.approx({"workshop": 0.0, "factory": 100.0, "tannery": 100.0}, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_least_labour_fills_are_the_min_labour_plans_at_the_ray_s_fulfilment(seed: int) -> None:
+    """Checked by scipy's own HiGHS: no plan with every need at the ray's fulfilment uses less labour."""
+    model = build_plan(random_economy(seed), "ray")
+    r = build_plan(random_economy(seed), "ray").solve("highs", fill="least-labour")
+    if r.status != "optimal":
+        return
+    level = np.full(len(r.needs), r.fulfilment)
+    assert np.all(r.needs["fulfilment"].to_numpy() >= level * (1 - 1e-7))  # (joint products may make more)
+    least = reference_linprog(_need_lp(model, level, None, np.arange(len(level))))
+    per_unit = np.asarray(sp.csr_matrix(model.economy.use)[model.economy.labour].sum(axis=0)).ravel()
+    assert least.status == 0 and float(per_unit @ r.activity["activity"].to_numpy()) <= least.fun * (1 + 1e-6) + 1e-9

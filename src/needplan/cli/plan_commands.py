@@ -22,6 +22,7 @@ from needplan.economy.io import present
 from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
 from needplan.plan.errors import PlanInfeasibleError, PlanInputError
 from needplan.plan.explain import is_used_up
+from needplan.plan.fill import FILLS
 
 
 def plan_cmd(
@@ -40,16 +41,19 @@ def plan_cmd(
     time_limit: Annotated[float | None, typer.Option(
         help="seconds per solver call; when reached the status is 'stopped' (with the best plan found, if any, "
              "printed and written) and the exit code 1")] = None,
-    fill: Annotated[bool, flag("--fill", (
-        "ray only: of the plans with the best fulfilment, take the one that raises the needs the bottlenecks do "
-        "not hold back as far as they go, in turn (leximin), then uses the least labour; without it the solver "
-        "returns any of them"))] = False,
+    fill: Annotated[str | None, typer.Option(help=(
+        "ray only: of the plans with the best fulfilment, 'leximin' takes the one that raises the needs the "
+        "bottlenecks do not hold back as far as they go, in turn, then uses the least labour; 'least-labour' the "
+        "one that keeps every need at that fulfilment with the least labour; without it the solver returns any of "
+        "them"))] = None,
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
     if objective not in OBJECTIVES:
         raise PlanInputError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if solver not in SOLVERS:
         raise PlanInputError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if fill is not None and fill not in FILLS:
+        raise PlanInputError(f"--fill must be one of {', '.join(FILLS)}, got {fill!r}")
     if fill and objective != "ray":
         raise PlanInputError(f"--fill applies to --objective ray only, not to {objective}")
     if time_limit is not None and not time_limit > 0:  # also refuses nan

@@ -19,6 +19,6 @@ __all__ = ["OBJECTIVES", "SOLVERS", "PlanInfeasibleError", "PlanInputError", "Pl
 
 
 def plan(economy: Economy, objective: str = "ray", *, solver: str = "auto",
-         tolerance: float = 1e-6, fill: bool = False) -> PlanResult:
+         tolerance: float = 1e-6, fill: str | None = None) -> PlanResult:
     """Build and solve in one call: ``build_plan(economy, objective).solve(solver, tolerance, fill=fill)``."""
     return build_plan(economy, objective).solve(solver, tolerance, fill=fill)  # type: ignore[arg-type]

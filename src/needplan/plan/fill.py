@@ -1,9 +1,11 @@
-"""Fill a ray plan: what the bottlenecks leave free goes to the needs they do not hold back, then to less labour.
+"""Fill a ray plan: what the bottlenecks leave free goes to the needs they do not hold back, or to less labour.
 
 The ray objective (Kantorovich) maximises one fulfilment ``lambda`` shared by every need. Its optimum is rarely
 unique: the needs the bottlenecks do not hold back can get more, or nothing more, at the same ``lambda``, and a
 solver returns whichever vertex it reaches (a generated economy of 1,000 goods: all 296 needs at 100.04%, where
-295 could reach 101.09%). Filling picks one plan among the optimal ones, by rules a user can state:
+295 could reach 101.09%). Filling picks one plan among the optimal ones, by rules a user can state. ``leximin``
+takes both steps below; ``least-labour`` only the second, with every need at the ray's fulfilment (the surplus
+beyond it becomes labour saved):
 
 1. **Leximin** (progressive filling). Every need whose row has a positive price in the ray's dual is held at
    ``lambda`` in every optimal plan (complementary slackness), so it is fixed there. The others share a new
@@ -35,6 +37,9 @@ import scipy.sparse as sp
 from needplan.plan.lp import FloatArray, HighsSession, LinearProgram, LpSolution
 from needplan.plan.model import PlanModel
 
+FILLS = ("leximin", "least-labour")
+"""The ways to fill a ray plan: the needs the bottlenecks do not hold back raised in turn, then the least labour; or
+every need at the ray's fulfilment with the least labour."""
 LeastLabour = Callable[[LinearProgram, float | None], "LpSolution | None"]
 """Solves a least-labour LP within a time limit in seconds, or declines with ``None``."""
 
@@ -51,13 +56,15 @@ degenerate LPs a multiplier of 1e-9 can be noise, and a need it fixes is then no
 
 @dataclass
 class Filling:
-    """What filling did. ``level``: the fulfilment each need was fixed at (in the order of ``model.need_goods``);
-    ``first``: each need's fulfilment in the ray plan filling started from; ``labour_first`` and ``labour``: that
+    """What filling did. ``level``: each need's fulfilment in the filled plan (in the order of ``model.need_goods``;
+    at least the level it was fixed at, more where a joint product makes more); ``first``: in the ray plan filling
+    started from; ``ray``: the ray's fulfilment; ``labour_first`` and ``labour``: that
     plan's hours of labour (all kinds added) and the filled plan's; ``holders``: the limits that bind in the rounds
     after the ray's (what holds the raised needs); ``why``: what stopped it early ("" when it finished)."""
 
     level: FloatArray
     first: FloatArray
+    ray: float
     rounds: int
     least_labour: bool
     all_labour_used: bool
@@ -65,12 +72,15 @@ class Filling:
     labour: float
     holders: list[str]
     why: str = ""
+    how: str = "leximin"
 
     def sentence(self) -> str:
         """What filling did, in one plain sentence for the result's note."""
-        lowest = float(self.level.min()) + 0.0  # (+ 0.0: a fulfilment of 0 reads 0, not -0)
-        raised = self.level > lowest * (1 + 1e-9)
+        lowest = self.ray + 0.0  # (+ 0.0: a fulfilment of 0 reads 0, not -0)
+        raised = self.level > lowest * (1 + 1e-7) + 1e-12
         part = f"filled only in part ({self.why}): " if self.why else "filled: "
+        if self.how == "least-labour":
+            part = part.replace("filled", "filled with the least labour", 1)
         if raised.any():
             text = (f"{part}{int(raised.sum()):,} of {self.level.size:,} needs above the ray's fulfilment of "
                     f"{lowest:.4%}, up to {float(self.level.max()):.4%}")
@@ -78,7 +88,7 @@ class Filling:
                 text += f", held there by {_names(self.holders)}"
         else:
             text = (f"{part}no need above the ray's fulfilment of {lowest:.4%}"
-                    + ("" if self.why else ": the bottlenecks hold " + (
+                    + ("" if self.why or self.how != "leximin" else ": the bottlenecks hold " + (
                         "the one need" if self.level.size == 1 else f"all {self.level.size:,}") + " at it"))
         more = int(np.sum(self.level > self.first * (1 + 1e-7)))
         less = int(np.sum(self.level < self.first * (1 - 1e-7)))
@@ -101,9 +111,10 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.6g}"
 
 
-def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: float | None = None,
-         least_labour: LeastLabour | None = None) -> tuple[LpSolution, Filling]:
-    """Fill the optimal ray plan ``sol`` of ``model`` (see the module docstring). Returns the filled plan as a
+def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: float,
+         time_limit: float | None = None, least_labour: LeastLabour | None = None) -> tuple[LpSolution, Filling]:
+    """Fill the optimal ray plan ``sol`` of ``model`` the way ``how`` names (:data:`FILLS`; see the module
+    docstring). Returns the filled plan as a
     solution carrying ``sol``'s multipliers and ranges (its ``lambda`` is ``sol``'s), with the rounds' seconds and
     iterations added, and what filling did. ``time_limit`` in seconds per round; a round that does not end optimal
     leaves the plan of the round before it, saying why. ``least_labour``, where given, solves the least-labour
@@ -113,6 +124,8 @@ def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: flo
         raise ValueError("filling applies to the ray objective")
     if sol.status != "optimal":
         raise ValueError(f"filling starts from an optimal ray plan, got {sol.status}")
+    if how not in FILLS:
+        raise ValueError(f"fill must be one of {', '.join(FILLS)}, got {how!r}")
     lp, lam_col = model.lp, model.lambda_col
     rows, need_of = model.need_rows, model.need_of_row
     k = len(model.need_goods)
@@ -164,6 +177,8 @@ def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: flo
         priced = free & (share >= PRICED_SHARE * total) & held if total > 0 else free
         if not priced.any():  # (rounding only: the shares add up to 1) the largest, so that every round fixes one
             priced[np.argmax(share)] = True
+        if how == "least-labour":
+            priced = free
         level[priced] = lam
         if rounds > 1:
             holders.update(dict.fromkeys(_binding(model, step, lam)))
@@ -234,8 +249,9 @@ def fill(model: PlanModel, sol: LpSolution, *, tolerance: float, time_limit: flo
                      sol.seconds + seconds, sol.solver, sol.message, dict(sol.extra), sol.ranges)
     first = _fulfilment(model, sol.x, coef)
     per_hour = cost[:lp.n_cols]
-    return out, Filling(level, first, rounds, least, all_used, float(per_hour @ sol.x), float(per_hour @ filled),
-                        list(holders), why)
+    final = _fulfilment(model, filled, coef)
+    return out, Filling(final, first, float(sol.x[lam_col]), rounds, least, all_used, float(per_hour @ sol.x),
+                        float(per_hour @ filled), list(holders), why, how)
 
 
 def _fulfilment(model: PlanModel, x: FloatArray, coef: FloatArray) -> FloatArray:

@@ -212,7 +212,7 @@ class PlanModel:
         self.lp.row_upper[hit[0]] = available
 
     def solve(self, solver: SolverName = "auto", tolerance: float = 1e-6,
-              time_limit: float | None = None, fill: bool = False) -> PlanResult:
+              time_limit: float | None = None, fill: str | None = None) -> PlanResult:
         """Solve and read back (see :func:`needplan.plan.solve.solve_model`)."""
         from needplan.plan.solve import solve_model
 

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from needplan.leontief import rows_view
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.fill import LeastLabour
+from needplan.plan.fill import FILLS, LeastLabour
 from needplan.plan.fill import fill as fill_plan
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
@@ -72,7 +72,7 @@ def fast_module() -> ModuleType | None:
 
 
 def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e-6,
-                time_limit: float | None = None, fill: bool = False) -> PlanResult:
+                time_limit: float | None = None, fill: str | None = None) -> PlanResult:
     """Solve ``model`` to relative ``tolerance`` and return the verified :class:`PlanResult`.
 
     ``solver``: ``highs``, ``fast`` (ray and min-labour; harmony on Leontief economies; the rest, and user
@@ -82,11 +82,12 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
     not installed, and :class:`PlanInputError` when HiGHS refuses the LP (numbers too many orders of magnitude
     apart), naming the row and column.
 
-    ``fill`` (ray only): of the optimal plans, the one that raises the needs the bottlenecks do not hold back as
-    far as they go, in turn, then uses the least labour (:mod:`needplan.plan.fill`); the note says what it did.
+    ``fill`` (ray only): of the optimal plans, ``"leximin"`` takes the one that raises the needs the bottlenecks do
+    not hold back as far as they go, in turn, then uses the least labour; ``"least-labour"`` the one that keeps
+    every need at the ray's fulfilment with the least labour (:mod:`needplan.plan.fill`); the note says what it did.
     """
-    if not isinstance(fill, bool):
-        raise PlanInputError(f"fill must be True or False, got {fill!r}")
+    if fill is not None and fill not in FILLS:
+        raise PlanInputError(f"fill must be one of {', '.join(FILLS)} (or None), got {fill!r}")
     if fill and model.objective != "ray":
         raise PlanInputError(f"fill applies to the ray objective only, not to {model.objective}")
     try:
@@ -96,7 +97,7 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
 
 
 def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: float | None,
-                 fill: bool) -> PlanResult:
+                 fill: str | None) -> PlanResult:
     if solver not in SOLVERS:
         raise PlanInputError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
     tolerance = real(tolerance, "tolerance")
@@ -168,13 +169,14 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
 
 
 def _read_back(model: PlanModel, sol: LpSolution, tolerance: float, time_limit: float | None, note: str,
-               fill: bool) -> PlanResult:
+               fill: str | None) -> PlanResult:
     """Read back ``sol``, filled first where asked (an optimal ray plan only; the note says what filling did)."""
     if fill:
         if sol.status == "optimal":
             fast = fast_module() if sol.solver == "fast" else None
             least = None if fast is None else _fast_least_labour(model, tolerance)
-            sol, filling = fill_plan(model, sol, tolerance=tolerance, time_limit=time_limit, least_labour=least)
+            sol, filling = fill_plan(model, sol, how=fill, tolerance=tolerance, time_limit=time_limit,
+                                     least_labour=least)
             sol.extra["fill_rounds"] = filling.rounds
             told = filling.sentence()
         else:
