@@ -44,8 +44,9 @@ def run(family: str, n: int, repeats: int) -> dict[str, Any]:
     plain, filled = results[False], results[True]
     note = str(filled.solver.get("note", ""))
     raised = re.search(r"([\d,]+) of [\d,]+ needs above", note)
-    labour = re.search(r"labour ([\d,.e+]+) against ([\d,.e+]+)", note)
-    saved = (1 - float(labour[1].replace(",", "")) / float(labour[2].replace(",", ""))) if labour else float("nan")
+    labour = re.search(r"labour ([\d,.e+-]+) against ([\d,.e+-]+)", note)
+    first = float(labour[2].replace(",", "")) if labour else float("nan")
+    saved = 1 - float(labour[1].replace(",", "")) / first if labour and first > 0 else float("nan")
     return {"family": family, "goods": n, "needs": len(filled.needs), "solver": filled.solver["name"],
             "plain": statistics.median(times[False]), "filled": statistics.median(times[True]),
             "status": f"{plain.status} / {filled.status}", "rounds": filled.solver.get("fill_rounds", 0),

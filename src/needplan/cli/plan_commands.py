@@ -44,8 +44,8 @@ def plan_cmd(
     fill: Annotated[str | None, typer.Option(help=(
         "ray only: of the plans with the best fulfilment, 'leximin' takes the one that raises the needs the "
         "bottlenecks do not hold back as far as they go, in turn, then uses the least labour; 'least-labour' the "
-        "one that keeps every need at that fulfilment with the least labour; without it the solver returns any of "
-        "them"))] = None,
+        "one that keeps every need at that fulfilment (joint products may make more) with the least labour; without "
+        "it the solver returns any of them"))] = None,
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
     if objective not in OBJECTIVES:

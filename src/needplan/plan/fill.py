@@ -34,7 +34,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
-from needplan.plan.lp import FloatArray, HighsSession, LinearProgram, LpSolution
+from needplan.plan.lp import FloatArray, HighsSession, IntArray, LinearProgram, LpSolution
 from needplan.plan.model import PlanModel
 
 FILLS = ("leximin", "least-labour")
@@ -45,7 +45,7 @@ LeastLabour = Callable[[LinearProgram, float | None], "LpSolution | None"]
 
 MAX_FILL_ROUNDS = 50
 """Leximin rounds at most (each fixes at least one need; a generated economy of 1,000 goods needs 2). The needs
-still free after them are fixed at the last round's fulfilment, and the note says so."""
+still free after them keep what the last round's plan gives them, and the note says so."""
 PRICED_SHARE = 1e-9
 """A need counts as priced in a round when its rows' multipliers times targets (which add up to 1 over the needs
 still free) are at least this share of their total, and the round's plan holds it at the round's fulfilment (to
@@ -57,10 +57,14 @@ degenerate LPs a multiplier of 1e-9 can be noise, and a need it fixes is then no
 @dataclass
 class Filling:
     """What filling did. ``level``: each need's fulfilment in the filled plan (in the order of ``model.need_goods``;
-    at least the level it was fixed at, more where a joint product makes more); ``first``: in the ray plan filling
-    started from; ``ray``: the ray's fulfilment; ``labour_first`` and ``labour``: that
-    plan's hours of labour (all kinds added) and the filled plan's; ``holders``: the limits that bind in the rounds
-    after the ray's (what holds the raised needs); ``why``: what stopped it early ("" when it finished)."""
+    the level it was fixed at, more where a joint product makes more, to the tolerance less where a round was
+    solved a tenth of it lower); ``first``: in the ray plan filling started from; ``ray``: the ray's fulfilment;
+    ``rounds``: the rounds, the ray's included; ``least_labour``: whether the least-labour round ran and ended
+    optimal; ``all_labour_used``: whether it was left out because the ray's dual prices every labour kind;
+    ``labour_first`` and ``labour``: the first plan's hours of labour (all kinds added) and the filled plan's;
+    ``holders``: the limits the last round's multipliers price (what holds the highest needs); ``why``: what
+    stopped filling early ("" when it finished); ``how``: one of :data:`FILLS`; ``tolerance``: below which
+    relative differences of fulfilment are not counted."""
 
     level: FloatArray
     first: FloatArray
@@ -73,11 +77,15 @@ class Filling:
     holders: list[str]
     why: str = ""
     how: str = "leximin"
+    tolerance: float = 1e-6
 
     def sentence(self) -> str:
         """What filling did, in one plain sentence for the result's note."""
+        if self.how == "least-labour" and not self.least_labour and not self.all_labour_used and not self.why:
+            return "not filled: the economy has no labour kind to save"
         lowest = self.ray + 0.0  # (+ 0.0: a fulfilment of 0 reads 0, not -0)
-        raised = self.level > lowest * (1 + 1e-7) + 1e-12
+        close = max(self.tolerance, 1e-9)  # (a round solved a tenth of the tolerance lower is no change)
+        raised = self.level > lowest * (1 + close) + 1e-12
         part = f"filled only in part ({self.why}): " if self.why else "filled: "
         if self.how == "least-labour":
             part = part.replace("filled", "filled with the least labour", 1)
@@ -90,8 +98,8 @@ class Filling:
             text = (f"{part}no need above the ray's fulfilment of {lowest:.4%}"
                     + ("" if self.why or self.how != "leximin" else ": the bottlenecks hold " + (
                         "the one need" if self.level.size == 1 else f"all {self.level.size:,}") + " at it"))
-        more = int(np.sum(self.level > self.first * (1 + 1e-7)))
-        less = int(np.sum(self.level < self.first * (1 - 1e-7)))
+        more = int(np.sum(self.level > self.first * (1 + close)))
+        less = int(np.sum(self.level < self.first * (1 - close)))
         if more or less:
             text += (f"; against the solver's first optimal plan, {more:,} need{'s' * (more != 1)} "
                      f"{'get' if more != 1 else 'gets'} more and {less:,} less")
@@ -134,7 +142,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
     level = np.full(k, np.nan)
     x, y = sol.x, sol.row_dual
     why, rounds, seconds, iterations = "", 1, 0.0, 0
-    holders: dict[str, None] = {}  # in order, once each
+    holders: list[str] = []
     step = sol
     # Each round after the ray's adds a column of its own, the free needs' further fulfilment, entered in their rows
     # as lambda is; lambda and the columns before are fixed where the last plan put them. So the needs fixed in
@@ -142,7 +150,8 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
     # new HiGHS instance, from nothing: warm from the round before (or from the ray's basis) took more pivots, not
     # fewer (3,000 structured goods: 11,040 against 5,901 for the second round, 62 s against 24 s in all).
     cur = replace(lp, col_lower=lp.col_lower.copy(), col_upper=lp.col_upper.copy(), cost=np.zeros(lp.n_cols))
-    fixed: list[int] = []  # lambda, then the rounds' columns, fixed at their values in the last plan
+    fixed: list[int] = []  # lambda, then the rounds' columns, fixed at their values in the plan that set them
+    values: list[float] = []  # (kept apart: a round solved lower must not lower the next round's levels again)
 
     def solved(build: Callable[[float], LinearProgram]) -> LpSolution:
         """HiGHS on the round's LP (``build(relax)``: the fixed columns lowered by ``relax`` relative), exactly,
@@ -162,7 +171,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
         """``base`` with its fixed columns at their values in the last plan, lowered by ``relax`` relative (and
         ``cost`` to minimise, where given)."""
         lower, upper = base.col_lower.copy(), base.col_upper.copy()
-        lower[fixed] = upper[fixed] = x[fixed] * (1.0 - relax)
+        lower[fixed] = upper[fixed] = np.asarray(values) * (1.0 - relax)
         if cost is None:
             return replace(base, col_lower=lower, col_upper=upper)
         return replace(base, col_lower=lower, col_upper=upper, cost=cost, maximize=False)
@@ -181,14 +190,16 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
             priced = free
         level[priced] = lam
         if rounds > 1:
-            holders.update(dict.fromkeys(_binding(model, step, lam)))
+            holders = _binding(model, step, lam)
         if not np.isnan(level).any():
             break
         if rounds > MAX_FILL_ROUNDS:
-            why = (f"{int(np.isnan(level).sum()):,} needs left where the last of {MAX_FILL_ROUNDS} rounds put "
-                   "them")
+            left = int(np.isnan(level).sum())
+            why = (f"{left:,} need{'s' * (left != 1)} left where the last of {MAX_FILL_ROUNDS} "
+                   f"round{'s' * (MAX_FILL_ROUNDS != 1)} put {'them' if left != 1 else 'it'}")
             break
         fixed.append(lam_col if rounds == 1 else cur.n_cols - 1)
+        values.append(float(x[fixed[-1]]))
         free_rows = np.flatnonzero(np.isnan(level[need_of]))
         column = sp.csr_matrix((coef[free_rows], (rows[free_rows], np.zeros(free_rows.size, dtype=np.int64))),
                                shape=(lp.n_rows, 1))
@@ -200,8 +211,12 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
         rounds += 1
         if step.status != "optimal":
             left = int(np.isnan(level).sum())
-            why = (f"its round {rounds} ended {step.status}, {step.message}; {left:,} need{'s' * (left != 1)} left "
-                   "where the round before put them")
+            needs = f"{left:,} need{'s' * (left != 1)}"
+            it = "them" if left != 1 else "it"
+            why = (f"the {needs} still free can rise without limit: nothing they need is limited; left where the "
+                   f"round before put {it}" if step.status == "unbounded" else
+                   f"its round {rounds} ended {step.status}, {step.message}; {needs} left where the round before "
+                   f"put {it}")
             break
         x, y = step.x, step.row_dual
         lam += float(x[-1])
@@ -224,6 +239,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
     least = labour.size > 0 and not all_used
     if least:
         fixed.append(cur.n_cols - 1 if cur.n_cols > lp.n_cols else lam_col)
+        values.append(float(x[fixed[-1]]))
         by_fast = None
         if least_labour is not None and rounds == 1:
             # fast's min-labour path takes targets as row bounds: lambda's share of each need row moves into them
@@ -251,7 +267,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
     per_hour = cost[:lp.n_cols]
     final = _fulfilment(model, filled, coef)
     return out, Filling(final, first, float(sol.x[lam_col]), rounds, least, all_used, float(per_hour @ sol.x),
-                        float(per_hour @ filled), list(holders), why, how)
+                        float(per_hour @ filled), holders, why, how, tolerance)
 
 
 def _fulfilment(model: PlanModel, x: FloatArray, coef: FloatArray) -> FloatArray:
@@ -264,8 +280,10 @@ def _fulfilment(model: PlanModel, x: FloatArray, coef: FloatArray) -> FloatArray
     return out
 
 
-def _binding(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
-    """The labour kinds, resources and capacities a round's multipliers price (the same share as needs)."""
+def _priced(model: PlanModel, step: LpSolution, lam: float) -> tuple[IntArray, IntArray]:
+    """The goods (labour kinds, resources) and techniques (capacities) whose multipliers in ``step`` times their
+    bound are at least :data:`PRICED_SHARE` of the fulfilment ``lam``, and above 0 (at a fulfilment of 0 every
+    such worth is 0, and none is priced)."""
     lp, n_t = model.lp, model.n_techniques
     primary = np.flatnonzero(model.kind_is("primary"))
     worth = np.abs(step.row_dual[primary] * lp.row_upper[primary])
@@ -273,23 +291,32 @@ def _binding(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
     cap = lp.col_upper[:n_t]
     limited = np.flatnonzero(np.isfinite(cap))
     rent = np.abs(step.col_dual[limited]) * cap[limited]
-    caps = limited[(rent > 0) & (rent >= PRICED_SHARE * abs(lam))]
+    return goods, limited[(rent > 0) & (rent >= PRICED_SHARE * abs(lam))]
+
+
+def _priced_user_rows(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
+    """The names of the user constraints whose multipliers in ``step`` times their bound are priced (as limits)."""
+    user = model.user_rows
+    bound = np.where(np.isfinite(model.lp.row_upper[user]), model.lp.row_upper[user], model.lp.row_lower[user])
+    worth = np.abs(step.row_dual[user] * bound)
+    names = model.rows["name"].to_numpy()[user[(worth > 0) & (worth >= PRICED_SHARE * abs(lam))]]
+    return [str(name) for name in names]
+
+
+def _binding(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
+    """The labour kinds, resources, capacities and user constraints a round's multipliers price, by name."""
+    goods, caps = _priced(model, step, lam)
     return ([str(model.economy.goods[g]) for g in goods]
-            + [f"the capacity of {model.economy.techniques[j]}" for j in caps])
+            + [f"the capacity of {model.economy.techniques[j]}" for j in caps] + _priced_user_rows(model, step, lam))
 
 
 def _all_labour_priced(model: PlanModel, sol: LpSolution) -> bool:
     """Whether every labour kind has a positive price in the ray's dual: then every optimal plan uses all of it
-    (complementary slackness), so the labour is the same in all and the least-labour round can change nothing."""
-    rows = model.rows
-    primary = np.flatnonzero(model.kind_is("primary"))
-    labour_rows = primary[np.isin(rows["good"].to_numpy()[primary], model.economy.labour)]
-    has_row = np.isin(model.economy.labour, rows["good"].to_numpy()[labour_rows])
-    if not has_row.all():  # a kind without a finite availability has no row, hence no price
-        return False
-    worth = np.abs(sol.row_dual[labour_rows] * model.lp.row_upper[labour_rows])
-    # (> 0 too: at a fulfilment of 0 every worth is 0, and none is priced)
-    return bool(np.all((worth > 0) & (worth >= PRICED_SHARE * abs(float(sol.x[model.lambda_col])))))
+    (complementary slackness), so the labour is the same in all and the least-labour round can change nothing. A
+    kind without a finite availability has no row, hence no price."""
+    assert model.lambda_col is not None
+    goods, _ = _priced(model, sol, float(sol.x[model.lambda_col]))
+    return bool(np.isin(model.economy.labour, goods).all())
 
 
 def _column_entries(A: sp.csr_matrix, rows: np.ndarray, col: int) -> FloatArray:

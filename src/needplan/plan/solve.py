@@ -172,6 +172,7 @@ def _read_back(model: PlanModel, sol: LpSolution, tolerance: float, time_limit: 
                fill: str | None) -> PlanResult:
     """Read back ``sol``, filled first where asked (an optimal ray plan only; the note says what filling did)."""
     if fill:
+        ray = sol
         if sol.status == "optimal":
             fast = fast_module() if sol.solver == "fast" else None
             least = None if fast is None else _fast_least_labour(model, tolerance)
@@ -181,7 +182,15 @@ def _read_back(model: PlanModel, sol: LpSolution, tolerance: float, time_limit: 
             told = filling.sentence()
         else:
             told = f"not filled: the ray plan is {sol.status}"
-        note = "; ".join(filter(None, [note, told]))
+        filled = read_back(model, sol, tolerance=tolerance, note="; ".join(filter(None, [note, told])),
+                           time_limit=time_limit)
+        if filled.status == "optimal" or sol is ray:
+            return filled
+        # Its flows differ from the ray plan's, and so do the floors of the check: where the filled plan fails it and
+        # the ray plan passes, the ray plan stands, saying so.
+        plain = read_back(model, ray, tolerance=tolerance, time_limit=time_limit, note="; ".join(filter(None, [
+            note, f"not filled: the filled plan failed the engine's verification ({filled.solver['message']})"])))
+        return plain if plain.status == "optimal" else filled
     return read_back(model, sol, tolerance=tolerance, note=note, time_limit=time_limit)
 
 
