@@ -354,3 +354,14 @@ def test_a_filled_plan_that_fails_verification_leaves_the_ray_plan(monkeypatch: 
     assert r.status == "optimal" and r.solver["note"].startswith(
         "not filled: the filled plan failed the engine's verification (Optimal; verification failed:")
     assert r.activity.at["bakery", "activity"] == pytest.approx(100.0, rel=1e-9)
+
+
+def test_the_real_data_docs_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/real-data.md, "Spain 2019 with a housing cap": its Python block runs and prints the notes it quotes."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "real-data.md").read_text()
+    block = re.findall(r"### Spain 2019 with a housing cap.*?```python\n(.*?)```", docs, re.S)[0]
+    exec(compile(block, "real-data.md", "exec"), {})
+    printed = capsys.readouterr().out
+    quoted = re.search(r'The note reads "(.*?)"\.', " ".join(docs.split()))
+    assert quoted is not None and quoted[1] in printed
+    assert "labour 18,490,200 against 22,188,240 in that plan" in printed
