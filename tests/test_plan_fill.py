@@ -365,3 +365,14 @@ def test_the_real_data_docs_example_prints_what_the_docs_say(capsys: pytest.Capt
     quoted = re.search(r'The note reads "(.*?)"\.', " ".join(docs.split()))
     assert quoted is not None and quoted[1] in printed
     assert "labour 18,490,200 against 22,188,240 in that plan" in printed
+
+
+def test_after_fast_s_ray_at_its_size_no_highs_round_is_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by timing 3x10^5 uniform goods: two needs free after the ray's round sent a HiGHS round to an LP it did
+    not solve in 270 s. Where auto would use fast, the rounds after the ray's are not tried, and the note says so;
+    the least labour is still fast's."""
+    monkeypatch.setattr(solve_module, "AUTO_FAST_TECHNIQUES", 1)
+    r = build_plan(bread_and_cloth(), "ray").solve("fast", fill="leximin")
+    assert r.status == "optimal" and r.solver["name"] == "fast" and r.fulfilment == pytest.approx(1.0, rel=1e-9)
+    assert r.solver["note"].startswith("filled only in part (1 need could rise further; the rounds after the ray's "
+                                       "are HiGHS's, not tried at the size fast solved): ")

@@ -120,14 +120,17 @@ def _amount(value: float) -> str:
 
 
 def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: float,
-         time_limit: float | None = None, least_labour: LeastLabour | None = None) -> tuple[LpSolution, Filling]:
+         time_limit: float | None = None, least_labour: LeastLabour | None = None,
+         rounds_by_highs: bool = True) -> tuple[LpSolution, Filling]:
     """Fill the optimal ray plan ``sol`` of ``model`` the way ``how`` names (:data:`FILLS`; see the module
     docstring). Returns the filled plan as a
     solution carrying ``sol``'s multipliers and ranges (its ``lambda`` is ``sol``'s), with the rounds' seconds and
     iterations added, and what filling did. ``time_limit`` in seconds per round; a round that does not end optimal
-    leaves the plan of the round before it, saying why. ``least_labour``, where given, solves the least-labour
-    LP (``lambda`` fixed at 0) first, within a time limit in seconds, returning ``None`` where it declines
-    (``fast``'s min-labour path); HiGHS solves it otherwise."""
+    leaves the plan of the round before it, saying why. ``least_labour``, where given (the ray was ``fast``'s),
+    solves the least-labour LP (``lambda`` fixed at 0, the needs' levels in their rows' bounds) first, within a
+    time limit in seconds, returning ``None`` where it declines (``fast``'s min-labour path); HiGHS solves it
+    otherwise. Without ``rounds_by_highs`` no leximin round after the ray's is tried (they are HiGHS's: for LPs
+    of a size it does not solve in reasonable time)."""
     if model.objective != "ray" or model.lambda_col is None:
         raise ValueError("filling applies to the ray objective")
     if sol.status != "optimal":
@@ -199,6 +202,13 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
             why = (f"{left:,} need{'s' * (left != 1)} left where the last of {MAX_FILL_ROUNDS} "
                    f"round{'s' * (MAX_FILL_ROUNDS != 1)} put {'them' if left != 1 else 'it'}")
             break
+        if not rounds_by_highs:
+            # The LP is one HiGHS does not solve in reasonable time (a uniform economy of 3x10^5 goods, two needs
+            # free after the ray's round: no answer in 270 s), so no round is tried.
+            left = int(np.isnan(level).sum())
+            why = (f"{left:,} need{'s' * (left != 1)} could rise further; the rounds after the ray's are "
+                   "HiGHS's, not tried at the size fast solved")
+            break
         fixed.append(lam_col if rounds == 1 else cur.n_cols - 1)
         values.append(float(x[fixed[-1]]))
         free_rows = np.flatnonzero(np.isnan(level[need_of]))
@@ -242,10 +252,10 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
         fixed.append(cur.n_cols - 1 if cur.n_cols > lp.n_cols else lam_col)
         values.append(float(x[fixed[-1]]))
         by_fast = None
-        if least_labour is not None and rounds == 1:
-            # fast's min-labour path takes targets as row bounds: lambda's share of each need row moves into them
+        if least_labour is not None:
+            # fast's min-labour path takes targets as row bounds: each need's level moves into its rows
             lower, upper = lp.row_lower.copy(), lp.col_upper.copy()
-            lower[rows] = -coef * x[lam_col]
+            lower[rows] = -coef * level[need_of]
             upper[lam_col] = 0.0
             by_fast = least_labour(replace(lp, row_lower=lower, col_upper=upper, cost=cost, maximize=False),
                                    time_limit)

@@ -176,8 +176,10 @@ def _read_back(model: PlanModel, sol: LpSolution, tolerance: float, time_limit: 
         if sol.status == "optimal":
             fast = fast_module() if sol.solver == "fast" else None
             least = None if fast is None else _fast_least_labour(model, tolerance)
+            # HiGHS's rounds after fast's ray only where HiGHS is quick (auto's own rule)
             sol, filling = fill_plan(model, sol, how=fill, tolerance=tolerance, time_limit=time_limit,
-                                     least_labour=least)
+                                     least_labour=least, rounds_by_highs=(
+                                         sol.solver != "fast" or model.n_techniques < AUTO_FAST_TECHNIQUES))
             sol.extra["fill_rounds"] = filling.rounds
             told = filling.sentence()
         else:
