@@ -257,7 +257,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
             lower, upper = lp.row_lower.copy(), lp.col_upper.copy()
             lower[rows] = -coef * level[need_of]
             upper[lam_col] = 0.0
-            by_fast = least_labour(replace(lp, row_lower=lower, col_upper=upper, cost=cost, maximize=False),
+            by_fast = least_labour(replace(lp, row_lower=lower, col_upper=upper, cost=cost[:lp.n_cols], maximize=False),
                                    time_limit)
         step = by_fast if by_fast is not None else solved(partial(at, cur, cost=cost))
         if by_fast is not None:
