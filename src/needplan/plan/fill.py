@@ -34,7 +34,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
-from needplan.plan.lp import FloatArray, HighsSession, IntArray, LinearProgram, LpSolution
+from needplan.plan.lp import FloatArray, HighsSession, IntArray, LinearProgram, LpSolution, column_entries
 from needplan.plan.model import PlanModel
 
 FILLS = ("leximin", "least-labour")
@@ -101,13 +101,18 @@ class Filling:
         more = int(np.sum(self.level > self.first * (1 + close)))
         less = int(np.sum(self.level < self.first * (1 - close)))
         if more or less:
-            text += (f"; against the solver's first optimal plan, {more:,} need{'s' * (more != 1)} "
+            text += (f"; against the solver's first optimal plan, {_many(more, 'need')} "
                      f"{'get' if more != 1 else 'gets'} more and {less:,} less")
         if self.labour_first > 0 or self.labour > 0:
             text += f"; labour {_amount(self.labour)} against {_amount(self.labour_first)} in that plan"
             if self.all_labour_used:
                 text += " (every labour kind is used up in every optimal plan)"
         return text
+
+
+def _many(n: int, word: str) -> str:
+    """``n`` of ``word``: "1 need", "2 needs"."""
+    return f"{n:,} {word}{'s' * (n != 1)}"
 
 
 def _names(names: list[str], first: int = 3) -> str:
@@ -140,7 +145,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
     lp, lam_col = model.lp, model.lambda_col
     rows, need_of = model.need_rows, model.need_of_row
     k = len(model.need_goods)
-    coef = _column_entries(lp.A, rows, lam_col)  # -target (per level) on each need row
+    coef = column_entries(lp.A, rows, lam_col)  # -target (per level) on each need row
     lam = float(sol.x[lam_col])
     level = np.full(k, np.nan)
     x, y = sol.x, sol.row_dual
@@ -199,14 +204,14 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
             break
         if rounds > MAX_FILL_ROUNDS:
             left = int(np.isnan(level).sum())
-            why = (f"{left:,} need{'s' * (left != 1)} left where the last of {MAX_FILL_ROUNDS} "
-                   f"round{'s' * (MAX_FILL_ROUNDS != 1)} put {'them' if left != 1 else 'it'}")
+            why = (f"{_many(left, 'need')} left where the last of {_many(MAX_FILL_ROUNDS, 'round')} put "
+                   f"{'them' if left != 1 else 'it'}")
             break
         if not rounds_by_highs:
             # The LP is one HiGHS does not solve in reasonable time (a uniform economy of 3x10^5 goods, two needs
             # free after the ray's round: no answer in 270 s), so no round is tried.
             left = int(np.isnan(level).sum())
-            why = (f"{left:,} need{'s' * (left != 1)} could rise further; the rounds after the ray's are "
+            why = (f"{_many(left, 'need')} could rise further; the rounds after the ray's are "
                    "HiGHS's, not tried at the size fast solved")
             break
         fixed.append(lam_col if rounds == 1 else cur.n_cols - 1)
@@ -222,7 +227,7 @@ def fill(model: PlanModel, sol: LpSolution, *, how: str = "leximin", tolerance: 
         rounds += 1
         if step.status != "optimal":
             left = int(np.isnan(level).sum())
-            needs = f"{left:,} need{'s' * (left != 1)}"
+            needs = _many(left, "need")
             it = "them" if left != 1 else "it"
             why = (f"the {needs} still free can rise without limit: nothing they need is limited; left where the "
                    f"round before put {it}" if step.status == "unbounded" else
@@ -328,8 +333,3 @@ def _all_labour_priced(model: PlanModel, sol: LpSolution) -> bool:
     assert model.lambda_col is not None
     goods, _ = _priced(model, sol, float(sol.x[model.lambda_col]))
     return bool(np.isin(model.economy.labour, goods).all())
-
-
-def _column_entries(A: sp.csr_matrix, rows: np.ndarray, col: int) -> FloatArray:
-    """``A[rows, col]`` as a dense vector (one column taken, not a block of rows)."""
-    return np.asarray(A[:, col:col + 1].toarray(), dtype=np.float64).ravel()[rows]

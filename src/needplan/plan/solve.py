@@ -34,6 +34,7 @@ from needplan.plan.lp import (
     LpSolution,
     PriceRanges,
     as_range,
+    column_entries,
 )
 from needplan.plan.model import HARMONY_START_POINTS, SOLVERS, PlanModel, add_harmony_cuts, harmony, real
 from needplan.plan.result import PlanResult, read_back
@@ -604,7 +605,7 @@ def _solve_fast(model: PlanModel, fast: ModuleType, tolerance: float,
     if model.objective == "ray":
         assert model.lambda_col is not None
         col = model.lambda_col
-        target = -np.asarray(A[:, col:col + 1].toarray()).ravel()[net_rows]  # one column, not a row block
+        target = -column_entries(A, net_rows, col)
         fr = fast.solve_ray(net, primary, available, capacity, target, tol=tolerance, time_limit=time_limit,
                             main=main, fallback=False)
     else:
