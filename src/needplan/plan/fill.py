@@ -21,8 +21,8 @@ economy, seed 20), which is not leximin. The filled plan is an optimal plan of t
 multipliers (shadow prices, bottleneck prices and their ranges) stay valid for it: read-back verifies it against
 the ray LP with them. Rounds 2 on are solved by HiGHS; the least-labour round by ``fast``'s min-labour path where
 the ray was ``fast``'s and needed no second round, else by HiGHS. Which needs a round holds back is read off its
-multipliers (:data:`PRICED_SHARE`); on large degenerate LPs some of those can be noise (docs/plan.md, "Filling a
-ray plan").
+multipliers (:data:`PRICED_SHARE`; checked against an LP per level on economies of up to 3,000 goods: docs/plan.md,
+"Filling a ray plan").
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ PRICED_SHARE = 1e-9
 """A need counts as priced in a round when its rows' multipliers times targets (which add up to 1 over the needs
 still free) are at least this share of their total, and the round's plan holds it at the round's fulfilment (to
 the tolerance: a need with room to spare cannot be held back); a limit, when its multiplier times its bound is at
-least this share of the round's fulfilment. Exact in exact arithmetic (complementary slackness); on large
-degenerate LPs a multiplier of 1e-9 can be noise, and a need it fixes is then not leximin (docs/plan.md)."""
+least this share of the round's fulfilment. Exact in exact arithmetic (complementary slackness); at 3,000 structured
+goods, shares of 2.3e-9 are genuine (docs/plan.md, "Which needs a round fixes")."""
 
 
 @dataclass
