@@ -3,6 +3,7 @@ scipy's own solver on random economies, fast's path, and refusals."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -170,6 +171,13 @@ def test_fill_from_the_cli_says_what_it_did(capsys: pytest.CaptureFixture[str], 
     assert said in out
     summary = pd.read_csv(tmp_path / "plan" / "summary.csv", index_col="key")["value"]
     assert said in summary["solver_note"] and summary["solver_fill_rounds"] == "2"
+    # --json has them too (beside the issue's keys), and only where filling was asked for
+    for fill, keys in ((["--fill", "leximin"], {"note", "fill_rounds"}), ([], set())):
+        with pytest.raises(SystemExit):
+            main(["plan", str(DEMO), "--json", *fill])
+        solver = json.loads(capsys.readouterr().out)["solver"]
+        assert set(solver) == {"name", "seconds", "iterations"} | keys
+        assert not keys or (said in solver["note"] and solver["fill_rounds"] == 2)
 
 
 def test_a_round_highs_cannot_solve_at_the_exact_levels_is_solved_a_tenth_of_the_tolerance_lower() -> None:

@@ -101,10 +101,15 @@ class PlanResult:
         return pd.concat([self.products["shadow_price"], self.primaries["shadow_price"]]).rename("shadow_price")
 
     def to_json(self) -> dict[str, Any]:
-        """The result as the JSON object of ``needplan plan --json`` (non-finite numbers become ``null``)."""
+        """The result as the JSON object of ``needplan plan --json`` (non-finite numbers become ``null``); a filled
+        plan's ``solver`` also has filling's ``note`` and ``fill_rounds``."""
         plan = self.has_plan
         bottl = [{"constraint": str(r.constraint), "kind": str(r.kind), "shadow_price": _num(r.shadow_price),
                   "explanation": str(r.explanation)} for r in self.bottlenecks.itertuples()]
+        solver = {"name": str(self.solver["name"]), "seconds": float(self.solver["seconds"]),
+                  "iterations": int(self.solver["iterations"])}
+        if "fill_rounds" in self.solver:  # (asked for: filling's note and rounds beside the issue's keys)
+            solver |= {"note": str(self.solver.get("note", "")), "fill_rounds": int(self.solver["fill_rounds"])}
         return {
             "status": self.status,
             "objective": _num(self.objective),
@@ -115,8 +120,7 @@ class PlanResult:
             "residuals": {k: _num(self.residuals.get(k)) for k in ("balance", "resources", "capacity")},
             "bottlenecks": bottl,
             "indices": {k: _num(self.indices.get(k)) for k in ("quantity", "quality_adjusted")},
-            "solver": {"name": str(self.solver["name"]), "seconds": float(self.solver["seconds"]),
-                       "iterations": int(self.solver["iterations"])},
+            "solver": solver,
         }
 
     def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False,
