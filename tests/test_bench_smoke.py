@@ -10,6 +10,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -37,3 +39,10 @@ def test_the_fill_benchmark_reads_what_filling_did() -> None:
     row = _load("bench_fill").run("structured", 120, 1)
     assert row["status"] == "optimal / optimal" and row["rounds"] >= 1
     assert row["saved"] == row["saved"]  # not NaN: the labour sentence was found
+
+
+def test_the_startup_benchmark_times_a_process_and_refuses_a_failing_one() -> None:
+    bench = _load("bench_startup")
+    assert bench.time_once(bench.COMMANDS["needplan --help"], None) > 0
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        bench.time_once("raise SystemExit(3)", None)
