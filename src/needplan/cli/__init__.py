@@ -15,7 +15,6 @@ from pathlib import Path
 
 import typer
 
-from needplan.economy.io import holds, present, replace_problem
 from needplan.errors import EconomyError, NeedplanError, OutputError
 
 app = typer.Typer(
@@ -73,6 +72,8 @@ def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> 
     (``--overwrite`` would delete it), that exists without ``overwrite`` (or with it, but is not a folder of plain
     files, :func:`~needplan.economy.io.replace_problem`), or that cannot be made where it is named, before any work
     is done."""
+    from needplan.economy.io import holds, present, replace_problem
+
     if out is None:
         return
     for source in inputs:

@@ -6,23 +6,26 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.analysis import Analysis, analyze, negative_values_note
 from needplan.cli import flag
-from needplan.economy import read_economy
-from needplan.economy.model import Economy
+
+if TYPE_CHECKING:
+    from needplan.analysis import Analysis
+    from needplan.economy.model import Economy
 
 Folder = Annotated[Path, typer.Argument(help="economy folder (economy.toml plus CSV or Parquet tables)")]
 
 
 def load(folder: Path) -> Economy:
     """Read an economy with a spinner on the terminal (large folders take seconds)."""
+    from needplan.economy import read_economy
+
     with Console(stderr=True).status(Text(f"reading {folder}"), spinner="dots"):  # the path as written
         return read_economy(folder)
 
@@ -53,6 +56,8 @@ def analyze_cmd(
     """Leontief analysis of the needs as final demand: the gross output of each product, the output multiplier
     (gross output of all products per unit of final demand for it) and the labour and resources one unit embodies
     (directly and through its inputs)."""
+    from needplan.analysis import analyze
+
     if method not in ("auto", "neumann", "direct"):
         raise typer.BadParameter(f"method must be auto, neumann or direct, got {method!r}")
     economy = load(folder)
@@ -78,6 +83,8 @@ def analyze_cmd(
 
 def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
     """The analysis as a readable table on standard output."""
+    from needplan.analysis import negative_values_note
+
     s = result.solver
     console = stdout_console()
     # Ids and names go in as Text: taken as written, never as markup or emoji codes.

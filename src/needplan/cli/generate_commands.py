@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from needplan.cli import check_out, flag, writing
-from needplan.data.generate import FAMILIES, GeneratorError, make_spec, write_generated
+from needplan.data.names import FAMILIES
 
 
 def generate_cmd(
@@ -30,6 +30,8 @@ def generate_cmd(
 ) -> None:
     """Write a valid, productive synthetic economy: goods, techniques with inputs, capacities on some, labour and
     needs (the structured family adds alternative techniques, joint products and hub suppliers)."""
+    from needplan.data.generate import GeneratorError, make_spec, write_generated
+
     if fmt not in (None, "csv", "parquet"):
         raise typer.BadParameter(f"format must be csv or parquet, got {fmt!r}", param_hint="--format")
     try:

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.analysis import analyze
 from needplan.cli import check_out, flag, writing
 from needplan.cli.economy_commands import Folder, load, stdout_console
-from needplan.data import demo_folder
-from needplan.economy import read_economy
-from needplan.economy.io import present
-from needplan.plan import OBJECTIVES, SOLVERS, PlanResult, build_plan
-from needplan.plan.errors import PlanInfeasibleError, PlanInputError
-from needplan.plan.explain import is_used_up
-from needplan.plan.fill import FILLS
+
+if TYPE_CHECKING:
+    from needplan.economy.model import Economy
+    from needplan.plan import PlanModel, PlanResult
+
+
+def build_plan(economy: Economy, objective: str) -> PlanModel:
+    """:func:`needplan.plan.build_plan`, imported on the first call (``needplan --help`` loads no numpy); a name of
+    this module, so that a test can replace it to see that ``plan`` refuses its ``--out`` before building."""
+    from needplan.plan import build_plan as build
+
+    return build(economy, objective)
 
 
 def plan_cmd(
@@ -48,6 +50,11 @@ def plan_cmd(
         "it the solver returns any of them"))] = None,
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
+    from needplan.economy.io import present
+    from needplan.plan import OBJECTIVES, SOLVERS
+    from needplan.plan.errors import PlanInfeasibleError, PlanInputError
+    from needplan.plan.fill import FILLS
+
     if objective not in OBJECTIVES:
         raise PlanInputError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if solver not in SOLVERS:
@@ -85,6 +92,9 @@ def plan_cmd(
 
 def print_plan(result: PlanResult, name: str, limit: int) -> None:
     """The plan as readable tables and sentences on standard output."""
+    import numpy as np
+    import pandas as pd
+
     console = stdout_console()
     # Ids, names and messages naming them go in as Text: taken as written, never as markup or emoji codes.
     console.print(Text.assemble((name, "bold"), f": objective {result.objective_name}, status ",
@@ -158,6 +168,8 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
 def _used_up(result: PlanResult) -> str:
     """Where no limit has a price, those the plan uses up all the same (fuzzing: min-labour on Spain 2019 said
     "none binds" with its labour at 18,490,200 of 18,490,200: the least labour for the targets is all there is)."""
+    from needplan.plan.explain import is_used_up
+
     if result.status != "optimal":
         return ""  # a stopped plan's prices are not known to be 0
     prim, act = result.primaries, result.activity
@@ -178,7 +190,12 @@ def _bottleneck(r: Any) -> Text:
 
 def demo_cmd() -> None:
     """The main job on the bundled economies: plan the small demo economy, then Spain 2019 (INE, real data)."""
+    import pandas as pd
+
+    from needplan.analysis import analyze
+    from needplan.data import demo_folder
     from needplan.data.sut import shipped_economy
+    from needplan.economy import read_economy
 
     console = stdout_console()
     economy = read_economy(demo_folder())

@@ -3,29 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from needplan.cli import check_out, fail, flag, glyph_note
-from needplan.economy.io import atomic_folder
-from needplan.simulate.model import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS
-from needplan.simulate.regimes import BUILTIN_REGIMES
-from needplan.simulate.run import SERIES_COLUMNS, median_series, run_ensemble, run_scenario
-from needplan.simulate.scenarios import SCENARIOS, Scenario, get_scenario, load_scenario_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from needplan.simulate.model import YearRecord
+    from needplan.simulate.scenarios import Scenario
 
 Households = Annotated[int, typer.Option("--households", help="household agents (each stands for many real ones)")]
 Overwrite = Annotated[bool, flag("--overwrite", "replace DIR if it exists")]
 
 
+def run_scenario(scenario: Scenario, *, seed: int, n_households: int) -> tuple[pd.DataFrame, list[YearRecord]]:
+    """:func:`needplan.simulate.run_scenario`, imported on the first call (``needplan --help`` loads no numpy); a
+    name of this module, so that a test can replace it to see that a command refuses its ``--out`` first."""
+    from needplan.simulate.run import run_scenario as run
+
+    return run(scenario, seed=seed, n_households=n_households)
+
+
+def run_ensemble(scenario: Scenario, *, seed: int, runs: int, n_households: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`needplan.simulate.run_ensemble`, imported on the first call, as :func:`run_scenario`."""
+    from needplan.simulate.run import run_ensemble as run
+
+    return run(scenario, seed=seed, runs=runs, n_households=n_households)
+
+
 def _scenario(name: str) -> Scenario:
+    from needplan.simulate.scenarios import get_scenario, load_scenario_file
+
     return load_scenario_file(name) if name.endswith(".toml") else get_scenario(name)
 
 
 def _check_households(households: int) -> None:
     """Refuse ``--households`` out of range before simulating."""
+    from needplan.simulate.model import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS
+
     if not MIN_HOUSEHOLDS <= households <= MAX_HOUSEHOLDS:
         fail(f"--households must be {MIN_HOUSEHOLDS} to {MAX_HOUSEHOLDS:,}, got {households}")
 
@@ -38,6 +56,8 @@ def _summary(scenario: Scenario, series: pd.DataFrame, seed: int, runs: int, hou
              stacked: pd.DataFrame | None = None) -> str:
     """summary.md: the schedule, a table of key years and the famine's toll; with ``stacked`` (every run), the toll
     is the median of the runs' totals with its 10-90% band (the sum of the yearly medians is no run's total)."""
+    import numpy as np
+
     simulated = list(series["year"])
     years = [y for y in SUMMARY_YEARS if y in set(simulated)]
     if len(years) < 2:  # a span away from the historical years: its first year, every tenth, and its last
@@ -74,8 +94,11 @@ def simulate_cmd(
 ) -> None:
     """Simulate a scenario: DIR/series.csv and .parquet, summary.md and one PNG per theme; with --runs N,
     series.csv holds the per-year median, runs.csv every run and bands.csv the median and 10-90% band."""
+    from needplan.economy.io import atomic_folder
     from needplan.simulate import plots
     from needplan.simulate.calibration import observed
+    from needplan.simulate.run import SERIES_COLUMNS, median_series
+    from needplan.simulate.scenarios import SCENARIOS
 
     _check_households(households)
     check_out(out, *([scenario] if scenario.endswith(".toml") else []), overwrite=overwrite)
@@ -156,7 +179,12 @@ def compare_cmd(
 ) -> None:
     """Scenarios side by side: one figure per theme and a table (compare.csv, compare.md). One seed's famine can be
     a third of another's: --runs compares medians."""
+    import numpy as np
+    import pandas as pd
+
+    from needplan.economy.io import atomic_folder
     from needplan.simulate import plots
+    from needplan.simulate.run import SERIES_COLUMNS, median_series
 
     _check_households(households)
     check_out(out, *[name for name in scenarios if name.endswith(".toml")], overwrite=overwrite)
@@ -188,6 +216,9 @@ def compare_cmd(
 
 def scenarios_cmd() -> None:
     """List the built-in scenarios and regimes, one line each."""
+    from needplan.simulate.regimes import BUILTIN_REGIMES
+    from needplan.simulate.scenarios import SCENARIOS
+
     for name, sc in SCENARIOS.items():
         typer.echo(f"scenario  {name:30s} {sc.description}")
     for name, regime in BUILTIN_REGIMES.items():

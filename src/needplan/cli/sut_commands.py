@@ -6,37 +6,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from needplan.cli import check_out, flag, glyph_note, writing
-from needplan.data.sut import (
-    FORMATS,
-    LABOUR_MEASURES,
-    NEED_WEIGHTS,
-    WEIGHTS_DEFINITION,
-    ImportReport,
-    SutError,
-    detect_format,
-    headroom_problem,
-    import_sut,
-    parse_resource_scale,
-    parse_years,
-    scale_resources,
-    write_import,
-    year_source,
-)
-from needplan.economy import read_economy
-from needplan.economy.io import atomic_folder
+from needplan.data.names import FORMATS, LABOUR_MEASURES
 from needplan.errors import Problem
-from needplan.plan import OBJECTIVES, SOLVERS, PlanInputError, build_plan
-from needplan.report.series import plot_series, primary_breakdown, series_row
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from needplan.data.sut import ImportReport
 
 SERIES_FORMATS = (*FORMATS, "economy")
 WeightsOption = Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
@@ -47,6 +31,8 @@ HeadroomOption = Annotated[float | None, typer.Option(
 
 def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> None:
     """The import report as readable tables: totals, items set aside, balance, labour, the identity check."""
+    from needplan.data.sut import WEIGHTS_DEFINITION
+
     # Names from the table (products, industries, categories, units) go in as Text: taken as written, never as
     # markup or emoji codes.
     u = report.unit
@@ -120,6 +106,8 @@ def import_sut_cmd(
     overwrite: Annotated[bool, flag("--overwrite", "replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
+    from needplan.data.sut import NEED_WEIGHTS, detect_format, import_sut, parse_resource_scale, write_import
+
     fmt = fmt if fmt is not None else detect_format(src)
     _check_choice("--format", fmt, FORMATS)
     _check_choice("--assumption", assumption, ("industry", "product"))
@@ -141,11 +129,15 @@ def import_sut_cmd(
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    from needplan.data.sut import SutError
+
     if value not in choices:
         raise SutError(Problem(option, f"must be one of {', '.join(choices)}, got {value!r}"))
 
 
 def _check_headroom(headroom: float | None) -> None:
+    from needplan.data.sut import SutError, headroom_problem
+
     if (why := headroom_problem(headroom)) is not None:
         raise SutError(Problem("--capacity-headroom", why))
 
@@ -172,6 +164,23 @@ def sut_series_cmd(
 ) -> None:
     """Import and plan every year of a supply-use table; write DIR/series.csv, DIR/series.png and
     DIR/primaries_by_product.csv (where labour and resources go, per product and year)."""
+    import pandas as pd
+
+    from needplan.data.sut import (
+        NEED_WEIGHTS,
+        SutError,
+        detect_format,
+        import_sut,
+        parse_resource_scale,
+        parse_years,
+        scale_resources,
+        year_source,
+    )
+    from needplan.economy import read_economy
+    from needplan.economy.io import atomic_folder
+    from needplan.plan import OBJECTIVES, SOLVERS, PlanInputError, build_plan
+    from needplan.report.series import plot_series, primary_breakdown, series_row
+
     fmt = fmt if fmt is not None else detect_format(src, series=True)
     _check_choice("--format", fmt, SERIES_FORMATS)
     _check_choice("--objective", objective, OBJECTIVES)
@@ -245,6 +254,8 @@ def _print_series(frame: pd.DataFrame) -> None:
 
 def _fmt(value: Any, column: str = "") -> str:
     """6 significant digits; a fulfilment within 1e-9 of 0 (a need left at 0, to rounding) prints as 0."""
+    import numpy as np
+
     if isinstance(value, float | np.floating):
         if column == "fulfilment" and abs(float(value)) < 1e-9:
             return "0"

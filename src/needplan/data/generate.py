@@ -31,7 +31,7 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,14 +39,13 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from needplan import leontief
+from needplan.data.names import FAMILIES, Family
 from needplan.economy.io import MANIFEST, TableFormat, atomic_folder, manifest_text, write_tables
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
 from needplan.quality import delivered
 
 FloatArray = NDArray[np.float64]
-Family = Literal["uniform", "structured"]
-FAMILIES: tuple[Family, ...] = ("uniform", "structured")
 
 Progress = Callable[[str, float], None]
 """Called with a description of the step now starting and the fraction of the work done before it (0 to 1)."""

@@ -17,8 +17,8 @@ from typing import Literal
 
 import numpy as np
 
+from needplan.data.names import FORMATS, LABOUR_MEASURES, Format
 from needplan.data.sut.common import (
-    LABOUR_MEASURES,
     MAX_CAPACITY_HEADROOM,
     NEED_WEIGHTS,
     WEIGHTS_DEFINITION,
@@ -38,8 +38,6 @@ from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
 from needplan.errors import Problem
 
-Format = Literal["ine", "scb", "csv"]
-FORMATS = ("ine", "scb", "csv")
 SHIPPED = ("spain_2019",)
 
 __all__ = ["FORMATS", "LABOUR_MEASURES", "MAX_CAPACITY_HEADROOM", "NEED_WEIGHTS", "SHIPPED", "WEIGHTS_DEFINITION",

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from needplan.analysis import analyze
+from needplan.data.names import LABOUR_MEASURES
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
 from needplan.errors import EconomyError, NeedplanError, Problem
 
 Assumption = Literal["industry", "product"]
-LABOUR_MEASURES = ("fte", "persons", "jobs", "hours", "compensation")
 NeedWeights = Literal["value", "equal"]
 NEED_WEIGHTS: tuple[NeedWeights, ...] = ("value", "equal")
 """How an import weighs the needs (the harmony objective's ``weight_g``): ``value``, in proportion to the
