@@ -27,11 +27,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from needplan.data.generate import generate_economy
+from needplan.data.names import FAMILIES
 from needplan.plan.lp import LinearProgram
 from needplan.plan.model import PlanModel, build_plan
 from needplan.plan.solve import solve_model
 
-FAMILIES = ("uniform", "structured")
 SIZES = {"quick": [3000, 10_000, 100_000], "full": [3000, 10_000, 100_000]}
 
 
