@@ -362,6 +362,8 @@ def test_a_filled_plan_that_fails_verification_leaves_the_ray_plan(monkeypatch: 
     assert r.status == "optimal" and r.solver["note"].startswith(
         "not filled: the filled plan failed the engine's verification (Optimal; verification failed:")
     assert r.activity.at["bakery", "activity"] == pytest.approx(100.0, rel=1e-9)
+    solver = r.to_json()["solver"]  # --json says so too
+    assert solver["fill_rounds"] == 0 and solver["note"] == r.solver["note"]
 
 
 def test_the_real_data_docs_example_prints_what_the_docs_say(capsys: pytest.CaptureFixture[str]) -> None:

@@ -185,12 +185,14 @@ def _read_back(model: PlanModel, sol: LpSolution, tolerance: float, time_limit: 
             told = filling.sentence()
         else:
             told = f"not filled: the ray plan is {sol.status}"
+            sol.extra["fill_rounds"] = 0  # (0 where no filled plan is returned)
         filled = read_back(model, sol, tolerance=tolerance, note="; ".join(filter(None, [note, told])),
                            time_limit=time_limit)
         if filled.status == "optimal" or sol is ray:
             return filled
         # Its flows differ from the ray plan's, and so do the floors of the check: where the filled plan fails it and
         # the ray plan passes, the ray plan stands, saying so.
+        ray.extra["fill_rounds"] = 0
         plain = read_back(model, ray, tolerance=tolerance, time_limit=time_limit, note="; ".join(filter(None, [
             note, f"not filled: the filled plan failed the engine's verification ({filled.solver['message']})"])))
         return plain if plain.status == "optimal" else filled
