@@ -262,3 +262,51 @@ def test_harmony_says_how_many_needs_get_nothing(capsys: pytest.CaptureFixture[s
     code, out, _ = run(["plan", str(DEMO), "--objective", "harmony"], capsys)
     assert code == 0 and "note: 1 of 6 needs gets nothing: the harmony gives their labour" in " ".join(out.split())
     assert "needs get" not in run(["plan", str(DEMO)], capsys)[1]
+
+
+def _looms(folder: Path) -> Path:
+    """Cloth by a power loom (2 hours of skilled labour a unit) or a hand loom (5 hours of unskilled labour)."""
+    from needplan.economy import write_economy
+    from test_plan_helpers import economy
+
+    eco = economy([("cloth", "product"), ("skilled", "labour"), ("unskilled", "labour")],
+                  [("loom", "cloth", 1.0, None, 1.0), ("handloom", "cloth", 1.0, None, 1.0)],
+                  [("loom", "skilled", 2.0), ("handloom", "unskilled", 5.0)],
+                  [("skilled", 100.0), ("unskilled", 100.0)], [("cloth", 10.0, 1.0)])
+    write_economy(eco, folder)
+    return folder
+
+
+def test_labour_weights_choose_the_technique_min_labour_takes(capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    """By hand: 10 units of cloth take 20 skilled hours by the loom or 50 unskilled by the hand loom. Unweighted the
+    loom is cheaper (20); a skilled hour weighed 3 makes it 60, and the hand loom (50) wins."""
+    folder = _looms(tmp_path / "looms")
+    for weights, objective, by in (([], 20.0, "loom"), (["--labour-weight", "skilled=3"], 50.0, "handloom"),
+                                   (["--labour-weight", "skilled = 3", "--labour-weight", "unskilled=1"], 50.0,
+                                    "handloom")):
+        code, out, err = run(["plan", str(folder), "--objective", "min-labour", "--json", *weights], capsys)
+        assert code == 0, err
+        payload = json.loads(out)
+        assert payload["status"] == "optimal" and payload["objective"] == pytest.approx(objective, rel=1e-9)
+        assert payload["activity"][by] == pytest.approx(10.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(("weights", "objective", "said"), [
+    (["skilled"], "min-labour", "--labour-weight must be KIND=WEIGHT (labour_skilled=2), got 'skilled'"),
+    (["=2"], "min-labour", "--labour-weight must be KIND=WEIGHT (labour_skilled=2), got '=2'"),
+    (["skilled=abc"], "min-labour", "--labour-weight 'skilled=abc': the weight 'abc' is not a number"),
+    (["skilled=1", "skilled=2"], "min-labour", "--labour-weight: 'skilled' given twice"),
+    (["cloth=2"], "min-labour",
+     "labour weight given for 'cloth', which is not a labour kind (the labour kinds: skilled, unskilled)"),
+    (["skilled=-1"], "min-labour", "labour weight of 'skilled' must be a finite number >= 0, got -1.0"),
+    (["skilled=nan"], "min-labour", "the labour weight of 'skilled' must be a number, got nan"),
+    (["skilled=2"], "ray", "--labour-weight applies to --objective min-labour only, not to ray"),
+])
+def test_bad_labour_weights_are_refused_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    weights: list[str], objective: str, said: str) -> None:
+    folder = _looms(tmp_path / "looms")
+    code, out, err = run(["plan", str(folder), "--objective", objective,
+                          *[arg for w in weights for arg in ("--labour-weight", w)]], capsys)
+    assert code == 1 and out == ""
+    assert err == f"error: {said}\n"

@@ -19,12 +19,36 @@ if TYPE_CHECKING:
     from needplan.plan import PlanModel, PlanResult
 
 
-def build_plan(economy: Economy, objective: str) -> PlanModel:
+def build_plan(economy: Economy, objective: str, labour_weights: dict[str, float] | None = None) -> PlanModel:
     """:func:`needplan.plan.build_plan`, imported on the first call (``needplan --help`` loads no numpy); a name of
     this module, so that a test can replace it to see that ``plan`` refuses its ``--out`` before building."""
     from needplan.plan import build_plan as build
 
-    return build(economy, objective)
+    return build(economy, objective, labour_weights=labour_weights)
+
+
+def labour_weights(given: list[str] | None) -> dict[str, float] | None:
+    """``--labour-weight KIND=WEIGHT`` options as a mapping (None where none is given); the plan engine checks the
+    kinds and the weights themselves. Raises :class:`~needplan.plan.errors.PlanInputError` for an option without
+    ``=``, a weight that is not a number, or a kind given twice."""
+    from needplan.plan.errors import PlanInputError
+
+    if not given:
+        return None
+    weights: dict[str, float] = {}
+    for text in given:
+        kind, sep, value = text.rpartition("=")
+        kind = kind.strip()
+        if not sep or not kind:
+            raise PlanInputError(f"--labour-weight must be KIND=WEIGHT (labour_skilled=2), got {text!r}")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise PlanInputError(f"--labour-weight {text!r}: the weight {value.strip()!r} is not a number") from None
+        if kind in weights:
+            raise PlanInputError(f"--labour-weight: {kind!r} given twice")
+        weights[kind] = weight
+    return weights
 
 
 def plan_cmd(
@@ -48,6 +72,10 @@ def plan_cmd(
         "bottlenecks do not hold back as far as they go, in turn, then uses the least labour; 'least-labour' the "
         "one that keeps every need at that fulfilment (joint products may make more) with the least labour; without "
         "it the solver returns any of them"))] = None,
+    labour_weight: Annotated[list[str] | None, typer.Option(
+        "--labour-weight", metavar="KIND=WEIGHT", help=(
+            "min-labour only: the weight of one unit of a labour kind in the total minimised (default 1 each); "
+            "repeat for several kinds"))] = None,
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
     from needplan.economy.io import present
@@ -65,9 +93,12 @@ def plan_cmd(
         raise PlanInputError(f"--fill applies to --objective ray only, not to {objective}")
     if time_limit is not None and not time_limit > 0:  # also refuses nan
         raise PlanInputError(f"--time-limit must be a number of seconds above 0, got {time_limit}")
+    weights = labour_weights(labour_weight)
+    if weights and objective != "min-labour":
+        raise PlanInputError(f"--labour-weight applies to --objective min-labour only, not to {objective}")
     check_out(out, folder, overwrite=overwrite)  # before the solve, not after it
     economy = load(folder)
-    model = build_plan(economy, objective)
+    model = build_plan(economy, objective, weights)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
         result = model.solve(solver, tolerance, time_limit, fill=fill)  # type: ignore[arg-type]
     payload = result.to_json() if as_json or out is not None else None  # built once for both (0.6 s at 10^5)
