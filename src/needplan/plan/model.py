@@ -261,10 +261,10 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
         idx = eco.goods.get_indexer(list(labour_weights))
         for (name, w), g in zip(labour_weights.items(), idx, strict=True):
             if g < 0 or eco.good_kind[g] != LABOUR:
-                kinds = [str(eco.goods[k]) for k in eco.labour]
-                listed = ", ".join(kinds[:10]) + (f" and {len(kinds) - 10} more" if len(kinds) > 10 else "")
+                known = [str(eco.goods[k]) for k in eco.labour]
+                listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
                 raise PlanInputError(f"labour weight given for {name!r}, which is not a labour kind ("
-                                     + (f"the labour kinds: {listed})" if kinds else "the economy has none)"))
+                                     + (f"the labour kinds: {listed})" if known else "the economy has none)"))
             w = real(w, f"the labour weight of {name!r}")
             if not (np.isfinite(w) and w >= 0):
                 raise PlanInputError(f"labour weight of {name!r} must be a finite number >= 0, got {w}")
