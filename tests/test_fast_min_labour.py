@@ -107,3 +107,25 @@ def test_fallback_is_certified_like_the_fast_path() -> None:
     c = certify_min_labour(net, prob.primary, prob.available, prob.capacity, TARGET, LABOUR, 0.5 * h.x,
                            h.row_duals, h.primary_duals, h.capacity_duals)
     assert c.primal_residual > 0.1 and c.gap > 0.1
+
+
+@pytest.mark.parametrize("family", ["uniform", "structured"])
+def test_weighted_labour_agrees_with_highs_and_is_the_weighted_hours_of_the_plan(family: str) -> None:
+    """``labour_weights`` (``--labour-weight``): both solvers reach the same least weighted labour, and it is each
+    labour kind's hours in the plan (recomputed here from the economy's inputs) times its weight."""
+    rng = np.random.default_rng(7)
+    optimal = 0
+    for seed in range(10):
+        eco = generate_economy(20 + 7 * seed, family=family, seed=seed)
+        weights = {str(eco.goods[g]): float(rng.uniform(0.2, 5.0)) for g in eco.labour}
+        fast = solve_model(build_plan(eco, "min-labour", labour_weights=weights), solver="fast", tolerance=1e-7)
+        ref = solve_model(build_plan(eco, "min-labour", labour_weights=weights), solver="highs", tolerance=1e-7)
+        assert fast.status == ref.status, seed
+        if ref.status != "optimal":
+            continue
+        optimal += 1
+        hours = sp.csr_matrix(eco.use)[eco.labour] @ ref.activity["activity"].reindex(eco.techniques).to_numpy()
+        weighted = sum(weights[str(eco.goods[g])] * h for g, h in zip(eco.labour, hours, strict=True))
+        assert ref.objective == pytest.approx(weighted, rel=1e-9), seed
+        assert fast.objective == pytest.approx(ref.objective, rel=1e-6), seed
+    assert optimal >= 5
