@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from needplan import read_economy, write_economy
@@ -104,3 +105,20 @@ def test_build_consuming_its_tables_gives_the_same_economy_and_leaves_the_caller
     assert list(consumed.techniques) == list(e.techniques) and list(consumed.goods) == list(e.goods)
     with pytest.raises(ValueError):
         consumed.use.data[0] = 1.0
+
+
+def test_id_lookups_compare_labels_in_the_index_s_own_order_and_hash_the_rest() -> None:
+    """validate._positions: ids that are the index itself, in its order (as needplan writes them), are compared
+    instead of hashed; any other order, a subset, unknown ids and categoricals give get_indexer's answer."""
+    from needplan.economy.validate import _positions
+
+    index = pd.Index([f"g{i}" for i in range(50)], dtype=object)
+    same = index.to_numpy().copy()
+    rng = np.random.default_rng(0)
+    for values in (same, same[rng.permutation(50)], same[:49], np.append(same[:-1], "nope"),
+                   np.array(["g3", "", "g7"], dtype=object)):
+        want = index.get_indexer(values)
+        np.testing.assert_array_equal(_positions(index, values), want)
+        cat = pd.Categorical(values, categories=pd.unique(values))
+        np.testing.assert_array_equal(_positions(index, cat), want)
+    np.testing.assert_array_equal(_positions(index, same), np.arange(50))

@@ -100,14 +100,25 @@ def _id_text(series: pd.Series) -> np.ndarray | pd.Categorical:
     return _text(series)
 
 
+def _lookup(index: pd.Index, labels: pd.Index | np.ndarray) -> np.ndarray:
+    """``index.get_indexer(labels)``; labels that are the index itself, in its order (a technique per good, as
+    generated; the techniques of an inputs table as needplan writes them), are compared instead of hashed: 0.05 s
+    instead of 0.3-0.5 s for 10^6 ids, and no hash table of the index is built for it."""
+    values = labels.to_numpy() if isinstance(labels, pd.Index) else labels
+    if len(values) == len(index) and values.dtype == object and index.dtype == object and np.array_equal(
+            values, index.to_numpy()):
+        return np.arange(len(index), dtype=np.int64)
+    return np.asarray(index.get_indexer(labels))
+
+
 def _positions(index: pd.Index, values: np.ndarray | pd.Categorical) -> np.ndarray:
     """``index.get_indexer(values)`` (-1 where not found); a categorical is looked up by its categories."""
     if isinstance(values, pd.Categorical):
-        found = index.get_indexer(values.categories)
+        found = _lookup(index, values.categories)
         # int32 positions: the rows of an inputs table are 10^7, and its positions end up as sparse indices.
         small = np.int32 if len(index) < np.iinfo(np.int32).max else np.int64
         return np.append(found, -1).astype(small)[values.codes]  # code -1 (missing) picks the appended -1
-    return np.asarray(index.get_indexer(values))
+    return _lookup(index, values)
 
 
 def _parse_number(col: Column, series: pd.Series, src: TableSource, out: _Collector) -> np.ndarray:
