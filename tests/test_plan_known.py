@@ -1071,3 +1071,24 @@ def test_a_plan_highs_presolve_gets_wrong_is_solved_again_without_it() -> None:
     assert r.status == "optimal" == fast.status, r.solver["message"]
     assert r.fulfilment == pytest.approx(fast.fulfilment, rel=1e-12)
     assert max(r.residuals.values()) <= 1e-9
+
+
+def test_an_answer_read_back_refuses_is_solved_again_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzzing the CLI: a HiGHS answer passed its session's check (row by row) but not read-back's (good by good,
+    1.3e-6 against 1e-6, a ring of 60 products), so the plan was 'stopped'. Here the first answer is made 1e-5 short
+    on purpose; the engine solves once more from nothing, exactly, and that plan stands."""
+    real = HighsSession.run
+    calls = []
+
+    def first_short(session: HighsSession, **kwargs: bool) -> LpSolution:
+        sol = real(session, **kwargs)
+        calls.append(sol.status)
+        if len(calls) == 1:
+            sol.x = sol.x * (1 - 1e-5)
+        return sol
+
+    monkeypatch.setattr(HighsSession, "run", first_short)
+    r = build_plan(read_economy(DEMO), "ray").solve("highs")
+    assert len(calls) == 2 and r.status == "optimal"
+    assert "re-solved from nothing at HiGHS's tightest tolerances without its presolve" in r.solver["message"]
+    assert max(r.residuals.values()) <= 1e-9

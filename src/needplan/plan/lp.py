@@ -844,6 +844,18 @@ class HighsSession:
         finally:
             self._feasibility(before)
 
+    def run_exact(self) -> LpSolution:
+        """One run from nothing at HiGHS's tightest tolerances and without its presolve, for an answer the engine's
+        own check refused; the later runs keep the session's settings."""
+        before = self.feasibility_tolerance
+        self.tighten()
+        self.highs.setOptionValue("presolve", "off")
+        try:
+            return self.run(cold=True)
+        finally:
+            self.highs.setOptionValue("presolve", "choose")
+            self._feasibility(before)
+
     def _feasibility(self, tolerance: float) -> None:
         self.feasibility_tolerance = tolerance
         self.highs.setOptionValue("primal_feasibility_tolerance", tolerance)
