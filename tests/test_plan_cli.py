@@ -290,6 +290,11 @@ def test_labour_weights_choose_the_technique_min_labour_takes(capsys: pytest.Cap
         payload = json.loads(out)
         assert payload["status"] == "optimal" and payload["objective"] == pytest.approx(objective, rel=1e-9)
         assert payload["activity"][by] == pytest.approx(10.0, rel=1e-9)
+    # --out's summary.csv says which weights the objective counted
+    code, _, err = run(["plan", str(folder), "--objective", "min-labour", "--labour-weight", "skilled=3", "--out",
+                        str(tmp_path / "plan")], capsys)
+    summary = dict(line.split(",", 1) for line in (tmp_path / "plan" / "summary.csv").read_text().splitlines())
+    assert code == 0 and summary["solver_labour_weights"] == "skilled=3; unskilled=1", err
 
 
 @pytest.mark.parametrize(("weights", "objective", "said"), [

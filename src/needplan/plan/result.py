@@ -38,7 +38,7 @@ NEED_COLUMNS = ("target", "weight", "quality_weighted", "counted", "fulfilment",
 CONSTRAINT_COLUMNS = ("name", "activity", "lower", "upper", "shadow_price")
 CONFLICT_COLUMNS = ("constraint", "kind", "bound", "text")
 SUMMARY_SOLVER_KEYS = ("name", "message", "method", "iterations", "seconds", "tolerance", "gap", "rounds",
-                       "dual_residual", "duality_gap", "user_constraint_residual", "note")
+                       "dual_residual", "duality_gap", "user_constraint_residual", "note", "labour_weights")
 """The solver facts ``summary.csv`` always has, in this order, empty where a run has none (they differed by
 solver and status); any other fact of a solver follows them."""
 
@@ -185,6 +185,8 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     solver: dict[str, Any] = {"name": sol.solver, "seconds": sol.seconds, "iterations": sol.iterations,
                               "message": sol.message, "tolerance": tolerance, "note": note}
     solver.update(sol.extra)
+    if model.objective == "min-labour":  # what the objective counts (``--labour-weight``), for summary.csv
+        solver["labour_weights"] = "; ".join(f"{eco.goods[g]}={model.labour_weights[g]:g}" for g in eco.labour)
     if sol.status == "infeasible":
         conflict, message, bottl = find_conflict(model, seconds=min(CONFLICT_SECONDS, time_limit or math.inf))
         return _empty(model, sol, message, solver, conflict, bottl)
