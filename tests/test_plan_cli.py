@@ -290,9 +290,12 @@ def test_labour_weights_choose_the_technique_min_labour_takes(capsys: pytest.Cap
         payload = json.loads(out)
         assert payload["status"] == "optimal" and payload["objective"] == pytest.approx(objective, rel=1e-9)
         assert payload["activity"][by] == pytest.approx(10.0, rel=1e-9)
-    # --out's summary.csv says which weights the objective counted
-    code, _, err = run(["plan", str(folder), "--objective", "min-labour", "--labour-weight", "skilled=3", "--out",
-                        str(tmp_path / "plan")], capsys)
+    # the printed plan and --out's summary.csv say which weights the objective counted
+    code, out, err = run(["plan", str(folder), "--objective", "min-labour", "--labour-weight", "skilled=3", "--out",
+                          str(tmp_path / "plan")], capsys)
+    assert "objective min-labour (labour weighted: skilled=3; unskilled=1), status optimal" in out
+    code_plain, plain, _ = run(["plan", str(folder), "--objective", "min-labour"], capsys)
+    assert code_plain == 0 and "objective min-labour, status optimal" in plain
     summary = dict(line.split(",", 1) for line in (tmp_path / "plan" / "summary.csv").read_text().splitlines())
     assert code == 0 and summary["solver_labour_weights"] == "skilled=3; unskilled=1", err
 

@@ -128,7 +128,9 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
 
     console = stdout_console()
     # Ids, names and messages naming them go in as Text: taken as written, never as markup or emoji codes.
-    console.print(Text.assemble((name, "bold"), f": objective {result.objective_name}, status ",
+    weights = str(result.solver.get("labour_weights") or "")
+    weighted = f" (labour weighted: {weights})" if any(not w.endswith("=1") for w in weights.split("; ") if w) else ""
+    console.print(Text.assemble((name, "bold"), f": objective {result.objective_name}{weighted}, status ",
                                 (result.status, "bold")))
     if not result.has_plan:
         console.print(Text(result.explanation))
