@@ -13,7 +13,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import highspy
@@ -624,9 +625,8 @@ class HighsSession:
         status = _STATUS_OF.get(ms, "stopped")
         if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             # Presolve may not tell the two apart; a solve without presolve does.
-            h.setOptionValue("presolve", "off")
-            h.run()
-            h.setOptionValue("presolve", "choose")
+            with self.without_presolve():
+                h.run()
             ms = h.getModelStatus()
             status = _STATUS_OF.get(ms, "stopped")
             if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
@@ -704,10 +704,8 @@ class HighsSession:
         if cold:
             h.clearSolver()
         h.setOptionValue("solver", "simplex")
-        if not presolve:
-            h.setOptionValue("presolve", "off")
-        h.run()
-        h.setOptionValue("presolve", "choose")
+        with self.without_presolve() if not presolve else nullcontext():
+            h.run()
         h.setOptionValue("solver", "ipm" if self.interior_point else "choose")
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self._verified(*self._solution()[:2])
 
@@ -849,12 +847,20 @@ class HighsSession:
         own check refused; the later runs keep the session's settings."""
         before = self.feasibility_tolerance
         self.tighten()
+        try:
+            with self.without_presolve():
+                return self.run(cold=True)
+        finally:
+            self._feasibility(before)
+
+    @contextmanager
+    def without_presolve(self) -> Iterator[None]:
+        """HiGHS's runs inside the block without its presolve; its own choice again after it."""
         self.highs.setOptionValue("presolve", "off")
         try:
-            return self.run(cold=True)
+            yield
         finally:
             self.highs.setOptionValue("presolve", "choose")
-            self._feasibility(before)
 
     def _feasibility(self, tolerance: float) -> None:
         self.feasibility_tolerance = tolerance
