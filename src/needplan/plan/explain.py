@@ -62,6 +62,9 @@ CONFLICT_FAST_FROM = 3_000
 """A min-labour model of this many techniques or more has its conflict checks answered by ``fast``'s ray solver
 where its structure fits (:class:`_FastChecks`): on a uniform economy of 3,000 goods one check by HiGHS took 40 s,
 and the search kept every candidate unchecked; fast answers it in about 0.01 s."""
+WITNESS_CAPACITIES = 64
+"""Capacities that the conflict search's plan of one technique per product (:class:`_Witness`) may exceed when it
+meets every target: each costs a Leontief solve, once, and a row of that plan's checks."""
 CONFLICT_NAMED = 8
 """A conflicting set of at most this many constraints is spelled out in the message; a larger one (a shortage of one
 labour kind conflicts with hundreds of targets) is counted there, with its first members named, and listed in the
@@ -395,9 +398,14 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
     best = (min(float(by_fast[0].lam), 1.0) if by_fast
             else float(last[0].x[phi]) if last[0].status == "optimal" and model.objective == "min-labour" else None)
 
+    pruned_by: list[Any] = []  # the fast answer whose prices pruned last
+
     def prune(pending: list[tuple[str, int]]) -> list[tuple[str, int]]:
         # Duality: the constraints that the last solve's dual (its prices below a fulfilment of 1, or HiGHS's
         # Farkas ray) does not use can go, all at once.
+        if by_fast and pruned_by and by_fast[0] is pruned_by[0]:
+            return pending  # the same prices (fast's screen reused them): what they do not use has gone already
+        pruned_by[:] = by_fast[:1]
         if by_fast and oracle is not None:
             used: list[bool] | None = oracle.support(by_fast[0], feas, rows_of_need, pending)
         else:
@@ -532,9 +540,14 @@ class _FastChecks:
         self.need_at = at[model.need_rows]  # each need row's place among the net rows
         self.need_target = lp.row_lower[model.need_rows]
         self.n_t = n_t
+        self.capacity = self.blocks.per_column(lp.col_upper, n_t)  # as given: the search only lifts them
         self.outside = False
         self.last: Any = None
         self.target = np.zeros(net_rows.size)
+        self.proof: Any = None  # the prices of the last "infeasible" that fast proved (see _screen)
+        self.proof_share = np.zeros(self.need_at.size)
+        self.witness: _Witness | None = None
+        self.screened = 0  # checks answered by _screen, without a solve
 
     @classmethod
     def make(cls, model: PlanModel, feas: LinearProgram) -> _FastChecks | None:
@@ -550,17 +563,26 @@ class _FastChecks:
             return None  # a need row beside its balance (quality levels): relaxed, it is free, which fast cannot say
         return cls(model, fast)
 
+    def _kept(self, feas: LinearProgram) -> np.ndarray:
+        """Per need, whether its copy row in ``feas`` is kept (not relaxed)."""
+        return np.isfinite(feas.row_lower[self.n_lp_rows:self.n_lp_rows + self.need_at.size])
+
     def _set_targets(self, feas: LinearProgram) -> None:
         """``self.target`` per net row: each need's target where its copy row in ``feas`` is kept, else 0."""
-        kept = np.isfinite(feas.row_lower[self.n_lp_rows:self.n_lp_rows + self.need_at.size])
         self.target[:] = 0.0
-        self.target[self.need_at] = np.where(kept, self.need_target, 0.0)
+        self.target[self.need_at] = np.where(self._kept(feas), self.need_target, 0.0)
 
     def infeasible(self, feas: LinearProgram) -> bool | None:
         """Whether the feasibility LP as relaxed now is infeasible (proven either way), or ``None`` (left open)."""
-        self._set_targets(feas)
-        if not self.target.any():
+        kept = self._kept(feas)
+        if not (kept & (self.need_target != 0)).any():
             return False
+        verdict = self._screen(feas, kept)
+        if verdict is not None:
+            self.screened += 1
+            self.last = self.proof
+            return verdict
+        self._set_targets(feas)
         fr = self.fast.solve_ray(self.net, self.primary, feas.row_upper[self.prim_rows],
                                  self.blocks.per_column(feas.col_upper, self.n_t), self.target, tol=CONFLICT_FULFILMENT,
                                  main=self.main, fallback=False)
@@ -576,7 +598,37 @@ class _FastChecks:
             return False
         bound = fr.lam + fr.gap * max(1.0, abs(fr.lam))
         if fr.dual_residual <= CONFLICT_RESIDUAL and bound < 1.0 - CONFLICT_FULFILMENT:
+            self.proof = fr
+            self.proof_share = np.asarray(fr.row_duals)[self.need_at] * self.need_target  # p t, need by need
             return True
+        return None
+
+    def _screen(self, feas: LinearProgram, kept: np.ndarray) -> bool | None:
+        """The verdict on the needs ``kept`` under the limits of ``feas`` where it follows without a solve.
+
+        Infeasible where the prices of the last proof still bound the common fulfilment below ``1 -
+        CONFLICT_FULFILMENT``: they stay dual feasible whatever the targets and limits (only those enter the dual's
+        objective), so they bound it by ``(pi a + mu u) / (p t)`` for any targets ``t``, availabilities ``a`` and
+        capacities ``u``. Feasible where :class:`_Witness`'s plan for these targets keeps within the limits. The
+        deletion filter relaxes one constraint at a time, so most of its checks are one of the two: at 10^4 goods
+        a solve each took 17 ms and the search 54 s. Each costs a few products over the needs instead."""
+        fr = self.proof
+        if fr is None:
+            return None
+        available = feas.row_upper[self.prim_rows]
+        weights = kept.astype(np.float64)
+        pi, mu = np.asarray(fr.primary_duals), np.asarray(fr.capacity_duals)[:self.n_t]
+        priced = np.flatnonzero(mu > 0)  # (the extra columns' capacity is 0 for fast: no term)
+        cap = feas.col_upper[priced]
+        fa = np.isfinite(available)
+        if not (np.any(pi[~fa] > 0) or not np.all(np.isfinite(cap))):
+            bound = float(pi[fa] @ available[fa] + mu[priced] @ cap)
+            if bound < (1.0 - CONFLICT_FULFILMENT) * float(self.proof_share @ weights):
+                return True
+        if self.witness is None:
+            self.witness = _Witness.make(self, fr)
+        if self.witness.meets(weights, available, feas.col_upper):
+            return False
         return None
 
     def least_use(self, feas: LinearProgram) -> float | None:
@@ -620,6 +672,76 @@ class _FastChecks:
             elif kind == "col":
                 share[k] = cap_share[i]
         return (share > 1e-12).tolist()
+
+
+class _Witness:
+    """Plans of one technique per product for every subset of the targets, for :meth:`_FastChecks._screen`.
+
+    The technique of each product is the one the first proof's plan ran most. Where none of them makes a joint
+    product, the plan for targets ``t`` is ``x(t) = B^-1 t`` with ``B^-1 >= 0``, so ``x(t) <= x(t_all)`` for every
+    subset ``t`` of all the targets ``t_all``. Its use of the primaries is ``V t`` with ``V = P B^-1`` (one
+    transposed Leontief solve per primary), and so is the activity of each technique whose capacity ``x(t_all)``
+    exceeds (at most :data:`WITNESS_CAPACITIES` of them, one row of ``B^-1`` each); the other techniques keep
+    within their capacities for every subset. ``x(t)`` is then a feasible plan whenever ``V t`` keeps within those
+    limits, scaled by the largest share of the targets they allow. ``chosen`` is None where the economy does not
+    have this form (a joint product among the techniques, a product nobody makes, a solve that did not converge,
+    too many capacities exceeded)."""
+
+    def __init__(self, chosen: IntArray | None = None, capped: IntArray | None = None,
+                 use: np.ndarray | None = None) -> None:
+        self.chosen, self.capped, self.use = chosen, capped, use
+
+    @classmethod
+    def make(cls, checks: _FastChecks, fr: Any) -> _Witness:
+        """Built from the model's capacities as given: the search only lifts them."""
+        from needplan.leontief import check_productive
+        from needplan.leontief import solve as leontief_solve
+
+        net, main = checks.net, checks.main
+        m = net.shape[0]
+        x = np.asarray(fr.x, dtype=np.float64)
+        techs = np.flatnonzero(main >= 0)
+        # per row, the technique making it that the proof's plan ran most (the first listed where it ran none)
+        order = techs[np.lexsort((techs, -x[techs], main[techs]))]
+        rows, first = np.unique(main[order], return_index=True)
+        if rows.size != m:
+            return cls()
+        chosen = order[first]
+        B = sp.csr_matrix(net[:, chosen])
+        out = B.diagonal()
+        inputs = B - sp.diags(out)
+        if not np.all(out > 0) or (inputs.data > 0).any():
+            return cls()
+        A = sp.csr_matrix(-inputs @ sp.diags(1.0 / out))
+        if not check_productive(A)[0]:  # (A >= 0: productive is B^-1 >= 0)
+            return cls()
+        t_all = np.zeros(m)
+        t_all[checks.need_at] = checks.need_target
+        try:
+            y, rep = leontief_solve(A, t_all, tol=1e-12)
+            capped = np.flatnonzero(y / out > checks.capacity[chosen])
+            if capped.size > WITNESS_CAPACITIES:
+                return cls()
+            per_unit = sp.vstack([checks.primary[:, chosen] @ sp.diags(1.0 / out),
+                                  sp.csr_matrix((1.0 / out[capped], (np.arange(capped.size), capped)),
+                                                shape=(capped.size, m))]).toarray()
+            values, rep_v = leontief_solve(A, np.ascontiguousarray(per_unit.T), transpose=True, tol=1e-12)
+        except ValueError:
+            return cls()
+        if not (rep.converged and rep_v.converged and np.all(y >= 0) and np.all(values >= 0)):
+            return cls()
+        # per limit (the primaries, then the capacities exceeded), its use by the plan for each need's target
+        use = np.ascontiguousarray(values[checks.need_at].T * checks.need_target)
+        return cls(chosen, chosen[capped], use)
+
+    def meets(self, kept: np.ndarray, available: np.ndarray, capacity: np.ndarray) -> bool:
+        """Whether the plan for the targets of the needs ``kept`` (1 or 0 per need) meets ``1 -
+        CONFLICT_FULFILMENT`` of them within ``available`` and ``capacity`` (per column, at least as given)."""
+        if self.use is None or self.capped is None:
+            return False
+        limit = np.concatenate([available, capacity[self.capped]])
+        fa = np.isfinite(limit)
+        return bool(np.all((self.use @ kept)[fa] * (1.0 - CONFLICT_FULFILMENT) <= limit[fa]))
 
 
 def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
