@@ -42,10 +42,13 @@ def test_plan_readable_output(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_infeasible_min_labour_explains_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["plan", str(DEMO), "--objective", "min-labour"], capsys)
+    """The explanation is the error line, once: standard output has the conflict's table, not the explanation again
+    (it printed it on both)."""
+    code, out, err = run(["plan", str(DEMO), "--objective", "min-labour"], capsys)
     assert code == 1 and "Traceback" not in err
     assert err.startswith("error: no feasible plan") and "capacity of power_station <= 400" in err
     assert len(err.strip().splitlines()) == 1
+    assert "no feasible plan" not in out and "status infeasible" in out and "power_station" in out
 
 
 def test_a_large_conflict_prints_its_limits_first_and_limit_rows(capsys: pytest.CaptureFixture[str],

@@ -132,8 +132,7 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
     weighted = f" (labour weighted: {weights})" if any(not w.endswith("=1") for w in weights.split("; ") if w) else ""
     console.print(Text.assemble((name, "bold"), f": objective {result.objective_name}{weighted}, status ",
                                 (result.status, "bold")))
-    if not result.has_plan:
-        console.print(Text(result.explanation))
+    if not result.has_plan:  # why goes to standard error, once, as the command's error line
         if len(result.conflict):
             # The limits first, then the targets, ``limit`` rows in all: a shortage of one labour kind conflicts with
             # hundreds of targets (850 at 3,000 goods), each in the result's conflict table (conflict.csv with --out).
