@@ -154,6 +154,25 @@ def test_each_solve_keeps_its_own_time_limit(objective: str) -> None:
                                             rel=1e-6)
 
 
+def test_a_time_limit_counts_from_its_own_solve() -> None:
+    """HiGHS compares its time limit with the run time of all runs of one instance together: a model whose first
+    solve took a second, re-solved after a small edit with a limit of half that, ended "stopped" after 0 pivots.
+    The limit now counts from the solve it is given to."""
+    from needplan.data.generate import generate_economy
+
+    eco = generate_economy(1500, family="structured", seed=1)
+    model = build_plan(eco, "ray")
+    assert model.solve("highs").status == "optimal"
+    assert model.session is not None
+    spent = model.session.highs.getRunTime()
+    labour = str(eco.goods[eco.labour[0]])
+    for k in range(1, 4):
+        model.set_available(labour, (1 - 0.01 * k) * float(eco.available[eco.labour[0]]))
+        again = model.solve("highs", time_limit=spent / 2)
+        assert again.status == "optimal", (k, spent, again.solver)
+        assert again.solver["iterations"] > 0
+
+
 def test_each_solve_keeps_its_own_tolerance() -> None:
     """Found by fuzzing: the session kept the first solve's tolerance (0.5), so re-solving at 1e-9 never tightened
     HiGHS and read-back called the plan, 3.4e-7 short, "stopped". Structured, 200 goods in units 10^-4 to 10^4."""

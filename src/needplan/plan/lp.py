@@ -568,8 +568,16 @@ class HighsSession:
         self._feasibility(float(min(1e-7, max(tolerance, TIGHTEST_HIGHS_TOLERANCE))))
 
     def limit_time(self, seconds: float | None) -> None:
-        """Each run from now on stops after ``seconds`` of wall time (``None``: no limit)."""
-        self.highs.setOptionValue("time_limit", float(np.inf if seconds is None else seconds))
+        """The runs from now on stop after ``seconds`` of HiGHS's run time in all (``None``: no limit): the runs of
+        one solve share it, retries included, until the next call.
+
+        HiGHS (before its 2.0) compares ``time_limit`` with the run time of all runs of its instance together, so
+        the limit is set that far beyond the time its runs have taken so far. Set as given, a model re-solved after
+        an edit with ``time_limit=2`` ended every solve after the first "stopped" after 0 pivots, and a conflict
+        search's checks were left unchecked long before its own limit.
+        """
+        limit = np.inf if seconds is None else self.highs.getRunTime() + seconds
+        self.highs.setOptionValue("time_limit", float(limit))
 
     def run(self, *, cold: bool = False) -> LpSolution:
         """Solve (warm-started from the previous basis where there is one, unless ``cold``) and read the solution
