@@ -66,3 +66,29 @@ def test_the_package_still_offers_its_names() -> None:
             "assert needplan.read_economy is read_economy and Economy.__name__ == 'Economy'\n")
     proc = _python("-c", code)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_options_with_choices_show_them_in_help() -> None:
+    """An option that takes one of a few words shows those words where typer showed ``<str>`` (a newcomer had to
+    read the help text, where some were not listed), and the modules that check them hold the same words."""
+    from typer.testing import CliRunner
+
+    from needplan.cli import app
+    from needplan.data import generate, sut
+    from needplan.plan import OBJECTIVES, SOLVERS, fill
+
+    runner = CliRunner()
+    expected = {"plan": ["<ray|min-labour|harmony>", "<auto|highs|fast>", "<leximin|least-labour>"],
+                "generate": ["<uniform|structured>", "<csv|parquet>"],
+                "import-sut": ["<ine|scb|csv>", "<industry|product>", "<fte|persons|jobs|hours|compensation>",
+                               "<value|equal>"],
+                "analyze": ["<auto|neumann|direct>"]}
+    for command, shown in expected.items():
+        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        for metavar in shown:
+            assert metavar in result.output, (command, metavar)
+        assert command != "plan" or "<str>" not in result.output  # (import-sut's --needs is free text)
+    assert (OBJECTIVES, SOLVERS, fill.FILLS) == (("ray", "min-labour", "harmony"), ("auto", "highs", "fast"),
+                                                  ("leximin", "least-labour"))
+    assert generate.FAMILIES == ("uniform", "structured") and sut.FORMATS == ("ine", "scb", "csv")

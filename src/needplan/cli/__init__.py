@@ -61,6 +61,11 @@ def flag(name: str, help: str) -> typer.models.OptionInfo:
     return typer.Option(name, metavar="", help=help)
 
 
+def one_of(choices: tuple[str, ...]) -> str:
+    """An option's value shown in help as its choices, ``<ray|min-labour|harmony>``, instead of ``<str>``."""
+    return f"<{'|'.join(choices)}>"
+
+
 def fail(message: str) -> None:
     """Print one error line and exit 1 (for commands that detect a problem themselves)."""
     typer.echo(f"error: {message}", err=True)

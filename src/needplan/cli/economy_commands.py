@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import flag
+from needplan.cli import flag, one_of
+from needplan.data.names import LEONTIEF_METHODS
 
 if TYPE_CHECKING:
     from needplan.analysis import Analysis
@@ -51,7 +52,8 @@ def analyze_cmd(
     folder: Folder,
     as_json: Annotated[bool, flag("--json", "print one JSON object instead of a table")] = False,
     limit: Annotated[int, typer.Option(min=0, help="rows of the table to print (largest gross output first)")] = 25,
-    method: Annotated[str, typer.Option(help="auto, neumann or direct")] = "auto",
+    method: Annotated[str, typer.Option(metavar=one_of(LEONTIEF_METHODS),
+                                        help="Neumann iteration, a sparse LU, or by size")] = "auto",
 ) -> None:
     """Leontief analysis of the needs as final demand: the gross output of each product, the output multiplier
     (gross output of all products per unit of final demand for it) and the labour and resources one unit embodies

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from needplan.cli import check_out, flag, writing
-from needplan.data.names import FAMILIES
+from needplan.cli import check_out, flag, one_of, writing
+from needplan.data.names import FAMILIES, TABLE_FORMATS
 
 
 def generate_cmd(
@@ -23,17 +23,20 @@ def generate_cmd(
     labour_kinds: Annotated[int | None, typer.Option(
         "--labour-kinds", help="kinds of labour (default: uniform 1, structured 2)", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the one random generator")] = 0,
-    family: Annotated[str, typer.Option("--family", help=f"{' or '.join(FAMILIES)}")] = "uniform",
+    family: Annotated[str, typer.Option("--family", metavar=one_of(FAMILIES),
+                                        help="uniform: random suppliers, one technique per good; structured: hub "
+                                             "suppliers, alternatives, joint products, two labour kinds")] = "uniform",
     fmt: Annotated[str | None, typer.Option(
-        "--format", help="csv or parquet (default: parquet above 10^4 goods)", show_default=False)] = None,
+        "--format", metavar=one_of(TABLE_FORMATS), help="the tables' format (default: parquet above 10^4 goods)",
+        show_default=False)] = None,
     overwrite: Annotated[bool, flag("--overwrite", "replace OUT if it exists")] = False,
 ) -> None:
     """Write a valid, productive synthetic economy: goods, techniques with inputs, capacities on some, labour and
     needs (the structured family adds alternative techniques, joint products and hub suppliers)."""
     from needplan.data.generate import GeneratorError, make_spec, write_generated
 
-    if fmt not in (None, "csv", "parquet"):
-        raise typer.BadParameter(f"format must be csv or parquet, got {fmt!r}", param_hint="--format")
+    if fmt is not None and fmt not in TABLE_FORMATS:
+        raise typer.BadParameter(f"format must be {' or '.join(TABLE_FORMATS)}, got {fmt!r}", param_hint="--format")
     try:
         spec = make_spec(goods, inputs_per_good=inputs_per_good, techniques_per_good=techniques_per_good,
                          labour_kinds=labour_kinds, family=family, seed=seed)

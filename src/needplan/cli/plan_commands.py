@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import check_out, flag, writing
+from needplan.cli import check_out, flag, one_of, writing
 from needplan.cli.economy_commands import Folder, load, stdout_console
+from needplan.data.names import FILLS, OBJECTIVES, SOLVERS
 
 if TYPE_CHECKING:
     from needplan.economy.model import Economy
@@ -53,11 +54,11 @@ def labour_weights(given: list[str] | None) -> dict[str, float] | None:
 
 def plan_cmd(
     folder: Folder,
-    objective: Annotated[str, typer.Option(help=(
+    objective: Annotated[str, typer.Option(metavar=one_of(OBJECTIVES), help=(
         "ray: the largest share of every target met together (Kantorovich; needs beyond it are made along, not "
         "aimed at); min-labour: every target met with the least labour; harmony: Cockshott's sum of each need's "
         "satisfaction, diminishing above its target (a need may get nothing where it costs too much)"))] = "ray",
-    solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
+    solver: Annotated[str, typer.Option(metavar=one_of(SOLVERS), help="the solver: HiGHS, ours, or by size")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance on the objective, balances and duals")] = 1e-6,
     out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
     overwrite: Annotated[bool, flag("--overwrite", "replace the --out folder if it exists (by an optimal plan only)")
@@ -67,7 +68,7 @@ def plan_cmd(
     time_limit: Annotated[float | None, typer.Option(
         help="seconds per solver call; when reached the status is 'stopped' (with the best plan found, if any, "
              "printed and written) and the exit code 1")] = None,
-    fill: Annotated[str | None, typer.Option(help=(
+    fill: Annotated[str | None, typer.Option(metavar=one_of(FILLS), help=(
         "ray only: of the plans with the best fulfilment, 'leximin' takes the one that raises the needs the "
         "bottlenecks do not hold back as far as they go, in turn, then uses the least labour; 'least-labour' the "
         "one that keeps every need at that fulfilment (joint products may make more) with the least labour; without "
@@ -79,9 +80,7 @@ def plan_cmd(
 ) -> None:
     """Compute the plan that best satisfies the needs; explain what binds. Exit 1 when there is no plan."""
     from needplan.economy.io import present
-    from needplan.plan import OBJECTIVES, SOLVERS
     from needplan.plan.errors import PlanInfeasibleError, PlanInputError
-    from needplan.plan.fill import FILLS
 
     if objective not in OBJECTIVES:
         raise PlanInputError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
@@ -100,7 +99,7 @@ def plan_cmd(
     economy = load(folder)
     model = build_plan(economy, objective, weights)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
-        result = model.solve(solver, tolerance, time_limit, fill=fill)  # type: ignore[arg-type]
+        result = model.solve(solver, tolerance, time_limit, fill=fill)
     payload = result.to_json() if as_json or out is not None else None  # built once for both (0.6 s at 10^5)
     if out is not None and (result.status == "optimal" or not present(out)):
         with writing(out):

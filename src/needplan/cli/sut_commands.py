@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import check_out, flag, glyph_note, writing
-from needplan.data.names import FORMATS, LABOUR_MEASURES
+from needplan.cli import check_out, flag, glyph_note, one_of, writing
+from needplan.data.names import ASSUMPTIONS, FORMATS, LABOUR_MEASURES, NEED_WEIGHTS, OBJECTIVES, SOLVERS
 from needplan.errors import Problem
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from needplan.data.sut import ImportReport
 
 SERIES_FORMATS = (*FORMATS, "economy")
-WeightsOption = Annotated[str, typer.Option(help="need weights for the harmony objective: value (in proportion to "
-                                                 "each target, mean 1) or equal (1 each)")]
+WeightsOption = Annotated[str, typer.Option(metavar=one_of(NEED_WEIGHTS), help=(
+    "need weights for the harmony objective: value (in proportion to each target, mean 1) or equal (1 each)"))]
 HeadroomOption = Annotated[float | None, typer.Option(
     help="cap each product's technique at (1 + H) times the table's output, e.g. 0.1; default unlimited")]
 
@@ -88,13 +88,14 @@ def print_report(report: ImportReport, console: Console, *, rows: int = 10) -> N
 def import_sut_cmd(
     src: Annotated[Path, typer.Argument(help="the table: an .xlsx workbook (ine, scb) or a folder (csv)")],
     out: Annotated[Path, typer.Argument(help="economy folder to write")],
-    fmt: Annotated[str | None, typer.Option("--format", help=f"one of {', '.join(FORMATS)}; default: told from "
+    fmt: Annotated[str | None, typer.Option("--format", metavar=one_of(FORMATS), help="default: told from "
                                                              "the source (a folder: csv; a workbook: by its sheets)")
                    ] = None,
     year: Annotated[int | None, typer.Option(help="year: the sheet of an scb workbook; for ine, checked against "
                                                   "the year the workbook states; for csv, recorded")] = None,
-    assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
-    labour: Annotated[str | None, typer.Option(help=f"one of {', '.join(LABOUR_MEASURES)}; default: the "
+    assumption: Annotated[str, typer.Option(metavar=one_of(ASSUMPTIONS),
+                                            help="industry or product technology")] = "industry",
+    labour: Annotated[str | None, typer.Option(metavar=one_of(LABOUR_MEASURES), help="default: the "
                                                      "first of fte, hours, persons the table has")] = None,
     needs: Annotated[str | None, typer.Option(help="final-use categories for needs.csv, comma-separated "
                                                     "(e.g. household); default all")] = None,
@@ -106,11 +107,11 @@ def import_sut_cmd(
     overwrite: Annotated[bool, flag("--overwrite", "replace OUT if it exists")] = False,
 ) -> None:
     """Import a national supply-use table as an economy folder and print what the import did."""
-    from needplan.data.sut import NEED_WEIGHTS, detect_format, import_sut, parse_resource_scale, write_import
+    from needplan.data.sut import detect_format, import_sut, parse_resource_scale, write_import
 
     fmt = fmt if fmt is not None else detect_format(src)
     _check_choice("--format", fmt, FORMATS)
-    _check_choice("--assumption", assumption, ("industry", "product"))
+    _check_choice("--assumption", assumption, ASSUMPTIONS)
     _check_choice("--weights", weights, NEED_WEIGHTS)
     _check_headroom(capacity_headroom)
     scales = parse_resource_scale(resource_scale or [])
@@ -147,18 +148,20 @@ def sut_series_cmd(
                                              "a folder with one sub-folder per year (2019/ ...)")],
     years: Annotated[str, typer.Option(help="years, e.g. 2010-2019 or 2016,2019")],
     out: Annotated[Path, typer.Option(help="folder to write series.csv and series.png into")],
-    fmt: Annotated[str | None, typer.Option("--format", help=f"one of {', '.join(SERIES_FORMATS)}; default: told "
+    fmt: Annotated[str | None, typer.Option("--format", metavar=one_of(SERIES_FORMATS), help="default: told "
                                                              "from the source")] = None,
-    objective: Annotated[str, typer.Option(help="ray, min-labour or harmony")] = "ray",
+    objective: Annotated[str, typer.Option(metavar=one_of(OBJECTIVES), help="the plan's objective")] = "ray",
     needs: Annotated[str | None, typer.Option(help="final-use categories for the needs, comma-separated "
                                                     "(e.g. household); default all")] = None,
-    labour: Annotated[str | None, typer.Option(help=f"one of {', '.join(LABOUR_MEASURES)}")] = None,
-    assumption: Annotated[str, typer.Option(help="industry or product technology")] = "industry",
+    labour: Annotated[str | None, typer.Option(metavar=one_of(LABOUR_MEASURES),
+                                               help="the table's measure of labour")] = None,
+    assumption: Annotated[str, typer.Option(metavar=one_of(ASSUMPTIONS),
+                                            help="industry or product technology")] = "industry",
     resource_scale: Annotated[list[str] | None, typer.Option(help="GOOD=FACTOR on availability, e.g. CO2=0.7 "
                                                                   "(repeatable)")] = None,
     weights: WeightsOption = "value",
     capacity_headroom: HeadroomOption = None,
-    solver: Annotated[str, typer.Option(help="auto, highs or fast")] = "auto",
+    solver: Annotated[str, typer.Option(metavar=one_of(SOLVERS), help="the solver")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance of the plan")] = 1e-6,
     overwrite: Annotated[bool, flag("--overwrite", "replace the --out folder if it exists")] = False,
 ) -> None:
@@ -167,7 +170,6 @@ def sut_series_cmd(
     import pandas as pd
 
     from needplan.data.sut import (
-        NEED_WEIGHTS,
         SutError,
         detect_format,
         import_sut,
@@ -178,14 +180,14 @@ def sut_series_cmd(
     )
     from needplan.economy import read_economy
     from needplan.economy.io import atomic_folder
-    from needplan.plan import OBJECTIVES, SOLVERS, PlanInputError, build_plan
+    from needplan.plan import PlanInputError, build_plan
     from needplan.report.series import plot_series, primary_breakdown, series_row
 
     fmt = fmt if fmt is not None else detect_format(src, series=True)
     _check_choice("--format", fmt, SERIES_FORMATS)
     _check_choice("--objective", objective, OBJECTIVES)
     _check_choice("--solver", solver, SOLVERS)
-    _check_choice("--assumption", assumption, ("industry", "product"))
+    _check_choice("--assumption", assumption, ASSUMPTIONS)
     _check_choice("--weights", weights, NEED_WEIGHTS)
     _check_headroom(capacity_headroom)
     if not (math.isfinite(tolerance) and 0 < tolerance < 1):

@@ -9,9 +9,10 @@ Three steps, so that a user can change the model in between::
     result.needs, result.bottlenecks, result.to_json()
 """
 
+from needplan.data.names import OBJECTIVES, SOLVERS
 from needplan.economy.model import Economy
 from needplan.plan.errors import PlanInfeasibleError, PlanInputError, SolverUnavailableError
-from needplan.plan.model import OBJECTIVES, SOLVERS, PlanModel, build_plan, harmony
+from needplan.plan.model import PlanModel, build_plan, harmony
 from needplan.plan.result import PlanResult
 
 __all__ = ["OBJECTIVES", "SOLVERS", "PlanInfeasibleError", "PlanInputError", "PlanModel", "PlanResult",

@@ -34,12 +34,10 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from needplan.data.names import FILLS
 from needplan.plan.lp import FloatArray, HighsSession, IntArray, LinearProgram, LpSolution, column_entries
 from needplan.plan.model import PlanModel
 
-FILLS = ("leximin", "least-labour")
-"""The ways to fill a ray plan: the needs the bottlenecks do not hold back raised in turn, then the least labour; or
-every need at the ray's fulfilment with the least labour."""
 LeastLabour = Callable[[LinearProgram, float | None], "LpSolution | None"]
 """Solves a least-labour LP within a time limit in seconds, or declines with ``None``."""
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from needplan.data.names import OBJECTIVES, Objective, SolverName
 from needplan.economy.model import LABOUR, Economy
 from needplan.plan.errors import PlanInputError
 from needplan.plan.lp import HighsSession, LinearProgram, LpScaleError
@@ -40,10 +41,6 @@ from needplan.quality import delivery_rows
 if TYPE_CHECKING:
     from needplan.plan.result import PlanResult
 
-Objective = Literal["ray", "min-labour", "harmony"]
-SolverName = Literal["auto", "highs", "fast"]
-OBJECTIVES: tuple[str, ...] = ("ray", "min-labour", "harmony")
-SOLVERS: tuple[str, ...] = ("auto", "highs", "fast")
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -374,7 +371,7 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
                          "per_delivered": per_delivered})
     lp = LinearProgram(A, row_lower, row_upper, cost, col_lower, col_upper, maximize=maximize, activities=n_t,
                        large_units=objective == "harmony")
-    model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,  # type: ignore[arg-type]
+    model = PlanModel(eco, objective, lp, rows, need_goods, carrying, carried, lambda_col,
                       s_cols, z_cols, weights_by_labour)
     if objective == "harmony":
         add_harmony_cuts(model, np.tile(np.asarray(HARMONY_START_POINTS), (k, 1)))

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from needplan.data.names import FILLS, SOLVERS
 from needplan.leontief import rows_view
 from needplan.plan.errors import PlanInputError, SolverUnavailableError
-from needplan.plan.fill import FILLS, LeastLabour
+from needplan.plan.fill import LeastLabour
 from needplan.plan.fill import fill as fill_plan
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
@@ -36,7 +37,7 @@ from needplan.plan.lp import (
     as_range,
     column_entries,
 )
-from needplan.plan.model import HARMONY_START_POINTS, SOLVERS, PlanModel, add_harmony_cuts, harmony, real
+from needplan.plan.model import HARMONY_START_POINTS, PlanModel, add_harmony_cuts, harmony, real
 from needplan.plan.result import PlanResult, read_back
 
 if TYPE_CHECKING:

@@ -22,16 +22,10 @@ import numpy as np
 import pandas as pd
 
 from needplan.analysis import analyze
-from needplan.data.names import LABOUR_MEASURES
+from needplan.data.names import ASSUMPTIONS, LABOUR_MEASURES, NEED_WEIGHTS, Assumption, NeedWeights
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
 from needplan.errors import EconomyError, NeedplanError, Problem
-
-Assumption = Literal["industry", "product"]
-NeedWeights = Literal["value", "equal"]
-NEED_WEIGHTS: tuple[NeedWeights, ...] = ("value", "equal")
-"""How an import weighs the needs (the harmony objective's ``weight_g``): ``value``, in proportion to the
-target's value (mean 1); ``equal``, 1 each."""
 
 IDENTITY_TOLERANCE = 1e-6
 """Largest relative error allowed between the economy's gross output (or labour) and the table's."""
@@ -315,7 +309,7 @@ def build_from_table(
     """
     if year is None:
         year = table.year
-    if assumption not in ("industry", "product"):
+    if assumption not in ASSUMPTIONS:
         raise _fail(table.source, "", f"unknown technology assumption {assumption!r} (industry or product)")
     if weights not in NEED_WEIGHTS:
         raise _fail(table.source, "weights", f"unknown need weights {weights!r} ({' or '.join(NEED_WEIGHTS)})")
