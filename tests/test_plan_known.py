@@ -1092,3 +1092,50 @@ def test_an_answer_read_back_refuses_is_solved_again_exactly(monkeypatch: pytest
     assert len(calls) == 2 and r.status == "optimal"
     assert "re-solved from nothing at HiGHS's tightest tolerances without its presolve" in r.solver["message"]
     assert max(r.residuals.values()) <= 1e-9
+
+
+def test_multipliers_of_the_wrong_sign_prove_no_bound_even_at_a_plan_of_zeros() -> None:
+    """A conflict search took HiGHS's multipliers +e and -e on two rows with lower bounds only (e = 7.4e-9, within
+    HiGHS's tolerance; the target 1.35e8) as proof that no target could be met, at a plan of all zeros, and named a
+    target that can be met alone as a conflicting set (fuzzing). Here the same in two rows: max phi with ``x - t phi
+    >= 0`` and ``x >= 0``, where phi = 1 is feasible. ``check_solution`` sees no dual residual at that plan, since
+    it weighs a wrong sign by the plan's flows; ``dual_bound`` drops the wrong sign and proves nothing. Prices of the
+    right sign still prove their bound."""
+    import scipy.sparse as sp
+
+    from needplan.plan.lp import LinearProgram, check_solution, dual_bound
+
+    t = 1.35e8
+    lp = LinearProgram(sp.csr_matrix(np.array([[1.0, -t], [1.0, 0.0]])), np.array([0.0, 0.0]),
+                       np.array([np.inf, np.inf]), np.array([0.0, -1.0]), np.zeros(2), np.array([np.inf, 1.0]),
+                       maximize=True)  # (a maximisation stores -c)
+    bogus = np.array([1 / t, -1 / t])
+    checks = check_solution(lp, np.zeros(2), bogus)
+    assert checks.dual_residual == 0.0 and -checks.dual_objective == 0.0  # "phi <= 0", as the search read it
+    assert dual_bound(lp, bogus) == -math.inf
+    # with x capped at t / 2, the price 1/t on the first row proves phi <= 1/2 (and so does HiGHS's own answer)
+    capped = LinearProgram(lp.A, lp.row_lower, lp.row_upper, lp.cost, lp.col_lower, np.array([t / 2, 1.0]),
+                           maximize=True)
+    assert -dual_bound(capped, np.array([1 / t, 0.0])) == pytest.approx(0.5)
+    sol = HighsSession(capped, verify=False).run()
+    assert sol.status == "optimal" and -dual_bound(capped, sol.row_dual) == pytest.approx(0.5, rel=1e-9)
+
+
+def test_a_conflict_search_does_not_take_highs_s_infeasible_where_zeros_are_a_plan(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feasibility LP of a conflict search without user rows has the plan of all zeros: HiGHS calling it
+    "infeasible" (as it did for an economy with targets from 1e-6 to 1e8) proves nothing. With every run answered
+    "infeasible" the search names no set and says HiGHS could not decide, where it named a set before."""
+    model = build_plan(read_economy(DEMO), "min-labour")
+    original = HighsSession.run
+
+    def infeasible(self: HighsSession, *, cold: bool = False) -> LpSolution:
+        sol = original(self, cold=cold)
+        if self.lp.n_cols == model.lp.n_cols + 1:  # the search's feasibility LP (one more column, phi)
+            return LpSolution("infeasible", np.zeros(0), np.zeros(0), np.zeros(0), sol.iterations, sol.seconds,
+                              "highs", "Infeasible")
+        return sol
+
+    monkeypatch.setattr(HighsSession, "run", infeasible)
+    table, message, _ = find_conflict(model)
+    assert table.empty and "HiGHS could not decide it again, so no conflicting set was found" in message

@@ -33,7 +33,7 @@ from needplan.plan.lp import (
     LpSolution,
     PriceRanges,
     abs_entries,
-    check_solution,
+    dual_bound,
 )
 
 if TYPE_CHECKING:
@@ -374,10 +374,12 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
         # (fuzzing: a min-labour LP of 200 goods whose answer from nothing had the same dual residual, 6.7e-5).
         for again in ("cold", "tightest", ""):
             last[:] = [sol]
-            if not (sol.status == "optimal" and sol.x[phi] < 1.0 - CONFLICT_FULFILMENT):
+            # "Infeasible" where the plan of all zeros keeps every bound is HiGHS's error (fuzzing, targets of 1e-6
+            # to 1e8 in one economy): it proves nothing, like prices that do not bound the fulfilment below 1.
+            wrong = sol.status == "infeasible" and _zeros_feasible(feas)
+            if not (wrong or (sol.status == "optimal" and sol.x[phi] < 1.0 - CONFLICT_FULFILMENT)):
                 break
-            checks = check_solution(feas, sol.x, sol.row_dual)
-            if checks.dual_residual <= CONFLICT_RESIDUAL and -checks.dual_objective < 1.0 - CONFLICT_FULFILMENT:
+            if not wrong and -dual_bound(feas, sol.row_dual, CONFLICT_RESIDUAL) < 1.0 - CONFLICT_FULFILMENT:
                 return True
             if not again:
                 undecided += 1
@@ -385,8 +387,9 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
             sol = session.run(cold=True) if again == "cold" else session.run_tightest()
         if session.limit_reached():
             timed_out += 1
-        else:
-            undecided += sol.status not in ("infeasible", "optimal", "unbounded")
+        else:  # ("unbounded" is HiGHS's error where only phi, between 0 and 1, is priced: min-labour's LP)
+            undecided += sol.status not in ("infeasible", "optimal", "unbounded") or (
+                sol.status == "unbounded" and not feas.cost[:phi].any())
         return sol.status == "infeasible"
 
     if not infeasible():
@@ -874,6 +877,12 @@ def _feasibility_lp(model: PlanModel) -> tuple[LinearProgram, np.ndarray, np.nda
     feas = LinearProgram(A, lower, upper, cost, np.append(lp.col_lower, 0.0), np.append(lp.col_upper, 1.0),
                          maximize=True, activities=lp.activities)
     return feas, relaxed, relax_to
+
+
+def _zeros_feasible(lp: LinearProgram) -> bool:
+    """Whether the plan of all zeros keeps every bound of ``lp`` (as the feasibility LP's does, without user rows)."""
+    return bool(np.all(lp.row_lower <= 0) and np.all(lp.row_upper >= 0) and np.all(lp.col_lower <= 0)
+                and np.all(lp.col_upper >= 0))
 
 
 def _feasibility_entry(model: PlanModel, row: int, col: int) -> str:

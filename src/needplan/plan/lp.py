@@ -276,6 +276,31 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
                   sign_share)
 
 
+def dual_bound(lp: LinearProgram, row_dual: FloatArray, tolerance: float = DUST) -> float:
+    """The lower bound on ``lp.cost @ x`` over every feasible ``x`` that the multipliers ``row_dual`` prove (``-inf``
+    where they prove none).
+
+    Multipliers of the wrong sign (pressing on a bound their row does not have) are dropped, the reduced costs are
+    recomputed from the matrix, and a reduced cost pressing on a bound its column does not have makes the bound
+    ``-inf`` unless it is within ``tolerance`` of the column's value flows (``|c| + |A|'|y|``; those count as 0);
+    the rest is weak duality. :func:`check_solution`'s ``dual_objective`` prices the same bounds but
+    leaves a wrong sign to its ``dual_residual``, which measures it against the plan's flows: at a plan of all
+    zeros that is nothing. A conflict search took HiGHS's multipliers of -7.4e-9 and +7.4e-9 on two rows with
+    lower bounds only (within its tolerance of 1e-7; the rows' target was 1.35e8) as proof that no target could be
+    met at all, and named a target that can be met alone as a conflicting set (fuzzing).
+    """
+    y = np.asarray(row_dual, dtype=np.float64).copy()
+    y[~np.isfinite(lp.row_lower) & (y > 0)] = 0.0
+    y[~np.isfinite(lp.row_upper) & (y < 0)] = 0.0
+    A = sp.csr_matrix(lp.A)
+    d = lp.cost - A.T @ y
+    d[np.abs(d) <= tolerance * (np.abs(lp.cost) + abs_rmatvec(A, np.abs(y)))] = 0.0
+    if np.any((d > 0) & ~np.isfinite(lp.col_lower)) or np.any((d < 0) & ~np.isfinite(lp.col_upper)):
+        return -math.inf
+    return (_dot_finite(np.maximum(y, 0.0), lp.row_lower) + _dot_finite(np.minimum(y, 0.0), lp.row_upper)
+            + _dot_finite(np.maximum(d, 0.0), lp.col_lower) + _dot_finite(np.minimum(d, 0.0), lp.col_upper))
+
+
 RAY_SLACK = 1e-9
 """How far a direction may stray from a row's or column's bounds, relative to its own flows there, and still prove
 the LP unbounded (:func:`ray_proves_unbounded`)."""
