@@ -22,6 +22,7 @@ from needplan.plan import lp as lp_module
 from needplan.plan import solve as solve_module
 from needplan.plan.explain import find_conflict
 from needplan.plan.lp import HighsSession, LpSolution
+from needplan.plan.model import PlanModel
 from test_plan_helpers import economy, random_economy
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
@@ -1139,3 +1140,26 @@ def test_a_conflict_search_does_not_take_highs_s_infeasible_where_zeros_are_a_pl
     monkeypatch.setattr(HighsSession, "run", infeasible)
     table, message, _ = find_conflict(model)
     assert table.empty and "HiGHS could not decide it again, so no conflicting set was found" in message
+
+
+@pytest.mark.parametrize(("n", "seed", "tolerance"), [(50, 8, 1e-6), (100, 55, 1e-4), (200, 16, 1e-6)])
+def test_harmony_with_every_limit_lifted_is_unbounded_warm_or_fresh(n: int, seed: int, tolerance: float) -> None:
+    """Every availability and capacity lifted: nothing bounds the harmony, and the answer names the needs. HiGHS
+    called these LPs unbounded without a ray that proves it, even after the far cuts, and the status was "stopped"
+    or "unbounded" by tolerance and by whether the model had been solved before (fuzzing the API's re-solves)."""
+    eco = generate_economy(n, family="structured", seed=seed)
+
+    def unlimited(model: PlanModel) -> PlanModel:
+        for g in eco.primaries:
+            if np.isfinite(eco.available[g]):
+                model.set_available(str(eco.goods[g]), math.inf)
+        for j in np.flatnonzero(np.isfinite(eco.technique_capacity)):
+            model.set_capacity(str(eco.techniques[j]), math.inf)
+        return model
+
+    warm = build_plan(eco, "harmony")
+    assert warm.solve("highs", tolerance=tolerance).status == "optimal"
+    for model in (unlimited(build_plan(eco, "harmony")), unlimited(warm)):
+        r = model.solve("highs", tolerance=tolerance)
+        assert r.status == "unbounded", r.solver["message"]
+        assert "nothing limits" in r.solver["message"] and "can grow without end" in r.solver["message"]

@@ -381,10 +381,13 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         iterations += sol.iterations
         sol = session.run()
         rounds += 1
-    if sol.status == "unbounded" or (sol.status == "optimal" and np.any(sol.x[model.s_cols] >= HARMONY_OUTERMOST)):
+    if (sol.status == "unbounded" or sol.extra.get("unproven_unbounded")
+            or (sol.status == "optimal" and np.any(sol.x[model.s_cols] >= HARMONY_OUTERMOST))):
         # A deviation at the last cut may have no bound at all (nothing limits that need): a harmony that grows
         # like log(1 + s) without end, which Kelley's rounds would chase for ever (fuzzing: the demo with no
-        # labour or resource listed ran for minutes). An LP proven unbounded gets the needs named as well.
+        # labour or resource listed ran for minutes). An LP proven unbounded gets the needs named as well, and so
+        # does one HiGHS calls unbounded without a ray that proves it, even after the far cuts (fuzzing: with every
+        # limit lifted, "stopped" or "unbounded" by tolerance and by whether the model was solved before).
         unlimited = _unlimited_needs(model, tolerance)
         if unlimited:
             sol.status, sol.x = "unbounded", np.zeros(0)
