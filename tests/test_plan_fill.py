@@ -386,3 +386,21 @@ def test_after_fast_s_ray_at_its_size_no_highs_round_is_tried(monkeypatch: pytes
     assert r.status == "optimal" and r.solver["name"] == "fast" and r.fulfilment == pytest.approx(1.0, rel=1e-9)
     assert r.solver["note"].startswith("filled only in part (1 need could rise further; the rounds after the ray's "
                                        "are HiGHS's, not tried at the size fast solved): ")
+
+
+def test_filling_with_a_limit_lifted_warns_nothing() -> None:
+    """A user who lifted a limit (land unlimited on the demo) and filled got numpy's "invalid value encountered in
+    multiply" (0 times an infinite availability, in the check of which limits a round's prices hold) beside a
+    correct plan (fuzzing the API)."""
+    import math
+    import warnings
+
+    from needplan.economy import read_economy
+
+    model = build_plan(read_economy(Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"),
+                       "ray")
+    model.set_available("land", math.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = model.solve("highs", fill="leximin")
+    assert r.status == "optimal" and "land" not in r.solver["note"]

@@ -300,7 +300,9 @@ def _priced(model: PlanModel, step: LpSolution, lam: float) -> tuple[IntArray, I
     such worth is 0, and none is priced)."""
     lp, n_t = model.lp, model.n_techniques
     primary = np.flatnonzero(model.kind_is("primary"))
-    worth = np.abs(step.row_dual[primary] * lp.row_upper[primary])
+    available = lp.row_upper[primary]
+    # (an unlimited one holds nothing back: 0 * inf warned "invalid value" to a user who had lifted a limit)
+    worth = np.abs(step.row_dual[primary] * np.where(np.isfinite(available), available, 0.0))
     goods = model.rows["good"].to_numpy()[primary[(worth > 0) & (worth >= PRICED_SHARE * abs(lam))]]
     cap = lp.col_upper[:n_t]
     limited = np.flatnonzero(np.isfinite(cap))
