@@ -616,7 +616,7 @@ class _FastChecks:
         objective), so they bound it by ``(pi a + mu u) / (p t)`` for any targets ``t``, availabilities ``a`` and
         capacities ``u``. Feasible where :class:`_Witness`'s plan for these targets keeps within the limits. The
         deletion filter relaxes one constraint at a time, so most of its checks are one of the two: at 10^4 goods
-        a solve each took 17 ms and the search 54 s. Each costs a few products over the needs instead."""
+        a solve each took 17 ms and the search 43 s. Each costs a few products over the needs instead."""
         fr = self.proof
         if fr is None:
             return None
