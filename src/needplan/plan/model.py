@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,6 +103,9 @@ class PlanModel:
     session: HighsSession | None = None
     fast_declined: str = ""
     """Why ``fast`` declined this model's LP, once it has (its re-solves then go to the warm HiGHS session)."""
+    plan_cuts: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Rows of the tangent cuts harmony's smooth dual placed at its plans; Kelley's rounds free them (see
+    :func:`needplan.plan.solve._solve_harmony`)."""
 
     # --- sizes ------------------------------------------------------------------------------------------
     @property
