@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from needplan import leontief
+from needplan.data.names import LEONTIEF_METHODS
 from needplan.economy.model import Economy, FloatArray, IntArray
 from needplan.errors import NeedplanError
 
@@ -60,8 +61,9 @@ def analyze(
     same way unless ``allow_negative`` is true: Leontief analysis has no surplus to leave unused, so it runs a
     technique backwards, which no economy can (``needplan plan`` finds a plan then).
     """
-    if method not in ("auto", "neumann", "direct"):  # (fuzzing: "foo" ran as auto, where the CLI refuses it)
-        raise ValueError(f"method must be auto, neumann or direct, got {method!r}")
+    if method not in LEONTIEF_METHODS:  # (fuzzing: "foo" ran as auto, where the CLI refuses it)
+        raise ValueError(f"method must be {', '.join(LEONTIEF_METHODS[:-1])} or {LEONTIEF_METHODS[-1]}, "
+                         f"got {method!r}")
     if final_demand is not None and not isinstance(final_demand, pd.Series):
         raise TypeError(f"final_demand must be a pandas Series indexed by product id, got "
                         f"{type(final_demand).__name__}")

@@ -60,7 +60,7 @@ def analyze_cmd(
     (directly and through its inputs)."""
     from needplan.analysis import analyze
 
-    if method not in ("auto", "neumann", "direct"):
+    if method not in LEONTIEF_METHODS:
         raise typer.BadParameter(f"method must be auto, neumann or direct, got {method!r}")
     economy = load(folder)
     with Console(stderr=True).status("solving", spinner="dots"):

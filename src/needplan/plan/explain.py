@@ -555,7 +555,6 @@ class _FastChecks:
         self.proof: Any = None  # the prices of the last "infeasible" that fast proved (see _screen)
         self.proof_share = np.zeros(self.need_at.size)
         self.witness: _Witness | None = None
-        self.screened = 0  # checks answered by _screen, without a solve
 
     @classmethod
     def make(cls, model: PlanModel, feas: LinearProgram) -> _FastChecks | None:
@@ -587,7 +586,6 @@ class _FastChecks:
             return False
         verdict = self._screen(feas, kept)
         if verdict is not None:
-            self.screened += 1
             self.last = self.proof
             return verdict
         self._set_targets(feas)

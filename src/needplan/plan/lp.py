@@ -245,9 +245,7 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
         sign_share = float(np.max(abs_rmatvec(A, row_wrong) / np.maximum(value, _TINY), initial=0.0))
         del value
     del row_wrong
-    # Dual objective: each multiplier prices the bound it presses on.
-    dual = (_dot_finite(np.maximum(y, 0.0), lp.row_lower) + _dot_finite(np.minimum(y, 0.0), lp.row_upper)
-            + _dot_finite(np.maximum(d, 0.0), lp.col_lower) + _dot_finite(np.minimum(d, 0.0), lp.col_upper))
+    dual = _priced_bounds(lp, y, d)
     del d
     primal = float(lp.cost @ x)
     gap = abs(primal - dual) / max(1.0, abs(primal))
@@ -297,6 +295,12 @@ def dual_bound(lp: LinearProgram, row_dual: FloatArray, tolerance: float = DUST)
     d[np.abs(d) <= tolerance * (np.abs(lp.cost) + abs_rmatvec(A, np.abs(y)))] = 0.0
     if np.any((d > 0) & ~np.isfinite(lp.col_lower)) or np.any((d < 0) & ~np.isfinite(lp.col_upper)):
         return -math.inf
+    return _priced_bounds(lp, y, d)
+
+
+def _priced_bounds(lp: LinearProgram, y: FloatArray, d: FloatArray) -> float:
+    """The dual objective of row multipliers ``y`` and reduced costs ``d``: each prices the finite bound it presses
+    on (a multiplier on an infinite one is a dual violation, judged by the caller)."""
     return (_dot_finite(np.maximum(y, 0.0), lp.row_lower) + _dot_finite(np.minimum(y, 0.0), lp.row_upper)
             + _dot_finite(np.maximum(d, 0.0), lp.col_lower) + _dot_finite(np.minimum(d, 0.0), lp.col_upper))
 

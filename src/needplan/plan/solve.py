@@ -361,14 +361,14 @@ first round comes back unbounded with a ray that does not prove it."""
 
 def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None) -> LpSolution:
     """Kelley's outer approximation: add tangent cuts at the LP's point until the certified gap is small."""
-    # A large first round goes to HiGHS's interior point method (its crossover leaves a basis for the warm
-    # simplex rounds after it); a re-solve keeps its session's basis.
     if model.plan_cuts.size:
         # The smooth dual's cuts at its plan lie so close to those Kelley adds near the optimum that HiGHS's
         # simplex failed and its rounds took 20-80 s against 0.5 s on a fresh model (uniform, 300 goods, fuzzing the
         # API's re-solves): free them. They were valid for that plan's duals; Kelley places its own.
         model.lp.row_lower[model.plan_cuts], model.lp.row_upper[model.plan_cuts] = -np.inf, np.inf
         model.plan_cuts = np.zeros(0, dtype=np.int64)
+    # A large first round goes to HiGHS's interior point method (its crossover leaves a basis for the warm
+    # simplex rounds after it); a re-solve keeps its session's basis.
     session = _session(model, tolerance, time_limit, HARMONY_IPM_FROM_ROWS)
     eco = model.economy
     weights = eco.weight[model.need_goods]
