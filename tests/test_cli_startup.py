@@ -92,3 +92,18 @@ def test_options_with_choices_show_them_in_help() -> None:
     assert (OBJECTIVES, SOLVERS, fill.FILLS) == (("ray", "min-labour", "harmony"), ("auto", "highs", "fast"),
                                                   ("leximin", "least-labour"))
     assert generate.FAMILIES == ("uniform", "structured") and sut.FORMATS == ("ine", "scb", "csv")
+
+
+def test_no_help_shows_a_bool_type_beside_a_flag() -> None:
+    """On/off options, ``--help`` and ``--version`` included, show no ``<bool>`` in help: typer 0.29 printed
+    ``--help <bool>`` on every page."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from needplan.cli import app
+
+    runner = CliRunner()
+    for args in ([], *([name] for name in sorted(typer.main.get_command(app).commands))):
+        result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and "--help" in result.output, args
+        assert "<bool>" not in result.output, args

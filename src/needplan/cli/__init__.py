@@ -12,13 +12,35 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
+import typer.core
 
 from needplan.errors import EconomyError, NeedplanError, OutputError
 
+
+class _Bare:
+    """``--help`` shown in help without a ``<bool>`` type beside it (typer 0.29 shows its own help option's type)."""
+
+    def get_help_option(self, ctx: Any) -> Any:  # (click's types: typer 0.29 carries its own copy of click)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Command(_Bare, typer.core.TyperCommand):
+    """A needplan command (see :class:`_Bare`)."""
+
+
+class _Group(_Bare, typer.core.TyperGroup):
+    """needplan itself (see :class:`_Bare`)."""
+
+
 app = typer.Typer(
     name="needplan",
+    cls=_Group,
     help="Plan an economy for the best satisfaction of human needs, and simulate plans executed by people.",
     no_args_is_help=True,
     add_completion=False,
@@ -38,7 +60,7 @@ def _version(show: bool) -> None:
 
 
 @app.callback()
-def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, metavar="",
                                           help="print needplan's version and exit")) -> None:
     """Plan an economy for the best satisfaction of human needs, and simulate plans executed by people."""
 

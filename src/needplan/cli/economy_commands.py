@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import flag, one_of
+from needplan.cli import Command, flag, one_of
 from needplan.data.names import LEONTIEF_METHODS
 
 if TYPE_CHECKING:
@@ -114,5 +114,5 @@ def print_analysis(economy: Economy, result: Analysis, limit: int = 25) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    app.command("validate")(validate_cmd)
-    app.command("analyze")(analyze_cmd)
+    app.command("validate", cls=Command)(validate_cmd)
+    app.command("analyze", cls=Command)(analyze_cmd)

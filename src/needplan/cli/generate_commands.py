@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from needplan.cli import check_out, flag, one_of, writing
+from needplan.cli import Command, check_out, flag, one_of, writing
 from needplan.data.names import FAMILIES, TABLE_FORMATS
 
 
@@ -63,4 +63,4 @@ def generate_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    app.command("generate")(generate_cmd)
+    app.command("generate", cls=Command)(generate_cmd)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import check_out, flag, one_of, writing
+from needplan.cli import Command, check_out, flag, one_of, writing
 from needplan.cli.economy_commands import Folder, load, stdout_console
 from needplan.data.names import FILLS, OBJECTIVES, SOLVERS
 
@@ -255,8 +255,8 @@ def demo_cmd() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    app.command("plan")(plan_cmd)
-    app.command("demo")(demo_cmd)
+    app.command("plan", cls=Command)(plan_cmd)
+    app.command("demo", cls=Command)(demo_cmd)
 
 
 def _percent(value: float | None) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from needplan.cli import check_out, fail, flag, glyph_note
+from needplan.cli import Command, check_out, fail, flag, glyph_note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -227,6 +227,6 @@ def scenarios_cmd() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    app.command("simulate")(simulate_cmd)
-    app.command("compare")(compare_cmd)
-    app.command("scenarios")(scenarios_cmd)
+    app.command("simulate", cls=Command)(simulate_cmd)
+    app.command("compare", cls=Command)(compare_cmd)
+    app.command("scenarios", cls=Command)(scenarios_cmd)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from needplan.cli import check_out, flag, glyph_note, one_of, writing
+from needplan.cli import Command, check_out, flag, glyph_note, one_of, writing
 from needplan.data.names import ASSUMPTIONS, FORMATS, LABOUR_MEASURES, NEED_WEIGHTS, OBJECTIVES, SOLVERS
 from needplan.errors import Problem
 
@@ -267,5 +267,5 @@ def _fmt(value: Any, column: str = "") -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
-    app.command("import-sut")(import_sut_cmd)
-    app.command("sut-series")(sut_series_cmd)
+    app.command("import-sut", cls=Command)(import_sut_cmd)
+    app.command("sut-series", cls=Command)(sut_series_cmd)
