@@ -298,11 +298,22 @@ def dual_bound(lp: LinearProgram, row_dual: FloatArray, tolerance: float = DUST)
     return _priced_bounds(lp, y, d)
 
 
-def _priced_bounds(lp: LinearProgram, y: FloatArray, d: FloatArray) -> float:
+def _priced_bounds(lp: LinearProgram, y: FloatArray, d: FloatArray, size: bool = False) -> float:
     """The dual objective of row multipliers ``y`` and reduced costs ``d``: each prices the finite bound it presses
-    on (a multiplier on an infinite one is a dual violation, judged by the caller)."""
-    return (_dot_finite(np.maximum(y, 0.0), lp.row_lower) + _dot_finite(np.minimum(y, 0.0), lp.row_upper)
-            + _dot_finite(np.maximum(d, 0.0), lp.col_lower) + _dot_finite(np.minimum(d, 0.0), lp.col_upper))
+    on (a multiplier on an infinite one is a dual violation, judged by the caller). With ``size``, the sum of its
+    terms' magnitudes instead (:func:`dual_size`)."""
+    f = np.abs if size else (lambda v: v)
+    return (_dot_finite(f(np.maximum(y, 0.0)), f(lp.row_lower)) + _dot_finite(f(np.minimum(y, 0.0)), f(lp.row_upper))
+            + _dot_finite(f(np.maximum(d, 0.0)), f(lp.col_lower))
+            + _dot_finite(f(np.minimum(d, 0.0)), f(lp.col_upper)))
+
+
+def dual_size(lp: LinearProgram, row_dual: FloatArray, col_dual: FloatArray) -> float:
+    """The sum of the magnitudes of the dual objective's terms (each multiplier times the bound it presses on): what
+    bounds moved by a share ``t`` of themselves can move the optimum by, to first order, at most ``t`` times. An
+    optimum that differs from another by less than the tolerance times this is the same within the tolerance,
+    however large the difference looks beside the optimum itself."""
+    return _priced_bounds(lp, row_dual, col_dual, size=True)
 
 
 RAY_SLACK = 1e-9
