@@ -698,6 +698,25 @@ def test_a_simplex_stopped_by_a_limit_gives_no_plan_rather_than_an_infeasible_po
     assert "without a plan" in r.explanation
 
 
+def test_a_plan_stopped_before_its_prices_are_verified_names_no_bottleneck(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by fuzzing Spain 2019 with ``--time-limit 0.0001``: HiGHS stopped before its first pivot at the plan
+    of all zeros, which is feasible (fulfilment 0), with prices of 0 that prove nothing (dual residual 1). The plan
+    is kept, but the result said "no labour, resource or capacity binds" and the command "bottlenecks: none binds".
+    Here a limit of 0 simplex iterations stops HiGHS at the same point, deterministically."""
+    run = HighsSession.run
+
+    def stopping(self: HighsSession, **kwargs: bool) -> LpSolution:
+        self.highs.setOptionValue("simplex_iteration_limit", 0)
+        return run(self, **kwargs)
+
+    monkeypatch.setattr(HighsSession, "run", stopping)
+    r = build_plan(generate_economy(200, seed=1), "ray").solve("highs")
+    assert r.status == "stopped" and r.has_plan and r.fulfilment == 0.0 and r.solver["dual_residual"] > 1e-6
+    assert r.bottlenecks.empty and list(r.bottlenecks.columns) == list(build_plan(
+        generate_economy(20, seed=1), "ray").solve("highs").bottlenecks.columns)
+    assert r.explanation.startswith("no bottleneck is named: the solver stopped before its prices were verified")
+
+
 def test_harmony_stopped_by_a_limit_keeps_the_last_whole_round(monkeypatch: pytest.MonkeyPatch) -> None:
     """When a limit stops a later LP round (HiGHS stopped after 3 pivots of the third), the answer is the second
     round's plan, feasible, with its certified gap; not the stopped round's point."""

@@ -184,6 +184,8 @@ def print_plan(result: PlanResult, name: str, limit: int) -> None:
         console.print("[bold]bottlenecks[/bold] (ranked by effect: % objective per 1% more)")
         for r in result.bottlenecks.head(limit).itertuples():
             console.print(_bottleneck(r))
+    elif result.explanation.startswith("no bottleneck is named"):  # a stopped plan whose prices are not verified
+        console.print(Text(f"bottlenecks: {result.explanation}"))
     else:
         console.print(Text("bottlenecks: none binds" + _used_up(result)))
     res = result.residuals

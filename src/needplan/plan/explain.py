@@ -79,7 +79,8 @@ CONFLICT_SHORT_TOO = 8
 """Where more of one limit alone cannot meet every target, the labour kinds and resources (the first this many) that
 are tried, one LP each, to say which are short as well."""
 
-_COLUMNS = ["constraint", "kind", "shadow_price", "elasticity", "price_holds_to", "explanation"]
+BOTTLENECK_COLUMNS = ("constraint", "kind", "shadow_price", "elasticity", "price_holds_to", "explanation")
+"""The columns of a bottleneck table (docs/plan.md, "Bottleneck explanations")."""
 
 
 def _label(model: PlanModel, g: int) -> str:
@@ -238,7 +239,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
                       _elasticity(float(cap_price[j]), float(cap[j]), scale), text, None, start,
                       float(cap[j]), float(cap_to[j])))
     if not items:
-        return pd.DataFrame(columns=_COLUMNS)
+        return pd.DataFrame(columns=list(BOTTLENECK_COLUMNS))
     items.sort(key=lambda it: -it[3] if math.isfinite(it[3]) else -math.inf)  # a limit of 0 first
     active = x > 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
     use_b, make_b = _pattern(eco.use), _pattern(eco.make)
@@ -269,7 +270,7 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
         share = f"1% more {moves} {by} {elasticity:.3g}%" if math.isfinite(elasticity) else "its limit is 0"
         rows.append({"constraint": name, "kind": kind, "shadow_price": p, "elasticity": elasticity,
                      "price_holds_to": holds, "explanation": f"{head}{hold}; {gain} ({share})"})
-    return pd.DataFrame(rows, columns=_COLUMNS)
+    return pd.DataFrame(rows, columns=list(BOTTLENECK_COLUMNS))
 
 
 def is_used_up(used: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -400,7 +401,7 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
                else "a second solve did not confirm it" if not undecided
                else "HiGHS could not decide it again, so no conflicting set was found")
         return (pd.DataFrame(columns=["constraint", "kind", "bound", "text"]),
-                f"the solver reported infeasibility; {why}", pd.DataFrame(columns=_COLUMNS))
+                f"the solver reported infeasibility; {why}", pd.DataFrame(columns=list(BOTTLENECK_COLUMNS)))
     best = (min(float(by_fast[0].lam), 1.0) if by_fast
             else float(last[0].x[phi]) if last[0].status == "optimal" and model.objective == "min-labour" else None)
 
@@ -521,7 +522,7 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
                            "price_holds_to": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
                           for r in table.itertuples() if r.kind in ("labour", "resource", "capacity")],
-                         columns=_COLUMNS)
+                         columns=list(BOTTLENECK_COLUMNS))
     return table, message, bottl
 
 

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
-from needplan.plan.explain import CONFLICT_SECONDS, bottlenecks, find_conflict
+from needplan.plan.explain import BOTTLENECK_COLUMNS, CONFLICT_SECONDS, bottlenecks, find_conflict
 from needplan.plan.lp import LpSolution, as_range, check_solution
 from needplan.quality import delivered, level_one_binds
 
@@ -169,8 +169,7 @@ def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str
         model.objective, sol.status, None, None, _no_rows(ACTIVITY_COLUMNS, "technique"),
         _no_rows(PRODUCT_COLUMNS, "good"), _no_rows(PRIMARY_COLUMNS, "good"), _no_rows(NEED_COLUMNS, "good"),
         {"quantity": None, "quality_adjusted": None}, {"balance": None, "resources": None, "capacity": None},
-        bottl if bottl is not None else pd.DataFrame(columns=["constraint", "kind", "shadow_price", "elasticity",
-                                                                "price_holds_to", "explanation"]),
+        bottl if bottl is not None else _no_rows(BOTTLENECK_COLUMNS),
         explanation, solver, _no_rows(CONSTRAINT_COLUMNS),
         # (a review: a search that could not confirm the verdict returned a table without columns)
         conflict if conflict is not None and len(conflict.columns) else _no_rows(CONFLICT_COLUMNS))
@@ -318,8 +317,15 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
                                 "lower": lp.row_lower[user], "upper": lp.row_upper[user],
                                 # objective gained per unit the binding bound is moved outwards
                                 "shadow_price": np.abs(y[user])})  # (was -0.0 where y was)
-    bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.ranges)
-    top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
+    if status != "optimal" and checks.dual_residual > tolerance:
+        # Prices that fail the dual check say nothing about what binds (a ray plan stopped by its time limit before
+        # HiGHS's first pivot, all zeros, read "no labour, resource or capacity binds").
+        bottl = _no_rows(BOTTLENECK_COLUMNS)
+        top = (f"no bottleneck is named: the solver stopped before its prices were verified (dual residual "
+               f"{checks.dual_residual:.1e}, tolerance {tolerance:g})")
+    else:
+        bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.ranges)
+        top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)
 
