@@ -172,6 +172,22 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
             exact.solver["message"] = (f"{exact.solver['message']} (re-solved from nothing at HiGHS's tightest "
                                        "tolerances without its presolve: the first answer failed the engine's check)")
             result = exact
+    if (solver == "auto" and sol.solver == "highs" and sol.status == "optimal" and result.status == "stopped"
+            and fast is not None and model.objective in FAST_OBJECTIVES and not model.user_rows.size
+            and not model.fast_declined):
+        # HiGHS's answer failed the engine's check even from nothing at its tightest tolerances (two goods each
+        # using 0.9999999999 of the other: reduced costs of 5e-11 beside activities of 10^10): fast, whose
+        # Leontief solves hold at such a structure, where it applies.
+        fast_sol, declined = _solve_fast(model, fast, tolerance, time_limit)
+        if fast_sol is not None:
+            fast_sol.seconds += sol.seconds
+            by_fast = _read_back(model, fast_sol, tolerance, time_limit, (
+                f"HiGHS's answer failed the engine's verification ({result.solver['message']}); solved by fast"),
+                                 fill)
+            if by_fast.status == "optimal":
+                return by_fast
+        else:
+            model.fast_declined = declined
     if (sol.solver == "fast" and sol.status == "optimal" and result.status == "stopped"
             and model.n_techniques < AUTO_FAST_TECHNIQUES):
         # fast's answer failed the engine's own check (seen with goods in units 10^11 apart): at this size HiGHS
