@@ -146,8 +146,10 @@ def test_compare_table_averages_the_last_years_in_the_order_given(tmp_path: Path
      "schedule[1].from: 1929 is also schedule[0].from"),
     ('[[schedule]]\nfrom = 1929\nregime = "nep"\n[[schedule]]\nfrom = 1935\nregime = "nep"\n',
      "schedule[1].from: 1935 is after end_year 1931"),
-], ids=["repeated", "after_end"])
-def test_schedule_repeated_or_after_end_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    # (fuzzing: 1829 for 1929 ran the regime from 1913 on, replacing the base's whole history, and exited 0)
+    ('[[schedule]]\nfrom = 1829\nregime = "nep"\n', "schedule[0].from: 1829 is before start_year 1913"),
+], ids=["repeated", "after_end", "before_start"])
+def test_schedule_repeated_or_outside_the_years_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    schedule: str, message: str) -> None:
     path = _write(tmp_path, 'name = "ds"\nend_year = 1931\n' + schedule)
     with pytest.raises(SimulateError, match=r"scenario\.toml: " + message.replace("[", r"\[").replace("]", r"\]")):

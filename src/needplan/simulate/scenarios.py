@@ -263,6 +263,9 @@ def load_scenario_file(path: str | Path) -> Scenario:
                                 "give each from year once)")
         if year > end:
             raise SimulateError(f"{ew}from: {year} is after end_year {end} (the entry would never be in force)")
+        if year < start:  # (fuzzing: 1829 for 1929 ran the regime from the start, replacing the base's history)
+            raise SimulateError(f"{ew}from: {year} is before start_year {start} (to run the regime from the start, "
+                                f"give from = {start})")
         first_entry[year] = i
         regime = entry.get("regime")
         if not isinstance(regime, str):
