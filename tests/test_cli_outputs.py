@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from needplan.economy.io import atomic_folder
+from needplan.economy.io import atomic_folder, replace_problem
 from needplan.errors import OutputError
 from needplan.simulate.regimes import BUILTIN_REGIMES, SimulateError
 from needplan.simulate.scenarios import MAX_YEARS, Scenario
@@ -154,6 +154,36 @@ def test_overwrite_replaces_only_a_folder_of_plain_files(capsys: pytest.CaptureF
     with pytest.raises(OutputError, match="--overwrite"):
         result.write(target, overwrite=True)
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_overwrite_replaces_every_command_s_output_but_not_a_folder_with_a_user_s_file(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Found by fuzzing the CLI: ``plan DIR --out my_notes --overwrite`` deleted the user's thesis.txt there (the
+    folder held plain files only), and ``generate`` replaced another economy. --overwrite now replaces only a folder
+    of the files needplan writes; every command's own output is such a folder, so each is replaced in turn."""
+    econ = _demo(tmp_path)
+    out = tmp_path / "out"
+    sut = Path(__file__).parent / "data" / "sut_csv"
+    shutil.copytree(econ, tmp_path / "years" / "2019")
+    for args in (["plan", str(econ), "--out", str(out)],
+                 ["plan", str(econ), "--objective", "min-labour", "--out", str(out)],  # (infeasible: its conflict)
+                 ["generate", str(out), "--goods", "20", "--family", "structured"],
+                 ["generate", str(out), "--goods", "20", "--format", "parquet"],
+                 ["import-sut", str(sut), str(out), "--format", "csv"],
+                 ["sut-series", str(tmp_path / "years"), "--format", "economy", "--years", "2019", "--out", str(out)],
+                 ["simulate", "--scenario", "ussr-1913-1940", "--out", str(out), "--households", "50", "--runs", "2"],
+                 ["compare", "ussr-1913-1940", "ussr-left-opposition", "--out", str(out), "--households", "50"]):
+        shutil.rmtree(out, ignore_errors=True)
+        code, _, err = run(args, capsys)
+        assert code in (0, 1) and out.is_dir(), (args, err)
+        assert replace_problem(out) is None, (args, sorted(p.name for p in out.iterdir()))
+    (out / "thesis.txt").write_text("precious")
+    before = sorted(p.name for p in out.iterdir())
+    code, _, err = run(["plan", str(econ), "--out", str(out), "--overwrite"], capsys)
+    assert code == 1 and err.strip() == (f"error: {out} holds 'thesis.txt', which needplan does not write: "
+                                         "--overwrite replaces only a folder of needplan's output; choose another "
+                                         "name or remove it yourself"), err
+    assert sorted(p.name for p in out.iterdir()) == before and (out / "thesis.txt").read_text() == "precious"
 
 
 def test_a_long_output_name_fits_and_a_too_long_one_is_one_line(capsys: pytest.CaptureFixture[str],

@@ -108,14 +108,16 @@ def test_existing_out_is_refused_before_simulating(tmp_path: Path, capsys: pytes
 
 
 def test_existing_out_is_replaced_with_overwrite(tmp_path: Path) -> None:
+    """An earlier output is replaced whole (its runs.csv of a run with --runs goes); a folder holding a file
+    needplan does not write is not (test_cli_outputs.py)."""
     out = tmp_path / "exists"
     out.mkdir()
-    (out / "old.txt").write_text("old", encoding="utf-8")
+    (out / "runs.csv").write_text("old", encoding="utf-8")
     with pytest.raises(SystemExit) as info:
         main(["simulate", "--scenario", str(_write(tmp_path, ONE_YEAR)), "--out", str(out), "--households", "50",
               "--overwrite"])
     assert info.value.code in (0, None)
-    assert (out / "series.csv").exists() and not (out / "old.txt").exists()
+    assert (out / "series.csv").exists() and not (out / "runs.csv").exists()
 
 
 def test_compare_table_averages_the_last_years_in_the_order_given(tmp_path: Path) -> None:

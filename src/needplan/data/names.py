@@ -45,3 +45,14 @@ NeedWeights = Literal["value", "equal"]
 NEED_WEIGHTS: tuple[NeedWeights, ...] = ("value", "equal")
 """How an import weighs the needs (the harmony objective's ``weight_g``): ``value``, in proportion to the
 target's value (mean 1); ``equal``, 1 each."""
+
+PLAN_TABLES = ("activity", "products", "primaries", "needs", "bottlenecks", "constraints", "conflict", "summary")
+"""The tables a plan folder holds (``needplan plan --out``), one CSV each, beside ``plan.json``."""
+
+FIGURE_THEMES = ("quantity_vs_quality", "herds", "grain_vs_procurement", "wages_and_famine",
+                 "bureaucracy_and_conflict")
+"""The simulator's figures, one PNG each (:data:`needplan.simulate.plots.THEMES`)."""
+
+OTHER_OUTPUTS = ("plan.json", "series.csv", "series.parquet", "series.png", "primaries_by_product.csv", "summary.md",
+                 "runs.csv", "runs.parquet", "bands.csv", "compare.csv", "compare.md")
+"""The other files needplan's commands write into an output folder (``sut-series``, ``simulate``, ``compare``)."""

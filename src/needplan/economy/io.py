@@ -408,20 +408,39 @@ def holds(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
     return outer == inner or outer in inner.parents
 
 
+def output_names() -> frozenset[str]:
+    """The names of the files needplan's commands write into an output folder: an economy's manifest and tables
+    (CSV or Parquet), a plan's tables and ``plan.json``, and what ``sut-series``, ``simulate`` and ``compare``
+    write."""
+    from needplan.data.names import FIGURE_THEMES, OTHER_OUTPUTS, PLAN_TABLES
+
+    return frozenset({MANIFEST, *(f"{t.name}.{ext}" for t in TABLES for ext in ("csv", "parquet")),
+                      *(f"{name}.csv" for name in PLAN_TABLES), *(f"{theme}.png" for theme in FIGURE_THEMES),
+                      *OTHER_OUTPUTS})
+
+
 def replace_problem(dest: Path) -> str | None:
     """Why ``--overwrite`` must not replace the existing ``dest``, or ``None`` when it may: needplan replaces only
-    a folder like those it writes, which hold plain files and nothing else. Not a file, a device or a link (a
-    plan written with ``--out /dev/null --overwrite`` as root replaced the device with a folder), and not a folder
-    holding folders, links or devices (a home folder named by mistake)."""
+    a folder like those it writes, which hold plain files of the names it writes (:func:`output_names`) and
+    nothing else. Not a file, a device or a link (a plan written with ``--out /dev/null --overwrite`` as root
+    replaced the device with a folder), not a folder holding folders, links or devices (a home folder named by
+    mistake), and not a folder holding a file needplan does not write (fuzzing: ``--out my_notes --overwrite``
+    deleted the user's thesis.txt there)."""
     if dest.is_symlink() or not dest.is_dir():
         kind = "a link" if dest.is_symlink() else "a file" if dest.is_file() else "not a folder"
         return (f"{dest} exists and is {kind}; --overwrite replaces only a folder of needplan's output: choose "
                 "another name")
     with os.scandir(dest) as entries:
-        other = next((e.name for e in entries if e.is_symlink() or not e.is_file(follow_symlinks=False)), None)
+        listed = [(e.name, e.is_symlink() or not e.is_file(follow_symlinks=False)) for e in entries]
+    other = next((name for name, odd in listed if odd), None)
     if other is not None:
         return (f"{dest} holds {other!r}, which is not a plain file: needplan's outputs hold only files, so "
                 "--overwrite will not delete this folder; choose another name or remove it yourself")
+    known = output_names()
+    other = next((name for name, _ in sorted(listed) if name not in known), None)
+    if other is not None:
+        return (f"{dest} holds {other!r}, which needplan does not write: --overwrite replaces only a folder of "
+                "needplan's output; choose another name or remove it yourself")
     return None
 
 

@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from needplan.data.names import FIGURE_THEMES
+
 THEMES: dict[str, tuple[str, ...]] = {
     "quantity_vs_quality": ("industrial_output_index", "industrial_quality_index", "heavy_industry_index",
                             "consumer_goods_index"),
@@ -43,6 +45,7 @@ TITLES: dict[str, str] = {
 """Each panel's title: what the metric is and its unit (the series' column names, ``cattle_m``, meant nothing to a
 class: fuzzing)."""
 assert {m for ms in THEMES.values() for m in ms} <= set(TITLES)
+assert tuple(THEMES) == FIGURE_THEMES  # (the names --overwrite may replace: needplan.economy.io.output_names)
 
 
 def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None = None,
