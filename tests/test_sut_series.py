@@ -104,6 +104,22 @@ def test_series_on_csv_years_writes_table_plot_and_breakdown(tmp_path: Path, cap
     assert "wrote" in capsys.readouterr().out
 
 
+def test_a_change_of_classification_is_counted_and_noted(tmp_path: Path, capsys) -> None:
+    """Found by fuzzing Spain 2010-2019 under harmony: the objective rose from 2.47 in 2015 to 4.03 in 2016 only
+    because INE's tables went from 63 products to 109, and nothing said so. series.csv counts each year's products,
+    and the command notes a change."""
+    src = tmp_path / "years"
+    write_import(import_sut(TABLE, "csv")[0], src / "2018")
+    write_import(shipped_economy("spain_2019"), src / "2019")
+    out = tmp_path / "series"
+    _run(["sut-series", str(src), "--format", "economy", "--years", "2018-2019", "--out", str(out)])
+    series = pd.read_csv(out / "series.csv")
+    small, spain = (read_economy(src / str(year)).products.size for year in (2018, 2019))
+    assert list(series["products"]) == [small, spain] and small != spain
+    assert (f"note: 2019 lists {spain:,} products against {small:,} in 2018 (a change of classification)"
+            in capsys.readouterr().out)
+
+
 def test_series_on_the_shipped_spain_2019_economy(tmp_path: Path) -> None:
     src = tmp_path / "economies"
     write_import(shipped_economy("spain_2019"), src / "2019")

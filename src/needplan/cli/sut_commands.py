@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -191,7 +192,7 @@ def sut_series_cmd(
     _check_choice("--weights", weights, NEED_WEIGHTS)
     _check_headroom(capacity_headroom)
     if not (math.isfinite(tolerance) and 0 < tolerance < 1):
-        raise SutError(Problem("--tolerance", f"must be between 0 and 1, got {tolerance:g}"))
+        raise SutError(Problem("--tolerance", f"must be a number in (0, 1), got {tolerance:g}"))
     year_list = parse_years(years)
     scales = parse_resource_scale(resource_scale or [])
     if fmt == "economy" and (needs or labour or assumption != "industry" or weights != "value"
@@ -233,6 +234,11 @@ def sut_series_cmd(
         with glyph_note():
             plot_series(frame, tmp / "series.png", title)
     _print_series(frame)
+    for before, after in itertools.pairwise(frame.itertuples()):
+        if after.products != before.products:  # (fuzzing: Spain's harmony rose from 2.47 to 4.03 in 2016 for this)
+            typer.echo(f"note: {after.year} lists {after.products:,} products against {before.products:,} in "
+                       f"{before.year} (a change of classification): the objective, totals and indices across it "
+                       "sum over different products")
     typer.echo(f"wrote {out}: series.csv, series.png, primaries_by_product.csv")
 
 

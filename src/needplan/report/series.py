@@ -22,7 +22,8 @@ def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any
     ``objective_name`` and ``objective``; ``fulfilment`` (ray: the uniform expansion factor of the needs;
     otherwise the least fulfilled need's net output over target; empty when there is no plan, with the reason in
     ``explanation``), ``median_fulfilment`` (the median need's) and ``quantity_index`` (the need-weighted mean),
-    ``binding`` (the binding constraints, ';'-joined, strongest first), ``needs_total`` (sum of need targets),
+    ``binding`` (the binding constraints, ';'-joined, strongest first), ``products`` (how many the table lists: a
+    change from one year to the next is a change of classification), ``needs_total`` (sum of need targets),
     ``gross_output_total`` (sum over products of the plan's output), and for every labour or resource good
     ``<good>_used``, ``<good>_available`` and ``<good>_shadow_price`` (objective per unit more).
     """
@@ -32,7 +33,7 @@ def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any
                            "median_fulfilment": result.median_fulfilment,
                            "quantity_index": result.indices.get("quantity") if result.has_plan else None,
                            "binding": ";".join(map(str, result.bottlenecks["constraint"])),
-                           "needs_total": float(economy.target.sum())}
+                           "products": int(economy.products.size), "needs_total": float(economy.target.sum())}
     if result.has_plan:
         row["gross_output_total"] = float(result.products["made"].sum())
         row["explanation"] = str(result.bottlenecks["explanation"].iloc[0]) if len(result.bottlenecks) else ""
