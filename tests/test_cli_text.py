@@ -151,3 +151,36 @@ def test_a_write_that_fails_names_the_out_folder_not_the_temporary_one(
     code, _, err = run(["plan", str(DEMO), "--out", str(out)], capsys)
     assert code == 1
     assert err == f"error: cannot write {out}: {os.strerror(errno.ENOSPC)}\n"
+
+
+def test_error_lines_name_the_place_and_stay_short(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Found by fuzzing the command line: an id of 2 million characters was echoed in a 2 MB error line; a product
+    that used up more of itself than it made read "grain use up ... of each other as they make"; every capacity of
+    the needs' makers at 0 was blamed on the needs; a folder given as an INE workbook was "no such file"; and an
+    unbalanced table named "product 'a'" as if it were a file in the table's folder."""
+    long_id = tmp_path / "long"
+    shutil.copytree(DEMO, long_id)
+    with (long_id / "goods.csv").open("a", encoding="utf-8") as f:
+        f.write("x" * 100_000 + ",product,t,\n")
+    selfish = tmp_path / "selfish"
+    shutil.copytree(DEMO, selfish)
+    inputs = selfish / "inputs.csv"
+    inputs.write_text(inputs.read_text().replace("grain_horse,grain,0.12", "grain_horse,grain,1e308"))
+    unbalanced = tmp_path / "unbalanced"
+    shutil.copytree(TABLE, unbalanced)
+    use = unbalanced / "use.csv"
+    use.write_text(use.read_text().replace("a,9,", "a,,"))
+    cases = [
+        (["validate", str(long_id)], lambda e: len(e) < 2100 and e.endswith("characters more)")),
+        (["validate", str(selfish)], lambda e: "grain uses up at least as much of itself as it makes" in e),
+        (["plan", str(_demo(tmp_path, {"": "0"}))],
+         lambda e: e.startswith("error: techniques: nothing can make 'grain'") and "capacity 0" in e),
+        (["import-sut", str(TABLE), str(tmp_path / "o1"), "--format", "ine"],
+         lambda e: e == f"error: {TABLE}: is a folder, not an .xlsx workbook"),
+        (["import-sut", str(unbalanced), str(tmp_path / "o2"), "--format", "csv"],
+         lambda e: e.startswith(f"error: {unbalanced}: product 'a': supply 100 but")),
+    ]
+    for args, good in cases:
+        code, _, err = run(args, capsys)
+        first = err.strip().splitlines()[0]
+        assert code == 1 and good(first), (args, first[:300])

@@ -182,17 +182,27 @@ def main(argv: list[str] | None = None) -> None:
         _main(argv)
 
 
+ERROR_LINE = 2000
+"""Characters of an error line printed at most; the rest is counted (fuzzing: an id of 2 million characters was
+echoed whole, a 2 MB line)."""
+
+
+def _error(line: str) -> None:
+    more = len(line) - ERROR_LINE
+    typer.echo(f"error: {line[:ERROR_LINE]}{f' ... ({more:,} characters more)' if more > 0 else ''}", err=True)
+
+
 def _main(argv: list[str] | None) -> None:
     """:func:`main` without its warnings filter: the errors, one line each."""
     try:
         app(args=argv)
     except EconomyError as exc:
         for line in exc.lines():
-            typer.echo(f"error: {line}", err=True)
+            _error(line)
         sys.exit(1)
     except NeedplanError as exc:
         for line in str(exc).splitlines():
-            typer.echo(f"error: {line}", err=True)
+            _error(line)
         sys.exit(1)
     except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -544,9 +544,10 @@ def require_productive(economy: Economy, origin: str = "") -> None:
     if not productive:
         names = [str(economy.goods[tech.products[b]]) for b in blocking[:10]]
         more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
-        why = (f"{', '.join(names)}{more} use up at least as much of each other as they make" if names
+        why = (f"{names[0]} uses up at least as much of itself as it makes" if len(names) == 1 and not more
+               else f"{', '.join(names)}{more} use up at least as much of each other as they make" if names
                else "no plan of them makes a net surplus of every product")
         raise EconomyError(Problem(
             "techniques", f"the economy is not productive with each product's first technique: {why}, so no net "
-            "surplus is possible"), origin)
+            "surplus is possible (see the inputs table)"), origin)
 

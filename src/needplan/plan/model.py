@@ -254,7 +254,8 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     hopeless = need_goods[np.asarray(makers).ravel() <= 0]
     if hopeless.size:
         names = ", ".join(repr(str(eco.goods[g])) for g in hopeless[:5])
-        raise PlanInputError(f"needs: nothing can make {names}: no technique with capacity above zero produces it")
+        raise PlanInputError(f"techniques: nothing can make {names}, which the needs ask for: every technique "
+                             "that makes them has capacity 0")
 
     weights_by_labour = np.ones(eco.n_goods)
     if labour_weights:

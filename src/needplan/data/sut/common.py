@@ -209,9 +209,8 @@ def _balance(table: SupplyUseTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         problems = []
         for product in q.index[bad.to_numpy()][:5]:
             problems.append(Problem(
-                f"product {product!r}",
-                f"supply {q[product]:,.6g} but intermediate use {inter[product]:,.6g} + final use "
-                f"{final[product]:,.6g} = {inter[product] + final[product]:,.6g} (difference "
+                "", f"product {product!r}: supply {q[product]:,.6g} but intermediate use {inter[product]:,.6g} + "
+                f"final use {final[product]:,.6g} = {inter[product] + final[product]:,.6g} (difference "
                 f"{disc[product]:+,.6g}, allowed {allowed[product]:,.3g}): the table does not balance"))
         if bad.sum() > 5:
             problems.append(Problem("", f"... and {int(bad.sum()) - 5} more unbalanced products"))

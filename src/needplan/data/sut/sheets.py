@@ -83,7 +83,7 @@ class Sheet:
 def _open(path: Path) -> Any:
     """The workbook at ``path``, read-only (values, not formulas); errors name the file."""
     if not path.is_file():
-        raise SutError(Problem(str(path), "no such file"))
+        raise SutError(Problem(str(path), "is a folder, not an .xlsx workbook" if path.is_dir() else "no such file"))
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for files that are not workbooks
