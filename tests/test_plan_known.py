@@ -698,6 +698,23 @@ def test_a_simplex_stopped_by_a_limit_gives_no_plan_rather_than_an_infeasible_po
     assert "without a plan" in r.explanation
 
 
+def test_a_target_below_the_precision_of_its_flows_is_said_to_read_short() -> None:
+    """Found by fuzzing the command line: the demo with grain's target at 1e-15 (and cloth's at 1,500) got a ray
+    plan at 262.93%, optimal to 1e-17 of its flows, whose needs table showed grain at 0.00%: 2.6e-15 units of net
+    output are below the precision of the 448 units of grain made and used. The plan stands; its note says so."""
+    tables = read_economy(DEMO).tables()
+    tables["needs"] = pd.DataFrame({"good": ["grain", "cloth"], "target": [1e-15, 1500.0], "weight": [1.0, 1.0]})
+    from needplan.economy.validate import build_economy
+
+    eco = build_economy(tables, name="demo, a target of 1e-15")
+    r = build_plan(eco, "ray").solve("fast")
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(2.6293063, rel=1e-6)
+    assert r.needs.at["grain", "fulfilment"] < r.fulfilment * (1 - 1e-6)
+    assert "1 need read below the fulfilment: its target is below the precision of the flows (grain: target 1e-15" \
+        in r.solver["note"]
+    assert "read below" not in build_plan(read_economy(DEMO), "ray").solve("fast").solver["note"]
+
+
 def near_singular_pair(share: float, labour: float) -> Economy:
     """Two goods, each made with ``share`` of the other and one hour of labour per unit; one unit of each wanted.
     One unit of net output of both takes ``1 / (1 - share)`` units of gross output of each: nearly singular."""
