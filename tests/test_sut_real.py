@@ -235,3 +235,19 @@ def test_sweden_2016_s_empty_columns_are_restored_to_the_exact_balance() -> None
     economy, report = import_sut(SCB, "scb", year=2016)
     assert float(report.balance["discrepancy"].abs().max()) == 0.0
     assert economy.target[economy.goods.get_loc("A01")] == 13_321.0
+
+
+@needs_data
+def test_a_limit_short_by_rounding_is_not_called_short_too() -> None:
+    """Found by fuzzing: Sweden 2016 (hours) with CO2 at 70% is infeasible for min-labour; with CO2 lifted its
+    targets need 3e-14 more labour than there is, which min-labour plans as optimal, yet the conflict's message
+    said "more of co2 alone cannot meet every target: labour_hours is short too". The targets now count as met
+    as the conflict search counts them: at 1 less 1e-7 of every one; the message gives the CO2 they need."""
+    from needplan.plan import build_plan
+
+    eco = import_sut(SCB, "scb", year=2016, labour="hours", resource_scale={"co2": 0.7})[0]
+    r = build_plan(eco, "min-labour").solve("highs")
+    assert r.status == "infeasible" and "short too" not in r.explanation, r.explanation
+    need = re.search(r"needs at least ([\d,.]+) kt CO2 of co2 \(([\d,.]+) available\)", r.explanation)
+    assert need is not None, r.explanation
+    assert float(need[1].replace(",", "")) == pytest.approx(42_883.2, rel=1e-5)
