@@ -715,6 +715,16 @@ def test_a_target_below_the_precision_of_its_flows_is_said_to_read_short() -> No
     assert "read below" not in build_plan(read_economy(DEMO), "ray").solve("fast").solver["note"]
 
 
+def test_a_tolerance_below_highs_s_tightest_says_why_it_stops() -> None:
+    """Found by fuzzing Sweden 2016 at ``--tolerance 1e-12``: the exact optimum came back "stopped" for a balance
+    right to 1.3e-12, without a word on why a tolerance that tight cannot be met. (Here a uniform economy of 300
+    goods at 1e-13: primal residual 1.8e-13.)"""
+    r = build_plan(generate_economy(300, seed=1), "ray").solve("highs", tolerance=1e-13)
+    assert r.status == "stopped" and r.solver["message"].endswith(
+        "a tolerance below 1e-10, HiGHS's tightest, asks more than double precision holds on most economies' flows")
+    assert "double precision" not in build_plan(generate_economy(300, seed=1), "ray").solve("highs").solver["message"]
+
+
 def near_singular_pair(share: float, labour: float) -> Economy:
     """Two goods, each made with ``share`` of the other and one hour of labour per unit; one unit of each wanted.
     One unit of net output of both takes ``1 / (1 - share)`` units of gross output of each: nearly singular."""
