@@ -140,6 +140,8 @@ def test_missing_required_table(demo_copy: Path) -> None:
     ('name = "x"\n', "format_version is missing"),
     ("format_version = 1\n", "name is missing"),
     ("format_version = 1\nname = \n", "not valid TOML"),
+    # (fuzzing: a [tables] section naming other files was ignored without a word)
+    ('format_version = 1\nname = "x"\n[tables]\ngoods = "foo.csv"\n', "tables: needplan reads each table from"),
 ])
 def test_bad_manifest(demo_copy: Path, text: str, fragment: str) -> None:
     (demo_copy / "economy.toml").write_text(text)

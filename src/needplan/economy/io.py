@@ -86,6 +86,10 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         problems.append(Problem(MANIFEST, "name is missing or empty"))
     if "description" in manifest and not isinstance(manifest["description"], str):
         problems.append(Problem(MANIFEST, "description must be a string"))
+    if "tables" in manifest:  # (fuzzing: [tables] goods = "foo.csv" was ignored without a word)
+        problems.append(Problem(MANIFEST, "tables: needplan reads each table from its own name in the folder "
+                                          "(goods.csv or goods.parquet, and so on), not from the manifest; remove "
+                                          "the tables entry and rename the files"))
     if problems:
         raise EconomyError(problems, str(folder))
     return manifest

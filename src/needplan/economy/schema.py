@@ -127,7 +127,8 @@ TABLES: tuple[Table, ...] = (
             Column("target", "number", True, None, "nonnegative", "good per period", "final use wanted per period"),
             Column("weight", "number", False, 1.0, "nonnegative", "", "relative importance of the need"),
             Column("quality_weighted", "bool", False, True, "", "",
-                   "count the need in quality-adjusted units, the best units made going to final use (`true`/`false`)"),
+                   "count the need in quality-adjusted units, the best units made going to final use (`true`/`false`;"
+                   " also `1`/`0`, `yes`/`no`, `y`/`n`, `t`/`f`, in any case)"),
         ),
         "final use wanted per period; products not listed have no target",
     ),
