@@ -114,6 +114,20 @@ def test_need_nothing_makes_is_refused(capsys: pytest.CaptureFixture[str], tmp_p
     assert code == 1 and "bread" in err and "no technique makes it" in err
 
 
+def test_harmony_with_every_weight_zero_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Found by fuzzing: with every need's weight at 0, harmony gave every need nothing and exited 0. Ray and
+    min-labour do not read the weights and still plan."""
+    folder = _copy_demo(tmp_path)
+    lines = (folder / "needs.csv").read_text().splitlines()
+    (folder / "needs.csv").write_text("\n".join([lines[0]] + [",".join([*line.split(",")[:2], "0",
+                                                                         *line.split(",")[3:]])
+                                                              for line in lines[1:]]) + "\n")
+    code, _, err = run(["plan", str(folder), "--objective", "harmony"], capsys)
+    assert code == 1 and err.strip() == ("error: needs: every need's weight is 0, so the harmony objective values "
+                                         "no plan above another (give some need a weight above 0)"), err
+    assert run(["plan", str(folder)], capsys)[0] == 0
+
+
 def test_all_capacities_zero_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     folder = _copy_demo(tmp_path)
     lines = (folder / "techniques.csv").read_text().splitlines()

@@ -246,6 +246,10 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     need_goods = np.flatnonzero(eco.need_listed & (target > 0)).astype(np.int64)
     if need_goods.size == 0:
         raise PlanInputError("needs: no product has a positive target, so there is nothing to plan for")
+    if objective == "harmony" and not np.any(np.asarray(eco.weight)[need_goods] > 0):
+        # (fuzzing: every weight at 0 gave every need nothing, exit 0)
+        raise PlanInputError("needs: every need's weight is 0, so the harmony objective values no plan above another "
+                             "(give some need a weight above 0)")
     cap = np.asarray(eco.technique_capacity, dtype=np.float64)
     if n_t == 0 or np.all(cap == 0):
         raise PlanInputError("techniques: every capacity is zero, so nothing can be produced")
