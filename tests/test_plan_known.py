@@ -1035,10 +1035,12 @@ def test_harmony_with_availabilities_of_uint64_max_stops_instead_of_running_on()
     assert time.perf_counter() - start < 20
     assert r.status in ("optimal", "stopped"), r.solver["message"]
     if r.status == "stopped":  # at a limit, or where the answer fails the engine's check: the message says which
-        assert ("Iteration limit reached" in r.solver["message"] or "verification failed" in r.solver["message"]), (
+        assert ("Iteration limit reached" in r.solver["message"] or "failed verification" in r.solver["message"]), (
             r.solver["message"])
-        # and a last answer that breaks the limits is no plan (it used 19 times the resources, and was printed)
-        assert not r.has_plan or max(r.residuals.values()) <= 0.01, r.residuals
+        # and a round whose answer fails verification is no whole round: the last verified round's plan stands
+        # (from round 7 on, HiGHS's "optimal" broke rows by 84% and more; its last round used 19 times the
+        # resources, and was printed as the best plan found)
+        assert r.has_plan and max(r.residuals.values()) <= 1e-6, r.residuals
 
 
 @pytest.mark.parametrize("low_capacity", [None, 50.0])

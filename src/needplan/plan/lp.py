@@ -34,6 +34,10 @@ unchanged, as ``(columns, rows)`` over the whole LP (see :meth:`HighsSession.pri
 STATUS = ("optimal", "infeasible", "unbounded", "stopped")
 
 _TINY = 1e-300
+BROKEN_RESIDUAL = 0.01
+"""A plan whose largest primal residual (a row's violation relative to its size) is above this is no plan, whatever
+the solver called it: ``read_back`` reports such a stopped answer without a plan, and Kelley's rounds keep the last
+round before one (the demo's harmony at availabilities of 2^64 - 1: HiGHS's "optimal" broke rows by 84% and more)."""
 TIGHTEST_HIGHS_TOLERANCE = 1e-10
 """HiGHS's smallest primal and dual feasibility tolerance (used when its first answer fails verification)."""
 FEASIBLE = int(highspy.SolutionStatus.kSolutionStatusFeasible)
@@ -735,6 +739,7 @@ class HighsSession:
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
                      else bool(info.primal_solution_status))
+        broken = False
         if status in ("optimal", "stopped") and has_point:
             x, y, d = self._solution()
             checks = check_solution(self.lp, x, y) if status == "optimal" and self.verify else None
@@ -777,10 +782,13 @@ class HighsSession:
                 else:  # the first answer stands, for the caller's verification to judge
                     message += (f" (the first answer failed verification; {again}, HiGHS answered "
                                 f"{h.modelStatusToString(h.getModelStatus())})")
+                broken = check_solution(self.lp, x, y).primal_residual > BROKEN_RESIDUAL
         else:
             x = y = d = np.zeros(0)
-        return LpSolution(status, x, y, d, iterations, seconds, "highs", message,
-                          {"unproven_unbounded": 1.0} if unproven else {})
+        extra: dict[str, float | str] = {"unproven_unbounded": 1.0} if unproven else {}
+        if broken:  # (an "optimal" answer that breaks its rows even after the re-solves: Kelley keeps its last round)
+            extra["broken"] = 1.0
+        return LpSolution(status, x, y, d, iterations, seconds, "highs", message, extra)
 
     def _resolve(self, *, cold: bool, presolve: bool = True) -> bool:
         """Run HiGHS's simplex again, from the last basis or (``cold``) from nothing, with or without its presolve;

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
 from needplan.plan.explain import BOTTLENECK_COLUMNS, CONFLICT_SECONDS, bottlenecks, find_conflict
-from needplan.plan.lp import TIGHTEST_HIGHS_TOLERANCE, LpSolution, as_range, check_solution
+from needplan.plan.lp import BROKEN_RESIDUAL, TIGHTEST_HIGHS_TOLERANCE, LpSolution, as_range, check_solution
 from needplan.quality import delivered, level_one_binds
 
 if TYPE_CHECKING:
@@ -175,11 +175,6 @@ def _empty(model: PlanModel, sol: LpSolution, explanation: str, solver: dict[str
         conflict if conflict is not None and len(conflict.columns) else _no_rows(CONFLICT_COLUMNS))
 
 
-NO_PLAN_RESIDUAL = 0.01
-"""A stopped answer whose largest primal residual (relative: a row's violation over its size) is above this is no
-plan: the result has no activity, as where the solver stopped without one."""
-
-
 def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str = "",
               time_limit: float | None = None) -> PlanResult:
     """Turn a solver's answer into a verified :class:`PlanResult` (see the module docstring). ``time_limit``
@@ -295,7 +290,7 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
         if tolerance < TIGHTEST_HIGHS_TOLERANCE:  # (fuzzing: 1e-12 on Sweden 2016, balances right to 1.3e-12)
             solver["message"] += (f"; a tolerance below {TIGHTEST_HIGHS_TOLERANCE:g}, HiGHS's tightest, asks more "
                                   "than double precision holds on most economies' flows")
-    if status == "stopped" and worst > NO_PLAN_RESIDUAL:
+    if status == "stopped" and worst > BROKEN_RESIDUAL:
         # (the demo's harmony with every availability at 2^64 - 1: HiGHS's "optimal" last round used 19 times the
         # resources, and was printed as the best plan found)
         return _empty(model, replace(sol, status="stopped"), (
