@@ -88,9 +88,20 @@ def one_of(choices: tuple[str, ...]) -> str:
     return f"<{'|'.join(choices)}>"
 
 
+ERROR_LINE = 2000
+"""Characters of an error line printed at most; the rest is counted (fuzzing: an id of 2 million characters was
+echoed whole, a 2 MB line)."""
+
+
+def _error(line: str) -> None:
+    """Print ``line`` as one error line on standard error, cut at :data:`ERROR_LINE` characters."""
+    more = len(line) - ERROR_LINE
+    typer.echo(f"error: {line[:ERROR_LINE]}{f' ... ({more:,} characters more)' if more > 0 else ''}", err=True)
+
+
 def fail(message: str) -> None:
     """Print one error line and exit 1 (for commands that detect a problem themselves)."""
-    typer.echo(f"error: {message}", err=True)
+    _error(message)
     raise typer.Exit(1)
 
 
@@ -182,16 +193,6 @@ def main(argv: list[str] | None = None) -> None:
         _main(argv)
 
 
-ERROR_LINE = 2000
-"""Characters of an error line printed at most; the rest is counted (fuzzing: an id of 2 million characters was
-echoed whole, a 2 MB line)."""
-
-
-def _error(line: str) -> None:
-    more = len(line) - ERROR_LINE
-    typer.echo(f"error: {line[:ERROR_LINE]}{f' ... ({more:,} characters more)' if more > 0 else ''}", err=True)
-
-
 def _main(argv: list[str] | None) -> None:
     """:func:`main` without its warnings filter: the errors, one line each."""
     try:
@@ -205,14 +206,14 @@ def _main(argv: list[str] | None) -> None:
             _error(line)
         sys.exit(1)
     except (FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _error(str(exc))
         sys.exit(1)
     except OSError as exc:  # a name too long, a full disk: the path and the system's reason, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        _error(f"{where}{exc.strerror or exc}")
         sys.exit(1)
     except MemoryError:
-        typer.echo("error: out of memory (a smaller economy, or a machine with more memory, would do)", err=True)
+        _error("out of memory (a smaller economy, or a machine with more memory, would do)")
         sys.exit(1)
 
 
