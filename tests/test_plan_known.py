@@ -17,6 +17,7 @@ from scipy.optimize import minimize
 from needplan.data.generate import generate_economy
 from needplan.economy import read_economy
 from needplan.economy.model import Economy
+from needplan.economy.validate import build_economy
 from needplan.plan import PlanInputError, build_plan, harmony
 from needplan.plan import lp as lp_module
 from needplan.plan import solve as solve_module
@@ -1266,3 +1267,32 @@ def test_columns_sharing_a_limit_reach_it_together_not_each() -> None:
     lower[1] = -1.0
     free = LinearProgram(A, lp.row_lower, lp.row_upper, lp.cost, lower, lp.col_upper)
     assert reach_bound(free, np.array([0, 2]), np.array([1.0, 1.0])) == pytest.approx(1.0)  # (row 0 bounds nothing)
+
+
+def test_a_tiny_fulfilment_is_judged_against_its_own_size() -> None:
+    """Eight products whose targets lie far beyond what the labour allows (from fuzzing): the best common
+    fulfilment is 7.963423432e-07, the same in every unit of the targets (scaled by 1e-3 and 1e3, the LP's
+    optimum scales back to it). HiGHS's first answer, 7.960683e-07, passed a duality gap taken against a floor of
+    1 (6.8e-9) and was called optimal, 3.4e-4 short. The gap is now relative to the objective's own size."""
+    folder = Path(__file__).parent / "data" / "tiny_fulfilment"
+    eco = read_economy(folder)
+    found = {}
+    for k in (1.0, 1e-3, 1e3):
+        tables = eco.tables()
+        tables["needs"]["target"] *= k
+        for solver in ("highs", "fast"):
+            r = build_plan(build_economy(tables, name="scaled"), "ray").solve(solver)
+            assert r.status == "optimal", (k, solver, r.solver["message"])
+            found[k, solver] = r.fulfilment * k
+    assert all(v == pytest.approx(found[1e3, "highs"], rel=1e-9) for v in found.values()), found
+    assert found[1.0, "highs"] == pytest.approx(7.963423432e-07, rel=1e-9)
+
+
+def test_re_solving_an_unbounded_model_keeps_its_status() -> None:
+    """Three products and no labour or resource available (from fuzzing): unbounded. With a user row the same
+    unchanged model, solved four times, answered unbounded, stopped, stopped, unbounded: a warm run's ray that
+    proved nothing ("stopped") is now asked for once more from nothing."""
+    eco = read_economy(Path(__file__).parent / "data" / "unbounded_user_row")
+    model = build_plan(eco, "ray")
+    model.add_constraint({"t2_1": 1.0}, lower=10)
+    assert [model.solve("highs").status for _ in range(4)] == ["unbounded"] * 4
