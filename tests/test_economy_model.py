@@ -82,6 +82,31 @@ def test_technique_choice(demo_dir: Path) -> None:
         e.technology({"grain": "grain_by_magic"})
 
 
+def test_a_choice_in_any_natural_form_is_read_or_refused_by_name(demo_dir: Path) -> None:
+    """An analysis's own ``techniques`` (a Series) and a list of technique ids are choices too; positions that
+    are not whole numbers are refused (from fuzzing: 1.99 was read as 1, giving grain its tractor, and True as
+    1), and so are a string and a 2-D array, saying what a choice may be."""
+    e = read_economy(demo_dir)
+    grain = list(e.goods[e.products]).index("grain")
+    by_tractor = e.resolve_choice({"grain": "grain_tractor"})
+    ids = pd.Series(e.techniques[by_tractor], index=e.goods[e.products])
+    assert list(e.resolve_choice(ids)) == list(by_tractor)
+    assert list(e.resolve_choice(list(ids))) == list(by_tractor)
+    assert list(e.resolve_choice(by_tractor.astype(float))) == list(by_tractor)
+    fractional = by_tractor.astype(float)
+    fractional[grain] = 1.99
+    with pytest.raises(ValueError, match=r"choice for 'grain' is 1\.99: technique positions must be whole numbers"):
+        e.resolve_choice(fractional)
+    with pytest.raises(ValueError, match="whole numbers"):
+        e.resolve_choice(np.ones(len(by_tractor), dtype=bool))
+    for wrong in ("grain_tractor", by_tractor.reshape(1, -1)):
+        with pytest.raises(ValueError, match="choice must map product ids to technique ids"):
+            e.resolve_choice(wrong)
+    ids.iloc[grain] = "grain_by_magic"
+    with pytest.raises(ValueError, match="choice for 'grain' names unknown technique 'grain_by_magic'"):
+        e.resolve_choice(list(ids))
+
+
 def test_format_doc_is_generated_from_the_schema() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
     assert schema_markdown() in doc, "docs/format.md is out of date: paste needplan.economy.schema_markdown()"

@@ -6,7 +6,6 @@ A thin layer: it picks the technology for a technique choice, calls the pure fun
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +13,7 @@ import pandas as pd
 
 from needplan import leontief
 from needplan.data.names import LEONTIEF_METHODS
-from needplan.economy.model import Economy, FloatArray, IntArray
+from needplan.economy.model import Choice, Economy, FloatArray
 from needplan.errors import NeedplanError
 
 
@@ -45,7 +44,7 @@ def analyze(
     economy: Economy,
     final_demand: pd.Series | None = None,
     *,
-    choice: Mapping[str, str] | Sequence[int] | IntArray | None = None,
+    choice: Choice = None,
     method: leontief.Method = "auto",
     tol: float = 1e-12,
     allow_negative: bool = False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ from needplan.economy.schema import GOOD_KINDS
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Choice: TypeAlias = Mapping[str, str] | pd.Series | Sequence[str] | Sequence[int] | IntArray | None
+"""One technique per product (:meth:`Economy.resolve_choice`)."""
 
 PRODUCT, LABOUR, RESOURCE = 0, 1, 2
 """Codes of :data:`needplan.economy.schema.GOOD_KINDS` in :attr:`Economy.good_kind`."""
@@ -163,16 +165,20 @@ class Economy:
         first[self.technique_good[order]] = order
         return first[prods]
 
-    def resolve_choice(self, choice: Mapping[str, str] | Sequence[int] | IntArray | None = None) -> IntArray:
+    def resolve_choice(self, choice: Choice = None) -> IntArray:
         """Technique positions, one per product in the order of :attr:`products`.
 
-        ``choice`` maps product ids to technique ids (products not named keep their first technique), or is a
-        sequence of technique positions aligned with :attr:`products`. Raises ``ValueError`` naming the product
-        or technique when a choice is unknown or makes another product.
+        ``choice`` maps product ids to technique ids (a dict or a pandas Series, such as an analysis's
+        ``techniques``; products not named keep their first technique), or is a sequence aligned with
+        :attr:`products` of technique ids or of whole technique positions. Raises ``ValueError`` naming the product
+        or technique when a choice is unknown or makes another product, and saying what ``choice`` may be for any
+        other value.
         """
         prods = self.products
         if choice is None:
             return self.default_choice()
+        if isinstance(choice, pd.Series):
+            choice = choice.to_dict()
         if isinstance(choice, Mapping):
             chosen = self.default_choice().copy()
             pos_of_product = pd.Series(np.arange(len(prods)), index=self.goods[prods])
@@ -187,9 +193,24 @@ class Economy:
                                      f"not {product!r}")
                 chosen[int(pos_of_product[product])] = t
             return chosen
-        chosen = np.asarray(choice, dtype=np.int64)
-        if chosen.shape != prods.shape:
-            raise ValueError(f"choice has {chosen.size} entries for {prods.size} products")
+        given = np.asarray(choice) if not isinstance(choice, str | bytes) else np.asarray(None)
+        if given.ndim != 1:
+            raise ValueError("choice must map product ids to technique ids, or list one technique (its id or its "
+                             "position) per product in the order of the economy's products; got "
+                             + (f"an array of shape {given.shape}" if given.ndim > 1 else type(choice).__name__))
+        if given.shape != prods.shape:
+            raise ValueError(f"choice has {given.size} entries for {prods.size} products")
+        if given.dtype.kind in "OUS":  # technique ids
+            chosen = self.techniques.get_indexer(given)
+            if np.any(chosen < 0):
+                i = int(np.flatnonzero(chosen < 0)[0])
+                raise ValueError(f"choice for {self.goods[prods[i]]!r} names unknown technique {str(given[i])!r}")
+        elif given.dtype.kind in "iu" or (given.dtype.kind == "f" and bool(np.all(given == np.round(given)))):
+            chosen = given.astype(np.int64)
+        else:  # (a position of 1.99 was read as 1, and True as 1)
+            i = int(np.flatnonzero(given != np.round(given))[0]) if given.dtype.kind == "f" else 0
+            raise ValueError(f"choice for {self.goods[prods[i]]!r} is {given[i].item()!r}: technique positions must "
+                             "be whole numbers")
         if np.any((chosen < 0) | (chosen >= self.n_techniques)):
             raise ValueError("choice has technique positions out of range")
         wrong = np.flatnonzero(self.technique_good[chosen] != prods)
@@ -198,7 +219,7 @@ class Economy:
             raise ValueError(f"technique {self.techniques[chosen[i]]!r} does not make {self.goods[prods[i]]!r}")
         return chosen
 
-    def technology(self, choice: Mapping[str, str] | Sequence[int] | IntArray | None = None) -> Technology:
+    def technology(self, choice: Choice = None) -> Technology:
         """The square Leontief system (see :class:`Technology`) for a choice of one technique per product."""
         prods = self.products
         chosen = self.resolve_choice(choice)
