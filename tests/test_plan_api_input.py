@@ -27,7 +27,17 @@ BAD: list[tuple[str, Callable[[Any], object], str]] = [
     ("nan upper bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, upper=np.nan), "upper bound must be a"),
     ("string bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, lower="5"), "lower bound must be a"),
     ("None bound", lambda m: m.add_constraint({"shoe_factory": 1.0}, upper=None), "upper bound must be a"),
-    ("text coefficient", lambda m: m.add_constraint({"shoe_factory": "abc"}, upper=1.0), "coefficients must be"),
+    ("text coefficient", lambda m: m.add_constraint({"shoe_factory": "abc"}, upper=1.0),
+     "coefficient of 'shoe_factory' must be a number"),
+    # (fuzzing: "1e3" was read as 1000 and True as 1.0, where the same values as bounds were refused)
+    ("number as text", lambda m: m.add_constraint({"shoe_factory": "1e3"}, upper=1.0), "must be a number, got '1e3'"),
+    ("bool coefficient", lambda m: m.add_constraint({"shoe_factory": True}, upper=1.0), "must be a number, got True"),
+    ("coefficients as a list", lambda m: m.add_constraint([1.0], upper=1.0), "must be a mapping of technique ids"),
+    # (fuzzing: "constraint bounds are empty: lower -inf > upper -inf")
+    ("upper bound -inf", lambda m: m.add_constraint({"shoe_factory": 1.0}, lower=-np.inf, upper=-np.inf),
+     "admit no value: an upper bound of -inf"),
+    ("lower bound inf", lambda m: m.add_constraint({"shoe_factory": 1.0}, lower=np.inf, upper=np.inf),
+     "admit no value: a lower bound of inf"),
     ("name not text", lambda m: m.add_constraint({"shoe_factory": 1.0}, upper=1.0, name=7), "name must be a string"),
     ("capacity as text", lambda m: m.set_capacity("power_station", "5"), "capacity of .power_station. must be"),
     ("capacity None", lambda m: m.set_capacity("power_station", None), "must be a number"),

@@ -159,11 +159,12 @@ class PlanModel:
         ``coefficients`` maps technique ids to coefficients (aligned by label: an unknown id raises
         :class:`PlanInputError`). The next :meth:`solve` passes only the new row to the solver.
         """
-        try:
-            series = pd.Series(coefficients, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise PlanInputError(f"constraint coefficients must be a mapping of technique ids to numbers ({exc})") \
-                from None
+        if not isinstance(coefficients, Mapping | pd.Series):
+            raise PlanInputError("constraint coefficients must be a mapping of technique ids to numbers, got "
+                                 f"{type(coefficients).__name__}")
+        # Each a number, as bounds are: text ("1e3") and bools were read as 1000 and 1.0 (fuzzing).
+        items = coefficients.items()
+        series = pd.Series({k: real(v, f"the coefficient of {k!r}") for k, v in items}, dtype=np.float64)
         lower, upper = real(lower, "the constraint's lower bound"), real(upper, "the constraint's upper bound")
         if name is not None and not isinstance(name, str):
             raise PlanInputError(f"a constraint's name must be a string, got {name!r}")
@@ -173,7 +174,10 @@ class PlanModel:
             raise PlanInputError(f"constraint names unknown technique(s): {', '.join(unknown[:5])}")
         if not (np.isfinite(series.to_numpy()).all()):
             raise PlanInputError("constraint coefficients must be finite")
-        if lower > upper or (np.isinf(lower) and lower > 0) or (np.isinf(upper) and upper < 0):
+        if lower == np.inf or upper == -np.inf:
+            raise PlanInputError(f"constraint bounds admit no value: {'a lower' if lower == np.inf else 'an upper'} "
+                                 f"bound of {lower if lower == np.inf else upper}")
+        if lower > upper:
             raise PlanInputError(f"constraint bounds are empty: lower {lower} > upper {upper}")
         taken = set(self.rows["name"].iloc[self.user_rows])
         k = len(taken) + 1
