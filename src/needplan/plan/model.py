@@ -162,9 +162,11 @@ class PlanModel:
         if not isinstance(coefficients, Mapping | pd.Series):
             raise PlanInputError("constraint coefficients must be a mapping of technique ids to numbers, got "
                                  f"{type(coefficients).__name__}")
-        # Each a number, as bounds are: text ("1e3") and bools were read as 1000 and 1.0 (fuzzing).
-        items = coefficients.items()
-        series = pd.Series({k: real(v, f"the coefficient of {k!r}") for k, v in items}, dtype=np.float64)
+        # Each a number, as bounds are: text ("1e3") and bools were read as 1000 and 1.0 (fuzzing). A Series may
+        # name a technique twice; its entries add up, as before.
+        keys, values = zip(*coefficients.items(), strict=True) if len(coefficients) else ((), ())
+        series = pd.Series([real(v, f"the coefficient of {k!r}") for k, v in zip(keys, values, strict=True)],
+                           index=pd.Index(keys, dtype=object), dtype=np.float64)
         lower, upper = real(lower, "the constraint's lower bound"), real(upper, "the constraint's upper bound")
         if name is not None and not isinstance(name, str):
             raise PlanInputError(f"a constraint's name must be a string, got {name!r}")
