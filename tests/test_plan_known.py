@@ -1296,3 +1296,26 @@ def test_re_solving_an_unbounded_model_keeps_its_status() -> None:
     model = build_plan(eco, "ray")
     model.add_constraint({"t2_1": 1.0}, lower=10)
     assert [model.solve("highs").status for _ in range(4)] == ["unbounded"] * 4
+
+
+def test_a_shortfall_is_claimed_only_from_a_verified_plan() -> None:
+    """Twelve products in small units (targets about 0.01) with two user rows (from fuzzing): min-labour is
+    infeasible, and lifting lab0 alone leaves the best common fulfilment at 0.99984 (a ray solve with lab0 at
+    1,000 here; an independent LP agreed). The message said "meeting every target ... needs at least 0.0402982
+    hours of lab0": HiGHS's plan for that least use broke its rows by 7e-6 of their size, failed verification, and
+    its re-solve from nothing called the LP infeasible, yet the first plan was taken. Such a plan is no evidence."""
+    eco = read_economy(Path(__file__).parent / "data" / "small_units_conflict")
+
+    def model(objective: str, lab0: float | None = None) -> PlanModel:
+        m = build_plan(eco, objective)
+        m.add_constraint({"t7_1": 0.914, "t0_0": 1.606}, upper=121.34, name="u0")
+        m.add_constraint({"t10_0": 0.676}, upper=195.51, name="u1")
+        if lab0 is not None:
+            m.set_available("lab0", lab0)
+        return m
+
+    lifted = model("ray", lab0=1e3).solve("highs", tolerance=1e-9)
+    assert lifted.status == "optimal" and lifted.fulfilment < 1 - 1e-4
+    r = model("min-labour").solve("highs")
+    assert r.status == "infeasible" and "lab0 <= 0.039248 hours" in r.explanation
+    assert "hours of lab0" not in r.explanation, r.explanation

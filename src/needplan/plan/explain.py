@@ -813,6 +813,11 @@ def _least_use(feas: LinearProgram, seconds: float, oracle: _FastChecks | None) 
         sol = HighsSession(feas, tolerance=1e-7, time_limit=max(seconds, CONFLICT_LEAST_RUN)).run()
     except LpScaleError:
         return math.nan
+    if sol.status == "optimal" and sol.extra.get("unverified"):
+        # (fuzzing: a plan of 0.04 hours of labour breaking its rows by 7e-6 in units of 0.01, where the re-solve
+        # from nothing, rightly, called the LP infeasible: "needs at least 0.0402982 hours" of a labour that, lifted,
+        # cannot meet every target)
+        return math.nan
     return math.inf if sol.status == "infeasible" else float(feas.cost @ sol.x) if sol.status == "optimal" else math.nan
 
 

@@ -749,7 +749,7 @@ class HighsSession:
         # simplex is primal infeasible until the end), and a plan that breaks its balances is no "best plan found".
         has_point = (info.primal_solution_status == FEASIBLE if status == "stopped"
                      else bool(info.primal_solution_status))
-        broken = False
+        broken = unverified = False
         if status in ("optimal", "stopped") and has_point:
             x, y, d = self._solution()
             checks = check_solution(self.lp, x, y) if status == "optimal" and self.verify else None
@@ -792,12 +792,16 @@ class HighsSession:
                 else:  # the first answer stands, for the caller's verification to judge
                     message += (f" (the first answer failed verification; {again}, HiGHS answered "
                                 f"{h.modelStatusToString(h.getModelStatus())})")
-                broken = check_solution(self.lp, x, y).primal_residual > BROKEN_RESIDUAL
+                final = check_solution(self.lp, x, y)
+                broken = final.primal_residual > BROKEN_RESIDUAL
+                unverified = not self._passes(final)
         else:
             x = y = d = np.zeros(0)
         extra: dict[str, float | str] = {"unproven_unbounded": 1.0} if unproven else {}
         if broken:  # (an "optimal" answer that breaks its rows even after the re-solves: Kelley keeps its last round)
             extra["broken"] = 1.0
+        if unverified:  # (still "optimal", for a caller that verifies plans itself; any other must not take it)
+            extra["unverified"] = 1.0
         return LpSolution(status, x, y, d, iterations, seconds, "highs", message, extra)
 
     def _resolve(self, *, cold: bool, presolve: bool = True) -> bool:

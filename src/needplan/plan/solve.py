@@ -522,7 +522,7 @@ def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
         np.zeros(n_t + k), np.concatenate([np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf),
                                            weighted.astype(np.float64)]), activities=n_t)
     sol = HighsSession(cone, tolerance=tolerance).run()
-    if sol.status != "optimal":
+    if sol.status != "optimal" or sol.extra.get("unverified"):
         return []
     grows = sol.x[n_t:] > 0.5
     return [str(model.economy.goods[g]) for g in model.need_goods[grows]]
