@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -1319,3 +1321,26 @@ def test_a_shortfall_is_claimed_only_from_a_verified_plan() -> None:
     r = model("min-labour").solve("highs")
     assert r.status == "infeasible" and "lab0 <= 0.039248 hours" in r.explanation
     assert "hours of lab0" not in r.explanation, r.explanation
+
+
+def test_price_ranges_after_highs_s_interior_point_method_do_not_crash() -> None:
+    """HiGHS's interior point method (chosen from IPM_FROM_ROWS rows on) leaves a basis without its factors, and
+    the price ranges' call for the basic variables then killed the process (from fuzzing: uniform economies of 500
+    to 8,000 goods). Run in a child process, so that a crash fails this test and not the whole run; the plan and
+    its ranges must equal the simplex's."""
+    code = """
+import needplan.plan.solve as S
+from needplan.data.generate import generate_economy
+from needplan.plan import build_plan
+e = generate_economy(500, family="uniform", seed=3)
+by_simplex = build_plan(e, "ray").solve("highs")
+S.IPM_FROM_ROWS = 0
+r = build_plan(e, "ray").solve("highs")
+assert r.status == "optimal" and "interior point" in r.solver["message"], r.solver
+assert abs(r.fulfilment - by_simplex.fulfilment) <= 1e-9, (r.fulfilment, by_simplex.fulfilment)
+a, b = r.bottlenecks["price_holds_to"].to_numpy(), by_simplex.bottlenecks["price_holds_to"].to_numpy()
+assert a.size and abs(a - b).max() <= 1e-6 * abs(b).max(), (a, b)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), (done.returncode, done.stderr[-2000:])

@@ -810,10 +810,8 @@ class HighsSession:
         h = self.highs
         if cold:
             h.clearSolver()
-        h.setOptionValue("solver", "simplex")
-        with self.without_presolve() if not presolve else nullcontext():
+        with self.simplex_once(), self.without_presolve() if not presolve else nullcontext():
             h.run()
-        h.setOptionValue("solver", "ipm" if self.interior_point else "choose")
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self._verified(*self._solution()[:2])
 
     def limit_reached(self) -> bool:
@@ -873,6 +871,15 @@ class HighsSession:
         basis = h.getBasis()
         if not basis.valid:
             return None
+        if self.last_run_by_ipm:
+            # HiGHS's interior point method (its crossover) leaves a basis but no factors of it, and asking for the
+            # basic variables then crashed the process (fuzzing: uniform economies of 500 to 8,000 goods). Its
+            # simplex from that basis factorises it; an optimal basis takes no pivot.
+            with self.simplex_once():
+                h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or h.getInfo().simplex_iteration_count:
+                return None
+            self.last_run_by_ipm = False
         col_to, row_to = np.full(self.lp.n_cols, np.nan), np.full(self.lp.n_rows, np.nan)
         col_to[cols], row_to[rows] = np.inf, np.inf
         upper = int(highspy.HighsBasisStatus.kUpper)
@@ -975,6 +982,15 @@ class HighsSession:
             yield
         finally:
             self.highs.setOptionValue("presolve", "choose")
+
+    @contextmanager
+    def simplex_once(self) -> Iterator[None]:
+        """HiGHS's runs inside the block by its simplex; this session's method again after it."""
+        self.highs.setOptionValue("solver", "simplex")
+        try:
+            yield
+        finally:
+            self.highs.setOptionValue("solver", "ipm" if self.interior_point else "choose")
 
     def _feasibility(self, tolerance: float) -> None:
         self.feasibility_tolerance = tolerance
