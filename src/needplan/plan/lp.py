@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import highspy
@@ -975,22 +975,21 @@ class HighsSession:
             self._feasibility(before)
 
     @contextmanager
-    def without_presolve(self) -> Iterator[None]:
-        """HiGHS's runs inside the block without its presolve; its own choice again after it."""
-        self.highs.setOptionValue("presolve", "off")
+    def _option(self, name: str, inside: str, after: str) -> Iterator[None]:
+        """HiGHS's option ``name`` set to ``inside`` for the runs inside the block, to ``after`` once it ends."""
+        self.highs.setOptionValue(name, inside)
         try:
             yield
         finally:
-            self.highs.setOptionValue("presolve", "choose")
+            self.highs.setOptionValue(name, after)
 
-    @contextmanager
-    def simplex_once(self) -> Iterator[None]:
+    def without_presolve(self) -> AbstractContextManager[None]:
+        """HiGHS's runs inside the block without its presolve; its own choice again after it."""
+        return self._option("presolve", "off", "choose")
+
+    def simplex_once(self) -> AbstractContextManager[None]:
         """HiGHS's runs inside the block by its simplex; this session's method again after it."""
-        self.highs.setOptionValue("solver", "simplex")
-        try:
-            yield
-        finally:
-            self.highs.setOptionValue("solver", "ipm" if self.interior_point else "choose")
+        return self._option("solver", "simplex", "ipm" if self.interior_point else "choose")
 
     def _feasibility(self, tolerance: float) -> None:
         self.feasibility_tolerance = tolerance
