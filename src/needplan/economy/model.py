@@ -193,11 +193,11 @@ class Economy:
                                      f"not {product!r}")
                 chosen[int(pos_of_product[product])] = t
             return chosen
-        given = np.asarray(choice) if not isinstance(choice, str | bytes) else np.asarray(None)
-        if given.ndim != 1:
+        if isinstance(choice, str | bytes) or (given := np.asarray(choice)).ndim != 1:
             raise ValueError("choice must map product ids to technique ids, or list one technique (its id or its "
                              "position) per product in the order of the economy's products; got "
-                             + (f"an array of shape {given.shape}" if given.ndim > 1 else type(choice).__name__))
+                             + (type(choice).__name__ if isinstance(choice, str | bytes) or given.ndim == 0
+                                else f"an array of shape {given.shape}"))
         if given.shape != prods.shape:
             raise ValueError(f"choice has {given.size} entries for {prods.size} products")
         if given.dtype.kind in "OUS":  # technique ids

@@ -164,9 +164,9 @@ class PlanModel:
                                  f"{type(coefficients).__name__}")
         # Each a number, as bounds are: text ("1e3") and bools were read as 1000 and 1.0 (fuzzing). A Series may
         # name a technique twice; its entries add up, as before.
-        keys, values = zip(*coefficients.items(), strict=True) if len(coefficients) else ((), ())
-        series = pd.Series([real(v, f"the coefficient of {k!r}") for k, v in zip(keys, values, strict=True)],
-                           index=pd.Index(keys, dtype=object), dtype=np.float64)
+        pairs = list(coefficients.items())
+        series = pd.Series([real(v, f"the coefficient of {k!r}") for k, v in pairs],
+                           index=pd.Index([k for k, _ in pairs], dtype=object), dtype=np.float64)
         lower, upper = real(lower, "the constraint's lower bound"), real(upper, "the constraint's upper bound")
         if name is not None and not isinstance(name, str):
             raise PlanInputError(f"a constraint's name must be a string, got {name!r}")
