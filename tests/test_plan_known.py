@@ -26,7 +26,7 @@ from needplan.plan import solve as solve_module
 from needplan.plan.explain import find_conflict
 from needplan.plan.lp import HighsSession, LpSolution
 from needplan.plan.model import PlanModel
-from test_plan_helpers import economy, random_economy
+from test_plan_helpers import economy, random_economy, reference_linprog
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "needplan" / "data" / "demo"
 
@@ -737,16 +737,22 @@ def near_singular_pair(share: float, labour: float) -> Economy:
                    [("L", labour)], [("a", 1.0, 1.0), ("b", 1.0, 1.0)])
 
 
-def test_a_dual_within_highs_s_tolerance_beside_huge_activities_proves_no_optimum() -> None:
+def test_a_dual_within_highs_s_tolerance_beside_huge_activities_proves_no_optimum(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by fuzzing the command line: with a share of 0.99999999, HiGHS answered "optimal" with a fulfilment of
     0 and exit 0, where every target can be met in full (4x10^8 hours: 2x10^8 units of each good). Its reduced cost
     of -5e-9 on a technique is nothing beside the technique's value flows, but times the activity the labour allows
     (4x10^8) it is 2 in a fulfilment of 1. The check now counts it so, and HiGHS's tightest re-solve finds 100%. At a
-    share of 0.9999999999 that re-solve fails too (5e-11 times 10^10): ``highs`` says "stopped", and ``auto`` takes
-    fast's answer, 25% (10^10 hours for 4x10^10)."""
+    share of 0.9999999999 that re-solve fails too (5e-11 times 10^10), and HiGHS finds the optimum, 25% (10^10
+    hours for 4x10^10), with its costs raised 2^30 times. Without that, ``highs`` says "stopped" and ``auto`` takes
+    fast's answer."""
     r = build_plan(near_singular_pair(0.99999999, 4e8), "ray").solve("highs")
     assert r.status == "optimal" and r.fulfilment == pytest.approx(1.0, rel=1e-6)
     harder = near_singular_pair(0.9999999999, 1e10)
+    r = build_plan(harder, "ray").solve("highs")
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(0.25, rel=1e-6)
+    assert "costs 2^30 times larger" in r.solver["message"]
+    monkeypatch.setattr(lp_module, "MOST_COST_SCALE", 0)
     r = build_plan(harder, "ray").solve("highs")
     assert r.status == "stopped" and r.solver["duality_gap"] > 0.1
     for solver in ("auto", "fast"):
@@ -1321,6 +1327,21 @@ def test_a_shortfall_is_claimed_only_from_a_verified_plan() -> None:
     r = model("min-labour").solve("highs")
     assert r.status == "infeasible" and "lab0 <= 0.039248 hours" in r.explanation
     assert "hours of lab0" not in r.explanation, r.explanation
+
+
+def test_prices_far_below_the_costs_are_re_solved_until_they_prove_the_plan() -> None:
+    """A generated structured economy of 2,000 goods limited by capacities alone: most goods are priced near 1e-10
+    against a fulfilment's cost of 1, so HiGHS's absolute dual tolerance left techniques idle whose net output was
+    worth 25% more than their inputs at those prices. That proves nothing where labour would let them run 6x10^5
+    units, and every re-solve at HiGHS's tightest tolerances ended the same way: the plan came back ``stopped``
+    (exit 1). HiGHS now re-solves with its costs raised, and the plan is optimal, verified, equal to an
+    independent LP's optimum."""
+    model = build_plan(generate_economy(2000, family="structured", seed=1), "ray")
+    reference = reference_linprog(model.lp)
+    r = model.solve("highs")
+    assert r.status == "optimal", r.solver["message"]
+    assert "costs" in r.solver["message"] and r.solver["duality_gap"] <= 1e-6
+    assert r.fulfilment == pytest.approx(-reference.fun, rel=1e-8)
 
 
 def test_price_ranges_after_highs_s_interior_point_method_do_not_crash() -> None:

@@ -81,6 +81,12 @@ and of 4 at 10^20 (fuzzing: 1e-20 absolute on the demo, 3.4e-12 of the value flo
 LARGEST_BOUND = 2.0**20
 """Rows are passed to HiGHS with finite bounds of at most this size (see :func:`bound_scale`): rounding of an
 activity that size, about 1e-16 of it per entry, stays below HiGHS's absolute feasibility tolerance of 1e-7."""
+COST_MARGIN = 1
+COST_ROUNDS = 3
+MOST_COST_SCALE = 30
+"""A re-solve of an answer whose prices fail the check passes HiGHS its costs multiplied by ``2^COST_MARGIN`` times
+that failure over the tolerance, up to ``COST_ROUNDS`` times, by at most ``2^MOST_COST_SCALE`` in all
+(:meth:`HighsSession._resolve_costs_raised`)."""
 
 
 @dataclass
@@ -595,6 +601,7 @@ class HighsSession:
         cost = lp.cost * self.col_scale
         top = float(np.max(np.abs(cost), initial=0.0))
         self.cost_scale = 2.0 ** -round(math.log2(top)) if top > 0 and np.isfinite(top) else 1.0
+        self.first_cost_scale = self.cost_scale
         model.col_cost_ = np.asarray(cost * self.cost_scale, dtype=np.float64)
         model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)
         model.col_upper_ = np.asarray(lp.col_upper / self.col_scale, dtype=np.float64)
@@ -775,7 +782,10 @@ class HighsSession:
                 # leave row activities 2e-5 away from its own matrix times its own plan (Kelley's second round on
                 # 300 goods), which a fresh factorisation does not.
                 again = "re-solved with HiGHS's tightest tolerances"
-                if not self.tighten() or not self._resolve(cold=False):
+                raised = self._resolve_costs_raised(checks)
+                if raised > 1:
+                    again += f" and its costs 2^{round(math.log2(raised))} times larger"
+                elif not self.tighten() or not self._resolve(cold=False):
                     again = "re-solved from scratch"
                     if not self._resolve(cold=True):
                         # HiGHS 1.16's presolve, on a ring of 30 capacitated products with no labour (fuzzing),
@@ -813,6 +823,51 @@ class HighsSession:
         with self.simplex_once(), self.without_presolve() if not presolve else nullcontext():
             h.run()
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self._verified(*self._solution()[:2])
+
+    def _resolve_costs_raised(self, checks: Checks) -> float:
+        """For an answer that keeps its rows and bounds but whose prices fail the check (``checks``: its dual
+        residual or duality gap above the tolerance), resume from its basis by HiGHS's simplex at its tightest
+        tolerances with the costs ``2^COST_MARGIN`` times that failure over the tolerance larger, at most
+        ``COST_ROUNDS`` times while the answers fail that way and the costs stay within ``2^MOST_COST_SCALE`` of
+        those passed first. The factor the costs were raised by, which they keep for this session's later runs,
+        where an answer is optimal and verified; 1 (the costs put back) where none is.
+
+        HiGHS's dual tolerance is absolute, and the prices of an economy's goods may span many powers of 10
+        beneath its costs. On ``generate_economy(2000, family="structured", seed=1)``, limited by capacities
+        alone, most goods were priced near 1e-10 against a fulfilment's cost of 1: techniques whose net output
+        was worth 25% more than their inputs at those prices (reduced costs of -9e-11) were left idle as
+        "optimal", which proves nothing where labour would let them run 6x10^5 units; every re-solve at HiGHS's
+        tightest tolerances ended the same way, so the plan came back ``stopped``. With the costs 2^6 to 2^19
+        times larger, the same basis took 800 to 1,700 more pivots to a plan 1.25e-8 better with a duality gap of
+        1e-10 to 5e-8; at 2^17 one answer broke a balance by 6e-9 where its flows were 0 (within HiGHS's
+        tolerance, 6e-6 of the row's unit), hence a margin of 2 over the failure, not more."""
+        h, first = self.highs, self.cost_scale
+        for _ in range(COST_ROUNDS):
+            fail = max(checks.dual_residual, checks.duality_gap)
+            room = MOST_COST_SCALE - math.log2(self.cost_scale / self.first_cost_scale)
+            if checks.primal_residual > self.tolerance or not fail > self.tolerance or room < 1:
+                break
+            self.tighten()
+            self._set_costs(self.cost_scale * 2.0 ** min(math.ceil(math.log2(fail / self.tolerance)) + COST_MARGIN,
+                                                         math.floor(room)))
+            with self.simplex_once():
+                h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break
+            checks = check_solution(self.lp, *self._solution()[:2])
+            if self._passes(checks):
+                return self.cost_scale / first
+        if self.cost_scale != first:
+            self._set_costs(first)
+        return 1.0
+
+    def _set_costs(self, scale: float) -> None:
+        """Pass the LP's costs to HiGHS multiplied by ``scale`` (and the column scales); :meth:`_solution`
+        divides the duals by it."""
+        self.cost_scale = scale
+        cost = self.lp.cost * self.col_scale * scale
+        self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32),
+                                  np.asarray(cost, dtype=np.float64))
 
     def limit_reached(self) -> bool:
         """Whether HiGHS's last run ended at its time or iteration limit (rather than in failure)."""
