@@ -1344,6 +1344,24 @@ def test_prices_far_below_the_costs_are_re_solved_until_they_prove_the_plan() ->
     assert r.fulfilment == pytest.approx(-reference.fun, rel=1e-8)
 
 
+def test_costs_are_raised_within_their_bound_whatever_the_failure() -> None:
+    """The factor grows with the check's failure over the tolerance; an infinite gap (a dual objective of -inf)
+    raises them by the most allowed, not by an overflow, and a plan whose rows fail raises nothing."""
+    from dataclasses import replace
+
+    from needplan.plan.lp import check_solution
+
+    model = build_plan(generate_economy(60, family="structured", seed=1), "ray")
+    session = HighsSession(model.lp)
+    sol = session.run()
+    checks = check_solution(model.lp, sol.x, sol.row_dual)
+    assert session._resolve_costs_raised(replace(checks, primal_residual=1.0)) == 1.0
+    raised = session._resolve_costs_raised(replace(checks, duality_gap=math.inf))
+    assert raised == 2.0**lp_module.MOST_COST_SCALE and session.cost_scale == raised * session.first_cost_scale
+    again = session.run()
+    assert again.status == "optimal" and -model.lp.cost @ again.x == pytest.approx(-model.lp.cost @ sol.x, rel=1e-9)
+
+
 def test_price_ranges_after_highs_s_interior_point_method_do_not_crash() -> None:
     """HiGHS's interior point method (chosen from IPM_FROM_ROWS rows on) leaves a basis without its factors, and
     the price ranges' call for the basic variables then killed the process (from fuzzing: uniform economies of 500

@@ -848,8 +848,8 @@ class HighsSession:
             if checks.primal_residual > self.tolerance or not fail > self.tolerance or room < 1:
                 break
             self.tighten()
-            self._set_costs(self.cost_scale * 2.0 ** min(math.ceil(math.log2(fail / self.tolerance)) + COST_MARGIN,
-                                                         math.floor(room)))
+            over = math.ceil(math.log2(min(fail / self.tolerance, 2.0**MOST_COST_SCALE))) + COST_MARGIN
+            self._set_costs(self.cost_scale * 2.0 ** min(over, math.floor(room)))
             with self.simplex_once():
                 h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
