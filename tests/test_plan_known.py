@@ -1344,6 +1344,29 @@ def test_prices_far_below_the_costs_are_re_solved_until_they_prove_the_plan() ->
     assert r.fulfilment == pytest.approx(-reference.fun, rel=1e-8)
 
 
+def test_prices_refined_from_the_basis_prove_a_plan_with_one_good_in_tiny_units() -> None:
+    """A generated economy of 500 goods with its first needed good counted in units 10^6 times smaller (every
+    quantity of it, capacities included, times 1e-6; from a helper's sweep): its price is 10^6 times larger, the
+    fulfilment 1.04e-6. HiGHS's optimal basis is right, but its duals solve it to about 1e-12 of their size, so its
+    basic techniques kept reduced costs of -1e-14, and times the activity the labour would allow that opened a
+    duality gap of 0.004: the plan came back ``stopped`` from every solver, its objective equal to an independent
+    LP's. The duals refined from HiGHS's basis prove it optimal."""
+    tables = {k: v.copy() for k, v in generate_economy(500, family="uniform", seed=4).tables().items()}
+    good = tables["needs"]["good"].iloc[0]
+    for name, column in [("techniques", "output"), ("techniques", "capacity"), ("inputs", "amount"),
+                         ("outputs", "amount"), ("needs", "target"), ("resources", "available")]:
+        frame = tables[name]
+        if len(frame):
+            frame.loc[frame["good"] == good, column] *= 1e-6
+    eco = build_economy(tables, name="tiny_unit")
+    reference = reference_linprog(build_plan(eco, "ray").lp)
+    for solver in ("highs", "auto"):
+        r = build_plan(eco, "ray").solve(solver)
+        assert r.status == "optimal", (solver, r.solver["message"])
+        assert "refined" in r.solver["message"] and r.solver["duality_gap"] <= 1e-6
+        assert r.fulfilment == pytest.approx(-reference.fun, rel=1e-9)
+
+
 def test_costs_are_raised_within_their_bound_whatever_the_failure() -> None:
     """The factor grows with the check's failure over the tolerance; an infinite gap (a dual objective of -inf)
     raises them by the most allowed, not by an overflow, and a plan whose rows fail raises nothing."""
