@@ -1344,27 +1344,42 @@ def test_prices_far_below_the_costs_are_re_solved_until_they_prove_the_plan() ->
     assert r.fulfilment == pytest.approx(-reference.fun, rel=1e-8)
 
 
-def test_prices_refined_from_the_basis_prove_a_plan_with_one_good_in_tiny_units() -> None:
-    """A generated economy of 500 goods with its first needed good counted in units 10^6 times smaller (every
-    quantity of it, capacities included, times 1e-6; from a helper's sweep): its price is 10^6 times larger, the
-    fulfilment 1.04e-6. HiGHS's optimal basis is right, but its duals solve it to about 1e-12 of their size, so its
-    basic techniques kept reduced costs of -1e-14, and times the activity the labour would allow that opened a
-    duality gap of 0.004: the plan came back ``stopped`` from every solver, its objective equal to an independent
-    LP's. The duals refined from HiGHS's basis prove it optimal."""
-    tables = {k: v.copy() for k, v in generate_economy(500, family="uniform", seed=4).tables().items()}
+def _first_need_in_tiny_units(goods: int, seed: int) -> Economy:
+    """A generated uniform economy with its first needed good counted in units 10^6 times smaller: every quantity
+    of it, its makers' capacities included, times 1e-6 (its price 10^6 times larger, the fulfilment near 1e-6)."""
+    tables = {k: v.copy() for k, v in generate_economy(goods, family="uniform", seed=seed).tables().items()}
     good = tables["needs"]["good"].iloc[0]
     for name, column in [("techniques", "output"), ("techniques", "capacity"), ("inputs", "amount"),
                          ("outputs", "amount"), ("needs", "target"), ("resources", "available")]:
         frame = tables[name]
         if len(frame):
             frame.loc[frame["good"] == good, column] *= 1e-6
-    eco = build_economy(tables, name="tiny_unit")
+    return build_economy(tables, name="tiny_unit")
+
+
+def test_prices_refined_from_the_basis_prove_a_plan_with_one_good_in_tiny_units() -> None:
+    """500 goods, one in tiny units (from a helper's sweep): the fulfilment is 1.04e-6. HiGHS's optimal basis is
+    right, but its duals solve it to about 1e-12 of their size, so its basic techniques kept reduced costs of
+    -1e-14, and times the activity the labour would allow that opened a duality gap of 0.004: the plan came back
+    ``stopped`` from every solver (fast's own prices, by an LU solve, failed by 5.5e-6 and it handed over to HiGHS),
+    its objective equal to an independent LP's. Prices refined from the basis, HiGHS's and fast's, prove it."""
+    eco = _first_need_in_tiny_units(500, seed=4)
     reference = reference_linprog(build_plan(eco, "ray").lp)
-    for solver in ("highs", "auto"):
+    for solver in ("highs", "auto", "fast"):
         r = build_plan(eco, "ray").solve(solver)
         assert r.status == "optimal", (solver, r.solver["message"])
-        assert "refined" in r.solver["message"] and r.solver["duality_gap"] <= 1e-6
-        assert r.fulfilment == pytest.approx(-reference.fun, rel=1e-9)
+        assert r.solver["duality_gap"] <= 1e-6 and r.fulfilment == pytest.approx(-reference.fun, rel=1e-9)
+        assert r.solver["name"] == ("highs" if solver != "fast" else "fast"), r.solver
+        assert solver == "fast" or "refined" in r.solver["message"]
+
+
+def test_fast_s_prices_refined_prove_a_large_plan_with_one_good_in_tiny_units() -> None:
+    """The same at 20,000 goods, where fast's prices come from the Neumann iteration, which stops at a residual of
+    1e-13 of the largest cost: techniques worth 1.5e-8 kept reduced costs of -3e-17, a duality gap of 4.8e-4 in the
+    engine's check, ``stopped`` (auto has no HiGHS fallback at this size). One round of refinement proves it."""
+    r = build_plan(_first_need_in_tiny_units(20_000, seed=4), "ray").solve("auto")
+    assert r.status == "optimal" and r.solver["name"] == "fast", r.solver["message"]
+    assert r.solver["duality_gap"] <= 1e-6 and 1e-6 < r.fulfilment < 1.1e-6
 
 
 def test_costs_are_raised_within_their_bound_whatever_the_failure() -> None:
