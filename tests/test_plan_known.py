@@ -1382,6 +1382,20 @@ def test_fast_s_prices_refined_prove_a_large_plan_with_one_good_in_tiny_units() 
     assert r.solver["duality_gap"] <= 1e-6 and 1e-6 < r.fulfilment < 1.1e-6
 
 
+def test_fast_s_least_labour_prices_refined_prove_targets_far_below_the_economy() -> None:
+    """Min-labour on 20,000 generated goods with every target 10^4 times smaller (from a sweep): the least labour is
+    10^-4 of that for the targets as generated, but fast's prices, from Neumann solves stopped at 1e-10 of the
+    largest cost, failed the engine's check by a duality gap of 2.4e-6: ``stopped``. Refined once from their
+    choice of techniques they prove it."""
+    eco = generate_economy(20_000, family="uniform", seed=1)
+    tables = eco.tables()
+    tables["needs"]["target"] *= 1e-4
+    small = build_plan(build_economy(tables, name="small_targets"), "min-labour").solve("auto")
+    assert small.status == "optimal" and small.solver["name"] == "fast", small.solver["message"]
+    full = build_plan(eco, "min-labour").solve("auto")
+    assert full.status == "optimal" and small.objective == pytest.approx(1e-4 * full.objective, rel=1e-9)
+
+
 def test_costs_are_raised_within_their_bound_whatever_the_failure() -> None:
     """The factor grows with the check's failure over the tolerance; an infinite gap (a dual objective of -inf)
     raises them by the most allowed, not by an overflow, and a plan whose rows fail raises nothing."""

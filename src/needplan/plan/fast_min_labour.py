@@ -142,6 +142,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
 
     cost = np.concatenate([c, np.zeros(n - n_orig)])
     choice, p, v = pr.price(cost, pr.first_choice, None, None)
+    priced = choice.copy()  # the choice the prices p were solved for (feasible may change it after)
     if v is None:
         choice, v = pr.feasible(choice, None)
     x_pure = np.zeros(n)
@@ -151,6 +152,7 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
     rows_cap = np.zeros(0, dtype=np.int64)  # positions into ``capped``
     rows_cpl = np.zeros(0, dtype=np.int64)  # positions into ``rows_c``
     best: tuple[float, FloatArray, FloatArray, FloatArray] | None = None  # lower bound and its duals
+    best_basis: tuple[IntArray, FloatArray] | None = None  # the choice and costs that priced it
     phase1_done = False
     iterations = 0
     status: Status = "stopped"
@@ -213,13 +215,14 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
             p = last_p
         else:
             choice, p, v = pr.price(cost, choice, last_p, v)
-            last_cost, last_p = cost, p
+            last_cost, last_p, priced = cost, p, choice.copy()
         lower = float(t @ p + t_c @ sigma - pi[fa] @ a[fa] - mu[capped] @ u[capped])
         if np.all(np.isfinite(p)) and (best is None or lower > best[0]):
             full_y = np.zeros(pr.m_all)
             full_y[rows_s] = p
             full_y[rows_c] = sigma
             best = (lower, full_y, pi, mu)
+            best_basis = (priced, last_cost)
         gap = (upper - best[0]) / max(abs(upper), abs(best[0]), 1e-9) if best is not None else math.inf
         if gap <= 0.5 * tol:
             status = "optimal"
@@ -240,6 +243,8 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
     if best is None:
         best = (-math.inf, np.zeros(pr.m_all), np.zeros(P.shape[0]), np.zeros(n_orig))
     _, y, pi_, mu_ = best
+    if best_basis is not None:
+        y = pr.refined(y, *best_basis)
     y = np.maximum(y, 0.0)
     cert = certify_min_labour(prob0.net, P0, a, prob0.capacity, prob0.target, c, x, y, pi_, mu_,
                               floor_above=tol)
