@@ -154,3 +154,27 @@ def test_fast_works_on_the_lp_s_own_rows_without_copying_them(objective: str,
     assert result.status == "optimal" and result.solver["name"] == "fast"
     reference = solve_model(build_plan(eco, objective), solver="highs")
     assert result.objective == pytest.approx(reference.objective, rel=1e-6)
+
+
+def test_a_solve_runs_blas_on_one_thread_and_gives_the_threads_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BLAS's threads cost more than the engine's vector products gain from them, and far more beside a busy
+    process (docs/benchmarks.md): a solve limits numpy's and scipy's BLAS to one thread and restores the count."""
+    from threadpoolctl import threadpool_info
+
+    import needplan.plan.solve as solve_module
+
+    def blas_threads() -> dict[str, int]:
+        return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen: list[dict[str, int]] = []
+    inner = solve_module._solve_model
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(blas_threads())
+        return inner(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solve_module, "_solve_model", spy)
+    before = blas_threads()
+    r = solve_model(build_plan(generate_economy(50, seed=1), "ray"), solver="fast")
+    assert r.status == "optimal" and seen and set(seen[0].values()) == {1}
+    assert blas_threads() == before
