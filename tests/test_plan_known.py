@@ -1396,6 +1396,24 @@ def test_fast_s_least_labour_prices_refined_prove_targets_far_below_the_economy(
     assert full.status == "optimal" and small.objective == pytest.approx(1e-4 * full.objective, rel=1e-9)
 
 
+def test_reduced_costs_within_their_own_rounding_prove_nothing_either_way() -> None:
+    """20,000 generated goods with the first finite capacity 10^7 times smaller (from a helper's sweep): the
+    fulfilment is 1.02e-7, and fast's prices, refined, leave reduced costs of 0.2 to 0.5 ulps of their columns'
+    value flows. Times the activity the labour would allow those made a duality gap of 1.1e-5 against the small
+    objective: ``stopped``. Within the rounding of their own sums they now count as 0; the plan is optimal, as the
+    same economy with that capacity at 10^-5 shows: the fulfilment moves with the capacity alone."""
+    found = {}
+    for factor in (1e-7, 1e-5):
+        tables = generate_economy(20_000, family="uniform", seed=1).tables()
+        techniques = tables["techniques"]
+        first = techniques.index[techniques["capacity"].notna()][0]
+        techniques.loc[first, "capacity"] *= factor
+        r = build_plan(build_economy(tables, name="tiny_capacity"), "ray").solve("auto")
+        assert r.status == "optimal" and r.solver["name"] == "fast", r.solver["message"]
+        found[factor] = r.fulfilment
+    assert found[1e-7] == pytest.approx(1e-2 * found[1e-5], rel=1e-9)
+
+
 def test_costs_are_raised_within_their_bound_whatever_the_failure() -> None:
     """The factor grows with the check's failure over the tolerance; an infinite gap (a dual objective of -inf)
     raises them by the most allowed, not by an overflow, and a plan whose rows fail raises nothing."""
