@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -100,17 +100,17 @@ def plan_cmd(
     model = build_plan(economy, objective, weights)
     with Console(stderr=True).status(f"solving ({objective})", spinner="dots"):
         result = model.solve(solver, tolerance, time_limit, fill=fill)
-    payload = result.to_json() if as_json or out is not None else None  # built once for both (0.6 s at 10^5)
     if out is not None and (result.status == "optimal" or not present(out)):
         with writing(out):
-            result.write(out, overwrite=overwrite, payload=payload)
+            result.write(out, overwrite=overwrite)
     elif out is not None:
         # A run that ends in error (infeasible, stopped) does not replace what is there: it may be the plan of an
         # earlier, good run (fuzzing: a time limit of 1e-9 s replaced a folder with empty tables).
         typer.echo(f"{out} kept as it was: this run ended {result.status} (write it to a new folder to keep it)",
                    err=True)
     if as_json:
-        typer.echo(json.dumps(payload))
+        result.write_json(sys.stdout)
+        sys.stdout.write("\n")
     else:
         print_plan(result, economy.name, limit)
     if result.status == "infeasible":

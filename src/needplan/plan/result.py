@@ -12,8 +12,9 @@ import json
 import math
 import os
 from dataclasses import dataclass, field, replace
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,8 @@ NEED_COLUMNS = ("target", "weight", "quality_weighted", "counted", "fulfilment",
                 "shadow_price")
 CONSTRAINT_COLUMNS = ("name", "activity", "lower", "upper", "shadow_price")
 CONFLICT_COLUMNS = ("constraint", "kind", "bound", "text")
+JSON_CHUNK = 65_536
+"""Entries of a map that :meth:`PlanResult.write_json` formats at a time."""
 SUMMARY_SOLVER_KEYS = ("name", "message", "method", "iterations", "seconds", "tolerance", "gap", "rounds",
                        "dual_residual", "duality_gap", "user_constraint_residual", "note", "labour_weights")
 """The solver facts ``summary.csv`` always has, in this order, empty where a run has none (they differed by
@@ -103,7 +106,44 @@ class PlanResult:
     def to_json(self) -> dict[str, Any]:
         """The result as the JSON object of ``needplan plan --json`` (non-finite numbers become ``null``); a filled
         plan's ``solver`` also has filling's ``note`` and ``fill_rounds``."""
-        plan = self.has_plan
+        return self._json_scalars() | {key: {str(k): float(v) for k, v in series.items()}
+                                       for key, series in self._json_maps().items()}
+
+    def write_json(self, stream: TextIO, *, indent: int | None = None) -> None:
+        """Write :meth:`to_json`'s object to ``stream``, the same text as ``json.dump(..., indent=indent)``, without
+        building its maps of every technique and product: at 10^6 goods they held 500 MiB more than the rest of
+        ``needplan plan --json`` (1,775 MiB against 1,270 MiB without ``--json``)."""
+        item_sep = ", " if indent is None else ","
+        pad = "" if indent is None else "\n" + " " * indent
+        inner = "" if indent is None else pad + " " * indent
+        maps = self._json_maps()
+        stream.write("{")
+        for i, (key, value) in enumerate(self._json_scalars().items()):
+            stream.write(("" if i == 0 else item_sep) + pad + encode_basestring_ascii(key) + ": ")
+            series = maps.get(key)
+            if series is None or not len(series):
+                text = json.dumps(value if series is None else {}, indent=indent)
+                stream.write(text if indent is None else text.replace("\n", pad))
+                continue
+            names, values = series.index, series.to_numpy(dtype=np.float64)
+            stream.write("{")
+            for start in range(0, len(series), JSON_CHUNK):
+                stop = start + JSON_CHUNK
+                stream.write(("" if start == 0 else item_sep) + item_sep.join(
+                    inner + encode_basestring_ascii(str(k)) + ": " + _json_float(v)
+                    for k, v in zip(names[start:stop], values[start:stop].tolist(), strict=True)))
+            stream.write(pad + "}")
+        stream.write(("" if indent is None else "\n") + "}")
+
+    def _json_maps(self) -> dict[str, pd.Series]:
+        """The per-technique and per-product maps of the JSON object, as series (empty without a plan)."""
+        if not self.has_plan:
+            return {key: pd.Series(dtype=np.float64) for key in ("activity", "net_output", "shadow_prices")}
+        return {"activity": self.activity["activity"], "net_output": self.products["net_output"],
+                "shadow_prices": self.shadow_prices}
+
+    def _json_scalars(self) -> dict[str, Any]:
+        """The JSON object with its maps empty, in its order."""
         bottl = [{"constraint": str(r.constraint), "kind": str(r.kind), "shadow_price": _num(r.shadow_price),
                   "explanation": str(r.explanation)} for r in self.bottlenecks.itertuples()]
         solver = {"name": str(self.solver["name"]), "seconds": float(self.solver["seconds"]),
@@ -114,22 +154,21 @@ class PlanResult:
             "status": self.status,
             "objective": _num(self.objective),
             "fulfilment": _num(self.fulfilment),
-            "activity": {str(k): float(v) for k, v in self.activity["activity"].items()} if plan else {},
-            "net_output": {str(k): float(v) for k, v in self.products["net_output"].items()} if plan else {},
-            "shadow_prices": {str(k): float(v) for k, v in self.shadow_prices.items()} if plan else {},
+            "activity": {},
+            "net_output": {},
+            "shadow_prices": {},
             "residuals": {k: _num(self.residuals.get(k)) for k in ("balance", "resources", "capacity")},
             "bottlenecks": bottl,
             "indices": {k: _num(self.indices.get(k)) for k in ("quantity", "quality_adjusted")},
             "solver": solver,
         }
 
-    def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False,
-              payload: dict[str, Any] | None = None) -> Path:
+    def write(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the result as tidy CSV tables plus ``plan.json`` into ``folder``, atomically.
 
         Tables: ``activity``, ``products``, ``primaries``, ``needs``, ``bottlenecks``, ``constraints``,
         ``conflict`` (each with its id column first), ``summary`` (one row per scalar: objective, fulfilment,
-        indices, residuals, solver facts). ``payload``: :meth:`to_json` where the caller has it already.
+        indices, residuals, solver facts).
         """
         solver = {k: self.solver.get(k) for k in SUMMARY_SOLVER_KEYS} | self.solver
         if isinstance(solver["rounds"], float) and solver["rounds"].is_integer():
@@ -147,9 +186,15 @@ class PlanResult:
         with atomic_folder(folder, overwrite=overwrite) as tmp:
             for name, frame in tables.items():
                 frame.to_csv(tmp / f"{name}.csv", index=False)
-            (tmp / "plan.json").write_text(json.dumps(payload if payload is not None else self.to_json(), indent=1)
-                                           + "\n", encoding="utf-8")
+            with open(tmp / "plan.json", "w", encoding="utf-8") as stream:
+                self.write_json(stream, indent=1)
+                stream.write("\n")
         return Path(folder)
+
+
+def _json_float(v: float) -> str:
+    """``v`` as ``json.dumps`` writes it."""
+    return repr(v) if math.isfinite(v) else "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
 
 
 def _num(x: Any) -> float | None:
