@@ -1453,3 +1453,12 @@ print("ok")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), (done.returncode, done.stderr[-2000:])
+
+
+def test_column_counts_counted_in_chunks_are_the_matrix_s() -> None:
+    """The check's rounding floor counts each column's entries a chunk at a time (no 64-bit copy of the indices)."""
+    import scipy.sparse as sp
+
+    A = sp.random(50, 40, density=0.3, format="csr", random_state=1)
+    for chunk in (1, 7, 10**6):
+        assert (lp_module.column_counts(A, chunk=chunk) == np.diff(A.tocsc().indptr)).all()

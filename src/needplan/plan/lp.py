@@ -258,7 +258,7 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     # either way: at a fulfilment of 1e-7 (one capacity 10^7 times smaller, 20,000 goods) reduced costs of 0.2 to
     # 0.5 ulps of their columns' value, times the activity the labour allows, made a gap of 1.1e-5 (a helper's sweep).
     value = np.abs(lp.cost) + abs_rmatvec(A, np.abs(y))  # each column's value flows
-    rounding = (np.bincount(A.indices, minlength=lp.n_cols) + 1.0) * np.finfo(np.float64).eps * value
+    rounding = (column_counts(A) + 1.0) * np.finfo(np.float64).eps * value
     pressing = np.flatnonzero((d < -rounding) & ~has_hi_c)
     del rounding
     unproven = reach_bound(lp, pressing, -d[pressing]) if pressing.size else 0.0
@@ -300,6 +300,15 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
                           float(np.max(col_flow, initial=0.0)))
     return Checks(row_violation, col_violation, dual_residual, gap, dual, primal_residual, row_unit, c, col_flow,
                   sign_share)
+
+
+def column_counts(A: sp.csr_matrix, chunk: int = 1 << 21) -> NDArray[np.int64]:
+    """The number of entries in each column of ``A``, counted ``chunk`` entries at a time (``np.bincount`` makes a
+    64-bit copy of what it counts: 100 MB for the 12.5 million entries of a ray LP of 10^6 goods)."""
+    counts = np.zeros(A.shape[1], dtype=np.int64)
+    for start in range(0, A.nnz, chunk):
+        counts += np.bincount(A.indices[start:start + chunk], minlength=A.shape[1])
+    return counts
 
 
 def reach_bound(lp: LinearProgram, cols: IntArray, weight: FloatArray) -> float:
