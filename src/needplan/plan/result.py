@@ -122,7 +122,7 @@ class PlanResult:
             stream.write(("" if i == 0 else item_sep) + pad + encode_basestring_ascii(key) + ": ")
             series = maps.get(key)
             if series is None or not len(series):
-                text = json.dumps(value if series is None else {}, indent=indent)
+                text = json.dumps(value, indent=indent)
                 stream.write(text if indent is None else text.replace("\n", pad))
                 continue
             names, values = series.index, series.to_numpy(dtype=np.float64)
@@ -136,9 +136,10 @@ class PlanResult:
         stream.write(("" if indent is None else "\n") + "}")
 
     def _json_maps(self) -> dict[str, pd.Series]:
-        """The per-technique and per-product maps of the JSON object, as series (empty without a plan)."""
+        """The per-technique and per-product maps of the JSON object, as series (none without a plan: they stay
+        ``{}``)."""
         if not self.has_plan:
-            return {key: pd.Series(dtype=np.float64) for key in ("activity", "net_output", "shadow_prices")}
+            return {}
         return {"activity": self.activity["activity"], "net_output": self.products["net_output"],
                 "shadow_prices": self.shadow_prices}
 

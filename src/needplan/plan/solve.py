@@ -10,6 +10,7 @@ support. This module builds no model and formats no output.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import time
@@ -101,9 +102,6 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         raise PlanInputError(model.refusal(exc)) from None
 
 
-_BLAS: list[ThreadpoolController] = []
-
-
 def one_blas_thread() -> AbstractContextManager[object]:
     """A block whose BLAS calls (numpy's and scipy's OpenBLAS) run on one thread, as they were after it.
 
@@ -113,9 +111,12 @@ def one_blas_thread() -> AbstractContextManager[object]:
     threads and 0.39 s with one, and a conflict search at 3x10^4 goods 48.7 s against 1.6 s (its screening's dot
     products over 15,000 needs, 4 ms each instead of microseconds). The controller is made once, at the first
     solve (its search of the loaded libraries costs 0.6 ms; each limit after it, 9 us)."""
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: float | None,
