@@ -816,13 +816,13 @@ class HighsSession:
                 seconds = time.perf_counter() - start
                 info = h.getInfo()
                 iterations += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+                final = checks  # the first answer's, where it stands
                 if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                    x, y, d, _ = self._answer()
+                    x, y, d, final = self._answer()
                     message += f" ({again}: the first answer failed verification)"
                 else:  # the first answer stands, for the caller's verification to judge
                     message += (f" (the first answer failed verification; {again}, HiGHS answered "
                                 f"{h.modelStatusToString(h.getModelStatus())})")
-                final = check_solution(self.lp, x, y)
                 broken = final.primal_residual > BROKEN_RESIDUAL
                 unverified = not self._passes(final)
             if self.refined:
