@@ -20,11 +20,11 @@ from needplan.data.generate import generate_economy
 from needplan.economy import read_economy
 from needplan.economy.model import Economy
 from needplan.economy.validate import build_economy
-from needplan.plan import PlanInputError, build_plan, harmony
+from needplan.plan import PlanInputError, build_plan, explain, harmony
 from needplan.plan import lp as lp_module
 from needplan.plan import solve as solve_module
 from needplan.plan.explain import find_conflict
-from needplan.plan.lp import HighsSession, LpSolution
+from needplan.plan.lp import HighsSession, LinearProgram, LpSolution
 from needplan.plan.model import PlanModel
 from test_plan_helpers import economy, random_economy, reference_linprog
 
@@ -422,6 +422,29 @@ def test_a_conflict_names_the_other_primaries_that_are_short_too(solver: str) ->
     other = {"lab": "co2", "co2": "lab"}[limit]
     assert (f"more of {limit} alone cannot meet every target: {other} is short too (with it lifted as well, every "
             "target can be met)") in r.explanation, r.explanation
+
+
+def test_a_lone_other_primary_is_found_short_by_one_lp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """10 of p take an hour and a tonne of CO2 each, with 9 of either: with one lifted, the LP with every other
+    primary lifted as well is the one with the other lifted, so it is run once, not twice (structured 3,000 goods
+    with both labour kinds short ran 10 such LPs of 3-6 s each, two of them twice)."""
+    eco = economy([("p", "product"), ("lab", "labour"), ("co2", "resource")],
+                  [("t", "p", 1.0, None, 1.0)], [("t", "lab", 1.0), ("t", "co2", 1.0)],
+                  [("lab", 9.0), ("co2", 9.0)], [("p", 10.0, 1.0)])
+    lps: list[np.ndarray] = []
+    least_use = explain._least_use
+
+    def counted(feas: LinearProgram, seconds: float, oracle: object) -> float:
+        lps.append(feas.row_upper.copy())
+        return least_use(feas, seconds, oracle)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(explain, "_least_use", counted)
+    r = build_plan(eco, "min-labour").solve("highs")
+    limit = ({"lab", "co2"} & set(r.conflict["constraint"])).pop()
+    other = {"lab": "co2", "co2": "lab"}[limit]
+    assert f"more of {limit} alone cannot meet every target: {other} is short too" in r.explanation, r.explanation
+    # its own least use, then with the other lifted as well
+    assert len(lps) == 2 and np.isinf(lps[1]).sum() == np.isinf(lps[0]).sum() + 1, lps
 
 
 def test_the_demo_s_conflict_says_what_capacity_every_target_needs() -> None:
