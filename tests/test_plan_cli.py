@@ -126,6 +126,25 @@ def test_a_target_highs_cannot_hold_is_refused_by_name(capsys: pytest.CaptureFix
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("objective", ["ray", "min-labour", "harmony"])
+def test_a_target_near_the_largest_float_is_refused_through_fast(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path, objective: str) -> None:
+    """Found by fuzzing: one target of 1.7e308 in a generated economy of 30 goods. Fast's master LP got infinite
+    columns and scipy's linprog raised ValueError (a traceback, ray and min-labour); fast's harmony plan was called
+    optimal because its check's dual residual overflowed to nan, which passed. Now fast declines and HiGHS refuses
+    the LP by name."""
+    folder = tmp_path / "eco"
+    assert run(["generate", str(folder), "--goods", "30", "--seed", "3", "--format", "csv"], capsys)[0] == 0
+    needs = folder / "needs.csv"
+    lines = needs.read_text().splitlines()
+    good, _, rest = lines[12].split(",", 2)
+    lines[12] = f"{good},1.7e308,{rest}"
+    needs.write_text("\n".join(lines) + "\n")
+    code, out, err = run(["plan", str(folder), "--objective", objective, "--solver", "fast", "--json"], capsys)
+    assert code == 1 and out == "" and "Traceback" not in err, err
+    assert err.startswith("error: HiGHS refuses this plan's LP") and f"row 'need:{good}'" in err, err
+
+
 def test_need_nothing_makes_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     folder = _copy_demo(tmp_path)
     (folder / "goods.csv").write_text((folder / "goods.csv").read_text() + "bread,product,kt,Bread\n")

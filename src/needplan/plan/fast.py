@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -176,6 +176,15 @@ class _Problem:
 
 class _OutsideStructure(Exception):
     """The fast path does not apply; the message says why (HiGHS takes over)."""
+
+
+def master_lp(c: FloatArray, **lp: Any) -> Any:
+    """scipy's HiGHS on a column generation's master LP (``c`` and ``lp`` as :func:`scipy.optimize.linprog` takes
+    them, activities at least 0); outside the structure where its numbers overflow floating point (fuzzing: a target
+    of 1.7e308 made the master's columns infinite, and linprog raised ``ValueError``)."""
+    if not all(np.isfinite(v).all() for v in (c, *lp.values()) if isinstance(v, np.ndarray)):
+        raise _OutsideStructure("the master LP's numbers overflow floating point")
+    return linprog(c, bounds=(0, None), method="highs", **lp)
 
 
 class _Budget(Exception):
@@ -807,7 +816,7 @@ def _column_generation(prob: _Problem, main: IntArray, tol: float, deadline: flo
         if A_ub.shape[0] == 0 or np.all(A_ub.max(axis=0, initial=0.0) <= 0):
             res_status = 3
         else:
-            res = linprog(-np.ones(len(cols_v)), A_ub=A_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+            res = master_lp(-np.ones(len(cols_v)), A_ub=A_ub, b_ub=b_ub)
             res_status = res.status
         if res_status == 3:
             # Unbounded with the rows so far: add every capacity that the columns touch, or prove a ray.

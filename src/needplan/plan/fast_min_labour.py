@@ -22,7 +22,6 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from needplan.leontief import abs_rmatvec
 from needplan.plan.fast import (
@@ -45,6 +44,7 @@ from needplan.plan.fast import (
     highs_lp,
     limit_reached,
     master_duals,
+    master_lp,
     primal_residual,
 )
 
@@ -162,17 +162,18 @@ def _min_labour_cg(prob0: _Problem, c: FloatArray, main: IntArray, tol: float, d
     while True:
         iterations += 1
         X = np.array(cols_x)  # columns x techniques
-        f = X @ c
-        blocks = [(P0[fa] @ X.T) if fa.size else np.zeros((0, len(cols_x))),
-                  X[:, capped[rows_cap]].T,
-                  (t_c[rows_cpl][:, None] - pr.coupling_rows(rows_cpl) @ X.T) if rows_cpl.size
-                  else np.zeros((0, len(cols_x)))]
+        with np.errstate(over="ignore", invalid="ignore"):  # (numbers that overflow: master_lp declines them)
+            f = X @ c
+            blocks = [(P0[fa] @ X.T) if fa.size else np.zeros((0, len(cols_x))),
+                      X[:, capped[rows_cap]].T,
+                      (t_c[rows_cpl][:, None] - pr.coupling_rows(rows_cpl) @ X.T) if rows_cpl.size
+                      else np.zeros((0, len(cols_x)))]
         A_ub = np.vstack(blocks)
         b_ub = np.concatenate([a[fa], u[capped[rows_cap]], np.zeros(rows_cpl.size)])
         stats["master_rows"] = float(A_ub.shape[0])
         stats["columns"] = float(len(cols_x))
-        res = linprog(f, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
-                      A_eq=np.ones((1, len(cols_x))), b_eq=[1.0], bounds=(0, None), method="highs")
+        res = master_lp(f, A_ub=A_ub if A_ub.shape[0] else None, b_ub=b_ub if A_ub.shape[0] else None,
+                        A_eq=np.ones((1, len(cols_x))), b_eq=[1.0])
         if res.status == 2:
             if phase1_done:
                 raise _OutsideStructure("the master LP is infeasible although phase 1 found a feasible plan")

@@ -242,9 +242,13 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     # A wrong-signed multiplier presses on a missing bound; it moves the objective through the row's flows and
     # through the finite bound it should be pressing on.
     row_flows = abs_matvec(A, np.abs(x))
-    row_size = row_flows + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(has_hi_r, np.abs(lp.row_upper),
-                                                                                     0.0)
-    dual_residual = float(np.max(row_wrong * row_size / objective_flow, initial=0.0))
+    # (Bounds near the largest float sum to inf, which counts only where a multiplier has the wrong sign: fuzzing, a
+    # target of 1.7e308.)
+    with np.errstate(over="ignore", invalid="ignore"):
+        row_size = row_flows + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(has_hi_r,
+                                                                                         np.abs(lp.row_upper), 0.0)
+        dual_residual = float(np.max(np.where(row_wrong > 0, row_wrong * row_size, 0.0) / objective_flow,
+                                     initial=0.0))
     # Each column's value flows, its rows priced at least at the reference prices (see Checks).
     worth = np.maximum(np.abs(lp.cost) + abs_rmatvec(A, np.abs(y) + reference_prices(row_size, objective_flow)),
                        _TINY)
@@ -298,6 +302,9 @@ def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Ch
     primal_residual = max(float(np.max(row_violation / row_scale, initial=0.0)),
                           float(np.max(col_violation / np.maximum(col_size, c), initial=0.0)),
                           float(np.max(col_flow, initial=0.0)))
+    # A measure that overflowed to nan proves nothing (and max() and <= would let it pass): it fails.
+    dual_residual, gap, primal_residual = (math.inf if math.isnan(v) else v
+                                           for v in (dual_residual, gap, primal_residual))
     return Checks(row_violation, col_violation, dual_residual, gap, dual, primal_residual, row_unit, c, col_flow,
                   sign_share)
 
