@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -143,6 +144,67 @@ def test_a_target_near_the_largest_float_is_refused_through_fast(capsys: pytest.
     code, out, err = run(["plan", str(folder), "--objective", objective, "--solver", "fast", "--json"], capsys)
     assert code == 1 and out == "" and "Traceback" not in err, err
     assert err.startswith("error: HiGHS refuses this plan's LP") and f"row 'need:{good}'" in err, err
+
+
+def _set_cells(folder: Path, table: str, column: str, value: str, where: str | None = None) -> None:
+    """Column ``column`` of ``folder/table.csv`` set to ``value`` on every row (or the row whose id is ``where``)."""
+    with (folder / f"{table}.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    j = rows[0].index(column)
+    for row in rows[1:]:
+        if where is None or row[0] == where:
+            row[j] = value
+    with (folder / f"{table}.csv").open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def _strict_json(text: str) -> dict[str, object]:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    return dict(json.loads(text, parse_constant=refuse))
+
+
+@pytest.mark.parametrize(("table", "column", "value", "args", "code", "said"), [
+    ("techniques", "quality", "5e-324", ["--solver", "fast"], 1,
+     "error: the target for 'grain' (20000) in units of its best makers' quality (4.94066e-324) is beyond double"),
+    ("resources", "available", "1.7e308", ["--objective", "min-labour"], 1, "error: no feasible plan"),
+    ("needs", "weight", "5e-324", ["--objective", "harmony"], 0, '"status": "optimal"'),
+    ("needs", "target", "1.7e308", ["--objective", "harmony"], 0, '"status": "optimal"'),
+    ("needs", "target", "1.7e308", [], 0, '"status": "optimal"'),
+])
+def test_numbers_at_the_ends_of_double_precision_are_answered_without_a_traceback(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, table: str, column: str, value: str, args: list[str],
+        code: int, said: str) -> None:
+    """Found by a helper's fuzzing of the demo: every quality at 5e-324 (fast: ValueError), every availability at
+    1.7e308 (a median of two of them overflowed: OverflowError), every weight at 5e-324 (the costs scaled by
+    2^1074: OverflowError), every target at 1.7e308 (the activities' unit 2^1024: OverflowError)."""
+    folder = _copy_demo(tmp_path)
+    _set_cells(folder, table, column, value)
+    got, out, err = run(["plan", str(folder), "--json", *args], capsys)
+    assert got == code and "Traceback" not in err, err
+    if code == 0:
+        _strict_json(out)
+    assert said in (out if code == 0 else err), (out, err)
+
+
+@pytest.mark.parametrize(("table", "column", "value", "where", "objective"), [
+    ("needs", "target", "1e15", "g0000034", "harmony"),
+    ("techniques", "quality", "1.7e308", "t0000016", "min-labour"),
+])
+def test_a_plan_that_breaks_a_balance_or_overflows_is_not_optimal(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path, table: str, column: str,
+                                                                   value: str, where: str, objective: str) -> None:
+    """Found by a helper's fuzzing of a generated economy of 50 goods. A target of 1e15 beside flows of 100: harmony's
+    need row carries the balance as net >= target (1 + s), and s at -1 less 1.3e-13 let 132.7 units of g0000034 be
+    used that nothing made, with a balance residual of 6.9e-12 (measured against the target) and "optimal". A
+    quality of 1.7e308: "optimal" with a balance residual of nan (null in JSON)."""
+    folder = tmp_path / "eco"
+    assert run(["generate", str(folder), "--goods", "50", "--seed", "1", "--format", "csv"], capsys)[0] == 0
+    _set_cells(folder, table, column, value, where)
+    code, out, err = run(["plan", str(folder), "--objective", objective, "--json"], capsys)
+    result = _strict_json(out)
+    assert code == 1 and result["status"] == "stopped" and "Traceback" not in err, (result["status"], err)
 
 
 def test_need_nothing_makes_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

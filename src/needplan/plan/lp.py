@@ -551,11 +551,11 @@ def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
     sizes = np.concatenate([rows, sized(lp.col_upper[:n_a])])
     if not sizes.size:
         return None
-    k = round(math.log2(float(np.median(sizes))))
+    k = _log2_median(sizes)
     if k > LARGE_ACTIVITIES and lp.large_units:
         # Large by the rows' bounds alone (targets, availabilities): capacities of 1e15 to 1e300 written for
         # "unlimited" are not the activities' size.
-        k = round(math.log2(float(np.median(rows)))) if rows.size else 0
+        k = _log2_median(rows) if rows.size else 0
         if k <= LARGE_ACTIVITIES:
             return None
     elif k >= -SCALE_BEYOND:
@@ -563,11 +563,21 @@ def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
         # numbers from 1e-5 to 6e16 (tests/data/highs_zero_ray) went wrong with its activities counted in 2^40.
         # Small ones by the rows' bounds alone count too: min-labour's targets 10^9 times smaller, beside
         # availabilities and capacities as they were, left the needs 0.1% to 3% short of them (fuzzing).
-        k = round(math.log2(float(np.median(rows)))) if rows.size else 0
+        k = _log2_median(rows) if rows.size else 0
         if k >= -SCALE_BEYOND:
             return None
     unit = 2.0**k
     return np.where(touch, 1.0 / unit, 1.0), np.where(on > 0, unit, 1.0)
+
+
+def _log2_median(sizes: FloatArray) -> int:
+    """The power of 2 nearest the median of ``sizes`` (positive, finite), within the exponents of double precision;
+    of their halves, doubled, where the mean of two middle values near the largest float overflows (fuzzing: every
+    availability at 1.7e308)."""
+    with np.errstate(over="ignore"):
+        middle = float(np.median(sizes))
+    k = round(math.log2(middle)) if np.isfinite(middle) else round(math.log2(float(np.median(sizes * 0.5)))) + 1
+    return min(max(k, -1000), 1000)
 
 
 def scales_as_passed(lp: LinearProgram) -> tuple[FloatArray, FloatArray]:
@@ -622,7 +632,8 @@ class HighsSession:
         # short). The duals come back per unit of cost (_solution).
         cost = lp.cost * self.col_scale
         top = float(np.max(np.abs(cost), initial=0.0))
-        self.cost_scale = 2.0 ** -round(math.log2(top)) if top > 0 and np.isfinite(top) else 1.0
+        # (within the exponents of double precision: fuzzing, weights of 5e-324)
+        self.cost_scale = 2.0 ** min(max(-round(math.log2(top)), -1000), 1000) if top > 0 and np.isfinite(top) else 1.0
         self.first_cost_scale = self.cost_scale
         model.col_cost_ = np.asarray(cost * self.cost_scale, dtype=np.float64)
         model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)

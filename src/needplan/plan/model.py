@@ -321,8 +321,15 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
     carrying = np.concatenate([product_row[need_goods[unweighted]], product_row[q_goods[fold_owner]],
                                n_p + np.arange(n_q)]).astype(np.int64)
     carried = np.concatenate([unweighted, weighted[fold_owner], weighted[owner]]).astype(np.int64)
-    carried_target = target[need_goods][carried] / np.concatenate([np.ones(unweighted.size), fold_level,
-                                                                   np.ones(n_q)])
+    with np.errstate(over="ignore"):
+        carried_target = target[need_goods][carried] / np.concatenate([np.ones(unweighted.size), fold_level,
+                                                                       np.ones(n_q)])
+    beyond = np.flatnonzero(~np.isfinite(carried_target))
+    if beyond.size:  # (fuzzing: every quality 5e-324, a target of 20,000 counted in units of it)
+        g = need_goods[carried[beyond[0]]]
+        raise PlanInputError(f"the target for {eco.goods[g]!r} ({target[g]:g}) in units of its best makers' quality "
+                             f"({fold_level[beyond[0] - unweighted.size]:g}) is beyond double precision: give "
+                             "qualities nearer 1")
     k = len(need_goods)
 
     # Extra columns and their coefficients in the need rows (one entry per need row, after its x entries).

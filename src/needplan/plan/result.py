@@ -106,7 +106,7 @@ class PlanResult:
     def to_json(self) -> dict[str, Any]:
         """The result as the JSON object of ``needplan plan --json`` (non-finite numbers become ``null``); a filled
         plan's ``solver`` also has filling's ``note`` and ``fill_rounds``."""
-        return self._json_scalars() | {key: {str(k): float(v) for k, v in series.items()}
+        return self._json_scalars() | {key: {str(k): _num(v) for k, v in series.items()}
                                        for key, series in self._json_maps().items()}
 
     def write_json(self, stream: TextIO, *, indent: int | None = None) -> None:
@@ -194,8 +194,9 @@ class PlanResult:
 
 
 def _json_float(v: float) -> str:
-    """``v`` as ``json.dumps`` writes it."""
-    return repr(v) if math.isfinite(v) else "NaN" if v != v else "Infinity" if v > 0 else "-Infinity"
+    """``v`` as ``json.dumps`` writes it, ``null`` where it is not finite (as :func:`_num` makes it; JSON has no NaN
+    or Infinity, and fuzzing found both among a harmony plan's shadow prices)."""
+    return repr(v) if math.isfinite(v) else "null"
 
 
 def _num(x: Any) -> float | None:
@@ -225,7 +226,14 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
               time_limit: float | None = None) -> PlanResult:
     """Turn a solver's answer into a verified :class:`PlanResult` (see the module docstring). ``time_limit``
     (seconds) also bounds an infeasible plan's conflict search, which otherwise takes up to
-    :data:`~needplan.plan.explain.CONFLICT_SECONDS`."""
+    :data:`~needplan.plan.explain.CONFLICT_SECONDS`. Arithmetic that overflows gives infinite or nan residuals,
+    which fail the verification, without numpy's warnings (fuzzing: a quality of 1.7e308)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _read_back(model, sol, tolerance=tolerance, note=note, time_limit=time_limit)
+
+
+def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str,
+               time_limit: float | None) -> PlanResult:
     eco, lp = model.economy, model.lp
     solver: dict[str, Any] = {"name": sol.solver, "seconds": sol.seconds, "iterations": sol.iterations,
                               "message": sol.message, "tolerance": tolerance, "note": note}
@@ -306,10 +314,14 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     sel = model.kind_is("balance", "need", "primary")
     np.minimum.at(unit, row_good[sel], checks.row_unit[sel])
     unit = np.where(np.isfinite(unit), unit, 0.0)
-    # (a target, where there is one, and not the unit floor for rows of noise-level flows: see check_solution)
-    flow = np.maximum(np.where(t[prods] > 0, t[prods], unit[prods]),
-                      np.maximum(made_q[prods], made[prods]) + used[prods])
-    bal = np.maximum(np.maximum(-net[prods], required[prods] - counted[prods]), 0.0) / np.maximum(flow, 1e-300)
+    # (a target, where there is one, and not the unit floor for rows of noise-level flows: see check_solution). A
+    # product used up beyond what is made counts against its flows alone, never its target: harmony's need row
+    # carries the balance as net >= target (1 + s), and with a target of 1e15 beside flows of 100 an s of -1 less
+    # 1.3e-13 (within any tolerance) let 132.7 units be used that nothing made, "optimal" (fuzzing).
+    gross = np.maximum(np.maximum(made_q[prods], made[prods]) + used[prods], unit[prods])
+    flow = np.maximum(np.where(t[prods] > 0, t[prods], unit[prods]), gross)
+    bal = np.maximum(np.maximum(-net[prods] / np.maximum(gross, 1e-300),
+                                (required[prods] - counted[prods]) / np.maximum(flow, 1e-300)), 0.0)
     fin = prim[np.isfinite(available[prim])]
     res = np.maximum(used[fin] - available[fin], 0.0) / np.maximum(
         np.where(available[fin] > 0, available[fin], unit[fin]), 1e-300)
@@ -320,14 +332,16 @@ def read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str 
     residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
                                           "resources": float(np.max(res, initial=0.0)),
                                           "capacity": float(np.max(capv, initial=0.0))}
-    del made_q, required, unit, flow, bal, capv  # (each 8 MB at 10^6 goods; the tables below take views)
+    del made_q, required, unit, gross, flow, bal, capv  # (each 8 MB at 10^6 goods; the tables below take views)
     user = model.user_rows
     user_violation = float(np.max(checks.row_violation[user] / np.maximum(checks.row_unit[user], np.abs(
         np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), initial=0.0))
     solver["user_constraint_residual"] = user_violation
 
     status = sol.status
-    worst = max(max(v for v in residuals.values() if v is not None), user_violation)
+    # (a residual that overflowed to nan proves nothing: fuzzing, a quality of 1.7e308 read "optimal")
+    worst = max(max(math.inf if v is None or math.isnan(v) else v for v in residuals.values()),
+                math.inf if math.isnan(user_violation) else user_violation)
     if status == "optimal" and max(worst, checks.dual_residual, checks.duality_gap) > tolerance:
         status = "stopped"
         solver["message"] = (f"{sol.message}; verification failed: largest primal residual {worst:.2g}, "
