@@ -332,3 +332,31 @@ def test_blank_rows_and_bytes_late_in_a_file_keep_the_line_numbers(demo_copy: Pa
     goods.write_text(text.replace("\n", "\n,,,,,,\n", 2), encoding="utf-8")  # wider than the header
     assert f"{demo_copy}/goods.csv line 2: holds only empty fields, 7 of them where the header has 4: delete the " \
            "row" in problems(demo_copy)
+
+
+# --- 7. Files named or encoded as needplan does not read them (found by a helper's fuzzing of the CLI) -----------
+
+def test_a_manifest_not_in_utf8_is_refused_at_its_line_and_column(demo_copy: Path) -> None:
+    """It said "not valid TOML: 'utf-8' codec can't decode byte 0xe9 in position 30"."""
+    manifest = demo_copy / "economy.toml"
+    manifest.write_bytes(manifest.read_bytes() + b'# caf\xe9 au lait\n')
+    line = manifest.read_bytes().count(b"\n")
+    assert problems(demo_copy) == [f"{demo_copy}/economy.toml line {line}: not UTF-8 text: byte 0xe9 at column 6 "
+                                   "(save the file as UTF-8)"]
+
+
+@pytest.mark.parametrize(("table", "written"), [("goods", "Goods.CSV"), ("outputs", "OUTPUTS.csv")])
+def test_a_table_named_in_other_case_is_named_not_ignored(demo_copy: Path, table: str, written: str) -> None:
+    """Goods.CSV was only "required table is missing"; an optional table so named was ignored."""
+    (demo_copy / f"{table}.csv").rename(demo_copy / written)
+    assert problems(demo_copy) == [f"{demo_copy}/{written}: not read: table files are named in lower case "
+                                   f"({table}.csv or {table}.parquet)"]
+
+
+def test_a_parquet_column_written_twice_is_named(demo_copy: Path) -> None:
+    """Arrow's "Multiple matches for FieldRef.Name(technique)" came through; the CSV table names the column."""
+    techniques = pd.read_csv(demo_copy / "techniques.csv")
+    columns = [pa.array(techniques["technique"]), pa.array(techniques["good"]), pa.array(techniques["technique"])]
+    pq.write_table(pa.table(columns, names=["technique", "good", "technique"]), demo_copy / "techniques.parquet")
+    (demo_copy / "techniques.csv").unlink()
+    assert problems(demo_copy) == [f"{demo_copy}/techniques.parquet: column 'technique' appears more than once"]

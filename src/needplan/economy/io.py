@@ -67,7 +67,12 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     try:
         # utf-8-sig: a byte-order mark, as some editors write, is accepted as it is in the CSV tables
         manifest = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # (fuzzing: a Latin-1 manifest was "not valid TOML: 'utf-8' codec can't ...")
+        before = exc.object[:exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        raise EconomyError(Problem(f"{MANIFEST} line {line}", f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at "
+                                   f"column {column} (save the file as UTF-8)"), str(folder)) from None
+    except tomllib.TOMLDecodeError as exc:
         raise EconomyError(Problem(MANIFEST, f"not valid TOML: {exc}"), str(folder)) from None
     except OSError as exc:
         raise EconomyError(Problem(MANIFEST, f"cannot read: {exc.strerror or exc}"), str(folder)) from None
@@ -286,8 +291,21 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
     for path in (csv, parquet):
         if present(path) and (problem := _not_a_file(path)) is not None:
             raise EconomyError(problem, str(folder))
+    if not present(csv) and not present(parquet) and folder.is_dir():
+        # (fuzzing: Goods.CSV was only "required table is missing"; an optional table so named would be ignored)
+        names = {csv.name.lower(), parquet.name.lower()}
+        for other in sorted(p.name for p in folder.iterdir() if p.name.lower() in names):
+            raise EconomyError(Problem(other, f"not read: table files are named in lower case ({csv.name} or "
+                                              f"{parquet.name})"), str(folder))
     if present(parquet):
         src = TableSource(parquet.name, 1, "row")
+        try:
+            columns = pq.read_schema(parquet).names
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
+        if repeated := sorted({c for c in columns if columns.count(c) > 1}):
+            # (fuzzing: Arrow's "Multiple matches for FieldRef.Name(technique)", where the CSV says this)
+            raise EconomyError(Problem(parquet.name, f"column {repeated[0]!r} appears more than once"), str(folder))
         try:
             # Memory-mapped, without pre-buffering: the file is not copied into memory before it is decoded; each
             # Arrow column is freed as soon as pandas has its own copy (self_destruct), so the two never coexist.
