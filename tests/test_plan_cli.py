@@ -207,6 +207,19 @@ def test_a_plan_that_breaks_a_balance_or_overflows_is_not_optimal(capsys: pytest
     assert code == 1 and result["status"] == "stopped" and "Traceback" not in err, (result["status"], err)
 
 
+def test_a_ray_that_proves_nothing_names_the_row_it_leaves(capsys: pytest.CaptureFixture[str],
+                                                           tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: a generated economy of 50 goods with 1e300 hours of labour (its bound scaled
+    until HiGHS no longer sees the row) ended "it leaves the bounds of 1 rows (row 50 first)", an index no user
+    knows."""
+    folder = tmp_path / "eco"
+    assert run(["generate", str(folder), "--goods", "50", "--seed", "1", "--format", "csv"], capsys)[0] == 0
+    _set_cells(folder, "resources", "available", "1e300")
+    code, _, err = run(["plan", str(folder)], capsys)
+    assert code == 1 and "which its ray does not prove (it leaves the bounds of 1 rows (row 'primary:labour_1', " \
+                         "at most 1e+300, first))" in err, err
+
+
 def test_need_nothing_makes_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     folder = _copy_demo(tmp_path)
     (folder / "goods.csv").write_text((folder / "goods.csv").read_text() + "bread,product,kt,Bread\n")

@@ -395,9 +395,11 @@ RAY_SLACK = 1e-9
 the LP unbounded (:func:`ray_proves_unbounded`)."""
 
 
-def ray_proves_unbounded(lp: LinearProgram, ray: FloatArray) -> str:
+def ray_proves_unbounded(lp: LinearProgram, ray: FloatArray,
+                         row_name: Callable[[int], str] = lambda i: f"row {i}") -> str:
     """Why ``ray`` does not prove ``lp`` unbounded (``""`` when it does): the cost must fall along it, and no row or
-    column may leave a finite bound, each within :data:`RAY_SLACK` of its own flows along the ray."""
+    column may leave a finite bound, each within :data:`RAY_SLACK` of its own flows along the ray. ``row_name``
+    words a row's place (the first row left is named with its bound)."""
     size = float(np.max(np.abs(ray), initial=0.0))
     if not (size > 0 and np.isfinite(size)):
         return "it is zero or not finite"
@@ -410,7 +412,9 @@ def ray_proves_unbounded(lp: LinearProgram, ray: FloatArray) -> str:
     rows = (np.isfinite(lp.row_lower) & (move < -flows)) | (np.isfinite(lp.row_upper) & (move > flows))
     cols = (np.isfinite(lp.col_lower) & (r < -RAY_SLACK)) | (np.isfinite(lp.col_upper) & (r > RAY_SLACK))
     if rows.any():
-        return f"it leaves the bounds of {int(rows.sum())} rows (row {int(np.flatnonzero(rows)[0])} first)"
+        i = int(np.flatnonzero(rows)[0])
+        side = f"at most {lp.row_upper[i]:g}" if move[i] > flows[i] else f"at least {lp.row_lower[i]:g}"
+        return f"it leaves the bounds of {int(rows.sum())} rows ({row_name(i)}, {side}, first)"
     if cols.any():
         return f"it leaves the bounds of {int(cols.sum())} columns (column {int(np.flatnonzero(cols)[0])} first)"
     return ""
@@ -656,6 +660,7 @@ class HighsSession:
         if ipm_from_rows is not None and lp.n_rows >= ipm_from_rows:
             self.first_run_by_interior_point(f"chosen from {ipm_from_rows:,} rows on")
         self.n_rows_passed = lp.n_rows
+        self.row_name: Callable[[int], str] = lambda i: f"row {i}"  # a row's place in messages (a model's names)
         self.col_lower = lp.col_lower.copy()
         self.col_upper = lp.col_upper.copy()
         self.row_lower = lp.row_lower.copy()
@@ -919,7 +924,7 @@ class HighsSession:
         _, has_ray, values = self.highs.getPrimalRay()  # type: ignore[attr-defined]
         if not has_ray:
             return "HiGHS gave no ray"
-        return ray_proves_unbounded(self.lp, np.asarray(values, dtype=np.float64) * self.col_scale)
+        return ray_proves_unbounded(self.lp, np.asarray(values, dtype=np.float64) * self.col_scale, self.row_name)
 
     def use_interior_point(self, why: str) -> None:
         """Run HiGHS's interior point method (with crossover, so a basic solution) from now on; ``why`` goes into

@@ -322,6 +322,7 @@ def _session(model: PlanModel, tolerance: float, time_limit: float | None, ipm_f
     if model.session is None:
         model.session = HighsSession(model.lp, tolerance=tolerance, time_limit=time_limit,
                                      ipm_from_rows=ipm_from_rows)
+        model.session.row_name = lambda i: f"row {model.rows['name'].iloc[i]!r}"
     else:  # each solve's own tolerance and time limit (fuzzing: the first solve's stuck to the model for good)
         model.session.set_tolerance(tolerance)
         model.session.limit_time(time_limit)
