@@ -424,6 +424,28 @@ def test_a_conflict_names_the_other_primaries_that_are_short_too(solver: str) ->
             "target can be met)") in r.explanation, r.explanation
 
 
+def test_a_conflict_s_best_fulfilment_is_what_the_prices_prove() -> None:
+    """Found by a helper's fuzzing (structured, 150 goods, seed 7, five qualities and the quality-weighted needs
+    changed, three targets raised): the search's first check, HiGHS unverified, stopped at a common fulfilment of
+    0.83644, and the message said "at most 83.6% of every target", where the ray plan meets 83.65%. The bound the
+    prices prove is said instead."""
+    from needplan.economy.validate import build_economy
+    from needplan.plan.explain import share
+
+    tables = generate_economy(150, family="structured", seed=7).tables()
+    tech, needs = tables["techniques"], tables["needs"]
+    for t, q in {"t0000008": 1.267, "t0000012": 0.518, "t0000103": 0.646, "t0000123": 0.772, "t0000137": 0.806}.items():
+        tech.loc[tech["technique"] == t, "quality"] = q
+    needs["quality_weighted"] = [c == "T" for c in "FTTTFTTTTTTFTTTTFFFTFFTFTTFTTTTTTTTTTFTFTTTTFTFT"]
+    for g, f in {"g0000057": 4.031, "g0000111": 1.755, "g0000098": 3.373}.items():
+        needs.loc[needs["good"] == g, "target"] *= f
+    eco = build_economy(tables, name="fuzzed")
+    ray = build_plan(eco, "ray").solve("highs")
+    assert ray.status == "optimal" and share(ray.objective) == "83.7%"
+    _, message, _ = find_conflict(build_plan(eco, "min-labour"))
+    assert "; at most 83.7% of every target can be met together (objective ray)" in message, message
+
+
 def test_a_lone_other_primary_is_found_short_by_one_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     """10 of p take an hour and a tonne of CO2 each, with 9 of either: with one lifted, the LP with every other
     primary lifted as well is the one with the other lifted, so it is run once, not twice (structured 3,000 goods
