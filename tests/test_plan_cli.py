@@ -172,6 +172,9 @@ def _strict_json(text: str) -> dict[str, object]:
     ("needs", "weight", "5e-324", ["--objective", "harmony"], 0, '"status": "optimal"'),
     ("needs", "target", "1.7e308", ["--objective", "harmony"], 0, '"status": "optimal"'),
     ("needs", "target", "1.7e308", [], 0, '"status": "optimal"'),
+    # Every quality at 1e-300: harmony's plan used 240 t of coal that nothing mined, read as 7e-298 short against a
+    # row unit of 3e299 as HiGHS saw it, "optimal".
+    ("techniques", "quality", "1e-300", ["--objective", "harmony"], 1, "error: status stopped"),
 ])
 def test_numbers_at_the_ends_of_double_precision_are_answered_without_a_traceback(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, table: str, column: str, value: str, args: list[str],

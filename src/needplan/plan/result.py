@@ -318,8 +318,13 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     # product used up beyond what is made counts against its flows alone, never its target: harmony's need row
     # carries the balance as net >= target (1 + s), and with a target of 1e15 beside flows of 100 an s of -1 less
     # 1.3e-13 (within any tolerance) let 132.7 units be used that nothing made, "optimal" (fuzzing).
-    gross = np.maximum(np.maximum(made_q[prods], made[prods]) + used[prods], unit[prods])
-    flow = np.maximum(np.where(t[prods] > 0, t[prods], unit[prods]), gross)
+    # One unit of a row as HiGHS sees it counts for no more than the plan's largest flow or target: with every
+    # quality at 1e-300 the needs' rows carried targets of 2e304, HiGHS's unit grew to 3e299, and coal used but
+    # never mined read as 7e-298 short (fuzzing).
+    floor = np.minimum(unit[prods], max(float(np.max(made[prods] + used[prods], initial=0.0)),
+                                        float(np.max(t[prods], initial=0.0))))
+    gross = np.maximum(np.maximum(made_q[prods], made[prods]) + used[prods], floor)
+    flow = np.maximum(np.where(t[prods] > 0, t[prods], floor), gross)
     bal = np.maximum(np.maximum(-net[prods] / np.maximum(gross, 1e-300),
                                 (required[prods] - counted[prods]) / np.maximum(flow, 1e-300)), 0.0)
     fin = prim[np.isfinite(available[prim])]
@@ -332,7 +337,7 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     residuals: dict[str, float | None] = {"balance": float(np.max(bal, initial=0.0)),
                                           "resources": float(np.max(res, initial=0.0)),
                                           "capacity": float(np.max(capv, initial=0.0))}
-    del made_q, required, unit, gross, flow, bal, capv  # (each 8 MB at 10^6 goods; the tables below take views)
+    del made_q, required, unit, floor, gross, flow, bal, capv  # (each 8 MB at 10^6 goods; the tables below take views)
     user = model.user_rows
     user_violation = float(np.max(checks.row_violation[user] / np.maximum(checks.row_unit[user], np.abs(
         np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), initial=0.0))
