@@ -446,6 +446,22 @@ def test_a_conflict_s_best_fulfilment_is_what_the_prices_prove() -> None:
     assert "; at most 83.7% of every target can be met together (objective ray)" in message, message
 
 
+def test_a_check_priced_below_highs_s_tolerance_is_decided_with_its_cost_raised() -> None:
+    """Found by a helper's fuzzing (structured, 300 goods, seed 4, two targets raised): HiGHS priced the goods near
+    1e-13 and left multipliers of 1e-8 of the wrong sign on the freed rows, so two checks stayed undecided and the
+    set kept two targets that can be met ("HiGHS could not decide 2 of the feasibility checks"). The smallest set,
+    checked by the helper's own LP, is the target of g0000187 and the capacity of its technique."""
+    from needplan.economy.validate import build_economy
+
+    tables = generate_economy(300, family="structured", seed=4).tables()
+    needs = tables["needs"]
+    for g, f in {"g0000187": 6.662, "g0000095": 6.452}.items():
+        needs.loc[needs["good"] == g, "target"] *= f
+    conflict, message, _ = find_conflict(build_plan(build_economy(tables, name="fuzzed"), "min-labour"))
+    assert sorted(conflict["constraint"]) == ["g0000187", "t0000187"], message
+    assert "could not decide" not in message, message
+
+
 def test_a_lone_other_primary_is_found_short_by_one_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     """10 of p take an hour and a tonne of CO2 each, with 9 of either: with one lifted, the LP with every other
     primary lifted as well is the one with the other lifted, so it is run once, not twice (structured 3,000 goods

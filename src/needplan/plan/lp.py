@@ -1111,6 +1111,17 @@ class HighsSession:
         finally:
             self._feasibility(before)
 
+    def run_costs_raised(self, factor: float) -> LpSolution:
+        """One run from this session's basis at HiGHS's tightest tolerances with the costs ``factor`` times larger,
+        so that its absolute dual tolerance is smaller beside the prices (which come back in the costs' own units);
+        the later runs have the costs and tolerances as before."""
+        first = self.cost_scale
+        self._set_costs(first * factor)
+        try:
+            return self.run_tightest()
+        finally:
+            self._set_costs(first)
+
     def run_exact(self) -> LpSolution:
         """One run from nothing at HiGHS's tightest tolerances and without its presolve, for an answer the engine's
         own check refused; the later runs keep the session's settings."""
