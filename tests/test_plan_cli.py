@@ -136,11 +136,8 @@ def test_a_target_near_the_largest_float_is_refused_through_fast(capsys: pytest.
     the LP by name."""
     folder = tmp_path / "eco"
     assert run(["generate", str(folder), "--goods", "30", "--seed", "3", "--format", "csv"], capsys)[0] == 0
-    needs = folder / "needs.csv"
-    lines = needs.read_text().splitlines()
-    good, _, rest = lines[12].split(",", 2)
-    lines[12] = f"{good},1.7e308,{rest}"
-    needs.write_text("\n".join(lines) + "\n")
+    good = (folder / "needs.csv").read_text().splitlines()[12].split(",")[0]
+    _set_cells(folder, "needs", "target", "1.7e308", good)
     code, out, err = run(["plan", str(folder), "--objective", objective, "--solver", "fast", "--json"], capsys)
     assert code == 1 and out == "" and "Traceback" not in err, err
     assert err.startswith("error: HiGHS refuses this plan's LP") and f"row 'need:{good}'" in err, err

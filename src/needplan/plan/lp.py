@@ -574,6 +574,12 @@ def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
     return np.where(touch, 1.0 / unit, 1.0), np.where(on > 0, unit, 1.0)
 
 
+def _exponent(k: int) -> int:
+    """``k`` within the exponents of double precision (fuzzing: weights of 5e-324, targets of 1.7e308, whose scales
+    2^1074 and 2^1024 overflowed)."""
+    return min(max(k, -1000), 1000)
+
+
 def _log2_median(sizes: FloatArray) -> int:
     """The power of 2 nearest the median of ``sizes`` (positive, finite), within the exponents of double precision;
     of their halves, doubled, where the mean of two middle values near the largest float overflows (fuzzing: every
@@ -581,7 +587,7 @@ def _log2_median(sizes: FloatArray) -> int:
     with np.errstate(over="ignore"):
         middle = float(np.median(sizes))
     k = round(math.log2(middle)) if np.isfinite(middle) else round(math.log2(float(np.median(sizes * 0.5)))) + 1
-    return min(max(k, -1000), 1000)
+    return _exponent(k)
 
 
 def scales_as_passed(lp: LinearProgram) -> tuple[FloatArray, FloatArray]:
@@ -636,8 +642,7 @@ class HighsSession:
         # short). The duals come back per unit of cost (_solution).
         cost = lp.cost * self.col_scale
         top = float(np.max(np.abs(cost), initial=0.0))
-        # (within the exponents of double precision: fuzzing, weights of 5e-324)
-        self.cost_scale = 2.0 ** min(max(-round(math.log2(top)), -1000), 1000) if top > 0 and np.isfinite(top) else 1.0
+        self.cost_scale = 2.0 ** _exponent(-round(math.log2(top))) if top > 0 and np.isfinite(top) else 1.0
         self.first_cost_scale = self.cost_scale
         model.col_cost_ = np.asarray(cost * self.cost_scale, dtype=np.float64)
         model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)

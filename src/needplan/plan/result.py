@@ -321,9 +321,9 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     # One unit of a row as HiGHS sees it counts for no more than the plan's largest flow or target: with every
     # quality at 1e-300 the needs' rows carried targets of 2e304, HiGHS's unit grew to 3e299, and coal used but
     # never mined read as 7e-298 short (fuzzing).
-    floor = np.minimum(unit[prods], max(float(np.max(made[prods] + used[prods], initial=0.0)),
-                                        float(np.max(t[prods], initial=0.0))))
-    gross = np.maximum(np.maximum(made_q[prods], made[prods]) + used[prods], floor)
+    gross = np.maximum(made_q[prods], made[prods]) + used[prods]
+    floor = np.minimum(unit[prods], max(float(np.max(gross, initial=0.0)), float(np.max(t[prods], initial=0.0))))
+    gross = np.maximum(gross, floor)
     flow = np.maximum(np.where(t[prods] > 0, t[prods], floor), gross)
     bal = np.maximum(np.maximum(-net[prods] / np.maximum(gross, 1e-300),
                                 (required[prods] - counted[prods]) / np.maximum(flow, 1e-300)), 0.0)
