@@ -167,3 +167,46 @@ def test_ine_tables_at_previous_year_prices_are_never_read(tmp_path: Path) -> No
     with pytest.raises(SutError, match="no sheet titled like 'Table n. supply table at basic prices' at current "
                                        r"prices \(sheets: List of Tables, Table4, Table5\)"):
         import_sut(tmp_path / "sut_2019.xlsx", "ine")
+
+
+def _damaged(path: Path, how: str) -> Path:
+    """``path`` rewritten with its sheet Table1 damaged inside an intact zip: its XML cut off mid-tag (``xml``), or
+    stored uncompressed with one digit of a cell changed, which only its CRC tells (``crc``)."""
+    import zipfile
+
+    member = "xl/worksheets/sheet2.xml"
+    with zipfile.ZipFile(path) as z:
+        items = [(info.filename, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items:
+            if name != member:
+                z.writestr(name, data)
+            else:
+                z.writestr(name, data[: len(data) // 2] if how == "xml" else data, zipfile.ZIP_STORED)
+    if how == "crc":
+        with zipfile.ZipFile(path) as z:
+            start = z.getinfo(member).header_offset
+        raw = bytearray(path.read_bytes())
+        raw[raw.index(b"<v>1", start) + 3] = ord("7")
+        path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("how", ["xml", "crc"])
+def test_a_damaged_sheet_in_a_readable_workbook_is_refused_by_name(tmp_path: Path, capsys, how: str) -> None:
+    """Fuzzing real workbooks: with the zip intact but a sheet's XML or compressed bytes damaged, import-sut ended
+    in a traceback (ParseError, BadZipFile's bad CRC, zlib.error); only a damaged workbook part read on opening got
+    a one-line error."""
+    book = _ine_like(tmp_path / "sut_2019.xlsx", "Supply and use tables 2019")
+    wb = openpyxl.load_workbook(book)
+    for r in range(1, 200):
+        wb["Table1"].cell(r, 1, f"product {r}")
+        wb["Table1"].cell(r, 2, float(r))
+    wb.save(book)
+    _damaged(book, how)
+    out = tmp_path / "out"
+    err = _refused(["import-sut", str(book), str(out)], capsys)
+    assert "sut_2019.xlsx: cannot read sheet 'Table1', the workbook is damaged" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    with pytest.raises(SutError, match="cannot read sheet 'Table1'"):
+        import_sut(book, "ine")

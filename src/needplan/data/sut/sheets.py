@@ -103,6 +103,14 @@ def load_workbook(path: Path) -> dict[str, Sheet]:
     """All sheets of an .xlsx workbook as :class:`Sheet` (values, not formulas); errors name the file."""
     wb = _open(path)
     try:
-        return {ws.title: Sheet(path, ws.title, list(ws.iter_rows(values_only=True))) for ws in wb.worksheets}
+        sheets = {}
+        for ws in wb.worksheets:
+            try:
+                rows = list(ws.iter_rows(values_only=True))
+            except Exception as exc:  # a damaged sheet inside a readable zip: XML, CRC and zlib errors (fuzzing)
+                raise SutError(Problem(str(path), f"cannot read sheet {ws.title!r}, the workbook is damaged: "
+                                                  f"{type(exc).__name__}: {exc}")) from None
+            sheets[ws.title] = Sheet(path, ws.title, rows)
+        return sheets
     finally:
         wb.close()
