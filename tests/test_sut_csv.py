@@ -76,6 +76,22 @@ def test_needs_select_categories_and_labour_measure_is_never_invented(tmp_path: 
         import_sut(table, "csv", labour="hours")
 
 
+def test_labour_in_money_by_default_is_said(tmp_path: Path) -> None:
+    """Fuzzing: an INE workbook with its employment rows blank imported compensation of employees as labour, in
+    million EUR, unannounced (and --help named only fte, hours, persons as the default's order)."""
+    table = tmp_path / "t"
+    shutil.copytree(TABLE, table)
+    money = "labour is measured by compensation of employees, in money"
+    (table / "labour.csv").write_text("industry,jobs,compensation\nX,,45\nY,,126\nZ,,25\n")
+    _, report = import_sut(table, "csv")
+    assert report.labour_measure == "labour_compensation" and any(money in n for n in report.notes)
+    _, report = import_sut(table, "csv", labour="compensation")  # asked for: nothing to say
+    assert not any(money in n for n in report.notes)
+    (table / "labour.csv").write_text("industry,jobs,compensation\nX,4,45\nY,12,126\nZ,2,25\n")
+    _, report = import_sut(table, "csv")
+    assert report.labour_measure == "labour_jobs" and not any(money in n for n in report.notes)
+
+
 def test_missing_labour_figure_is_reported_not_filled(tmp_path: Path) -> None:
     table = tmp_path / "t"
     shutil.copytree(TABLE, table)

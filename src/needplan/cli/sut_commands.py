@@ -97,7 +97,8 @@ def import_sut_cmd(
     assumption: Annotated[str, typer.Option(metavar=one_of(ASSUMPTIONS),
                                             help="industry or product technology")] = "industry",
     labour: Annotated[str | None, typer.Option(metavar=one_of(LABOUR_MEASURES), help="default: the "
-                                                     "first of fte, hours, persons the table has")] = None,
+                                                     "first of fte, hours, persons, jobs, compensation the table "
+                                                     "has")] = None,
     needs: Annotated[str | None, typer.Option(help="final-use categories for needs.csv, comma-separated "
                                                     "(e.g. household); default all")] = None,
     resource_scale: Annotated[list[str] | None, typer.Option(

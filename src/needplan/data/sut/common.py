@@ -157,10 +157,15 @@ def _fail(source: str, where: str, message: str) -> SutError:
     return SutError(Problem(where, message), source)
 
 
+DEFAULT_LABOUR_ORDER = ("fte", "hours", "persons", "jobs", "compensation")
+"""Without ``--labour``, the first of these measures the table has figures for is imported."""
+
+
 def _labour_choice(table: SupplyUseTable, labour: str | None) -> PrimaryInput | None:
-    """The labour measure to import: the one asked for, or (``None``) the first the table has."""
+    """The labour measure to import: the one asked for, or (``None``) the first of :data:`DEFAULT_LABOUR_ORDER` with a
+    figure."""
     if labour is None:
-        for measure in ("fte", "hours", "persons", "jobs", "compensation"):
+        for measure in DEFAULT_LABOUR_ORDER:
             # a measure without a single figure is no measure (fuzzing: a blank FTE row imported labour as 0)
             if measure in table.labour and table.labour[measure].amount.notna().any():
                 return table.labour[measure]
@@ -394,6 +399,10 @@ def build_from_table(
 
     products = [str(p) for p in live_prod]
     notes = list(table.notes)
+    if labour is None and labour_input is not None and labour_input is table.labour.get("compensation"):
+        # (fuzzing: an INE workbook with its employment rows blank imported labour in million EUR unannounced)
+        notes.append("labour is measured by compensation of employees, in money: the table has no figures of fte, "
+                     "hours, persons or jobs")
     per_unit = A.sum(axis=0)  # products used per unit made, in the table's currency
     over = np.flatnonzero(per_unit > 1.0 + 1e-9)
     if over.size:  # (fuzzing: product technology on Spain 2019, p070 used 10.6 EUR of products per EUR made)
