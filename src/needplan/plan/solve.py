@@ -313,8 +313,8 @@ def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
         sol.iterations += again.iterations  # the infeasible answer counts every run made to check it
         sol.seconds += again.seconds
         if again.status == "optimal":
-            called = "called infeasible" if sol.status == "infeasible" else "a failed solve"
-            again.message = (f"{again.message}: the targets as given were {called} ({sol.message}), but "
+            called = "were called infeasible" if sol.status == "infeasible" else "made HiGHS fail"
+            again.message = (f"{again.message}: the targets as given {called} ({sol.message}), but "
                              f"with every target lowered by {share * tolerance:.2g} relative (within the tolerance) "
                              "they have this plan, so the targets are met within the tolerance")
             again.iterations, again.seconds = sol.iterations, sol.seconds
