@@ -219,3 +219,27 @@ def test_fast_s_declined_attempt_counts_in_the_solver_s_seconds(monkeypatch) -> 
     r = build_plan(read_economy(DEMO), "ray").solve("fast")
     assert r.status == "optimal" and "a test's decline" in r.solver["method"]
     assert r.solver["seconds"] >= 0.3
+
+
+def test_a_warm_re_solve_that_highs_then_finds_infeasible_is_infeasible() -> None:
+    """Fuzzing: after a user row was added, HiGHS's warm "optimal" broke a row by 0.017 and its re-solve from
+    nothing without presolve said infeasible; the first answer stood, read back as "stopped" with a plan of
+    fulfilment -3e-9 and bottlenecks, where the same model built fresh (and scipy's HiGHS) said infeasible."""
+    economy = generate_economy(50, family="structured", seed=2)
+    row = {"t0000016": 1.3716648672915885, "t0000009": 0.9032908792132428}
+
+    def model() -> Any:
+        m = build_plan(economy, "ray")
+        m.set_capacity("t0000017", 0.0)
+        return m
+
+    warm = model()
+    assert warm.solve("highs").status == "optimal"
+    warm.add_constraint(row, lower=1e-4, upper=1e-3)
+    fresh = model()
+    fresh.add_constraint(row, lower=1e-4, upper=1e-3)
+    again, first = warm.solve("highs"), fresh.solve("highs")
+    assert again.status == first.status == "infeasible", again.solver["message"]
+    assert again.fulfilment is None and again.activity.empty
+    assert again.explanation == first.explanation
+    assert again.explanation.startswith("no feasible plan: the constraints cannot hold together")

@@ -848,11 +848,21 @@ class HighsSession:
                 if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                     x, y, d, final = self._answer()
                     message += f" ({again}: the first answer failed verification)"
+                elif (h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+                      and checks.primal_residual > self.tolerance):
+                    # The first answer broke its rows and HiGHS from nothing finds no plan: infeasible, for the
+                    # caller to confirm as any other (fuzzing: a warm re-solve after a user row was added said
+                    # "optimal" 0.0033 off a row; read back as "stopped" with bottlenecks, where a fresh model and
+                    # scipy's HiGHS said infeasible).
+                    status, message = "infeasible", (f"{h.modelStatusToString(h.getModelStatus())} ({again}: a "
+                                                     f"first answer {message} broke its rows by "
+                                                     f"{checks.primal_residual:.2g})")
+                    x = y = d = np.zeros(0)
                 else:  # the first answer stands, for the caller's verification to judge
                     message += (f" (the first answer failed verification; {again}, HiGHS answered "
                                 f"{h.modelStatusToString(h.getModelStatus())})")
-                broken = final.primal_residual > BROKEN_RESIDUAL
-                unverified = not self._passes(final)
+                broken = status != "infeasible" and final.primal_residual > BROKEN_RESIDUAL
+                unverified = status != "infeasible" and not self._passes(final)
             if self.refined:
                 message += " (its prices refined from its basis)"
         else:
