@@ -243,3 +243,25 @@ def test_a_warm_re_solve_that_highs_then_finds_infeasible_is_infeasible() -> Non
     assert again.fulfilment is None and again.activity.empty
     assert again.explanation == first.explanation
     assert again.explanation.startswith("no feasible plan: the constraints cannot hold together")
+
+
+def test_a_plan_held_back_by_a_user_constraint_says_so(demo: Any) -> None:
+    """Fuzzing: with no labour or resource limits and the capacities lifted, a user quota on the power station
+    alone held the plan back, and the explanation said only "no labour, resource or capacity binds"."""
+
+    def solve(quota: float) -> Any:
+        model = build_plan(demo)
+        for good in demo.goods[demo.primaries]:
+            model.set_available(str(good), np.inf)
+        for tech in ("power_station", "shoe_workshop"):
+            model.set_capacity(tech, np.inf)
+        model.add_constraint({"power_station": 1.0}, upper=quota, name="power_quota")
+        model.add_constraint({"shoe_factory": 1.0}, upper=1e12, name="loose")  # does not bind: not named
+        return model.solve("highs")
+
+    result = solve(400.0)
+    assert result.status == "optimal" and result.bottlenecks.empty
+    price = float(result.constraints.set_index("name").loc["power_quota", "shadow_price"])
+    assert result.explanation == ("no labour, resource or capacity binds; user constraint power_quota (at 400; "
+                                  f"shadow price {price:.4g}) binds")
+    assert solve(401.0).fulfilment - result.fulfilment == pytest.approx(price, rel=1e-6)  # what the price says

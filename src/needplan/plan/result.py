@@ -413,8 +413,25 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     else:
         bottl = bottlenecks(model, x, used, price, cap_price, needs, objective, lam, sol.ranges)
         top = "; ".join(bottl["explanation"].head(3)) if len(bottl) else "no labour, resource or capacity binds"
+        top += _binding_user_rows(constraints, tolerance)
     return PlanResult(model.objective, status, objective, fulfilment, activity, products, primaries, needs,
                       indices, residuals, bottl, top, solver, constraints)
+
+
+def _binding_user_rows(constraints: pd.DataFrame, tolerance: float, most: int = 3) -> str:
+    """``"; user constraint c binds (...)"`` for the user rows at a bound with a positive shadow price (fuzzing: a
+    plan held back by a user quota alone was explained as "no labour, resource or capacity binds"), else ``""``."""
+    at = [lo if abs(a - lo) <= abs(a - hi) else hi for a, lo, hi in
+          zip(constraints["activity"], constraints["lower"], constraints["upper"], strict=True)]
+    binding = constraints[(constraints["shadow_price"] > 0) & (np.abs(constraints["activity"] - np.asarray(at))
+                                                               <= tolerance * np.maximum(1.0, np.abs(at)))]
+    if binding.empty:
+        return ""
+    binding = binding.sort_values("shadow_price", ascending=False, kind="stable")
+    listed = ", ".join(f"{r.name} (at {r.activity:,.6g}; shadow price {r.shadow_price:.4g})"
+                       for r in binding.head(most).itertuples())
+    more = f" and {len(binding) - most:,} more" if len(binding) > most else ""
+    return f"; user constraint{'s' if len(binding) > 1 else ''} {listed}{more} bind{'' if len(binding) > 1 else 's'}"
 
 
 def _rows_of(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
