@@ -265,3 +265,16 @@ def test_a_plan_held_back_by_a_user_constraint_says_so(demo: Any) -> None:
     assert result.explanation == ("no labour, resource or capacity binds; user constraint power_quota (at 400; "
                                   f"shadow price {price:.4g}) binds")
     assert solve(401.0).fulfilment - result.fulfilment == pytest.approx(price, rel=1e-6)  # what the price says
+
+
+def test_capacity_is_edited_through_set_capacity_only(demo: Any) -> None:
+    """Fuzzing: ``model.capacity`` was a writable view of the LP, so NaN or -5 written into it bypassed
+    set_capacity's checks (NaN then read as HiGHS refusing the LP's "coefficients")."""
+    model = build_plan(demo)
+    shoe = list(demo.techniques).index("shoe_workshop")
+    with pytest.raises(ValueError, match="read-only"):
+        model.capacity[shoe] = np.nan
+    with pytest.raises(PlanInputError, match="capacity of 'shoe_workshop' must be"):
+        model.set_capacity("shoe_workshop", np.nan)
+    model.set_capacity("shoe_workshop", 150.0)
+    assert model.capacity[shoe] == 150.0 and model.solve("highs").status == "optimal"

@@ -114,8 +114,11 @@ class PlanModel:
 
     @property
     def capacity(self) -> FloatArray:
-        """Current capacity of each technique (activity per period, ``inf`` = unlimited), edits included."""
-        return np.asarray(self.lp.col_upper[: self.n_techniques])
+        """Current capacity of each technique (activity per period, ``inf`` = unlimited), edits included; a read-only
+        view (edits go through :meth:`set_capacity`, which checks them: fuzzing wrote NaN and -5 through the view)."""
+        view = self.lp.col_upper[: self.n_techniques].view()
+        view.flags.writeable = False
+        return view
 
     @property
     def available(self) -> FloatArray:
