@@ -109,7 +109,8 @@ def test_negative_target_is_refused(capsys: pytest.CaptureFixture[str], tmp_path
     ("1e300", "ray", "highs", "to 1e+300 (row 'need:grain', the fulfilment lambda)"),
     ("1e300", "ray", "fast", "to 1e+300 (row 'need:grain', the fulfilment lambda)"),
     ("1e300", "harmony", "auto", "to 1e+300 (row 'need:grain', the deviation of need 'grain')"),
-    ("1e300", "min-labour", "auto", "to 1e+300 (row 'need:grain', the fulfilment lambda)"),
+    ("1e300", "min-labour", "auto", "to 1e+300 (row 'need:grain', the common fulfilment of the targets (the column "
+                                    "the search for a conflicting set adds))"),
     ("1e-300", "ray", "auto", "from 1e-300 (row 'need:grain', the fulfilment lambda)"),
 ])
 def test_a_target_highs_cannot_hold_is_refused_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -117,7 +118,8 @@ def test_a_target_highs_cannot_hold_is_refused_by_name(capsys: pytest.CaptureFix
                                                        extreme: str) -> None:
     """A grain target of 1e300 (or 1e-300) beside the others: HiGHS refuses the LP. It used to read as an empty
     model: ray "optimal" with no plan, harmony and min-labour an IndexError. Min-labour's own LP is taken (HiGHS
-    reads a bound of 1e300 as infinite and calls it infeasible); the ray LP that explains it is refused. Through
+    reads a bound of 1e300 as infinite and calls it infeasible); the LP of the search for a conflicting set, which
+    carries the targets as coefficients of its common fulfilment, is refused (and was said to be lambda's). Through
     fast, which hands that LP to the model's HiGHS session, the same."""
     folder = _copy_demo(tmp_path)
     needs = folder / "needs.csv"

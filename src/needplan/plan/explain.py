@@ -918,8 +918,9 @@ def _feasibility_entry(model: PlanModel, row: int, col: int) -> str:
     by the name of the row it copies)."""
     lp = model.lp
     base = row if row < lp.n_rows else int(model.need_rows[row - lp.n_rows])
-    if col == lp.n_cols:
-        return f"row {model.rows['name'].iloc[base]!r}, the fulfilment lambda"
+    if col == lp.n_cols:  # (its min-labour LP has no lambda: fuzzing found "the fulfilment lambda" named there)
+        return (f"row {model.rows['name'].iloc[base]!r}, the common fulfilment of the targets (the column the search "
+                "for a conflicting set adds)")
     return model.entry_name(base, col)
 
 
