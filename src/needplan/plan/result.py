@@ -253,6 +253,7 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
 
     n_t = model.n_techniques
     x = sol.x[:n_t]
+    np.add(x, 0.0, out=x)  # -0.0 (HiGHS's idle techniques, 4 of 500 structured goods) to 0.0, in place: no copy
     checks = check_solution(lp, sol.x, sol.row_dual)
     solver.update({"dual_residual": checks.dual_residual, "duality_gap": checks.duality_gap})
     y = sol.row_dual
