@@ -23,18 +23,21 @@ def _demo(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("out", [".", ""])
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+@pytest.mark.parametrize("out", [".", "", ".."])
 def test_an_output_without_a_name_of_its_own_is_refused_and_leaves_nothing(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str) -> None:
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str,
+        overwrite: list[str]) -> None:
     """``--out . --overwrite`` used to raise a ValueError after writing every table into a temporary folder, which
-    it left behind."""
+    it left behind. Later it was refused only after the plan was solved and printed, and ``--out ""`` without
+    ``--overwrite`` read ". exists" (fuzzing): now before any work, by name."""
     econ = _demo(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    code, _, err = run(["plan", str(econ), "--out", out, "--overwrite"], capsys)
+    code, printed, err = run(["plan", str(econ), "--out", out, *overwrite], capsys)
     assert code == 1 and "not a folder name of its own" in err and "Traceback" not in err
-    assert list(work.iterdir()) == []
+    assert printed == "" and list(work.iterdir()) == []
 
 
 def test_an_output_that_holds_the_current_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

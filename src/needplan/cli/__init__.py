@@ -110,10 +110,12 @@ def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> 
     (``--overwrite`` would delete it), that exists without ``overwrite`` (or with it, but is not a folder of plain
     files, :func:`~needplan.economy.io.replace_problem`), or that cannot be made where it is named, before any work
     is done."""
-    from needplan.economy.io import holds, present, replace_problem
+    from needplan.economy.io import holds, name_problem, present, replace_problem
 
     if out is None:
         return
+    if (why := name_problem(out)) is not None:  # (fuzzing: --out "" read ". exists", and "." was refused after
+        fail(why)                               # the solve)
     for source in inputs:
         if holds(out, source):
             fail(f"{out} is (or holds) the input {source}: writing there would delete it; choose another folder")

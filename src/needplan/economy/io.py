@@ -466,6 +466,17 @@ def replace_problem(dest: Path) -> str | None:
     return None
 
 
+def name_problem(target: str | os.PathLike[str]) -> str | None:
+    """Why ``target`` cannot be an output folder by its name alone (none of its own, ``""``, ``"."``, ``".."``; or it
+    is or holds the current folder, which replacing it would delete), or ``None``."""
+    dest = Path(target)
+    if dest.name in ("", ".", ".."):
+        return f"{str(target)!r} is not a folder name of its own: name the output folder"
+    if holds(dest, Path.cwd()):
+        return f"{dest} is (or holds) the current folder, which replacing it would delete"
+    return None
+
+
 @contextmanager
 def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds.
@@ -478,10 +489,8 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
     limit (255 bytes) still fits.
     """
     dest = Path(target)
-    if dest.name in ("", ".", ".."):
-        raise OutputError(f"{str(target)!r} is not a folder name of its own: name the output folder")
-    if holds(dest, Path.cwd()):
-        raise OutputError(f"{dest} is (or holds) the current folder, which replacing it would delete")
+    if (why := name_problem(target)) is not None:
+        raise OutputError(why)
     if present(dest):
         if not overwrite:
             raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace "
