@@ -107,6 +107,8 @@ def load_workbook(path: Path) -> dict[str, Sheet]:
         for ws in wb.worksheets:
             try:
                 rows = list(ws.iter_rows(values_only=True))
+            except MemoryError:
+                raise  # (the command's own line for it: no damage)
             except Exception as exc:  # a damaged sheet inside a readable zip: XML, CRC and zlib errors (fuzzing)
                 raise SutError(Problem(str(path), f"cannot read sheet {ws.title!r}, the workbook is damaged: "
                                                   f"{type(exc).__name__}: {exc}")) from None
