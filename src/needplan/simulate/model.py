@@ -32,6 +32,8 @@ MIN_HOUSEHOLDS = 10
 """The fewest household agents a run may have."""
 MIN_MEMBERS = 0.1
 """The fewest members a household agent keeps when people leave for the towns (its people are never all gone)."""
+URBAN_FLOOR_M = 1.0
+"""The fewest people the towns keep, millions: below it people move in from the villages (never created)."""
 MAX_HOUSEHOLDS = 20_000_000
 """The most household agents a run may have: about the 22 million peasant households of 1913, so that each agent
 still stands for at least one real household (and a run fits in memory: about 0.7 kB per agent)."""
@@ -663,7 +665,16 @@ class Model:
         growth = c.natural_increase * (1 - c.war_birth_deficit * shock.mobilisation_share)
         hh.members *= 1 + growth - 0.85 * war / max(rural, 1e-9)
         self.urban_m *= 1 + growth * 0.6 - 0.15 * war / max(self.urban_m, 1e-9)
-        self.urban_m = max(self.urban_m, 1.0)
+        if self.urban_m < URBAN_FLOOR_M:
+            # People move in from the villages (above their households' floor) to keep the towns at theirs. The
+            # floor alone created them (fuzzing: a user regime sending the towns to the villages, within the
+            # documented ranges, made 0.12-0.40 M people a year that no birth explains, from 1954 on).
+            room = np.maximum(hh.members - MIN_MEMBERS, 0.0)
+            take = min((URBAN_FLOOR_M - self.urban_m) * 1e6 / self.weight, float(room.sum()))
+            if take > 0:
+                hh.members = hh.members - room * (take / float(room.sum()))
+                self.urban_m += take * self.weight / 1e6
+                rec.values["migration_m"] += take * self.weight / 1e6
         end = self.rural_population_m() + self.urban_m
         rec.values["population_start_m"] = self._population_start_m
         rec.values["population_end_m"] = end
