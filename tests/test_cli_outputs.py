@@ -247,3 +247,66 @@ def test_a_missing_year_of_an_scb_workbook_is_found_before_any_import(tmp_path: 
     assert year_source(book, "scb", 2015) == book
     with pytest.raises(SutError, match="no sheet for year 2016 \\(sheets: 2015\\)"):
         year_source(book, "scb", 2016)
+
+
+@pytest.mark.parametrize("command", [["simulate", "--scenario", "ussr-1913-1940", "--households", "10"],
+                                     ["compare", "ussr-1913-1940", "ussr-left-opposition", "--households", "10"]])
+def test_a_full_disk_is_one_line_naming_the_output(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    """Fuzzing on a full disk: simulate and compare said "error: No space left on device", naming no output (and
+    generate's Parquet, through pyarrow, "Error writing bytes to file. Detail: [errno 28] ..."). Nothing is left."""
+    import errno
+
+    import pandas as pd
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    out = tmp_path / "o"
+    code, _, err = run([*command, "--out", str(out)], capsys)
+    assert code == 1 and err.strip() == f"error: cannot write {out}: No space left on device", err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_names_the_output_for_any_system_error_but_needplan_s_own() -> None:
+    from needplan.cli import writing
+
+    for raised, said in ((OSError("Error writing bytes to file. Detail: [errno 28] No space left on device"),
+                          "cannot write out: Error writing bytes to file. Detail: [errno 28]"),
+                         (PermissionError(13, "Permission denied", "out/.tmp/x.csv"),
+                          "cannot write out: Permission denied")):
+        with pytest.raises(OutputError, match=said.replace("[", r"\[").replace("]", r"\]")), writing(Path("out")):
+            raise raised
+    with pytest.raises(FileExistsError, match=r"out exists \(pass --overwrite"), writing(Path("out")):
+        raise FileExistsError("out exists (pass --overwrite to replace it)")
+
+
+def test_a_termination_signal_while_writing_leaves_nothing(tmp_path: Path) -> None:
+    """Fuzzing: SIGTERM during simulate's writing left its hidden temporary folder for good (exit 143). The command
+    turns it into an exit, which removes what was being written."""
+    import signal
+
+    from needplan.cli import exit_on_signal
+
+    before = signal.signal(signal.SIGTERM, exit_on_signal)
+    try:
+        with pytest.raises(SystemExit) as info, atomic_folder(tmp_path / "out") as tmp:
+            (tmp / "series.csv").write_text("year\n1913\n")
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert info.value.code == 128 + signal.SIGTERM and list(tmp_path.iterdir()) == []
+
+
+def test_an_old_copy_that_cannot_be_removed_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fuzzing (root, a file of the old output made immutable): --overwrite wrote the new output, left the old one
+    as a hidden folder beside it and said nothing, exit 0."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "series.csv").write_text("old\n")
+    monkeypatch.setattr(shutil, "rmtree", lambda *args, **kwargs: None)  # the old copy cannot be removed
+    with pytest.raises(OutputError, match=r"out is written, but its old copy could not be removed: .*\.out\.old"):
+        with atomic_folder(out, overwrite=True) as tmp:
+            (tmp / "series.csv").write_text("new\n")
+    assert (out / "series.csv").read_text() == "new\n"

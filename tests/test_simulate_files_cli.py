@@ -104,3 +104,30 @@ def test_cli_bad_file_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureF
     assert info.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "schedule[0].from" in err[0]
+
+
+def test_a_regime_name_on_two_lines_is_refused(tmp_path: Path) -> None:
+    """Fuzzing: a scenario's name on two lines was refused, a regime's was not, and it split summary.md's schedule
+    and series.csv's rows."""
+    text = GOOD.replace("[regimes.mild_collectivization]", '[regimes."mild\\ncollectivization"]').replace(
+        'regime = "mild_collectivization"', 'regime = "mild\\ncollectivization"')
+    with pytest.raises(SimulateError, match=r"regimes: a regime's name must be one line of printable text"):
+        load_scenario_file(_write(tmp_path, text))
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    """Fuzzing: a scenario saved with a byte-order mark read "not valid TOML: Invalid statement (at line 1, column
+    1)"; economy.toml takes one."""
+    path = tmp_path / "scenario.toml"
+    path.write_text("\ufeff" + GOOD, encoding="utf-8")
+    assert load_scenario_file(path).regime(1930).name == "mild_collectivization"
+
+
+def test_a_scenario_that_is_a_fifo_is_refused_not_waited_for(tmp_path: Path) -> None:
+    """Fuzzing: a scenario file that was a FIFO (named pipe) waited for a writer for ever."""
+    import os
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(SimulateError, match=r"pipe\.toml: cannot read: it is a FIFO \(named pipe\), not a regular"):
+        load_scenario_file(fifo)

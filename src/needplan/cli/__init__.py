@@ -6,6 +6,7 @@ Each group of commands lives in its own module with a ``register(app)`` function
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 import warnings
@@ -150,8 +151,10 @@ def writing(out: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.filename is None:  # needplan's own message ("... exists (pass --overwrite ...)"): it names out
-            raise
+        if isinstance(exc, FileExistsError) and exc.errno is None:  # needplan's own "... exists (pass --overwrite
+            raise                                                     # ...)": it names out
+        # (a full disk, found by fuzzing, read "No space left on device", and through pyarrow "Error writing bytes
+        # to file. Detail: [errno 28] ...", naming no output)
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
@@ -189,10 +192,18 @@ def main(argv: list[str] | None = None) -> None:
     them on the way to the one error line that says what is wrong, and they name only needplan's source lines. A
     caller passing ``argv`` (the tests) still gets them, so that they are guarded where they arise.
     """
+    if argv is None:
+        signal.signal(signal.SIGTERM, exit_on_signal)
     with warnings.catch_warnings():
         if argv is None and not sys.warnoptions:
             warnings.filterwarnings("ignore", message=NUMPY_FLOATING_POINT, category=RuntimeWarning)
         _main(argv)
+
+
+def exit_on_signal(signum: int, frame: object) -> None:
+    """A termination signal as ``SystemExit(128 + signum)``, so that what is being written is cleaned up (fuzzing:
+    ``kill`` during ``simulate``'s writing left its hidden temporary folder for good)."""
+    raise SystemExit(128 + signum)
 
 
 def _main(argv: list[str] | None) -> None:

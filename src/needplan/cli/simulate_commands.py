@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from needplan.cli import Command, check_out, fail, flag, glyph_note
+from needplan.cli import Command, check_out, fail, flag, glyph_note, writing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,7 +109,7 @@ def simulate_cmd(
         series = median_series(stacked)
     else:
         series, _ = run_scenario(sc, seed=seed, n_households=households)
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with writing(out), atomic_folder(out, overwrite=overwrite) as tmp:
         if runs > 1:
             # series.csv keeps exactly the published columns (the per-year median); every run and the
             # 10-90% band go beside it.
@@ -205,7 +205,7 @@ def compare_cmd(
             frames[sc.name], _ = run_scenario(sc, seed=seed, n_households=households)
     table = pd.concat([f.assign(scenario=n) for n, f in frames.items()], ignore_index=True)
     table = table[["scenario", *SERIES_COLUMNS]]
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with writing(out), atomic_folder(out, overwrite=overwrite) as tmp:
         table.to_csv(tmp / "compare.csv", index=False)
         (tmp / "compare.md").write_text(_compare_md(table, famine, runs), encoding="utf-8")
         with glyph_note():

@@ -40,7 +40,7 @@ def present(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _not_a_file(path: Path) -> Problem | None:
+def not_a_file(path: Path) -> Problem | None:
     """Why ``path`` (present) cannot be read as a file: a folder, a link to nothing or links in a loop, or no
     regular file at all (a FIFO waits for a writer for ever, a device has no end: fuzzing); else None."""
     try:
@@ -62,7 +62,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     if not present(path):
         raise EconomyError(Problem(MANIFEST, "manifest is missing (an economy folder needs economy.toml)"),
                            str(folder))
-    if (problem := _not_a_file(path)) is not None:
+    if (problem := not_a_file(path)) is not None:
         raise EconomyError(problem, str(folder))
     try:
         # utf-8-sig: a byte-order mark, as some editors write, is accepted as it is in the CSV tables
@@ -289,7 +289,7 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
         raise EconomyError(Problem(f"{table}.csv", f"both {table}.csv and {table}.parquet exist; keep one"),
                            str(folder))
     for path in (csv, parquet):
-        if present(path) and (problem := _not_a_file(path)) is not None:
+        if present(path) and (problem := not_a_file(path)) is not None:
             raise EconomyError(problem, str(folder))
     if not present(csv) and not present(parquet) and folder.is_dir():
         # (fuzzing: Goods.CSV was only "required table is missing"; an optional table so named would be ignored)
@@ -519,6 +519,9 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
     if old is not None:
         if old.is_dir() and not old.is_symlink():
             shutil.rmtree(old, ignore_errors=True)
+            if present(old):  # (fuzzing, a file made immutable in it: the old copy stayed, unsaid, and exit 0)
+                raise OutputError(f"{dest} is written, but its old copy could not be removed: {old} remains; "
+                                  "remove it yourself")
         else:
             old.unlink()
 

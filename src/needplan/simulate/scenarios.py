@@ -183,9 +183,14 @@ def load_scenario_file(path: str | Path) -> Scenario:
     ``[[schedule]]`` has ``from`` (a year, each at most once and none after ``end_year``) and ``regime`` (built-in
     or defined in the file). Raises :class:`SimulateError` naming the file and the key of the first problem.
     """
+    from needplan.economy.io import not_a_file, present
+
     p = Path(path)
+    if present(p) and not p.is_dir() and (problem := not_a_file(p)) is not None:  # (fuzzing: a FIFO waited)
+        raise SimulateError(f"{p}: {problem.message}")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # A byte-order mark is no TOML, but editors write it; economy.toml takes it too (fuzzing)
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise SimulateError(f"{p}: no such file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -213,6 +218,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
     for rname in user_regimes:
         if not rname.strip():
             raise SimulateError(f"{where}regimes: a regime needs a name")
+        if not rname.isprintable():  # (fuzzing: a line break split summary.md's schedule and series.csv's rows)
+            raise SimulateError(f"{where}regimes: a regime's name must be one line of printable text, got {rname!r}")
         if rname in base.regimes:
             # Redefining one would change the years the base scenario runs it too, under the same label (fuzzing:
             # [regimes.nep] based on war_communism ran 1921-28 as war communism, labelled nep).
