@@ -122,6 +122,38 @@ def test_product_technology_leaves_no_roundoff_of_the_pseudo_inverse(seed: int) 
     assert np.abs(R @ S - P).max() <= 1e-12 * np.abs(P).max()
 
 
+@pytest.mark.parametrize("assumption", ["industry", "product"])
+def test_coefficients_do_not_depend_on_the_table_s_unit(tmp_path: Path, assumption: str) -> None:
+    """Coefficients are ratios: the hand-made table in units of 1e154 gives the same ones. Fuzzing found product
+    technology squaring such entries to inf in the round-off bound, every coefficient set to 0 and the table
+    refused ("row 0 has no positive coefficient left")."""
+    table = tmp_path / "t"
+    shutil.copytree(TABLE, table)
+    for name in ("supply.csv", "use.csv", "final_demand.csv"):
+        frame = pd.read_csv(TABLE / name, index_col=0)
+        (frame * 1e154).to_csv(table / name)
+    base = import_sut(TABLE, "csv", assumption=assumption, labour=None)[0].tables()["inputs"]
+    big = import_sut(table, "csv", assumption=assumption)[0].tables()["inputs"]
+    products = base["good"].isin(["a", "b", "c"])
+    merged = base[products].merge(big[big["good"].isin(["a", "b", "c"])], on=["technique", "good"])
+    assert len(merged) == int(products.sum()) > 0
+    np.testing.assert_allclose(merged["amount_y"], merged["amount_x"], rtol=1e-12)
+
+
+def test_a_tiny_product_must_balance_too(tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: CSV tables are to balance exactly (to 1e-9 of each product's supply), but an
+    allowance of 1e-9 units for rounding let a product of supply 1e-12 be used 5e-10, 500 times over, and the
+    import scaled its use down unsaid. The rounding allowance is now 1e-9 of the product's own flows."""
+    table = tmp_path / "t"
+    shutil.copytree(TABLE, table)
+    for name, row in (("supply.csv", "d,1e-12,0,0"), ("use.csv", "d,0,5e-10,0"), ("final_demand.csv", "d,0,0")):
+        (table / name).write_text((TABLE / name).read_text() + row + "\n")
+    with pytest.raises(SutError, match=r"product 'd': supply 1e-12 .* the table does not balance"):
+        import_sut(table, "csv")
+    (table / "use.csv").write_text((TABLE / "use.csv").read_text() + "d,0,1e-12,0\n")  # balanced: imports
+    assert "d" in import_sut(table, "csv")[0].goods
+
+
 def test_remove_negatives_keeps_row_totals() -> None:
     coeff = np.array([[0.1, -0.005, 0.1]])
     q = np.array([100.0, 200.0, 50.0])
@@ -151,6 +183,15 @@ def _bad(tmp_path: Path, name: str, text: str) -> Path:
     ("labour.csv", "industry\nX\nY\nZ\n", "labour.csv line 1: only the industry column"),
     ("final_demand.csv", "product\na\nb\nc\n", "final_demand.csv line 1: only the product column"),
     ("supply.csv", "product,X,Y,Y\na,90,10,0\nb,0,200,0\nc,0,0,50\n", "supply.csv line 1: column 'Y' is listed twice"),
+    # found by a helper's fuzzing (session 32): figures that add up beyond double precision, each finite, ended in
+    # a traceback ("d has non-finite entries") or named a table the user never wrote ("resources row 0")
+    ("supply.csv", "product,X,Y,Z\na,1e308,1e308,0\nb,0,200,0\nc,0,0,50\n",
+     "supply, product 'a': its figures add up beyond double precision"),
+    ("labour.csv", "industry,amount\nX,1e308\nY,1e308\nZ,25\n", "labour.*: its figures add up beyond double precision"),
+    ("emissions.csv", "industry,co2\nX,1e308\nY,1e308\nZ,5\n", "co2: its figures add up beyond double precision"),
+    # (the same: a spreadsheet's empty rows read as ids "", named as "unknown industries " or left out as "")
+    ("labour.csv", "industry,amount\nX,45\nY,126\nZ,25\n,\n", "labour.csv line 5: no industry id"),
+    ("supply.csv", "product,X,Y,Z\na,90,10,0\n,,,\nb,0,200,0\nc,0,0,50\n", "supply.csv line 3: no product id"),
 ])
 def test_bad_tables_exit_non_zero_and_write_nothing(tmp_path: Path, capsys, name, text, message) -> None:
     table = _bad(tmp_path, name, text)

@@ -161,6 +161,26 @@ DEFAULT_LABOUR_ORDER = ("fte", "hours", "persons", "jobs", "compensation")
 """Without ``--labour``, the first of these measures the table has figures for is imported."""
 
 
+def _sums_finite(table: SupplyUseTable) -> None:
+    """Refuse a table whose rows or columns add up beyond double precision, naming the first (fuzzing: supply cells
+    of 1e308 and 1e308, each finite, ended in a traceback, and labour figures of 1e308 in "resources row 0: available
+    is not finite"). Cells without a figure (NaN) count as 0."""
+    frames = [("supply", "product", "industry", table.supply), ("use", "product", "industry", table.use),
+              ("final use", "product", "category", table.final_use)]
+    frames += [(p.description, "industry", "", p.amount.to_frame()) for p in [*table.labour.values(),
+                                                                            *table.emissions]]
+    for what, row_kind, col_kind, frame in frames:
+        values = np.nan_to_num(frame.to_numpy(dtype=np.float64), nan=0.0, posinf=np.inf, neginf=-np.inf)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = ((values.sum(axis=1), row_kind, frame.index), (values.sum(axis=0), col_kind, frame.columns))
+        for total, kind, labels in sums:
+            bad = np.flatnonzero(~np.isfinite(total))
+            if bad.size:
+                where = f"{what}, {kind} {labels[bad[0]]!r}" if kind else what
+                raise _fail(table.source, where, "its figures add up beyond double precision (1.8e308): a figure "
+                                                 "is far too large")
+
+
 def _labour_choice(table: SupplyUseTable, labour: str | None) -> PrimaryInput | None:
     """The labour measure to import: the one asked for, or (``None``) the first of :data:`DEFAULT_LABOUR_ORDER` with a
     figure."""
@@ -208,8 +228,11 @@ def _balance(table: SupplyUseTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         rel = (disc / q).where(q != 0, np.nan)
     frame = pd.DataFrame({"supply": q, "intermediate": inter, "final": final, "discrepancy": disc,
                           "relative": rel})
-    allowed = np.maximum(table.balance_tolerance * q.abs(), table.balance_absolute)
-    bad = disc.abs() > allowed + 1e-9 * np.maximum(q.abs(), 1.0)
+    # What the table allows, and 1e-9 of the product's flows for the sums' rounding; that share of one unit, as
+    # before, let a CSV product of supply 1e-12 be used 500 times over (fuzzing), where the docs say exact.
+    allowed = (np.maximum(table.balance_tolerance * q.abs(), table.balance_absolute)
+               + 1e-9 * np.maximum(q.abs(), inter.abs() + final.abs()))
+    bad = disc.abs() > allowed
     if bad.any():
         problems = []
         for product in q.index[bad.to_numpy()][:5]:
@@ -265,9 +288,17 @@ inputs of 4e-23 to 5e-13 per unit: 4.8e-13 hours of labour beside 4,563, on whic
 def _without_roundoff(m: np.ndarray, pinv: np.ndarray) -> np.ndarray:
     """``m @ pinv`` with the entries within round-off of 0 (:data:`ROUNDOFF`) set to 0."""
     out = m @ pinv
-    bound = ROUNDOFF * np.finfo(np.float64).eps * np.outer(np.linalg.norm(m, axis=1), np.linalg.norm(pinv, axis=0))
+    bound = ROUNDOFF * np.finfo(np.float64).eps * np.outer(_norms(m), _norms(pinv.T))
     out[np.abs(out) <= bound] = 0.0
     return out
+
+
+def _norms(m: np.ndarray) -> np.ndarray:
+    """The Euclidean norm of each row of ``m``, without overflow (fuzzing: a table in units of 1e154 squared its
+    entries to inf, so every coefficient counted as round-off)."""
+    top = np.max(np.abs(m), axis=1, initial=0.0)
+    scale = np.where(top > 0, top, 1.0)
+    return scale * np.linalg.norm(m / scale[:, None], axis=1)
 
 
 def remove_negatives(coeff: np.ndarray, q: np.ndarray, row_totals: np.ndarray) -> tuple[np.ndarray, int]:
@@ -354,6 +385,7 @@ def build_from_table(
         i, j = (int(k[0]) for k in np.nonzero(neg))
         raise _fail(src, f"supply, product {table.supply.index[i]!r}, industry {table.supply.columns[j]!r}",
                     f"negative output {table.supply.iat[i, j]:g}")
+    _sums_finite(table)
     labour_input = _labour_choice(table, labour)
     categories = _needs_categories(table, needs)
     balance, use, final_use = _balance(table)

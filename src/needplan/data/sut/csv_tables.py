@@ -72,6 +72,10 @@ def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.Dat
         raise SutError(Problem(f"{name} line 1", f"only the {key} column: the table needs at least one column of "
                                                  "numbers"), str(folder))
     ids = frame[key].str.strip()
+    if (ids == "").any():  # (fuzzing: a spreadsheet's empty row ",,," read as a product named "")
+        line = int(np.flatnonzero((ids == "").to_numpy())[0]) + 2
+        raise SutError(Problem(f"{name} line {line}", f"no {key} id (an empty row? remove it, or name the {key})"),
+                       str(folder))
     dup = ids[ids.duplicated()]
     if len(dup):
         line = int(dup.index[0]) + 2
@@ -172,13 +176,14 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
             raise SutError(Problem("emissions.csv", f"unknown industries {', '.join(unknown[:5])}"), str(folder))
         for col in em.columns:
             emissions.append(PrimaryInput(col, "resource", col, em[col].reindex(industries), f"emission {col}"))
+    with np.errstate(over="ignore"):  # (sums beyond double precision are refused by name when imported)
+        totals = {"output (supply.csv)": float(supply.to_numpy().sum()),
+                  "intermediate use (use.csv)": float(use.to_numpy().sum()),
+                  "final use (final_demand.csv)": float(final.to_numpy().sum())}
     return SupplyUseTable(
         name=folder.name, source=str(folder), unit=unit, supply=supply, use=use, final_use=final,
         labour=labour, emissions=tuple(emissions),
-        totals={"output (supply.csv)": float(supply.to_numpy().sum()),
-                "intermediate use (use.csv)": float(use.to_numpy().sum()),
-                "final use (final_demand.csv)": float(final.to_numpy().sum())},
-        balance_tolerance=1e-9, balance_absolute=0.0,
+        totals=totals, balance_tolerance=1e-9, balance_absolute=0.0,
         notes=["CSV tables are taken as use of domestic output at basic prices; nothing is set aside"],
         provenance={"valuation": "basic prices (as given)", "imports_treatment": "none (domestic use given)"},
     )
