@@ -115,3 +115,20 @@ def test_negative_deliveries_are_needs_of_0_listed_in_the_provenance() -> None:
     eco = from_pymrio(io, "reg1")
     assert eco.provenance["needs_clipped"] == ["mining"]
     assert eco.target[eco.goods.get_loc("mining")] == 0.0
+
+
+def test_an_extension_cell_without_a_figure_is_refused_not_read_as_0() -> None:
+    """Found by a helper's fuzzing: a NaN in an extension's F was read as 0, an amount used invented as none."""
+    io = _test_system()
+    io.emissions.F.loc[("emission_type1", "air"), ("reg1", "food")] = np.nan
+    io.calc_system()
+    with pytest.raises(PymrioBridgeError, match=r"row .*emission_type1.*: sector 'food' of 'reg1' has no figure"):
+        from_pymrio(io, "reg1", labour="factor_inputs", resources="emissions")
+
+
+def test_a_final_demand_that_is_no_number_is_refused_by_name() -> None:
+    """Found by a helper's fuzzing: ``to_pymrio(final_demand={...: nan})`` ended in a bare ValueError of the solve."""
+    economy = shipped_economy()
+    product = str(economy.goods[economy.products[0]])
+    with pytest.raises(PymrioBridgeError, match=f"final demand for '{product}' must be a finite number, got nan"):
+        to_pymrio(economy, final_demand={product: np.nan})

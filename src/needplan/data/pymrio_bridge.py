@@ -58,7 +58,14 @@ def _extension(io_system: Any, name: str) -> Any:
 
 def _primary_rows(ext: Any, region: str, sectors: pd.Index, kind: str, taken: set[str]) -> list[dict[str, Any]]:
     """One labour or resource good per row of an extension: amounts per sector of ``region`` (``F``, not ``F_Y``)."""
-    F = ext.F.loc[:, region].reindex(columns=sectors).fillna(0.0)
+    given = ext.F.loc[:, region]
+    missing = np.argwhere(given.isna().to_numpy())
+    if missing.size:  # (fuzzing: a NaN was read as 0, an amount used invented as none)
+        i, j = missing[0]
+        raise PymrioBridgeError(f"extension {ext.name!r} row {_label(given.index[i])!r}: sector "
+                                f"{_label(given.columns[j])!r} of {region!r} has no figure (NaN); give 0 where "
+                                "nothing is used")
+    F = given.reindex(columns=sectors).fillna(0.0)  # (sectors the extension does not list use none)
     rows = []
     for key, amounts in F.iterrows():
         good = _label(key)
@@ -225,6 +232,9 @@ def to_pymrio(economy: Economy, *, region: str | None = None,
     reg = region or economy.name
     products = economy.goods[tech.products]
     d = None if final_demand is None else pd.Series(final_demand, dtype=np.float64)
+    if d is not None and not np.isfinite(d.to_numpy()).all():  # (fuzzing: a bare ValueError from the solve)
+        bad = d.index[~np.isfinite(d.to_numpy())][0]
+        raise PymrioBridgeError(f"final demand for {bad!r} must be a finite number, got {float(d[bad])!r}")
     result = analyze(economy, d, method="direct", allow_negative=True)
     x = result.gross_output.to_numpy()
     idx = pd.MultiIndex.from_product([[reg], list(products)], names=["region", "sector"])
