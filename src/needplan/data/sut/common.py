@@ -425,6 +425,7 @@ def build_from_table(
                  ).reshape(len(primaries), len(live_ind))
     q = S.sum(axis=1)
     negatives = 0
+    rank_note = ""
     if assumption == "industry":
         A, R = industry_technology(S, U, P)
         construction, handling = INDUSTRY_CONSTRUCTION, "none arise under the industry-technology assumption"
@@ -433,6 +434,16 @@ def build_from_table(
             raise _fail(src, "supply", f"the product-technology assumption needs at least as many products as "
                                        f"industries with output ({S.shape[0]} < {S.shape[1]}); use industry")
         A, R = product_technology(S, U, P)
+        if int(np.linalg.matrix_rank(S)) < S.shape[1]:
+            # (fuzzing: two industries making only one product, with other inputs, imported as if A S = U held;
+            # the identity check cannot tell, each row being rescaled to its total)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                misfit = float(np.max(np.abs(A @ S - U), initial=0.0)) / max(float(np.max(np.abs(U), initial=0.0)),
+                                                                              np.finfo(np.float64).tiny)
+            if misfit > 1e-9:
+                rank_note = (f"product technology: the supply table's rank is below its {S.shape[1]} industries "
+                             f"(some make the same products), so A S = U holds only as a least-squares fit, off by "
+                             f"{misfit:.2g} of the largest use; the industry-technology assumption fits exactly")
         try:
             A, neg_a = remove_negatives(A, q, U.sum(axis=1))
             R, neg_r = remove_negatives(R, q, P.sum(axis=1))
@@ -447,6 +458,8 @@ def build_from_table(
 
     products = [str(p) for p in live_prod]
     notes = list(table.notes)
+    if assumption == "product" and rank_note:
+        notes.append(rank_note)
     if labour is None and labour_input is not None and labour_input is table.labour.get("compensation"):
         # (fuzzing: an INE workbook with its employment rows blank imported labour in million EUR unannounced)
         notes.append("labour is measured by compensation of employees, in money: the table has no figures of fte, "
