@@ -210,3 +210,18 @@ def test_a_damaged_sheet_in_a_readable_workbook_is_refused_by_name(tmp_path: Pat
     assert len(err.strip().splitlines()) == 1 and not out.exists()
     with pytest.raises(SutError, match="cannot read sheet 'Table1'"):
         import_sut(book, "ine")
+
+
+def test_running_out_of_memory_on_a_sheet_is_not_called_damage(tmp_path: Path, monkeypatch) -> None:
+    """A damaged sheet is refused by name (above); running out of memory while reading one is not damage, and goes
+    to the command's own line for it."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    book = _ine_like(tmp_path / "sut_2019.xlsx", "Supply and use tables 2019")
+
+    def no_memory(self: object, *args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "iter_rows", no_memory)
+    with pytest.raises(MemoryError):
+        import_sut(book, "ine")
