@@ -132,3 +132,13 @@ def test_a_final_demand_that_is_no_number_is_refused_by_name() -> None:
     product = str(economy.goods[economy.products[0]])
     with pytest.raises(PymrioBridgeError, match=f"final demand for '{product}' must be a finite number, got nan"):
         to_pymrio(economy, final_demand={product: np.nan})
+
+
+@pytest.mark.parametrize(("table", "value"), [("Z", np.nan), ("Y", np.inf)])
+def test_a_cell_of_z_or_y_that_is_no_finite_number_is_named(table: str, value: float) -> None:
+    """Found by a helper's fuzzing: a NaN in Z failed only the identity check ("1.60e-02"), naming no cell, and an
+    inf in Y read as "needs row 0: target is not finite"."""
+    io = _test_system()
+    getattr(io, table).loc[("reg1", "food"), ("reg1", getattr(io, table).columns[0][1])] = value
+    with pytest.raises(PymrioBridgeError, match=rf"{table} at row .*reg1.*food.* is not a finite number: {value!r}"):
+        from_pymrio(io, "reg1")

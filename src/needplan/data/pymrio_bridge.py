@@ -117,6 +117,12 @@ def from_pymrio(
     io = io_system
     if io.Z is None or io.Y is None:
         raise PymrioBridgeError("the IO system needs Z and Y")
+    for what, frame in (("Z", io.Z), ("Y", io.Y)):  # (fuzzing: a NaN in Z failed only the identity check, an inf
+        bad = np.argwhere(~np.isfinite(frame.to_numpy(dtype=np.float64)))  # in Y as "needs row 0")
+        if bad.size:
+            i, j = bad[0]
+            raise PymrioBridgeError(f"{what} at row {frame.index[i]!r}, column {frame.columns[j]!r}"
+                                    f" is not a finite number: {float(frame.iat[i, j])!r}")
     if io.A is None or io.x is None:
         io = io.copy()
         io.calc_system()
