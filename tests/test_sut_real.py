@@ -162,6 +162,21 @@ def test_min_labour_that_highs_fails_on_is_tried_within_the_tolerance(scb_tables
 
 
 @needs_data
+def test_a_time_limit_that_ends_the_check_within_the_tolerance_is_stopped_not_infeasible(scb_tables) -> None:
+    """A helper's fuzzing: Sweden 2016's min-labour (its needs 5.8e-7 beyond its labour, met within the tolerance)
+    by fast with a time limit of 1e-9 s: fast declines it, HiGHS calls the targets infeasible, and the re-solve
+    that checks them within the tolerance ran out of time; the plan read "infeasible" (and "a second solve did not
+    confirm it"), where HiGHS's own solve says "stopped" and without the limit it is optimal."""
+    from needplan.plan import build_plan
+
+    economy, _ = build_from_table(scb_tables[2016], fmt="scb", year=2016, labour="hours")
+    assert build_plan(economy, "min-labour").solve("fast").status == "optimal"
+    for solver in ("fast", "highs"):
+        result = build_plan(economy, "min-labour").solve(solver, time_limit=1e-9)
+        assert result.status == "stopped", (solver, result.explanation)
+
+
+@needs_data
 def test_scb_has_no_fte_and_says_so(scb_tables) -> None:
     with pytest.raises(Exception, match="has no 'fte' labour figures"):
         build_from_table(scb_tables[2016], fmt="scb", labour="fte")
