@@ -158,9 +158,7 @@ def test_product_technology_says_when_its_fit_is_not_exact(tmp_path: Path) -> No
     """Found by a helper's fuzzing: with two industries making only product a, with different inputs, the supply
     table's rank is below its industries' and A S = U holds only as a least-squares fit; the import said "identity
     check passed" (each row is rescaled to its total) and nothing of the misfit."""
-    table = tmp_path / "t"
-    shutil.copytree(TABLE, table)
-    (table / "supply.csv").write_text("product,X,Y,Z\na,90,10,0\nb,0,0,200\nc,0,0,50\n")
+    table = _bad(tmp_path, "supply.csv", "product,X,Y,Z\na,90,10,0\nb,0,0,200\nc,0,0,50\n")
     said = "product technology: the supply table's rank is below its 3 industries"
     _, report = import_sut(table, "csv", assumption="product")
     assert any(n.startswith(said) for n in report.notes), report.notes
