@@ -179,7 +179,9 @@ def test_overwrite_replaces_every_command_s_output_but_not_a_folder_with_a_user_
         shutil.rmtree(out, ignore_errors=True)
         code, _, err = run(args, capsys)
         assert code in (0, 1) and out.is_dir(), (args, err)
-        assert replace_problem(out) is None, (args, sorted(p.name for p in out.iterdir()))
+        economy = args[0] in ("generate", "import-sut")
+        assert replace_problem(out, economy=economy) is None, (args, sorted(p.name for p in out.iterdir()))
+        assert (replace_problem(out) is None) is not economy, args
     (out / "thesis.txt").write_text("precious")
     before = sorted(p.name for p in out.iterdir())
     code, _, err = run(["plan", str(econ), "--out", str(out), "--overwrite"], capsys)
@@ -187,6 +189,39 @@ def test_overwrite_replaces_every_command_s_output_but_not_a_folder_with_a_user_
                                          "--overwrite replaces only a folder of needplan's output; choose another "
                                          "name or remove it yourself"), err
     assert sorted(p.name for p in out.iterdir()) == before and (out / "thesis.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize("command", ["plan", "simulate", "compare", "sut-series", "api"])
+def test_overwrite_by_a_command_that_writes_no_economy_does_not_delete_an_economy(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+    """An economy folder may be written by hand and holds only names needplan writes, so ``plan OTHER --out MINE
+    --overwrite`` (or ``simulate``, ``compare``, ``sut-series``, ``PlanResult.write``) deleted it. Only
+    ``generate`` and ``import-sut``, which write economies, replace one now (the test above)."""
+    econ = _demo(tmp_path)
+    mine = tmp_path / "mine"
+    shutil.copytree(DEMO, mine)
+    shutil.copytree(econ, tmp_path / "years" / "2019")
+    before = {p.name: p.read_bytes() for p in mine.iterdir()}
+    if command == "api":
+        from needplan import read_economy
+        from needplan.plan import build_plan
+
+        result = build_plan(read_economy(econ), "ray").solve()
+        with pytest.raises(OutputError, match="holds an economy"):
+            result.write(mine, overwrite=True)
+    else:
+        args = {"plan": ["plan", str(econ)],
+                "simulate": ["simulate", "--scenario", "ussr-1913-1940", "--households", "50", "--runs", "2"],
+                "compare": ["compare", "ussr-1913-1940", "ussr-left-opposition", "--households", "50"],
+                "sut-series": ["sut-series", str(tmp_path / "years"), "--format", "economy", "--years", "2019"],
+                }[command]
+        code, printed, err = run([*args, "--out", str(mine), "--overwrite"], capsys)
+        assert code == 1 and err.strip() == (
+            f"error: {mine} holds an economy (economy.toml): only generate and import-sut replace an economy, so "
+            "--overwrite will not delete it here; choose another name or remove it yourself"), err
+        assert printed == ""
+    assert {p.name: p.read_bytes() for p in mine.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["econ", "mine", "years"]
 
 
 def test_a_long_output_name_fits_and_a_too_long_one_is_one_line(capsys: pytest.CaptureFixture[str],

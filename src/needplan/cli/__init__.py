@@ -106,11 +106,11 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> None:
+def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True, economy: bool = False) -> None:
     """Refuse an output folder that is, or holds, one of the command's inputs, or is a file inside an input folder
     (``--overwrite`` would delete it), that exists without ``overwrite`` (or with it, but is not a folder of plain
-    files, :func:`~needplan.economy.io.replace_problem`), or that cannot be made where it is named, before any work
-    is done."""
+    files, :func:`~needplan.economy.io.replace_problem`: an economy only where ``economy``, the command writes
+    one), or that cannot be made where it is named, before any work is done."""
     from needplan.economy.io import holds, name_problem, present, replace_problem
 
     if out is None:
@@ -126,7 +126,7 @@ def check_out(out: Path | None, *inputs: Path | str, overwrite: bool = True) -> 
     if present(out):
         if not overwrite:
             raise FileExistsError(f"{out} exists (pass --overwrite to replace it)")
-        if (why := replace_problem(out)) is not None:
+        if (why := replace_problem(out, economy=economy)) is not None:
             fail(why)
     _check_writable(out)
 

@@ -45,7 +45,7 @@ def generate_cmd(
     if spec.inputs_per_good < inputs_per_good:
         typer.echo(f"note: --inputs-per-good {inputs_per_good} is more than there are suppliers; "
                    f"{spec.inputs_per_good} it is", err=True)
-    check_out(out, overwrite=overwrite)
+    check_out(out, overwrite=overwrite, economy=True)
     console = Console(stderr=True)
     # A bar only where it is worth watching (large economies take seconds to minutes) and a terminal shows it.
     with Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(), console=console,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from needplan.simulate.scenarios import Scenario
 
 Households = Annotated[int, typer.Option("--households", help="household agents (each stands for many real ones)")]
-Overwrite = Annotated[bool, flag("--overwrite", "replace DIR if it exists")]
+Overwrite = Annotated[bool, flag("--overwrite", "replace DIR if it exists (not an economy)")]
 
 
 def run_scenario(scenario: Scenario, *, seed: int, n_households: int) -> tuple[pd.DataFrame, list[YearRecord]]:

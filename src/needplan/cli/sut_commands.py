@@ -117,7 +117,7 @@ def import_sut_cmd(
     _check_choice("--weights", weights, NEED_WEIGHTS)
     _check_headroom(capacity_headroom)
     scales = parse_resource_scale(resource_scale or [])
-    check_out(out, src, overwrite=overwrite)
+    check_out(out, src, overwrite=overwrite, economy=True)
     with Console(stderr=True).status(Text(f"importing {src}"), spinner="dots"):  # the path as written
         economy, report = import_sut(src, fmt, year=year, assumption=assumption,  # type: ignore[arg-type]
                                      labour=labour, needs=needs, resource_scale=scales,

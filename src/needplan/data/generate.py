@@ -450,7 +450,7 @@ def write_generated(
     step = progress or _noop
     tables = generate_tables(spec, step)
     step(f"writing {chosen}", 0.75)
-    with atomic_folder(dest, overwrite=overwrite) as tmp:
+    with atomic_folder(dest, overwrite=overwrite, economy=True) as tmp:
         extra = spec.manifest() | {"generator_format": chosen}
         (tmp / MANIFEST).write_text(manifest_text(_name(spec), _description(spec), extra), encoding="utf-8")
         write_tables(tmp, tables, chosen)

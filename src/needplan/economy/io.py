@@ -441,13 +441,22 @@ def output_names() -> frozenset[str]:
                       *OTHER_OUTPUTS})
 
 
-def replace_problem(dest: Path) -> str | None:
+def economy_names() -> frozenset[str]:
+    """The names of the files that mark a folder as an economy: its manifest and its tables, less ``needs.csv``,
+    which a plan folder holds too."""
+    return frozenset({MANIFEST, *(f"{t.name}.{ext}" for t in TABLES for ext in ("csv", "parquet"))}) - {
+        "needs.csv"}
+
+
+def replace_problem(dest: Path, *, economy: bool = False) -> str | None:
     """Why ``--overwrite`` must not replace the existing ``dest``, or ``None`` when it may: needplan replaces only
     a folder like those it writes, which hold plain files of the names it writes (:func:`output_names`) and
     nothing else. Not a file, a device or a link (a plan written with ``--out /dev/null --overwrite`` as root
     replaced the device with a folder), not a folder holding folders, links or devices (a home folder named by
     mistake), and not a folder holding a file needplan does not write (fuzzing: ``--out my_notes --overwrite``
-    deleted the user's thesis.txt there)."""
+    deleted the user's thesis.txt there). An economy folder (:func:`economy_names`) is replaced only by what
+    writes an economy (``economy=True``): an economy may be written by hand, and ``plan OTHER --out MINE
+    --overwrite`` deleted it."""
     if dest.is_symlink() or not dest.is_dir():
         kind = "a link" if dest.is_symlink() else "a file" if dest.is_file() else "not a folder"
         return (f"{dest} exists and is {kind}; --overwrite replaces only a folder of needplan's output: choose "
@@ -458,6 +467,11 @@ def replace_problem(dest: Path) -> str | None:
     if other is not None:
         return (f"{dest} holds {other!r}, which is not a plain file: needplan's outputs hold only files, so "
                 "--overwrite will not delete this folder; choose another name or remove it yourself")
+    if not economy:
+        marker = next((name for name, _ in sorted(listed) if name in economy_names()), None)
+        if marker is not None:
+            return (f"{dest} holds an economy ({marker}): only generate and import-sut replace an economy, so "
+                    "--overwrite will not delete it here; choose another name or remove it yourself")
     known = output_names()
     other = next((name for name, _ in sorted(listed) if name not in known), None)
     if other is not None:
@@ -478,12 +492,14 @@ def name_problem(target: str | os.PathLike[str]) -> str | None:
 
 
 @contextmanager
-def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False,
+                  economy: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``target`` that replaces ``target`` only if the block succeeds.
 
     Refuses (:class:`~needplan.errors.OutputError`) a target without a name of its own (``""``, ``"."``,
     ``".."``), one that is or holds the current folder, which replacing would delete, and one that is not a folder
-    of plain files (:func:`replace_problem`). The new folder gets the
+    of plain files (:func:`replace_problem`; an economy folder only where ``economy``, what is written is an
+    economy). The new folder gets the
     permissions of any folder made here (``0o777`` less the umask), not the private ones of a temporary folder.
     The temporary names beside it keep the first 64 characters of its name, so that a name near the system's
     limit (255 bytes) still fits.
@@ -495,7 +511,7 @@ def atomic_folder(target: str | os.PathLike[str], *, overwrite: bool = False) ->
         if not overwrite:
             raise FileExistsError(f"{dest} exists (pass overwrite=True, on the command line --overwrite, to replace "
                                   "it)")
-        if (why := replace_problem(dest)) is not None:
+        if (why := replace_problem(dest, economy=economy)) is not None:
             raise OutputError(why)
     blocking = next((p for p in dest.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
@@ -544,7 +560,7 @@ def write_economy(economy: Economy, folder: str | os.PathLike[str], *, fmt: Tabl
     tables = economy.tables()
     if tables["outputs"].empty:
         del tables["outputs"]
-    with atomic_folder(folder, overwrite=overwrite) as tmp:
+    with atomic_folder(folder, overwrite=overwrite, economy=True) as tmp:
         (tmp / MANIFEST).write_text(manifest_text(economy.name, economy.description, economy.provenance),
                                     encoding="utf-8")
         write_tables(tmp, tables, fmt)
