@@ -433,6 +433,19 @@ def test_labour_weights_choose_the_technique_min_labour_takes(capsys: pytest.Cap
     assert code == 0 and summary["solver_labour_weights"] == "skilled=3; unskilled=1", err
 
 
+def test_labour_weights_whose_plan_overflows_stop_naming_the_weight(capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path) -> None:
+    """Every technique's weighted labour is finite (2e307 and 5e307 a unit), but 10 units of cloth take 2e308: the
+    plan's total overflowed, its duality gap read inf, and 'stopped' did not say why (fuzzing, 1e306 on structured
+    300)."""
+    folder = _looms(tmp_path / "looms")
+    code, out, err = run(["plan", str(folder), "--objective", "min-labour", "--labour-weight", "skilled=1e307",
+                          "--labour-weight", "unskilled=1e307", "--json"], capsys)
+    assert code == 1 and json.loads(out)["status"] == "stopped"
+    assert ("the weighted labour of the plan overflows: the labour weight of 'skilled' (1e+307) is too large; "
+            "weights are relative, so divide them all by the same number") in err
+
+
 @pytest.mark.parametrize(("weights", "objective", "said"), [
     (["skilled"], "min-labour", "--labour-weight must be KIND=WEIGHT (labour_skilled=2), got 'skilled'"),
     (["=2"], "min-labour", "--labour-weight must be KIND=WEIGHT (labour_skilled=2), got '=2'"),
@@ -443,6 +456,9 @@ def test_labour_weights_choose_the_technique_min_labour_takes(capsys: pytest.Cap
     (["skilled=-1"], "min-labour", "labour weight of 'skilled' must be a finite number >= 0, got -1.0"),
     (["skilled=nan"], "min-labour", "the labour weight of 'skilled' must be a number, got nan"),
     (["skilled=2"], "ray", "--labour-weight applies to --objective min-labour only, not to ray"),
+    (["skilled=1e308"], "min-labour",  # (fuzzing: HiGHS 'stopped' on the infinite cost, naming no weight)
+     "the weighted labour of one unit of 'loom' overflows: the labour weight of 'skilled' (1e+308) is too large; "
+     "weights are relative, so divide them all by the same number"),
 ])
 def test_bad_labour_weights_are_refused_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                     weights: list[str], objective: str, said: str) -> None:

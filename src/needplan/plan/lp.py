@@ -225,7 +225,13 @@ def abs_entries(A: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Checks:
-    """Recompute feasibility and optimality measures of ``(x, row_dual)`` for ``lp``."""
+    """Recompute feasibility and optimality measures of ``(x, row_dual)`` for ``lp``. A measure that overflows
+    reads inf and fails (labour weights of 1e307 overflow a plan's total labour: its duality gap is inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _check_solution(lp, x, row_dual)
+
+
+def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> Checks:
     act = lp.A @ x
     row_violation = np.maximum(np.maximum(lp.row_lower - act, act - lp.row_upper), 0.0)
     del act  # (at 10^6 goods each vector here is 8 MB: the check frees them as it goes)

@@ -228,6 +228,15 @@ class PlanModel:
         return solve_model(self, solver=solver, tolerance=tolerance, time_limit=time_limit, fill=fill)
 
 
+def labour_overflow(eco: Economy, weights: FloatArray, where: str) -> str:
+    """Why the weighted labour of ``where`` (a technique's unit, or the plan) cannot be counted: it overflows,
+    naming the largest labour weight (``weights`` by good) where one above 1 was given."""
+    g = int(eco.labour[np.argmax(weights[eco.labour])]) if len(eco.labour) else -1
+    return f"the weighted labour of {where} overflows" + (
+        f": the labour weight of {eco.goods[g]!r} ({weights[g]:g}) is too large; weights are relative, so divide "
+        "them all by the same number" if g >= 0 and weights[g] > 1 else "")
+
+
 def build_plan(economy: Economy, objective: Objective | str = "ray", *,
                labour_weights: Mapping[str, float] | None = None) -> PlanModel:
     """Build the planning LP for ``economy`` (see the module docstring for its rows and columns).
@@ -374,7 +383,11 @@ def build_plan(economy: Economy, objective: Objective | str = "ray", *,
         col_lower[z_cols] = -np.inf
     else:
         assert labour_use is not None
-        cost[:n_t] = np.asarray(labour_use.T @ weights_by_labour[labour]).ravel()
+        with np.errstate(over="ignore"):
+            cost[:n_t] = np.asarray(labour_use.T @ weights_by_labour[labour]).ravel()
+        if not np.isfinite(cost[:n_t]).all():  # (fuzzing: labour_2=1e308 left HiGHS 'stopped', no weight named)
+            raise PlanInputError(labour_overflow(eco, weights_by_labour,
+                                                 f"one unit of {eco.techniques[np.argmin(np.isfinite(cost))]!r}"))
 
     goods_of_rows = np.concatenate([products, q_goods[owner], finite])
     kinds = np.array(["balance"] * n_p + ["need"] * n_q + ["primary"] * n_r, dtype=object)

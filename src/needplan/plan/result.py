@@ -353,6 +353,10 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
         solver["message"] = (f"{sol.message}; verification failed: largest primal residual {worst:.2g}, "
                              f"dual residual {checks.dual_residual:.2g}, duality gap {checks.duality_gap:.2g} "
                              f"(tolerance {tolerance:g})")
+        if model.objective == "min-labour" and not math.isfinite(objective):
+            from needplan.plan.model import labour_overflow
+
+            solver["message"] += "; " + labour_overflow(model.economy, model.labour_weights, "the plan")
         if tolerance < TIGHTEST_HIGHS_TOLERANCE:  # (fuzzing: 1e-12 on Sweden 2016, balances right to 1.3e-12)
             solver["message"] += (f"; a tolerance below {TIGHTEST_HIGHS_TOLERANCE:g}, HiGHS's tightest, asks more "
                                   "than double precision holds on most economies' flows")
