@@ -132,8 +132,9 @@ def test_validate_notes_what_is_valid_but_easily_not_meant(demo_copy: Path) -> N
     (demo_copy / "resources.csv").write_text("good,available\n")
     proc = run("validate", str(demo_copy))
     assert proc.returncode == 0 and proc.stdout.splitlines()[1:] == [
-        "note: no technique has an input (inputs.csv lists none above 0): every product is made from nothing",
-        "note: no labour kind or resource has an availability in resources.csv: nothing but capacities limits a plan"]
+        "note: no technique has an input (the inputs table lists none above 0): every product is made from nothing",
+        "note: no labour kind or resource has an availability in the resources table: nothing but capacities "
+        "limits a plan"]
 
 
 def test_the_demo_folder_is_found_wherever_needplan_is_installed() -> None:

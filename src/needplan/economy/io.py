@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import csv as csv_module
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -283,6 +284,39 @@ def _nan_cells(table: pa.Table, src: TableSource, most: int = 20) -> list[Proble
     return problems
 
 
+def _bad_text_cells(table: pa.Table, src: TableSource) -> Problem | None:
+    """The first cell of a text column that holds bytes that are no UTF-8 text (fuzzing: a traceback from pandas's
+    conversion; Arrow's types promise UTF-8 but do not check it on reading)."""
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        row = 0
+        for chunk in column.chunks:
+            values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+            if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+                try:
+                    values.validate(full=True)
+                except pa.ArrowInvalid:
+                    raw = values.cast(pa.large_binary()).to_pylist()
+                    bad = next(i for i, v in enumerate(raw) if v is not None and not _is_utf8(v))
+                    if pa.types.is_dictionary(chunk.type):
+                        bad = next((i for i, k in enumerate(chunk.indices.to_pylist()) if k == bad), 0)
+                    return Problem(src.where(row + bad), f"{name} holds bytes that are not UTF-8 text: "
+                                                         f"{raw[bad]!r}"[:200])
+            row += len(chunk)
+    return None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+"""The name pandas gives an unnamed index it stores as a Parquet column."""
+
+
 def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSource]:
     csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
     if present(csv) and present(parquet):
@@ -314,17 +348,18 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
             raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
         if nan := _nan_cells(table_, src):
             raise EconomyError(nan, str(folder))
+        if (odd := _bad_text_cells(table_, src)) is not None:
+            raise EconomyError(odd, str(folder))
+        # The columns as stored, without pandas's metadata: it made a column written as the index of a DataFrame
+        # (df.set_index("capacity")) the frame's index, unread, so the capacities were silently dropped, and its
+        # damaged metadata raised KeyError (fuzzing). An unnamed index pandas stored is no column of the table.
+        # (one name for the table, so that self_destruct can free each column as pandas takes it)
+        table_ = table_.drop_columns([c for c in table_.column_names if _PANDAS_INDEX.fullmatch(c)]
+                                     ).replace_schema_metadata(None)
         try:
             return table_.to_pandas(self_destruct=True, split_blocks=True), src
-        except (pa.ArrowException, ValueError, TypeError):
-            # The pandas metadata of a file needplan wrote asks for text where a column was since edited into
-            # lists, structs or bytes that are no UTF-8 (fuzzing: a traceback). Read again without it: validation
-            # then names the row and what the cell holds.
-            try:
-                bare = pq.read_table(parquet, memory_map=True, pre_buffer=False).replace_schema_metadata(None)
-                return bare.to_pandas(), src
-            except Exception as exc:
-                raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
+        except Exception as exc:  # pyarrow raises several types
+            raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
     src = TableSource(csv.name, 2, "line", _CsvLines(csv))
     if not present(csv):
         return None, src

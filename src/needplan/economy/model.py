@@ -137,13 +137,13 @@ class Economy:
         was made from nothing, silently)."""
         out = []
         if not (self.use.data > 0).any():
-            out.append("no technique has an input (inputs.csv lists none above 0): every product is made from "
+            out.append("no technique has an input (the inputs table lists none above 0): every product is made from "
                        "nothing")
         if self.primaries.size and not np.isfinite(self.available[self.primaries]).any():
-            out.append("no labour kind or resource has an availability in resources.csv: nothing but capacities "
+            out.append("no labour kind or resource has an availability in the resources table: nothing but capacities "
                        "limits a plan")
         if not (self.target > 0).any():
-            out.append("no need has a target (needs.csv lists none above 0): a plan has nothing to fulfil")
+            out.append("no need has a target (the needs table lists none above 0): a plan has nothing to fulfil")
         return out
 
     def __repr__(self) -> str:
