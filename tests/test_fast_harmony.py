@@ -52,6 +52,20 @@ def test_fast_harmony_agrees_with_kelleys_cutting_planes(goods: int, seeds: int)
         assert fast.solver["dual_residual"] <= tol and fast.solver["duality_gap"] <= tol
 
 
+@pytest.mark.parametrize("seed", [6, 7])
+def test_kelley_at_a_tight_tolerance_is_verified_like_fast(seed: int) -> None:
+    """Found by fuzzing: at a tolerance of 1e-9, Kelley's last LP (near-parallel cuts) left a product used 3.4e-6
+    beyond what was made, 5.4e-8 of its flows, even after HiGHS's re-solves at its tightest tolerances: 'stopped',
+    where fast's plan was optimal. The plan of HiGHS's basis, refined from its factors, is verified."""
+    tol = 1e-9
+    eco = generate_economy(300, seed=seed)
+    kelley = build_plan(eco, "harmony").solve("highs", tolerance=tol)
+    fast = build_plan(eco, "harmony").solve("fast", tolerance=tol)
+    assert kelley.status == fast.status == "optimal", kelley.solver["message"]
+    assert max(kelley.residuals.values()) <= tol
+    assert kelley.objective == pytest.approx(fast.objective, rel=2 * tol)
+
+
 def test_fast_harmony_on_spains_supply_use_table() -> None:
     """The shipped Spain 2019 economy (INE's table, industry technology: one technique per product): ``auto`` takes
     the dual path and agrees with Kelley's cutting planes within the tolerance, with a far smaller gap."""

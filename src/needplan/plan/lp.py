@@ -1067,6 +1067,12 @@ class HighsSession:
         the prices refined from HiGHS's basis (:meth:`_refined_duals`) in their place if they pass."""
         x, y, d = self._solution()
         checks = check_solution(self.lp, x, y)
+        if checks.primal_residual > self.tolerance:
+            plan = self._refined_primal()
+            if plan is not None:
+                again = check_solution(self.lp, plan, y)
+                if again.primal_residual < checks.primal_residual:
+                    x, checks = plan, again
         if not self._passes(checks) and checks.primal_residual <= self.tolerance:
             refined = self._refined_duals()
             if refined is not None:
@@ -1075,6 +1081,40 @@ class HighsSession:
                     (y, d), checks = refined, again
                     self.answer_dual, self.refined = y, True
         return x, y, d, checks
+
+    def _refined_primal(self) -> FloatArray | None:
+        """The plan of HiGHS's last basis, in the LP's units, solved from the basis again by iterative refinement:
+        the nonbasic columns at their bounds, and each round solves ``B z = -r`` with HiGHS's factors for the
+        residual ``r`` of the nonbasic rows from their bounds (0 on the basic rows, whose activities follow),
+        computed from the matrix as passed; ``None`` where that basis has no factors.
+
+        Kelley's cuts for harmony make near-parallel rows, and HiGHS's plan of their basis, even at its tightest
+        tolerances and from nothing, left a product used 3.4e-6 beyond what was made (5.4e-8 of its flows; uniform
+        300 goods, seed 7, tolerance 1e-9), where fast's plan was verified (fuzzing)."""
+        h = self.highs
+        if self.last_run_by_ipm or h.getInfo().basis_validity != 1:
+            return None
+        lp, basis = h.getLp(), h.getBasis()
+        A = sp.csr_matrix((np.asarray(lp.a_matrix_.value_, dtype=np.float64), np.asarray(lp.a_matrix_.index_),
+                           np.asarray(lp.a_matrix_.start_)), shape=(lp.num_col_, lp.num_row_)).T.tocsr()
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64).copy()
+        lower, upper = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kUpper)
+        col_status = np.array([int(v) for v in basis.col_status])
+        row_status = np.array([int(v) for v in basis.row_status])
+        x = np.where(col_status == lower, np.asarray(lp.col_lower_), x)
+        x = np.where(col_status == upper, np.asarray(lp.col_upper_), x)
+        bound = np.where(row_status == lower, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_))
+        held = (row_status == lower) | (row_status == upper)
+        basic = np.asarray(h.getBasicVariables()[1], dtype=np.int64)  # type: ignore[attr-defined]
+        cols = basic >= 0
+        for _ in range(REFINE_ROUNDS):
+            rhs = np.where(held, bound - A @ x, 0.0)
+            top = float(np.max(np.abs(rhs), initial=0.0))
+            if not top > 0:
+                break
+            z = np.asarray(h.getBasisSolve(rhs / top)[1], dtype=np.float64) * top  # type: ignore[attr-defined]
+            x[basic[cols]] += z[cols]
+        return x * self.col_scale
 
     def _refined_duals(self) -> tuple[FloatArray, FloatArray] | None:
         """The row duals and reduced costs of HiGHS's last basis, in the LP's units, solved from the basis again by
