@@ -249,12 +249,10 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
     # through the finite bound it should be pressing on.
     row_flows = abs_matvec(A, np.abs(x))
     # (Bounds near the largest float sum to inf, which counts only where a multiplier has the wrong sign: fuzzing, a
-    # target of 1.7e308.)
-    with np.errstate(over="ignore", invalid="ignore"):
-        row_size = row_flows + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(has_hi_r,
-                                                                                         np.abs(lp.row_upper), 0.0)
-        dual_residual = float(np.max(np.where(row_wrong > 0, row_wrong * row_size, 0.0) / objective_flow,
-                                     initial=0.0))
+    # target of 1.7e308; check_solution lets such sums overflow without a warning.)
+    row_size = row_flows + np.where(has_lo_r, np.abs(lp.row_lower), 0.0) + np.where(has_hi_r, np.abs(lp.row_upper),
+                                                                                     0.0)
+    dual_residual = float(np.max(np.where(row_wrong > 0, row_wrong * row_size, 0.0) / objective_flow, initial=0.0))
     # Each column's value flows, its rows priced at least at the reference prices (see Checks).
     worth = np.maximum(np.abs(lp.cost) + abs_rmatvec(A, np.abs(y) + reference_prices(row_size, objective_flow)),
                        _TINY)
@@ -436,6 +434,12 @@ def _dot_finite(mult: FloatArray, bound: FloatArray) -> float:
     """``mult'bound`` over finite bounds; a multiplier on an infinite bound is a dual violation, counted there."""
     fin = np.isfinite(bound)
     return float(mult[fin] @ bound[fin])
+
+
+def _passed_matrix(lp: highspy.HighsLp) -> sp.csc_matrix:
+    """The matrix of the LP as passed to HiGHS (scaled by the session's row and column scales), as HiGHS holds it."""
+    return sp.csc_matrix((np.asarray(lp.a_matrix_.value_, dtype=np.float64), np.asarray(lp.a_matrix_.index_),
+                          np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
 
 
 _STATUS_OF = {
@@ -1095,8 +1099,7 @@ class HighsSession:
         if self.last_run_by_ipm or h.getInfo().basis_validity != 1:
             return None
         lp, basis = h.getLp(), h.getBasis()
-        A = sp.csr_matrix((np.asarray(lp.a_matrix_.value_, dtype=np.float64), np.asarray(lp.a_matrix_.index_),
-                           np.asarray(lp.a_matrix_.start_)), shape=(lp.num_col_, lp.num_row_)).T.tocsr()
+        A = _passed_matrix(lp)
         x = np.asarray(h.getSolution().col_value, dtype=np.float64).copy()
         lower, upper = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kUpper)
         col_status = np.array([int(v) for v in basis.col_status])
@@ -1133,8 +1136,7 @@ class HighsSession:
         if self.last_run_by_ipm or h.getInfo().basis_validity != 1:
             return None
         lp = h.getLp()
-        A = sp.csc_matrix((np.asarray(lp.a_matrix_.value_, dtype=np.float64), np.asarray(lp.a_matrix_.index_),
-                           np.asarray(lp.a_matrix_.start_)), shape=(lp.num_row_, lp.num_col_))
+        A = _passed_matrix(lp)
         cost = np.asarray(lp.col_cost_, dtype=np.float64)
         basic = np.asarray(h.getBasicVariables()[1], dtype=np.int64)  # type: ignore[attr-defined]
         cols = basic[basic >= 0]
