@@ -68,3 +68,27 @@ def test_idle_techniques_read_zero_not_minus_zero() -> None:
     assert result.status == "optimal" and (activity == 0).sum() > 4
     assert not np.signbit(activity[activity == 0]).any()
     assert "-0.0" not in json.dumps(result.to_json())
+
+
+@pytest.mark.parametrize(("goods", "seed", "blocked", "tolerance"), [(200, 11, "t0000161", 1e-8),
+                                                                      (500, 25, "t0000472", 1e-6)])
+def test_harmony_of_an_economy_blocked_to_nothing_is_the_plan_of_nothing(goods: int, seed: int, blocked: str,
+                                                                         tolerance: float) -> None:
+    """A capacity of 0 on a technique whose good every plan needs: nothing can be made (the ray's fulfilment is 0,
+    by both solvers), so harmony's optimum leaves every need at s = -1, H(-1) = -1.5 times its weight. Fuzzing found
+    both 'stopped': HiGHS left activities of -4.5e-11, a good used that nothing made, where the plan is 0 (the
+    first); HiGHS's presolve reduced the second's LP to nothing and called its postsolved answer 'Unknown'."""
+    economy = generate_economy(goods, seed=seed)
+    for objective in ("ray", "harmony"):
+        model = build_plan(economy, objective)
+        model.set_capacity(blocked, 0.0)
+        for solver in ("highs", "fast"):
+            result = model.solve(solver, tolerance=tolerance)
+            assert result.status == "optimal", (objective, solver, result.solver["message"])
+            assert result.activity["activity"].min() >= 0.0
+            if objective == "ray":
+                assert result.fulfilment == 0.0
+            else:
+                weights = economy.weight[model.need_goods]
+                assert result.objective == pytest.approx(-1.5 * weights.sum(), rel=tolerance)
+                assert result.needs["fulfilment"].abs().max() < tolerance
