@@ -225,3 +225,48 @@ def test_running_out_of_memory_on_a_sheet_is_not_called_damage(tmp_path: Path, m
     monkeypatch.setattr(ReadOnlyWorksheet, "iter_rows", no_memory)
     with pytest.raises(MemoryError):
         import_sut(book, "ine")
+
+
+SCB = INE.parent / "sweden" / "sut_2008_2016.xlsx"
+
+
+def _swapped_columns(source: Path, out: Path, sheet: str, rows: range, first: int) -> Path:
+    """``source`` with the cells of columns ``first`` and ``first + 1`` (1-based) swapped on ``rows`` of ``sheet``,
+    every other sheet removed: the headers and the totals stay where they were."""
+    wb = openpyxl.load_workbook(source)
+    for name in wb.sheetnames:
+        if name not in (sheet, "List of Tables", "Table2"):
+            del wb[name]
+    ws = wb[sheet]
+    for r in rows:
+        a, b = ws.cell(r, first), ws.cell(r, first + 1)
+        a.value, b.value = b.value, a.value
+    wb.save(out)
+    return out
+
+
+@pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
+def test_an_ine_industry_column_that_breaks_its_total_is_refused_by_cell(tmp_path: Path, capsys) -> None:
+    """A helper's fuzzing: the data of two industries' columns of the supply table swapped (agriculture's and
+    forestry's) imported with exit 0 and a note that the use table's output differed by 52,100 million EUR; the
+    economy's coefficients moved by up to 4.14. Each column is now checked against the supply table's total row."""
+    book = _swapped_columns(INE / "sut_2019.xlsx", tmp_path / "swapped.xlsx", "Table1", range(10, 120), 3)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out")], capsys)
+    assert "swapped.xlsx/Table1!C124: industry 1 ('crop and animal production" in err
+    assert "adds up to 1,741, the supply table's total says 53,857" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not SCB.is_file(), reason="../shared/data/sut is absent")
+def test_an_scb_industry_column_that_breaks_its_output_is_refused_by_cell(tmp_path: Path, capsys) -> None:
+    """The same for Sweden (2015, A01 and A02 swapped in the supply block): Produktionsvärde differed by 8,910
+    million SEK, a note only."""
+    wb = openpyxl.load_workbook(SCB)
+    top = next(r for r in range(1, wb["2015"].max_row + 1)
+               if str(wb["2015"].cell(r, 1).value or "").lower().startswith("tillförselmatris - inhemsk"))
+    wb.close()
+    book = _swapped_columns(SCB, tmp_path / "swapped.xlsx", "2015", range(top + 2, top + 61), 3)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out"), "--labour", "hours"], capsys)
+    assert "swapped.xlsx/2015!C69: industry A01: its column of the supply block" in err
+    assert "adds up to 44,203, its output (Produktionsvärde) is 53,110" in err
+    assert not (tmp_path / "out").exists()
