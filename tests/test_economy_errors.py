@@ -272,3 +272,17 @@ def test_cli_prints_one_line_per_problem_and_exits_nonzero(demo_copy: Path) -> N
     assert err and all(ln.startswith("error: ") for ln in err), proc.stderr
     assert "Traceback" not in proc.stderr
     assert any("goods.csv line" in ln and "resorce" in ln for ln in err), err
+
+
+@pytest.mark.parametrize(("before", "after", "column"), [
+    ("shoe_factory,shoes,1,,0.6", "shoe_factory,shoes,abc,,0.6", "output"),
+    ("shoe_factory,shoes,1,,0.6", "shoe_factory,shoes,1,,x1", "quality"),
+])
+def test_a_cell_that_is_not_a_number_is_reported_once(demo_copy: Path, before: str, after: str,
+                                                       column: str) -> None:
+    """A helper's fuzzing: 'abc' as an output was reported as not a number and, read as 0, "must be positive, got
+    0" as well, which is not what the file says."""
+    edit(demo_copy, "techniques", before, after)
+    where = f"techniques.csv line {line_of(demo_copy, 'techniques', 'shoe_factory')}:"
+    lines = [ln for ln in problems(demo_copy) if where in ln]
+    assert len(lines) == 1 and f"{column} is not a number" in lines[0], lines

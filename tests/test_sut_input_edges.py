@@ -227,6 +227,51 @@ def test_running_out_of_memory_on_a_sheet_is_not_called_damage(tmp_path: Path, m
         import_sut(book, "ine")
 
 
+@pytest.mark.parametrize(("name", "how", "says"), [
+    ("labour.csv", "folder", "labour.csv: cannot read: Is a directory"),
+    ("emissions.csv", "link", "emissions.csv: cannot read: No such file or directory (a link to 'nowhere.csv')"),
+    ("supply.csv", "folder", "supply.csv: cannot read: Is a directory"),
+    ("supply.csv", "utf-16", "supply.csv: the file is UTF-16 text"),
+    ("use.csv", "latin-1", "use.csv line 3: is not UTF-8 text (byte 0xe9"),
+    ("final_demand.csv", "workbook", "final_demand.csv: the file is a spreadsheet workbook"),
+])
+def test_a_table_file_that_is_no_csv_text_is_named(tmp_path: Path, capsys, name: str, how: str, says: str) -> None:
+    """A helper's fuzzing: labour.csv as a folder, or emissions.csv as a link to nothing, were taken as absent (an
+    economy without labour, exit 0); supply.csv as a folder was "missing"; UTF-16 or Latin-1 text got a codec's
+    message naming a byte's position, not the line or what the file is. Now as the economy reader says them."""
+    table = _copy(tmp_path)
+    path = table / name
+    text = path.read_text() if path.exists() else "industry,co2\nX,1\n"
+    path.unlink(missing_ok=True)
+    if how == "folder":
+        path.mkdir()
+    elif how == "link":
+        path.symlink_to("nowhere.csv")
+    elif how == "utf-16":
+        path.write_text(text, encoding="utf-16")
+    elif how == "latin-1":
+        lines = text.splitlines()
+        lines[2] = lines[2].replace(lines[2].split(",")[0], "caf\u00e9", 1)
+        path.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    else:
+        wb = openpyxl.Workbook()
+        wb.save(path)
+    out = tmp_path / "out"
+    err = _refused(["import-sut", str(table), str(out), "--format", "csv"], capsys)
+    assert f"{table}/{says}" in err, err
+    assert not out.exists()
+
+
+def test_a_negative_intermediate_use_is_refused_by_cell(tmp_path: Path, capsys) -> None:
+    """A helper's fuzzing: a use of -9 (final demand raised so that the row balances) dropped out of the
+    coefficients, and the import failed its identity check naming no cell ("a bug, or a table needplan misread")."""
+    table = _copy(tmp_path)
+    (table / "use.csv").write_text("product,X,Y,Z\na,-9,21,5\nb,18,42,0\nc,0,21,10\n")
+    (table / "final_demand.csv").write_text("product,household,exports\na,68,15\nb,100,40\nc,19,0\n")
+    err = _refused(["import-sut", str(table), str(tmp_path / "out"), "--format", "csv"], capsys)
+    assert f"{table}/use.csv line 2, column 'X': negative intermediate use -9" in err, err
+
+
 SCB = INE.parent / "sweden" / "sut_2008_2016.xlsx"
 
 

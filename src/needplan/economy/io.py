@@ -125,6 +125,29 @@ _NOT_CSV = ((b"\xff\xfe", "UTF-16 text (a spreadsheet's 'Unicode text')"),
 _SAVE_AS = "save it as 'CSV UTF-8 (comma delimited)'"
 
 
+def _foreign(path: Path, head: bytes) -> Problem | None:
+    """What a file whose first bytes are ``head`` is, where a spreadsheet wrote it and it is no CSV in UTF-8."""
+    for magic, what in _NOT_CSV:
+        if head.startswith(magic):
+            return Problem(path.name, f"the file is {what}: {_SAVE_AS}")
+    if b"\x00" in head:
+        return Problem(path.name, f"the file holds NUL bytes (UTF-16 text, or not a text file): {_SAVE_AS}")
+    return None
+
+
+def not_utf8_csv(path: Path) -> Problem | None:
+    """Why ``path`` (present) cannot be read as CSV text in UTF-8, as :func:`read_economy` says it for its tables:
+    no regular file (:func:`not_a_file`), a spreadsheet's UTF-16 text or workbook, NUL bytes, or the line of its
+    first byte that is not UTF-8; else None. For small files: it reads the whole file."""
+    if (problem := not_a_file(path)) is not None:
+        return problem
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(path.name, f"cannot read: {exc.strerror or exc}")
+    return _foreign(path, data[:4096]) or _not_utf8(path)
+
+
 def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
     """What makes a CSV file unreadable before pandas tries (a problem naming the line), and the positions of the
     header's columns that have no name (fuzzing spreadsheet exports: pandas named them 'Unnamed: 4', told a
@@ -135,11 +158,8 @@ def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
             head = fh.read(4096)
     except OSError:
         return None, []  # pandas says why
-    for magic, what in _NOT_CSV:
-        if head.startswith(magic):
-            return Problem(path.name, f"the file is {what}: {_SAVE_AS}"), []
-    if b"\x00" in head:
-        return Problem(path.name, f"the file holds NUL bytes (UTF-16 text, or not a text file): {_SAVE_AS}"), []
+    if (foreign := _foreign(path, head)) is not None:
+        return foreign, []
     try:
         records = csv_records(path)
         first = next(records, None)

@@ -127,6 +127,7 @@ def _parse_number(col: Column, series: pd.Series, src: TableSource, out: _Collec
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         empty = np.isnan(values)
         text = None
+        not_numeric = np.zeros(values.shape, dtype=bool)
     else:
         text = _text(series)
         empty = text == ""
@@ -146,7 +147,8 @@ def _parse_number(col: Column, series: pd.Series, src: TableSource, out: _Collec
     finite = np.isfinite(values) | empty
     # the cell as written: 'nan' was made infinite above only to be caught here, and '1e999' says more than inf
     out.rows(src, ~finite, lambda i: f"{col.name} is not finite: {values[i] if text is None else text[i]}")
-    ok = finite & ~empty
+    # (a cell that is not a number is reported once, above, not again as 0 that "must be positive": fuzzing)
+    ok = finite & ~empty & ~not_numeric
     if col.check in ("nonnegative", "nonnegative_or_empty"):
         out.rows(src, ok & (values < 0), lambda i: f"{col.name} is negative: {values[i]:g}")
     elif col.check == "positive":

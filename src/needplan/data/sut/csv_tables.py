@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTable, SutError, first_repeated
-from needplan.economy.io import csv_records
+from needplan.economy.io import csv_records, not_utf8_csv, present
 from needplan.errors import Problem
 
 
@@ -49,10 +49,14 @@ def _fields(path: Path, name: str, folder: Path) -> int:
 
 def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.DataFrame | None:
     path = folder / name
-    if not path.is_file():
+    if not present(path):
         if required:
             raise SutError(Problem(name, "file is missing"), str(folder))
         return None
+    # A folder or a link to nothing is no missing file (a helper's fuzzing: labour.csv as a folder imported an
+    # economy without labour, exit 0), and UTF-16 text or a workbook is named as such, as the economy reader does.
+    if (problem := not_utf8_csv(path)) is not None:
+        raise SutError(problem, str(folder))
     try:
         drop = _fields(path, name, folder)
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
@@ -118,7 +122,8 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
     A last column with no name and no values (a trailing comma on every line) is dropped.
 
     Raises :class:`SutError` naming the file, line and column of a bad cell, a line with more or fewer fields
-    than the header, a column with no name, a negative output, labour or emission, or products and industries
+    than the header, a column with no name, a negative output, intermediate use, labour or emission, a file that
+    is no UTF-8 text (a folder, a link to nothing, UTF-16 text, a workbook), or products and industries
     that differ between supply and use.
     """
     folder = Path(folder)
@@ -132,6 +137,9 @@ def read_csv_tables(folder: str | Path, *, unit: str = "currency units", amount_
     use = _numbers(use_raw, "use.csv", folder)
     final = _numbers(final_raw, "final_demand.csv", folder)
     _nonnegative(supply, "supply.csv", folder, "output")
+    # (a negative use dropped out of the coefficients, and the import failed its identity check naming no cell: a
+    # helper's fuzzing; a negative output used by its industry goes in use.csv as a positive use)
+    _nonnegative(use, "use.csv", folder, "intermediate use")
     for other, name in ((use, "use.csv"), (final, "final_demand.csv")):
         if list(other.index) != list(supply.index):
             only_s = [p for p in supply.index if p not in set(other.index)]
