@@ -315,3 +315,20 @@ def test_an_scb_industry_column_that_breaks_its_output_is_refused_by_cell(tmp_pa
     assert "swapped.xlsx/2015!C69: industry A01: its column of the supply block" in err
     assert "adds up to 44,203, its output (Produktionsvärde) is 53,110" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
+def test_an_ine_labour_cell_that_breaks_its_row_total_is_refused_by_cell(tmp_path: Path, capsys) -> None:
+    """A helper's fuzzing: one full-time-equivalent cell times 10 changed Spain's labour by 31%, exit 0; the row's
+    own total (in the column of total intermediate consumption) now names it."""
+    wb = openpyxl.load_workbook(INE / "sut_2019.xlsx")
+    for name in wb.sheetnames:
+        if name not in ("Table1", "List of Tables", "Table2"):
+            del wb[name]
+    ws = wb["Table2"]
+    fte = next(r for r in range(1, ws.max_row + 1) if "full-time equivalents" in str(ws.cell(r, 2).value).lower())
+    ws.cell(fte + 1, 4).value *= 10  # the Total row under it: forestry's 16.8 thousand
+    wb.save(tmp_path / "fte.xlsx")
+    err = _refused(["import-sut", str(tmp_path / "fte.xlsx"), str(tmp_path / "out")], capsys)
+    assert (f"fte.xlsx/Table2!CF{fte + 1}: the industries' cells of full-time equivalents, total add up to 18,641.4, "
+            "the row's total says 18,490.2") in err, err
