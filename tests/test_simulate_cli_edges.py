@@ -215,6 +215,42 @@ def test_the_python_api_checks_what_the_cli_checks() -> None:
         model.run()
 
 
+def test_legal_shocks_that_exhaust_what_there_is_are_refused_or_bounded() -> None:
+    """A helper's fuzzing of the Python API: war deaths of 200 million (a finite amount of 0 or more, as Shock
+    checks) made a population of -39 M; a capital destruction of 1 with wear on top made capacity negative and the
+    industrial index -inf; an industry_disruption of 0 in the start year raised a ZeroDivisionError."""
+    from needplan.simulate.scenarios import Scenario, Shock
+
+    war = Scenario("w", "", 1913, 1915, ((1913, "tsarist_baseline"),), shocks={1914: Shock(war_deaths_m=200.0)})
+    with pytest.raises(SimulateError, match="the shock of 1914: war deaths of 200 million people are more than"):
+        run_scenario(war, seed=0, n_households=100)
+    for year in (1913, 1915):
+        razed = Scenario("cd", "", 1913, 1920, ((1913, "war_communism"),),
+                         shocks={year: Shock(capital_destruction=1.0)})
+        series, _ = run_scenario(razed, seed=0, n_households=200)
+        index = series["industrial_output_index"].to_numpy()
+        assert np.isfinite(index).all() and index.min() >= 0.0, index
+        assert index[year - 1913 + 1] < 0.2 * index[year - 1913]  # only what was being built is left
+    with pytest.raises(SimulateError, match="the shock of the start year 1913 stops all industry"):
+        Scenario("z", "", 1913, 1916, ((1913, "war_communism"),), shocks={1913: Shock(industry_disruption=0.0)})
+
+
+@pytest.mark.parametrize(("lever", "value", "says"), [
+    ("legal_market", 0.5, "legal_market must be a whole number (0/1), got 0.5"),
+    ("target_kind", 1.5, "target_kind must be a whole number (index), got 1.5"),
+    ("plan_indicators", 2.5, "plan_indicators must be a whole number (count), got 2.5"),
+    ("money_tax_rate", "0.1", "money_tax_rate must be a number (share), got '0.1'"),
+])
+def test_a_regime_built_in_python_is_checked_as_a_file_is(lever: str, value: object, says: str) -> None:
+    """A helper's fuzzing: Regime(legal_market=0.5) and target_kind 1.5 (read as 'quality') were taken, though a
+    file is refused them, and a lever given as text raised a TypeError."""
+    from needplan.simulate.regimes import Regime
+
+    with pytest.raises(SimulateError, match=re.escape(f"regime x: {says}")):
+        Regime(name="x", description="", **{lever: value})  # type: ignore[arg-type]
+    assert Regime(name="x", description="", legal_market=True).legal_market == 1  # a bool is 0 or 1, as in files
+
+
 def test_summary_gives_the_median_of_the_runs_totals_and_the_years_it_ran(tmp_path: Path) -> None:
     """With --runs 9 the famine toll read 15.8 million, a sum of yearly medians below the median run's 17.1; a
     span to 1990 showed no year after 1940 (only 1913-1940 were looked for), and a run ending in 1920 listed

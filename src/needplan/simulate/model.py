@@ -561,7 +561,9 @@ class Model:
             gap = np.maximum(desired - self.capacity - self.capacity_pipeline, 0.0) * value
             alloc = gap / gap.sum() if gap.sum() > 0 else value / value.sum()
         added = to_capacity * alloc / c.capital_output_ratio / value
-        self.capacity = self.capacity * (1 - c.depreciation - self._scrap - shock.capital_destruction)
+        # (what is destroyed, worn out and scrapped is at most all of it: a capital destruction of 1 with wear on
+        # top made capacity negative, and the industrial index -inf; fuzzing the Python API)
+        self.capacity = self.capacity * max(0.0, 1 - c.depreciation - self._scrap - shock.capital_destruction)
         self.capacity += self.capacity_pipeline
         self.capacity_pipeline = added
         self.productivity *= 1 + c.labour_productivity_growth * min(1.0, invest / 0.5)
@@ -620,19 +622,25 @@ class Model:
         else:
             recruits = -0.5 * (workers - need) * 0.5
         recruits -= shock.urban_flight_share * self.unskilled_m
-        moved_people = recruits * 2.0
+        # No more people leave the towns than they hold above their floor.
+        moved_people = max(recruits * 2.0, min(0.0, URBAN_FLOOR_M - self.urban_m))
+        recruits = moved_people / 2.0
         left = hh.members - moved_people * 1e6 / (self.weight * hh.members.size)
-        floored = left < MIN_MEMBERS
-        members = np.maximum(left, MIN_MEMBERS)
+        # A household below the floor already (famine took them) sends no one, and no one is sent to refill it:
+        # the towns paid for such refills until they held fewer than none (a helper's fuzzing: a legal regime, the
+        # towns at -4 M by 1993, more famine deaths than people, then nan).
+        floor = np.minimum(MIN_MEMBERS, hh.members)
+        floored = left < floor
+        members = np.maximum(left, floor)
         if floored.any():
             # A household held at the floor keeps people the others send instead, and whom none can send stay:
             # the floor created people (fuzzing: 11,000 over 1914-40 at 3,000 households). Where it does not bind
             # the step is as before, bit for bit.
-            short = float(np.sum(MIN_MEMBERS - left[floored]))
-            room = members - MIN_MEMBERS
+            short = float(np.sum(floor[floored] - left[floored]))
+            room = members - floor
             take = min(short, float(room.sum()))
             if take > 0:
-                members = np.maximum(members - room * (take / float(room.sum())), MIN_MEMBERS)
+                members = np.maximum(members - room * (take / float(room.sum())), floor)
             moved_people -= (short - take) * self.weight / 1e6
             recruits = moved_people / 2.0
         hh.members = members
@@ -643,6 +651,13 @@ class Model:
         graduates = min(graduates, self.unskilled_m)
         self.skilled_m += graduates
         self.unskilled_m -= graduates
+        workers = self.skilled_m + self.unskilled_m
+        if workers > self.urban_m:
+            # The workers are town dwellers: no more of them than the towns hold (a helper's fuzzing: 7.2 M workers
+            # in towns of 2.5 M, a population of 5.0 M, after decades of famine; their return to the villages then
+            # emptied the towns below nothing). In the built-in scenarios they are a small share of the towns.
+            self.skilled_m *= self.urban_m / workers
+            self.unskilled_m *= self.urban_m / workers
         v["migration_m"] = moved_people
 
     def _conflict(self, regime: Regime, rec: YearRecord) -> None:
@@ -662,6 +677,11 @@ class Model:
         c, hh = self.params.calibration, self.hh
         rural = self.rural_population_m()
         war = shock.war_deaths_m
+        if 0.85 * war >= rural or 0.15 * war >= self.urban_m:
+            # (fuzzing the Python API: war deaths of 200 million made a population of -39 M)
+            raise SimulateError(f"the shock of {rec.year}: war deaths of {war:g} million people are more than the "
+                                f"country holds (85% of them in the villages, {rural:.4g} M people, 15% in the towns, "
+                                f"{self.urban_m:.4g} M)")
         growth = c.natural_increase * (1 - c.war_birth_deficit * shock.mobilisation_share)
         hh.members *= 1 + growth - 0.85 * war / max(rural, 1e-9)
         self.urban_m *= 1 + growth * 0.6 - 0.15 * war / max(self.urban_m, 1e-9)

@@ -111,10 +111,17 @@ class Regime:
     consumer_share_rural: float = 0.45
 
     def __post_init__(self) -> None:
+        # The Python API checks what the files do (regime_from_mapping): a number in range, whole where the lever
+        # is a switch, an index or a count (fuzzing the API: legal_market 0.5 and target_kind 1.5 were taken, and
+        # money_tax_rate "0.1" raised a TypeError).
         for f in FIELDS:
             value = getattr(self, f.name)
+            if not isinstance(value, int | float | np.integer | np.floating):  # (True and False are 1 and 0)
+                raise SimulateError(f"regime {self.name}: {f.name} must be a number ({f.unit}), got {value!r}")
             if not (f.low <= value <= f.high):
                 raise SimulateError(f"regime {self.name}: {f.name} = {value} is outside [{f.low}, {f.high}]")
+            if f.unit in ("0/1", "index", "count") and value != int(value):
+                raise SimulateError(f"regime {self.name}: {f.name} must be a whole number ({f.unit}), got {value}")
 
     @property
     def target(self) -> str:

@@ -113,6 +113,11 @@ class Scenario:
             # an entry out of order was never in force (fuzzing the Python API); entries after end_year are
             # allowed here, so that a scenario can be cut short with its schedule as it is
             raise SimulateError(f"scenario {self.name}: schedule years must rise, each given once (got {years})")
+        if self.shock(self.start_year).industry_disruption == 0:
+            # (fuzzing the Python API: a ZeroDivisionError) The indices are relative to the start year's output.
+            raise SimulateError(f"scenario {self.name}: the shock of the start year {self.start_year} stops all "
+                                "industry (industry_disruption 0), and the industrial indices are relative to that "
+                                "year's output: shock a later year, or give a factor above 0")
 
     def regime(self, year: int) -> Regime:
         """The regime in force in ``year``."""
