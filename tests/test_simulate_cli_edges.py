@@ -299,6 +299,14 @@ def test_a_name_that_would_break_the_markdown_and_a_file_not_ending_in_toml(tmp_
     err = _error_lines(capsys, ["simulate", "--scenario", str(upper), "--out", str(tmp_path / "o"),
                                 "--households", "100"])
     assert "a scenario file's name must end in .toml" in err[0], err
+    # (a helper's fuzzing: "" is the folder ".", which exists, and got the same hint)
+    err = _error_lines(capsys, ["simulate", "--scenario", "", "--out", str(tmp_path / "o"), "--households", "100"])
+    assert err[0].startswith("error: unknown scenario ''") and ".toml" not in err[0], err
+    twin = _write(tmp_path, 'name = "same"\nend_year = 1914\n', "one.toml")
+    other = _write(tmp_path, 'name = "same"\nend_year = 1915\n', "two.toml")
+    err = _error_lines(capsys, ["compare", str(twin), str(other), "--households", "100", "--out",
+                                str(tmp_path / "c2")])
+    assert "scenario same given twice (or two .toml files give that name = ...)" in err[0], err
 
 
 # --- Found by a helper reading the simulator as a teacher would (session 24) --------------------------------------

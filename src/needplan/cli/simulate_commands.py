@@ -192,8 +192,8 @@ def compare_cmd(
     names = [sc.name for sc in chosen]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        fail(f"scenario {', '.join(twice)} given twice (a .toml file's name = ... may repeat a built-in's): "
-             "each scenario once")
+        fail(f"scenario {', '.join(twice)} given twice (or two .toml files give that name = ...): each scenario "
+             "once")
     frames = {}
     famine: dict[str, float] | None = {} if runs > 1 else None
     for sc in chosen:

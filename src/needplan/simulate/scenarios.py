@@ -163,7 +163,7 @@ SCENARIOS: dict[str, Scenario] = {
 def get_scenario(name: str) -> Scenario:
     """A built-in scenario by name; raises :class:`SimulateError` listing the known ones."""
     if name not in SCENARIOS:
-        named_file = Path(name).suffix.lower() == ".toml" or Path(name).exists()
+        named_file = bool(name.strip()) and (Path(name).suffix.lower() == ".toml" or Path(name).exists())  # ("" is ".")
         hint = " (a scenario file's name must end in .toml)" if named_file else ""
         raise SimulateError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)}){hint}")
     return SCENARIOS[name]
