@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from needplan import Economy, build_economy, leontief
-from needplan.analysis import analyze
+from needplan.analysis import AnalysisError, analyze
 
 # Miller & Blair, Input-Output Analysis (2nd ed.), section 2.3: interindustry flows Z = [[150, 500], [200, 100]],
 # gross outputs x = [1000, 2000], final demand f = [350, 1700].
@@ -131,3 +131,20 @@ def test_neumann_tolerates_a_residual_that_rises_between_steps() -> None:
     x, rep = leontief.solve(A, d, method="neumann")
     assert rep.method == "neumann" and rep.converged and rep.residual < 1e-12
     np.testing.assert_allclose(x, np.linalg.solve(np.eye(2) - A.toarray(), d), rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["auto", "direct", "neumann"])
+def test_a_chosen_technique_that_uses_more_than_it_makes_is_refused(method: str) -> None:
+    """A helper's fuzzing: validation checks each product's first technique; ``choice`` picked one that uses 2
+    units of its own product per unit, and the direct solve gave an embodied labour of -1 and a multiplier of -1,
+    'converged', with a note blaming joint products where there are none."""
+    from test_plan_helpers import economy
+
+    eco = economy([("a", "product"), ("b", "product"), ("lab", "labour")],
+                  [("a1", "a", 1.0, None, 1.0), ("a2", "a", 1.0, None, 1.0), ("b1", "b", 1.0, None, 1.0)],
+                  [("a1", "a", 0.5), ("a1", "lab", 1.0), ("a2", "a", 2.0), ("a2", "lab", 1.0), ("b1", "lab", 1.0)],
+                  [("lab", 100.0)], [("b", 10.0, 1.0)])
+    assert analyze(eco, method=method).embodied.at["a", "lab"] == pytest.approx(2.0)  # a1: 1 / (1 - 0.5)
+    with pytest.raises(AnalysisError, match="not productive with the techniques chosen: a uses up at least as much "
+                                            "of itself as it makes"):
+        analyze(eco, choice={"a": "a2"}, method=method)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import pandas as pd
 from needplan import leontief
 from needplan.data.names import LEONTIEF_METHODS
 from needplan.economy.model import Choice, Economy, FloatArray
+from needplan.economy.validate import unproductive
 from needplan.errors import NeedplanError
 
 
@@ -67,6 +68,14 @@ def analyze(
         raise TypeError(f"final_demand must be a pandas Series indexed by product id, got "
                         f"{type(final_demand).__name__}")
     tech = economy.technology(choice)
+    if choice:
+        # Validation checks each product's first technique; another choice may use more than it makes, and a
+        # direct solve then gave negative labour values without a word (a helper's fuzzing: a technique using 2
+        # units of its own product per unit, embodied labour -1).
+        why = unproductive(economy, choice)
+        if why is not None:
+            raise AnalysisError(f"{economy.name}: not computed: the economy is not productive with the techniques "
+                                f"chosen: {why}, so no net surplus is possible")
     product_ids = economy.goods[tech.products]
     if final_demand is None:
         d = economy.target[tech.products].copy()

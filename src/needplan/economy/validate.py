@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from needplan import leontief
-from needplan.economy.model import PRODUCT, Economy
+from needplan.economy.model import PRODUCT, Choice, Economy
 from needplan.economy.schema import GOOD_KINDS, TABLES, TABLES_BY_NAME, Column
 from needplan.errors import EconomyError, Problem
 
@@ -541,15 +541,23 @@ def _unhashed(index: pd.Index) -> pd.Index:
 def require_productive(economy: Economy, origin: str = "") -> None:
     """Raise :class:`EconomyError` naming the blocking products unless ``economy`` is productive with each
     product's first technique (see :func:`needplan.leontief.check_productive`)."""
-    tech = economy.technology()
-    productive, blocking = leontief.check_productive(tech.A)
-    if not productive:
-        names = [str(economy.goods[tech.products[b]]) for b in blocking[:10]]
-        more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
-        why = (f"{names[0]} uses up at least as much of itself as it makes" if len(names) == 1 and not more
-               else f"{', '.join(names)}{more} use up at least as much of each other as they make" if names
-               else "no plan of them makes a net surplus of every product")
+    why = unproductive(economy)
+    if why is not None:
         raise EconomyError(Problem(
             "techniques", f"the economy is not productive with each product's first technique: {why}, so no net "
             "surplus is possible (see the inputs table)"), origin)
+
+
+def unproductive(economy: Economy, choice: Choice = None) -> str | None:
+    """Why ``economy`` is not productive with the techniques of ``choice`` (each product's first where it names
+    none), naming the products that block it, or ``None`` where it is (:func:`needplan.leontief.check_productive`)."""
+    tech = economy.technology(choice)
+    productive, blocking = leontief.check_productive(tech.A)
+    if productive:
+        return None
+    names = [str(economy.goods[tech.products[b]]) for b in blocking[:10]]
+    more = f" and {len(blocking) - 10} more" if len(blocking) > 10 else ""
+    return (f"{names[0]} uses up at least as much of itself as it makes" if len(names) == 1 and not more
+            else f"{', '.join(names)}{more} use up at least as much of each other as they make" if names
+            else "no plan of them makes a net surplus of every product")
 
