@@ -142,3 +142,25 @@ def test_a_cell_of_z_or_y_that_is_no_finite_number_is_named(table: str, value: f
     getattr(io, table).loc[("reg1", "food"), ("reg1", getattr(io, table).columns[0][1])] = value
     with pytest.raises(PymrioBridgeError, match=rf"{table} at row .*reg1.*food.* is not a finite number: {value!r}"):
         from_pymrio(io, "reg1")
+
+
+def test_a_product_no_final_demand_reaches_keeps_its_technology_in_pymrio() -> None:
+    """A helper's fuzzing: product c, used by nobody and not needed, has no gross output; pymrio derived A = Z / x
+    and S = F / x, so c lost its inputs (pymrio's labour multiplier 0 against needplan's 4.667). Now A and S are
+    given; pymrio's own multipliers equal needplan's, and the way back drops c (no output), as it always did."""
+    from test_plan_helpers import economy
+
+    eco = economy([("a", "product"), ("b", "product"), ("c", "product"), ("lab", "labour")],
+                  [("ta", "a", 1.0, None, 1.0), ("tb", "b", 1.0, None, 1.0), ("tc", "c", 1.0, None, 1.0)],
+                  [("ta", "b", 0.5), ("ta", "lab", 1.0), ("tb", "a", 0.2), ("tb", "lab", 2.0), ("tc", "a", 0.3),
+                   ("tc", "lab", 4.0)], [("lab", 100.0)], [("b", 10.0, 1.0)])
+    ours = analyze(eco)
+    assert ours.gross_output["c"] == 0.0
+    io = to_pymrio(eco)
+    np.testing.assert_allclose(io.A.to_numpy(), eco.technology().A.toarray(), rtol=0, atol=0)
+    io.calc_all()
+    theirs = io.labour.M.loc["lab"].to_numpy()
+    np.testing.assert_allclose(theirs, ours.embodied["lab"].to_numpy(), rtol=1e-12)
+    assert theirs[2] == pytest.approx(4.0 + 0.3 * (1.0 + 0.5 * 2.0) / (1 - 0.1))  # c: 4 + 0.3 a, a = 2.2222
+    back = from_pymrio(io, "test", labour="labour")
+    assert list(back.goods[back.products]) == ["a", "b"] and back.provenance["dropped_sectors"] == ["c"]

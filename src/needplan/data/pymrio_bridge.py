@@ -150,7 +150,9 @@ def from_pymrio(
     live = x.index[(x > 0).to_numpy()]
     dead = x.index[(x <= 0).to_numpy()]
     for sector in dead:
-        if float(A_dom[sector].abs().sum()) > 0 or float(io.Z.loc[:, (region, sector)].abs().sum()) > 0:
+        # (its A column alone is no use of inputs: to_pymrio gives A as the technology, and a product no final
+        # demand reaches keeps its own; it is dropped, as pymrio's A of Z / x would have it)
+        if float(io.Z.loc[:, (region, sector)].abs().sum()) > 0:
             raise PymrioBridgeError(f"sector {sector!r} of {region!r} has no output but uses inputs")
     products = [_label(s) for s in live]
     taken = set(products)
@@ -257,8 +259,12 @@ def to_pymrio(economy: Economy, *, region: str | None = None,
             continue
         ids = pd.Index(economy.goods[tech.primaries[rows]], name="stressor")
         # IOSystem builds each Extension itself from a mapping of its arguments.
+        # S and A are given, not left to pymrio to derive as F / x and Z / x: a product of no gross output for
+        # this final demand lost its technology and its direct inputs that way (a helper's fuzzing).
         extensions[attr] = {"name": attr, "F": pd.DataFrame(R[rows] * x[None, :], index=ids, columns=idx),
+                            "S": pd.DataFrame(R[rows], index=ids, columns=idx),
                             "unit": pd.DataFrame({"unit": economy.good_unit[tech.primaries[rows]]}, index=ids)}
-    io = pymrio.IOSystem(Z=Z, Y=Y, unit=units, name=economy.name, **extensions)
+    io = pymrio.IOSystem(Z=Z, Y=Y, A=pd.DataFrame(A, index=idx, columns=idx), unit=units, name=economy.name,
+                         **extensions)
     io.calc_system()
     return io
