@@ -229,3 +229,23 @@ def test_a_year_without_a_plan_is_marked_in_the_figure(tmp_path, monkeypatch) ->
     top, bottom = figures[0].axes
     assert [t.get_text() for t in top.texts] == ["no plan"] and top.texts[0].get_position()[0] == 2013
     assert bottom.get_xlim() == (2011.5, 2014.5)
+
+
+def test_direct_use_by_product_adds_up_to_the_plans_use_with_alternative_techniques(tmp_path: Path) -> None:
+    """A helper's fuzzing: with the demo economy (the shoe factory is an alternative to the shoe workshop) the
+    ``direct`` column counted each product's first technique only: 6,775 of the plan's 6,878 unskilled hours. Every
+    technique the plan runs now counts toward its main product, so the column adds up to ``<good>_used``."""
+    from needplan.data import demo_folder
+
+    src = tmp_path / "economies"
+    shutil.copytree(demo_folder(), src / "2001")
+    out = tmp_path / "series"
+    _run(["sut-series", str(src), "--format", "economy", "--years", "2001", "--out", str(out)])
+    row = pd.read_csv(out / "series.csv").iloc[0]
+    direct = pd.read_csv(out / "primaries_by_product.csv").groupby("good")["direct"].sum()
+    result = plan(read_economy(demo_folder()), "ray")
+    assert result.activity.at["shoe_factory", "activity"] > 0  # the alternative runs
+    for good, used in direct.items():
+        assert used == pytest.approx(row[f"{good}_used"], rel=1e-12), good
+    assert direct["labour_unskilled"] == pytest.approx(float(result.primaries.at["labour_unskilled", "used"]),
+                                                       rel=1e-12)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from needplan.economy.model import Economy
 from needplan.plan import PlanResult
@@ -48,9 +49,10 @@ def series_row(year: int, economy: Economy, result: PlanResult) -> dict[str, Any
 def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.DataFrame:
     """Where each labour or resource good goes, per product: tidy rows (year, good, product, ...).
 
-    ``direct`` = the product's technique's use of the good in the plan (its industry's own emissions or labour,
-    in the good's unit per year) and ``direct_share`` its share of the plan's total; ``intensity`` = the good
-    embodied per unit of the product (direct and indirect, Leontief, good per million), ``in_needs`` =
+    ``direct`` = the use of the good in the plan by the techniques that make the product as their main product
+    (its industry's own emissions or labour, in the good's unit per year; they add up to the plan's use) and
+    ``direct_share`` its share of the plan's total; ``intensity`` = the good embodied per unit of the product by
+    each product's first technique (direct and indirect, Leontief, good per million), ``in_needs`` =
     intensity x need target, and ``need_share`` its share of the total embodied in the needs. Under the ray
     objective with one technique per product, ``need_share`` is each need's weight in the binding constraint:
     the good's shadow price is 1 / (total embodied in the needs). A share is empty (NaN) where its total is 0: a
@@ -63,8 +65,16 @@ def primary_breakdown(year: int, economy: Economy, result: PlanResult) -> pd.Dat
 
     tech = economy.technology()
     products = economy.goods[tech.products]
-    activity = result.activity["activity"].reindex(economy.techniques[tech.techniques]).to_numpy(dtype=np.float64)
-    direct = tech.R.toarray() * activity[None, :]
+    # Every technique the plan runs counts toward its main product, not only the product's first: with alternatives
+    # the column summed below the plan's own use (a helper's fuzzing: 6,775 of the demo's 6,878 unskilled hours).
+    activity = result.activity["activity"].reindex(economy.techniques).to_numpy(dtype=np.float64)
+    uses = economy.use[tech.primaries] @ sp.diags(activity)  # primaries x techniques, in the goods' units
+    position = np.full(economy.n_goods, -1, dtype=np.int64)
+    position[tech.products] = np.arange(tech.products.size)
+    to_product = sp.csr_matrix((np.ones(economy.n_techniques), (np.arange(economy.n_techniques),
+                                                                position[economy.technique_good])),
+                               shape=(economy.n_techniques, tech.products.size))
+    direct = np.asarray((uses @ to_product).toarray())
     embodied = analyze(economy, allow_negative=True).embodied  # the needs' gross output is not used
     target = economy.target[tech.products]
     frames = []
