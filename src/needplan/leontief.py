@@ -121,6 +121,10 @@ def _worst_share(r: FloatArray, scale: FloatArray) -> float:
     return float(np.max(share, initial=0.0)) if np.all(np.isfinite(r)) else math.inf
 
 
+DIRECT_REFINE_ROUNDS = 3
+"""Rounds of iterative refinement after a direct solve at most (each kept only where it lowers the residual)."""
+
+
 def _direct(A: sp.csr_matrix, d: FloatArray) -> FloatArray:
     """``(I - A)^{-1} d`` by a sparse LU; raises :class:`NotProductiveError` where ``I - A`` is singular (a
     product that uses as much of itself as it makes: no gross output delivers a net surplus of it)."""
@@ -131,8 +135,21 @@ def _direct(A: sp.csr_matrix, d: FloatArray) -> FloatArray:
     except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
         raise NotProductiveError(f"I - A is singular ({exc}): some products use up exactly as much of each other "
                                  "as they make") from None
-    x = lu.solve(np.ascontiguousarray(d))
-    return np.asarray(x, dtype=np.float64)
+    d = np.ascontiguousarray(d, dtype=np.float64)
+    x = np.asarray(lu.solve(d), dtype=np.float64)
+    # Iterative refinement with the same factors, kept while it lowers the residual relative to each product's
+    # flows: goods counted in units 10^8 apart left 1.1e-11 after the solve, "too ill-conditioned for double
+    # precision", and one round brings it to 4e-16 (a helper's fuzzing; 400 products, spectral radius 0.99).
+    worst = _relative_residual(A, x, d)
+    for _ in range(DIRECT_REFINE_ROUNDS):
+        if not worst > 0:
+            break
+        better = x + np.asarray(lu.solve(d - M @ x), dtype=np.float64)
+        now = _relative_residual(A, better, d)
+        if not now < worst:
+            break
+        x, worst = better, now
+    return x
 
 
 def solve(
