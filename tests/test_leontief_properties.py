@@ -291,3 +291,24 @@ def test_a_direct_solve_is_refined_whatever_the_units_of_the_products() -> None:
     x, report = leontief.solve(A, 10.0 * units, method="direct")
     assert report.converged and report.residual <= 1e-14, report
     np.testing.assert_allclose(x / units, plain, rtol=1e-9)
+
+
+def test_productive_with_joint_products_in_units_far_apart_even_where_the_simplex_gives_up() -> None:
+    """A helper's fuzzing: 27 products with joint products, coefficients from 7e-14 to 1.2e10 (goods counted in
+    units up to 10^12 apart). HiGHS's simplex ended "Unknown" on the balanced surplus LP and the economy was refused
+    as not productive; its interior point method finds the plan. The certificate is checked here in plain
+    arithmetic: an activity whose net output of every product is positive."""
+    from pathlib import Path
+
+    from scipy.optimize import linprog
+
+    A = np.loadtxt(Path(__file__).parent / "data" / "productive_joint_units_1e12.csv", delimiter=",")
+    assert (A < 0).any() and np.abs(A[A != 0]).max() / np.abs(A[A != 0]).min() > 1e20
+    n = A.shape[0]
+    M = np.eye(n) - A
+    r, c = leontief.equilibrate(sp.csr_matrix(M), leontief.EQUILIBRATION_ROUNDS)
+    res = linprog(np.zeros(n), A_ub=-(r[:, None] * M * c[None, :]), b_ub=-np.ones(n), bounds=(0, None),
+                  method="highs-ipm")
+    x = res.x * c
+    assert res.status == 0 and np.all(x >= 0) and np.all(x - A @ x > 0)  # productive, independently
+    assert leontief.check_productive(sp.csr_matrix(A)) == (True, ())
