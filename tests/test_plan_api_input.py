@@ -278,3 +278,20 @@ def test_capacity_is_edited_through_set_capacity_only(demo: Any) -> None:
         model.set_capacity("shoe_workshop", np.nan)
     model.set_capacity("shoe_workshop", 150.0)
     assert model.capacity[shoe] == 150.0 and model.solve("highs").status == "optimal"
+
+
+def test_need_weighted_indices_of_a_weight_near_the_largest_float_are_its_mean() -> None:
+    """A helper's fuzzing: grain's weight at 1.7e308 made the weighted sums overflow, and an optimal plan read
+    "gross quantity inf%" (null in --json), where the weighted mean of the needs' own indices is finite."""
+    from needplan import build_economy
+    from needplan.data import demo_folder
+
+    tables = read_economy(demo_folder()).tables()
+    tables["needs"].loc[tables["needs"]["good"] == "grain", "weight"] = 1.7e308
+    result = build_plan(build_economy(tables, name="heavy grain"), "ray").solve("highs")
+    assert result.status == "optimal"
+    needs = result.needs
+    share = needs["weight"] / 1.7e308  # every other weight is nothing beside it: the mean is grain's own index
+    for index, column in (("quantity", "quantity_index"), ("quality_adjusted", "quality_index")):
+        assert result.indices[index] == pytest.approx(float((share * needs[column]).sum() / share.sum()), rel=1e-12)
+        assert result.indices[index] == pytest.approx(float(needs.at["grain", column]), rel=1e-12)

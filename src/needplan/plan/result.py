@@ -308,7 +308,10 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     lam = float(sol.x[model.lambda_col]) + 0.0 if model.lambda_col is not None else None
     fulfilment = lam if lam is not None else float(np.min(fulfil))
     w = eco.weight[ng]
-    w = w if w.sum() > 0 else np.ones_like(w)
+    heaviest = float(np.max(w, initial=0.0))
+    # (relative to the largest weight: a weight of 1.7e308 made the sums overflow and the indices read inf%, where
+    # the mean is finite; a helper's fuzzing)
+    w = w / heaviest if heaviest > 0 else np.ones_like(w)
     indices: dict[str, float | None] = {"quantity": float(w @ (net[ng] / t[ng]) / w.sum()),
                                         "quality_adjusted": float(w @ (net_q[ng] / t[ng]) / w.sum())}
 
