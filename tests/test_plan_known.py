@@ -351,6 +351,23 @@ def test_min_labour_short_by_more_than_the_tolerance_is_infeasible(solver: str) 
     assert "at most 99.9% of every target" in short.explanation
 
 
+@pytest.mark.parametrize("solver", ["highs", "fast"])
+@pytest.mark.parametrize("tolerance", [1e-8, 1e-10])
+def test_min_labour_short_by_less_than_1e_7_at_a_tight_tolerance_names_its_conflict(solver: str,
+                                                                                     tolerance: float) -> None:
+    """A helper's fuzzing: one product, 1 hour of labour a unit, a target of 1 and 0.99999995 hours. At a tolerance
+    of 1e-8 the plan is infeasible (5e-8 short), and the conflict search, which counted targets met from 1 - 1e-7,
+    found none: "the solver reported infeasibility; a second solve did not confirm it", no conflict. It now counts
+    them as the plan's tolerance does."""
+    eco = economy([("p", "product"), ("lab", "labour")], [("t", "p", 1.0, None, 1.0)], [("t", "lab", 1.0)],
+                  [("lab", 0.99999995)], [("p", 1.0, 1.0)])
+    assert build_plan(eco, "min-labour").solve(solver, tolerance=1e-6).status == "optimal"  # met within 1e-6
+    r = build_plan(eco, "min-labour").solve(solver, tolerance=tolerance)
+    assert r.status == "infeasible"
+    assert set(r.conflict["constraint"]) == {"p", "lab"} and set(r.conflict["kind"]) == {"target", "labour"}
+    assert "at most 99.999995% of every target can be met together" in r.explanation, r.explanation
+
+
 def test_an_observed_year_exactly_met_is_optimal_without_lowering_the_targets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Labour in hours (~1e9) available exactly as needed: HiGHS, with its absolute tolerance of 1e-7, called 3
     of these 60 economies infeasible (presolve) until rows with bounds beyond 2^20 were passed scaled down

@@ -293,17 +293,22 @@ def _elasticity(price: float, bound: float, scale: float) -> float:
     return price * bound / scale if bound > 0 else math.nan
 
 
-def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def find_conflict(model: PlanModel, *, seconds: float = CONFLICT_SECONDS,
+                  tolerance: float = CONFLICT_FULFILMENT) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """:func:`_find_conflict`, its fast checks sharing the square blocks' Perron pairs (:func:`fast.keep_deflations`:
-    every check solves the same economy with other bounds and targets)."""
+    every check solves the same economy with other bounds and targets). The targets conflict when at most ``1 -
+    gap`` of each can be met together, ``gap`` the smaller of ``tolerance`` (the plan's) and
+    :data:`CONFLICT_FULFILMENT`: a plan asked at 1e-8 was called infeasible 5e-8 short of its targets, and the
+    search at 1e-7 found no conflict (a helper's fuzzing)."""
     from needplan.plan.solve import fast_module
 
     fast = fast_module()
+    gap = min(CONFLICT_FULFILMENT, tolerance)
     with fast.keep_deflations() if fast is not None else contextlib.nullcontext():
-        return _find_conflict(model, seconds=seconds)
+        return _find_conflict(model, seconds=seconds, gap=gap)
 
 
-def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def _find_conflict(model: PlanModel, *, seconds: float, gap: float) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """An irreducible set of constraints that cannot hold together (with the product balances and x >= 0).
 
     Deletion filter: relax candidate constraints (first those HiGHS's dual ray does not use, then in blocks, then
@@ -325,7 +330,7 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
     # HiGHS re-solve a third of them from nothing, then run at its tightest tolerances, where it failed and its
     # interior point method took every later run (38 s and 68 s against 5.5 s and 10 s at 1,500 goods).
     try:
-        session = HighsSession(feas, tolerance=1e-7, verify=False)
+        session = HighsSession(feas, tolerance=min(1e-7, gap), verify=False)
     except LpScaleError as exc:
         raise PlanInputError(exc.describe(lambda row, col: _feasibility_entry(model, row, col))) from None
     # candidates: ("need", position in need_goods), ("row", primary or user row), ("col", capped technique)
@@ -358,7 +363,7 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
     undecided = timed_out = 0
     last: list[LpSolution] = []
     proof: list[float] = []  # the bound on the common fulfilment that the last check's prices proved
-    oracle = _FastChecks.make(model, feas) if model.n_techniques >= CONFLICT_FAST_FROM else None
+    oracle = _FastChecks.make(model, feas, gap) if model.n_techniques >= CONFLICT_FAST_FROM else None
     by_fast: list[Any] = []  # fast's answer to the last check, where fast decided it
     # The search's time counts HiGHS's runs: on uniform economies of 3,000 goods one run took 43 s, and a search
     # meant to stop after 60 s took 300 s.
@@ -390,9 +395,9 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
             # "Infeasible" where the plan of all zeros keeps every bound is HiGHS's error (fuzzing, targets of 1e-6
             # to 1e8 in one economy): it proves nothing, like prices that do not bound the fulfilment below 1.
             wrong = sol.status == "infeasible" and _zeros_feasible(feas)
-            if not (wrong or (sol.status == "optimal" and sol.x[phi] < 1.0 - CONFLICT_FULFILMENT)):
+            if not (wrong or (sol.status == "optimal" and sol.x[phi] < 1.0 - gap)):
                 break
-            if not wrong and (bound := -dual_bound(feas, sol.row_dual, CONFLICT_RESIDUAL)) < 1.0 - CONFLICT_FULFILMENT:
+            if not wrong and (bound := -dual_bound(feas, sol.row_dual, CONFLICT_RESIDUAL)) < 1.0 - gap:
                 proof[:] = [bound]
                 return True
             if not again:
@@ -532,7 +537,7 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
             base = _feasibility_lp(model)[0]  # every bound as given; one copy of the matrix for all of them
             for c in limits[:CONFLICT_SHORTFALLS]:
                 message += _shortfall(model, base, c, max(deadline - time.perf_counter(), CONFLICT_LEAST_RUN),
-                                      oracle)
+                                      gap, oracle)
     bottl = pd.DataFrame([{"constraint": r.constraint, "kind": r.kind, "shadow_price": np.nan, "elasticity": np.nan,
                            "price_holds_to": np.nan,
                            "explanation": f"{r.text} is part of the smallest conflicting set: {message}"}
@@ -544,12 +549,13 @@ def _find_conflict(model: PlanModel, *, seconds: float) -> tuple[pd.DataFrame, s
 class _FastChecks:
     """The conflict search's feasibility checks answered by ``fast``'s ray solver: the largest common fulfilment of
     the targets not relaxed, under the limits not lifted (``net @ x >= lam * target``), proves "infeasible" where
-    its prices bound it below ``1 - CONFLICT_FULFILMENT`` and "feasible" where its plan reaches that. Only for a
+    its prices bound it below ``1 - gap`` and "feasible" where its plan reaches that. Only for a
     min-labour model without user rows whose every need has one row, its product's balance (a relaxed target then
     leaves ``net output >= 0``, as in :func:`_feasibility_lp`); checks it leaves open go to HiGHS, and where the
     economy is outside fast's structure (``outside``) HiGHS takes the rest of the search."""
 
-    def __init__(self, model: PlanModel, fast: Any) -> None:
+    def __init__(self, model: PlanModel, fast: Any, gap: float) -> None:
+        self.gap = gap  # the targets count as met at 1 - gap of them (see find_conflict)
         from needplan.plan.solve import fast_blocks
 
         lp, n_t = model.lp, model.n_techniques
@@ -573,7 +579,7 @@ class _FastChecks:
         self.witness: _Witness | None = None
 
     @classmethod
-    def make(cls, model: PlanModel, feas: LinearProgram) -> _FastChecks | None:
+    def make(cls, model: PlanModel, feas: LinearProgram, gap: float) -> _FastChecks | None:
         from needplan.plan.solve import fast_module
 
         fast = fast_module()
@@ -584,7 +590,7 @@ class _FastChecks:
         has_balance[goods[model.kind_is("balance")]] = True
         if model.need_rows.size != model.need_goods.size or has_balance[goods[model.need_rows]].any():
             return None  # a need row beside its balance (quality levels): relaxed, it is free, which fast cannot say
-        return cls(model, fast)
+        return cls(model, fast, gap)
 
     def _kept(self, feas: LinearProgram) -> np.ndarray:
         """Per need, whether its copy row in ``feas`` is kept (not relaxed)."""
@@ -606,7 +612,7 @@ class _FastChecks:
             return verdict
         self._set_targets(feas)
         fr = self.fast.solve_ray(self.net, self.primary, feas.row_upper[self.prim_rows],
-                                 self.blocks.per_column(feas.col_upper, self.n_t), self.target, tol=CONFLICT_FULFILMENT,
+                                 self.blocks.per_column(feas.col_upper, self.n_t), self.target, tol=self.gap,
                                  main=self.main, fallback=False)
         self.last = fr
         if fr.status == "stopped" and str(fr.message).startswith(self.fast.OUTSIDE):
@@ -616,10 +622,10 @@ class _FastChecks:
             return False
         if fr.status != "optimal" or not math.isfinite(fr.lam):
             return None
-        if fr.lam >= 1.0 - CONFLICT_FULFILMENT and fr.primal_residual <= CONFLICT_RESIDUAL:
+        if fr.lam >= 1.0 - self.gap and fr.primal_residual <= CONFLICT_RESIDUAL:
             return False
         bound = fr.lam + fr.gap * max(1.0, abs(fr.lam))
-        if fr.dual_residual <= CONFLICT_RESIDUAL and bound < 1.0 - CONFLICT_FULFILMENT:
+        if fr.dual_residual <= CONFLICT_RESIDUAL and bound < 1.0 - self.gap:
             self.proof = fr
             self.proof_share = np.asarray(fr.row_duals)[self.need_at] * self.need_target  # p t, need by need
             return True
@@ -628,8 +634,8 @@ class _FastChecks:
     def _screen(self, feas: LinearProgram, kept: np.ndarray) -> bool | None:
         """The verdict on the needs ``kept`` under the limits of ``feas`` where it follows without a solve.
 
-        Infeasible where the prices of the last proof still bound the common fulfilment below ``1 -
-        CONFLICT_FULFILMENT``: they stay dual feasible whatever the targets and limits (only those enter the dual's
+        Infeasible where the prices of the last proof still bound the common fulfilment below ``1 - gap``: they
+        stay dual feasible whatever the targets and limits (only those enter the dual's
         objective), so they bound it by ``(pi a + mu u) / (p t)`` for any targets ``t``, availabilities ``a`` and
         capacities ``u``. Feasible where :class:`_Witness`'s plan for these targets keeps within the limits. The
         deletion filter relaxes one constraint at a time, so most of its checks are one of the two: at 10^4 goods
@@ -645,11 +651,11 @@ class _FastChecks:
         fa = np.isfinite(available)
         if not (np.any(pi[~fa] > 0) or not np.all(np.isfinite(cap))):
             bound = float(pi[fa] @ available[fa] + mu[priced] @ cap)
-            if bound < (1.0 - CONFLICT_FULFILMENT) * float(self.proof_share @ weights):
+            if bound < (1.0 - self.gap) * float(self.proof_share @ weights):
                 return True
         if self.witness is None:
             self.witness = _Witness.make(self, fr)
-        if self.witness.meets(weights, available, feas.col_upper):
+        if self.witness.meets(weights, available, feas.col_upper, self.gap):
             return False
         return None
 
@@ -757,14 +763,14 @@ class _Witness:
         use = np.ascontiguousarray(values[checks.need_at].T * checks.need_target)
         return cls(chosen, chosen[capped], use)
 
-    def meets(self, kept: np.ndarray, available: np.ndarray, capacity: np.ndarray) -> bool:
-        """Whether the plan for the targets of the needs ``kept`` (1 or 0 per need) meets ``1 -
-        CONFLICT_FULFILMENT`` of them within ``available`` and ``capacity`` (per column, at least as given)."""
+    def meets(self, kept: np.ndarray, available: np.ndarray, capacity: np.ndarray, gap: float) -> bool:
+        """Whether the plan for the targets of the needs ``kept`` (1 or 0 per need) meets ``1 - gap`` of them
+        within ``available`` and ``capacity`` (per column, at least as given)."""
         if self.use is None or self.capped is None:
             return False
         limit = np.concatenate([available, capacity[self.capped]])
         fa = np.isfinite(limit)
-        return bool(np.all((self.use @ kept)[fa] * (1.0 - CONFLICT_FULFILMENT) <= limit[fa]))
+        return bool(np.all((self.use @ kept)[fa] * (1.0 - gap) <= limit[fa]))
 
 
 def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
@@ -773,7 +779,7 @@ def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
     return shown if len(names) <= most else f"{shown}{sep}and {len(names) - most:,} more"
 
 
-def _shortfall(model: PlanModel, base: LinearProgram, c: tuple[str, int], seconds: float,
+def _shortfall(model: PlanModel, base: LinearProgram, c: tuple[str, int], seconds: float, gap: float,
                oracle: _FastChecks | None = None) -> str:
     """``"; meeting every target ... needs at least X of L (Y available)"``: the least use of limit ``c`` (a labour,
     resource or capacity candidate of :func:`find_conflict`) with that limit lifted, every target met and every
@@ -785,10 +791,10 @@ def _shortfall(model: PlanModel, base: LinearProgram, c: tuple[str, int], second
     eco = model.economy
     feas = LinearProgram(base.A, base.row_lower.copy(), base.row_upper.copy(), base.cost, base.col_lower.copy(),
                          base.col_upper.copy(), activities=base.activities)
-    # The common fulfilment phi, the last column, at least 1 less the search's CONFLICT_FULFILMENT: the targets are
+    # The common fulfilment phi, the last column, at least 1 less the search's gap: the targets are
     # met as the search counts them met (fuzzing: Sweden 2016 with CO2 at 70% needs 3e-14 more labour than there is
     # once CO2 is lifted, and labour was called "short too", where min-labour plans it, optimal).
-    feas.col_lower[-1] = 1.0 - CONFLICT_FULFILMENT
+    feas.col_lower[-1] = 1.0 - gap
     kind, i = c
     if kind == "col":
         limit, name = float(feas.col_upper[i]), str(eco.techniques[i])

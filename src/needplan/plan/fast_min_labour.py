@@ -279,7 +279,7 @@ def _phase1(prob: _Problem, main: IntArray, tol: float, deadline: float, max_ite
     n = prob.shape[1]
     return FastResult("infeasible", math.nan, np.zeros(n), ray.row_duals, ray.primary_duals, ray.capacity_duals,
                       ray.iterations, time.perf_counter() - start, ray.primal_residual, ray.dual_residual, ray.gap,
-                      "leontief-cg", f"the targets can be met to at most {ray.lam:.6g} of their level together; "
+                      "leontief-cg", f"the targets can be met to at most {ray.lam:.10g} of their level together; "
                       f"binding: {', '.join(said) or 'none named'}",
                       {**stats, "fulfilment_bound": ray.lam, "primaries_binding": float(prim.size),
                        "capacities_binding": float(caps.size)})

@@ -241,7 +241,8 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     if model.objective == "min-labour":  # what the objective counts (``--labour-weight``), for summary.csv
         solver["labour_weights"] = "; ".join(f"{eco.goods[g]}={model.labour_weights[g]:g}" for g in eco.labour)
     if sol.status == "infeasible":
-        conflict, message, bottl = find_conflict(model, seconds=min(CONFLICT_SECONDS, time_limit or math.inf))
+        conflict, message, bottl = find_conflict(model, seconds=min(CONFLICT_SECONDS, time_limit or math.inf),
+                                                 tolerance=tolerance)
         return _empty(model, sol, message, solver, conflict, bottl)
     if sol.status == "unbounded" or sol.x.size == 0:
         why = (f"the objective is unbounded: {sol.message}" if sol.status == "unbounded" and
