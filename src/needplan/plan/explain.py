@@ -554,7 +554,7 @@ class _FastChecks:
     leaves ``net output >= 0``, as in :func:`_feasibility_lp`); checks it leaves open go to HiGHS, and where the
     economy is outside fast's structure (``outside``) HiGHS takes the rest of the search."""
 
-    def __init__(self, model: PlanModel, fast: Any, gap: float) -> None:
+    def __init__(self, model: PlanModel, fast: Any, gap: float = CONFLICT_FULFILMENT) -> None:
         self.gap = gap  # the targets count as met at 1 - gap of them (see find_conflict)
         from needplan.plan.solve import fast_blocks
 
@@ -579,7 +579,7 @@ class _FastChecks:
         self.witness: _Witness | None = None
 
     @classmethod
-    def make(cls, model: PlanModel, feas: LinearProgram, gap: float) -> _FastChecks | None:
+    def make(cls, model: PlanModel, feas: LinearProgram, gap: float = CONFLICT_FULFILMENT) -> _FastChecks | None:
         from needplan.plan.solve import fast_module
 
         fast = fast_module()
