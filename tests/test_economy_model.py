@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from needplan import read_economy, write_economy
 from needplan.economy import io as economy_io
@@ -147,3 +149,42 @@ def test_id_lookups_compare_labels_in_the_index_s_own_order_and_hash_the_rest() 
         cat = pd.Categorical(values, categories=pd.unique(values))
         np.testing.assert_array_equal(_positions(index, cat), want)
     np.testing.assert_array_equal(_positions(index, same), np.arange(50))
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_SCALAR = st.one_of(st.booleans(), st.integers(-(2**63), 2**63 - 1),
+                    st.floats(allow_nan=False), _TEXT)
+_VALUE = st.one_of(_SCALAR, st.lists(_SCALAR, max_size=3), st.dictionaries(_TEXT, _SCALAR, max_size=3))
+_KEYS = _TEXT.filter(lambda k: k not in ("format_version", "name", "description", "folder"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_TEXT.filter(lambda t: t.strip() != ""), description=_TEXT,
+       extra=st.dictionaries(_KEYS, _VALUE, max_size=4))
+def test_a_manifest_written_is_read_back_as_it_was(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                     name: str, description: str, extra: dict) -> None:
+    """A helper's fuzzing: a provenance key that needs quotes ("my key", "a.b", "año") was written bare, a name or
+    value with a carriage return or another control character was written raw (the folder could not be read
+    again), and a table of the manifest was dropped. What ``write_economy`` writes, ``read_economy`` reads back."""
+    out = tmp_path_factory.mktemp("manifest") / "eco"
+    economy = dataclasses.replace(read_economy(demo_dir), name=name, description=description,
+                                  provenance=dict(extra))
+    write_economy(economy, out)
+    back = read_economy(out)
+    assert (back.name, back.description) == (name, description)
+    assert {k: v for k, v in back.provenance.items() if k != "folder"} == {
+        k: list(v) if isinstance(v, tuple) else v for k, v in extra.items()}
+    assert back.provenance["folder"] == str(out.resolve())
+
+
+def test_a_manifest_s_own_folder_key_does_not_hide_where_it_was_read(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(demo_dir, tmp_path / "eco")
+    with open(tmp_path / "eco" / "economy.toml", "a") as fh:
+        fh.write('folder = "mine"\nseed = "18446744073709551615"\n')
+    economy = read_economy(tmp_path / "eco")
+    assert economy.provenance["folder"] == str((tmp_path / "eco").resolve())
+    big = dataclasses.replace(economy, provenance={"generator_seed": 2**64 - 1})
+    write_economy(big, tmp_path / "big")  # beyond TOML's 64-bit integers: kept as its digits
+    assert int(read_economy(tmp_path / "big").provenance["generator_seed"]) == 2**64 - 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import csv as csv_module
+import datetime
 import os
 import re
 import shutil
@@ -443,8 +444,8 @@ def read_economy(folder: str | os.PathLike[str], *, check_productive: bool = Tru
     # Arrow's allocator keeps the buffers freed by decoding (hundreds of MiB for 10^7 rows) for reuse; hand them
     # back before validation allocates its own.
     pa.default_memory_pool().release_unused()
-    provenance = {"folder": str(path.resolve())}
-    provenance.update({k: v for k, v in manifest.items() if k not in ("format_version", "name", "description")})
+    provenance = {k: v for k, v in manifest.items() if k not in ("format_version", "name", "description")}
+    provenance["folder"] = str(path.resolve())  # where it was read, whatever a manifest's own "folder" says
     # consume: each raw table goes as soon as it is parsed (the inputs' 10^7 rows are not held beside the matrix
     # built from them), and all are gone before the productivity check builds its matrix.
     economy = build_economy(frames, name=str(manifest["name"]), description=str(manifest.get("description", "")),
@@ -456,15 +457,39 @@ def read_economy(folder: str | os.PathLike[str], *, check_productive: bool = Tru
     return economy
 
 
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_INT64 = 2**63
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: backslash, quote and every control character escaped (a name with a carriage return
+    was written raw, and the folder could not be read again: a helper's fuzzing)."""
+    return '"' + "".join(_TOML_ESCAPES.get(ch, f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+                         for ch in text) + '"'
+
+
+def _toml_key(key: str) -> str:
+    """A bare key where TOML allows one, else a quoted one ("my key" and "a.b" stay single keys)."""
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, int) and -_INT64 <= value < _INT64:
         return repr(value)
+    if isinstance(value, int):  # beyond TOML's 64-bit integers (a seed of 2^64 - 1): as text
+        return _toml_string(str(value))
+    if isinstance(value, float):
+        return repr(value)  # inf, nan and 1e+308 are TOML as repr writes them
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{text}"'
+    if isinstance(value, Mapping):  # a table of the manifest read back: inline, so that it stays one
+        return "{" + ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return _toml_string(str(value))
 
 
 def manifest_text(name: str, description: str = "", extra: Mapping[str, Any] | None = None) -> str:
@@ -473,9 +498,9 @@ def manifest_text(name: str, description: str = "", extra: Mapping[str, Any] | N
     if description:
         lines.append(f"description = {_toml_value(description)}")
     for key, value in (extra or {}).items():
-        if key in ("format_version", "name", "description", "folder") or isinstance(value, dict):
+        if key in ("format_version", "name", "description", "folder"):
             continue
-        lines.append(f"{key} = {_toml_value(value)}")
+        lines.append(f"{_toml_key(str(key))} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 
