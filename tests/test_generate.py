@@ -166,6 +166,10 @@ def test_tiny_economies_are_valid() -> None:
     ({"n_goods": 10, "capacity_share": 1.5}, "capacity share"),
     ({"n_goods": 10, "material_share": (0.5, 1.0)}, "material share"),
     ({"n_goods": 10, "labour_headroom": 0.9}, "labour headroom"),
+    # (a helper's fuzzing: 10^20 of either, or 2^63 - 1 techniques per good, ended in a numpy traceback)
+    ({"n_goods": 10, "labour_kinds": 10**20}, "labour kinds must be from 1 to 10,000"),
+    ({"n_goods": 10, "techniques_per_good": 2**63 - 1}, "techniques per good must be from 1 to 10,000"),
+    ({"n_goods": 100_000, "techniques_per_good": 5_000}, "goods times techniques per good must be at most 10"),
 ])
 def test_bad_arguments_are_refused_by_name(kwargs: dict[str, object], word: str) -> None:
     with pytest.raises(GeneratorError, match=word):
