@@ -148,3 +148,22 @@ def test_a_chosen_technique_that_uses_more_than_it_makes_is_refused(method: str)
     with pytest.raises(AnalysisError, match="not productive with the techniques chosen: a uses up at least as much "
                                             "of itself as it makes"):
         analyze(eco, choice={"a": "a2"}, method=method)  # type: ignore[arg-type]
+
+
+def test_an_economy_built_without_the_productivity_check_is_checked_by_analyze() -> None:
+    """The same loop as the first technique of a product, in an economy built with ``check_productive=False``: a
+    direct solve gave embodied labour -1 for it, and the Neumann iteration's hint called the economy "barely
+    productive"."""
+
+    tables = {"goods": pd.DataFrame({"good": ["a", "b", "lab"], "kind": ["product", "product", "labour"],
+                                     "unit": "u"}),
+              "techniques": pd.DataFrame({"technique": ["ta", "tb"], "good": ["a", "b"]}),
+              "inputs": pd.DataFrame({"technique": ["ta", "ta", "tb"], "good": ["a", "lab", "lab"],
+                                      "amount": [2.0, 1.0, 1.0]}),
+              "resources": pd.DataFrame({"good": ["lab"], "available": [100.0]}),
+              "needs": pd.DataFrame({"good": ["b"], "target": [10.0]})}
+    eco = build_economy(tables, name="loop", check_productive=False)
+    for method in ("auto", "direct", "neumann"):
+        with pytest.raises(AnalysisError, match="not productive with the techniques of each product first listed: a "
+                                                "uses up at least as much of itself as it makes"):
+            analyze(eco, method=method)  # type: ignore[arg-type]

@@ -68,14 +68,15 @@ def analyze(
         raise TypeError(f"final_demand must be a pandas Series indexed by product id, got "
                         f"{type(final_demand).__name__}")
     tech = economy.technology(choice)
-    if choice:
-        # Validation checks each product's first technique; another choice may use more than it makes, and a
-        # direct solve then gave negative labour values without a word (a helper's fuzzing: a technique using 2
-        # units of its own product per unit, embodied labour -1).
-        why = unproductive(economy, choice)
-        if why is not None:
-            raise AnalysisError(f"{economy.name}: not computed: the economy is not productive with the techniques "
-                                f"chosen: {why}, so no net surplus is possible")
+    # Validation checks each product's first technique (unless built with check_productive=False); another choice
+    # may use more than it makes, and a direct solve then gave negative labour values without a word (a helper's
+    # fuzzing: a technique using 2 units of its own product per unit, embodied labour -1). Column or row sums below
+    # one, as in every imported and generated economy, decide it without a solve.
+    why = unproductive(economy, choice, tech)
+    if why is not None:
+        raise AnalysisError(f"{economy.name}: not computed: the economy is not productive with the techniques "
+                            f"{'chosen' if choice else 'of each product first listed'}: {why}, so no net surplus is "
+                            "possible")
     product_ids = economy.goods[tech.products]
     if final_demand is None:
         d = economy.target[tech.products].copy()

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from needplan import leontief
-from needplan.economy.model import PRODUCT, Choice, Economy
+from needplan.economy.model import PRODUCT, Choice, Economy, Technology
 from needplan.economy.schema import GOOD_KINDS, TABLES, TABLES_BY_NAME, Column
 from needplan.errors import EconomyError, Problem
 
@@ -548,10 +548,11 @@ def require_productive(economy: Economy, origin: str = "") -> None:
             "surplus is possible (see the inputs table)"), origin)
 
 
-def unproductive(economy: Economy, choice: Choice = None) -> str | None:
+def unproductive(economy: Economy, choice: Choice = None, tech: Technology | None = None) -> str | None:
     """Why ``economy`` is not productive with the techniques of ``choice`` (each product's first where it names
-    none), naming the products that block it, or ``None`` where it is (:func:`needplan.leontief.check_productive`)."""
-    tech = economy.technology(choice)
+    none), naming the products that block it, or ``None`` where it is (:func:`needplan.leontief.check_productive`).
+    ``tech``: that choice's technology, where the caller has built it already."""
+    tech = economy.technology(choice) if tech is None else tech
     productive, blocking = leontief.check_productive(tech.A)
     if productive:
         return None
