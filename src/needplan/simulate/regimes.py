@@ -76,6 +76,19 @@ FIELDS: tuple[Field, ...] = (
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
 
+def lever_problem(spec: Field, value: object) -> str | None:
+    """What is wrong with ``value`` for lever ``spec`` (a number, within its range, whole for a switch, an index or a
+    count), or ``None``; files and the Python API say it alike (True and False count as 1 and 0)."""
+    if not isinstance(value, int | float | np.integer | np.floating):
+        return f"must be a number ({spec.unit}), got {value!r}"
+    if not (spec.low <= value <= spec.high):
+        return f"{value} is outside [{spec.low}, {spec.high}] ({spec.unit})"
+    if spec.unit in ("0/1", "index", "count") and value != int(value):
+        # a switch is on or off: 0.5 counted as on for one mechanism and as half for another (fuzzing)
+        return f"must be a whole number ({spec.unit}), got {value}"
+    return None
+
+
 @dataclass(frozen=True)
 class Regime:
     """A policy bundle. All fields are plain numbers in the units of :data:`FIELDS` (flags are 0 or 1)."""
@@ -115,13 +128,8 @@ class Regime:
         # is a switch, an index or a count (fuzzing the API: legal_market 0.5 and target_kind 1.5 were taken, and
         # money_tax_rate "0.1" raised a TypeError).
         for f in FIELDS:
-            value = getattr(self, f.name)
-            if not isinstance(value, int | float | np.integer | np.floating):  # (True and False are 1 and 0)
-                raise SimulateError(f"regime {self.name}: {f.name} must be a number ({f.unit}), got {value!r}")
-            if not (f.low <= value <= f.high):
-                raise SimulateError(f"regime {self.name}: {f.name} = {value} is outside [{f.low}, {f.high}]")
-            if f.unit in ("0/1", "index", "count") and value != int(value):
-                raise SimulateError(f"regime {self.name}: {f.name} must be a whole number ({f.unit}), got {value}")
+            if (problem := lever_problem(f, getattr(self, f.name))) is not None:
+                raise SimulateError(f"regime {self.name}: {f.name} {problem}")
 
     @property
     def target(self) -> str:
@@ -217,13 +225,8 @@ def regime_from_mapping(name: str, table: Any, where: str, known: dict[str, Regi
             if value not in TARGET_KINDS:
                 raise SimulateError(f"{where}.{key}: must be one of {', '.join(TARGET_KINDS)}, got {value!r}")
             value = float(TARGET_KINDS.index(value))
-        if not isinstance(value, int | float):
-            raise SimulateError(f"{where}.{key}: must be a number ({spec.unit}), got {value!r}")
-        if not (spec.low <= value <= spec.high):
-            raise SimulateError(f"{where}.{key}: {value} is outside [{spec.low}, {spec.high}] ({spec.unit})")
-        if spec.unit in ("0/1", "index", "count") and value != int(value):
-            # a switch is on or off: 0.5 counted as on for one mechanism and as half for another (fuzzing)
-            raise SimulateError(f"{where}.{key}: must be a whole number ({spec.unit}), got {value}")
+        if (problem := lever_problem(spec, value)) is not None:
+            raise SimulateError(f"{where}.{key}: {problem}")
         levers[key] = float(value)
     return replace(known[base_name], name=name, description=description, **levers)
 
