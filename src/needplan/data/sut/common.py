@@ -148,6 +148,12 @@ def headroom_problem(headroom: float | None) -> str | None:
     return f"must be a number from 0 to {MAX_CAPACITY_HEADROOM:g} (leave it out for no limit), got {headroom:g}"
 
 
+def off_total(added: np.ndarray, stated: np.ndarray, rounding: float) -> np.ndarray:
+    """Where cells ``added`` up disagree with the table's own ``stated`` total by more than ``rounding`` (in the
+    table's unit) and 1e-6 of it; a figure that is no finite number disagrees too."""
+    return ~(np.abs(added - stated) <= np.maximum(rounding, 1e-6 * np.abs(stated)))
+
+
 def first_repeated(items: Sequence[str]) -> str | None:
     """The first item that an earlier one repeats (empty items aside), or None."""
     return next((c for i, c in enumerate(items) if c and c in items[:i]), None)

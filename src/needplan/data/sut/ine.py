@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from needplan.data.sut.common import PrimaryInput, SupplyUseTable, SutError
+from needplan.data.sut.common import PrimaryInput, SupplyUseTable, SutError, off_total
 from needplan.data.sut.sheets import Sheet, load_workbook, norm
 from needplan.errors import Problem
 
@@ -159,19 +159,20 @@ INE_ROW_ROUNDING = 2.0
 
 
 def _check_columns(sheet: Sheet, rows: list[int], cols: list[int], names: list[str], supply: np.ndarray,
-                   what: str) -> None:
+                   what: str) -> float:
     """Each industry's column of the supply table against its total on the first of ``rows`` (none: nothing to
-    check), as each product's row is checked against its own: the data of two industries' columns swapped imported
-    with only a note of 52,100 million EUR (fuzzing)."""
+    check, 0 returned), as each product's row is checked against its own: the data of two industries' columns
+    swapped imported with only a note of 52,100 million EUR (fuzzing). Returns the largest difference."""
     if not rows:
-        return
+        return 0.0
     stated, sums = sheet.numbers(rows[:1], cols)[0], supply.sum(axis=0)
-    off = ~(np.abs(sums - stated) <= np.maximum(INE_ROW_ROUNDING, 1e-6 * np.abs(stated)))
+    off = off_total(sums, stated, INE_ROW_ROUNDING)
     if off.any():
         j = int(np.argmax(off))
         raise sheet.error(rows[0], cols[j], f"industry {j + 1} ({names[j]!r}): its column of the supply table "
                                             f"adds up to {sums[j]:,.6g}, {what} says {stated[j]:,.6g}: a cell of "
                                             "the column or its total is wrong")
+    return float(np.max(np.abs(sums - stated), initial=0.0))
 
 
 def _check_row_total(sheet: Sheet, row: int, values: np.ndarray, total_col: int, what: str) -> None:
@@ -182,7 +183,7 @@ def _check_row_total(sheet: Sheet, row: int, values: np.ndarray, total_col: int,
     if math.isnan(total):
         return
     added = float(np.nansum(values))
-    if not abs(added - total) <= max(INE_ROW_ROUNDING, 1e-6 * abs(total)):
+    if off_total(np.array(added), np.array(total), INE_ROW_ROUNDING):
         raise sheet.error(row, total_col, f"the industries' cells of {what} add up to {added:,.6g}, the row's "
                                           f"total says {total:,.6g}: a cell of the row or its total is wrong")
 
@@ -337,10 +338,9 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
         "is in million euros as published)",
     ]
     if out_row:
-        _check_columns(use, out_row[:1], ind_data_cols, s_inds, supply, "the use table's output at basic prices")
-        gap = np.abs(use.numbers(out_row[:1], ind_data_cols)[0] - supply.sum(axis=0))
+        gap = _check_columns(use, out_row[:1], ind_data_cols, s_inds, supply, "the use table's output at basic prices")
         notes.append(f"industry output in the use table vs column sums of supply: largest difference "
-                     f"{gap.max():.3g} million EUR")
+                     f"{gap:.3g} million EUR")
 
     frame = pd.DataFrame
     return SupplyUseTable(

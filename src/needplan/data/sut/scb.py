@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from needplan.data.sut.common import PrimaryInput, SupplyUseTable, SutError
+from needplan.data.sut.common import PrimaryInput, SupplyUseTable, SutError, off_total
 from needplan.data.sut.sheets import Sheet, load_workbook, norm
 from needplan.errors import Problem
 
@@ -158,11 +158,13 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
     output = None if stated is None else stated[0]
     notes: list[str] = []
     restored = _restore_empty_industry(sh, supply, s_rows, s_cols, s_ind, output, "supply", notes)
+    output_gap = 0.0
     if stated is not None:
         # Each industry's column against its stated output, as each product's row is checked against supply:
         # two industries' columns swapped imported with a note of 8,910 million SEK (fuzzing).
         sums, (given, out_row, out_cols) = restored.sum(axis=0), stated
-        off = ~(np.abs(sums - given) <= np.maximum(SCB_COLUMN_ROUNDING, 1e-6 * np.abs(given)))
+        output_gap = float(np.max(np.abs(sums - given), initial=0.0))
+        off = off_total(sums, given, SCB_COLUMN_ROUNDING)
         if off.any():
             j = int(np.argmax(off))
             raise sh.error(out_row, out_cols[j], f"industry {s_ind[j]}: its column of the supply block "
@@ -274,9 +276,8 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
              "block and are set aside",
              "hours worked are published in tens of thousands; multiplied by 10,000"]
     if output is not None:
-        gap = np.abs(output - restored.sum(axis=0))
         notes.append(f"industry output (Produktionsvärde) vs column sums of supply as published: largest "
-                     f"difference {gap.max():.3g} million SEK")
+                     f"difference {output_gap:.3g} million SEK")
     if moved:
         notes.append("negative outputs in the supply block moved to use with the opposite sign (the usual "
                      "treatment; balances unchanged): " + "; ".join(moved))
