@@ -146,7 +146,7 @@ def not_utf8_csv(path: Path) -> Problem | None:
         data = path.read_bytes()
     except OSError as exc:
         return Problem(path.name, f"cannot read: {exc.strerror or exc}")
-    return _foreign(path, data[:4096]) or _not_utf8(path)
+    return _foreign(path, data[:4096]) or _not_utf8(path, data)
 
 
 def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
@@ -184,9 +184,10 @@ def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
     return None, [i for i, n in enumerate(names) if not n]
 
 
-def _not_utf8(path: Path) -> Problem | None:
-    """The line of a file's first byte that is not UTF-8, named (pandas told the byte's place within a chunk)."""
-    data = path.read_bytes()
+def _not_utf8(path: Path, data: bytes | None = None) -> Problem | None:
+    """The line of a file's first byte that is not UTF-8, named (pandas told the byte's place within a chunk);
+    ``data``: the file's bytes, where the caller has read them."""
+    data = path.read_bytes() if data is None else data
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
