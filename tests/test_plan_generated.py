@@ -22,6 +22,20 @@ def test_structured_economy_plan_is_verified(seed: int) -> None:
     assert net.min() > -1e-6 * max(1.0, float(np.abs(net).max()))
 
 
+def test_a_row_highs_scales_away_is_kept_by_a_solve_without_its_scaling() -> None:
+    """Material inputs of 1e-10 per unit beside outputs of 1: HiGHS's own scaling shrank a balance row by 2^-18,
+    so that a product used 5.8e-8 beyond what was made (three times what was made) was 2e-13 infeasible to HiGHS,
+    from any start, with or without presolve, at any tolerance: 'stopped'. Solved once more without HiGHS's
+    scaling, the plan keeps every balance; scipy's HiGHS agrees on the optimum."""
+    economy = generate_economy(300, family="structured", seed=1, material_share=(1e-9, 1e-9))
+    model = build_plan(economy, "ray")
+    result = model.solve("highs", tolerance=1e-6)
+    assert result.status == "optimal", result.solver["message"]
+    assert max(result.residuals.values()) <= 1e-6
+    assert result.products["net_output"].min() >= -1e-6 * result.products["used"].max()
+    assert result.objective == pytest.approx(-reference_linprog(model.lp).fun, rel=1e-6)  # (it minimises -lam)
+
+
 @pytest.mark.parametrize("seed", [0, 2, 8, 27])
 def test_nearly_free_techniques_do_not_stop_an_optimal_plan(seed: int) -> None:
     """Structured economies of 300 goods where some techniques' goods are all priced near zero (their value

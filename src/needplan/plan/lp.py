@@ -860,7 +860,14 @@ class HighsSession:
                         # gave back a plan 3.5e-4 short of a need's row while reporting no infeasibility, from any
                         # start; without presolve the same simplex is exact.
                         again = "re-solved from scratch without HiGHS's presolve"
-                        self._resolve(cold=True, presolve=False)
+                        if not self._resolve(cold=True, presolve=False):
+                            # HiGHS's tolerances hold in its own scaling: a balance row holding a technique's
+                            # output of 1 beside inputs of 1e-10 it scaled by 2^-18, so that a product used 5.8e-8
+                            # beyond what was made (twice its output) read 2e-13 infeasible to it, from any start
+                            # and at any tolerance (generated, material shares of 1e-9). Without its scaling (the
+                            # session's equilibration stays) its simplex keeps that row to 1.8e-9.
+                            again = "re-solved from scratch without HiGHS's own scaling"
+                            self._resolve(cold=True, scaled=False)
                 seconds = time.perf_counter() - start
                 info = h.getInfo()
                 iterations += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
@@ -894,13 +901,14 @@ class HighsSession:
             extra["unverified"] = 1.0
         return LpSolution(status, x, y, d, iterations, seconds, "highs", message, extra)
 
-    def _resolve(self, *, cold: bool, presolve: bool = True) -> bool:
-        """Run HiGHS's simplex again, from the last basis or (``cold``) from nothing, with or without its presolve;
-        whether the answer is optimal and passes verification."""
+    def _resolve(self, *, cold: bool, presolve: bool = True, scaled: bool = True) -> bool:
+        """Run HiGHS's simplex again, from the last basis or (``cold``) from nothing, with or without its presolve
+        and its own scaling; whether the answer is optimal and passes verification."""
         h = self.highs
         if cold:
             h.clearSolver()
-        with self.simplex_once(), self.without_presolve() if not presolve else nullcontext():
+        with (self.simplex_once(), self.without_presolve() if not presolve else nullcontext(),
+              self.without_scaling() if not scaled else nullcontext()):
             h.run()
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and self._passes(self._answer()[3])
 
@@ -1207,21 +1215,28 @@ class HighsSession:
             self._feasibility(before)
 
     @contextmanager
-    def _option(self, name: str, inside: str, after: str) -> Iterator[None]:
-        """HiGHS's option ``name`` set to ``inside`` for the runs inside the block, to ``after`` once it ends."""
+    def _option(self, name: str, inside: str | int) -> Iterator[None]:
+        """HiGHS's option ``name`` set to ``inside`` for the runs inside the block, back to its value before once it
+        ends."""
+        before = self.highs.getOptionValue(name)[1]
         self.highs.setOptionValue(name, inside)
         try:
             yield
         finally:
-            self.highs.setOptionValue(name, after)
+            self.highs.setOptionValue(name, before)
 
     def without_presolve(self) -> AbstractContextManager[None]:
-        """HiGHS's runs inside the block without its presolve; its own choice again after it."""
-        return self._option("presolve", "off", "choose")
+        """HiGHS's runs inside the block without its presolve."""
+        return self._option("presolve", "off")
+
+    def without_scaling(self) -> AbstractContextManager[None]:
+        """HiGHS's runs inside the block without its own scaling of rows and columns (the session's equilibration
+        stays)."""
+        return self._option("simplex_scale_strategy", 0)
 
     def simplex_once(self) -> AbstractContextManager[None]:
-        """HiGHS's runs inside the block by its simplex; this session's method again after it."""
-        return self._option("solver", "simplex", "ipm" if self.interior_point else "choose")
+        """HiGHS's runs inside the block by its simplex."""
+        return self._option("solver", "simplex")
 
     def _feasibility(self, tolerance: float) -> None:
         self.feasibility_tolerance = tolerance
