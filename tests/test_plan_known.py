@@ -358,7 +358,7 @@ def test_min_labour_short_by_less_than_1e_7_at_a_tight_tolerance_names_its_confl
     """A helper's fuzzing: one product, 1 hour of labour a unit, a target of 1 and 0.99999995 hours. At a tolerance
     of 1e-8 the plan is infeasible (5e-8 short), and the conflict search, which counted targets met from 1 - 1e-7,
     found none: "the solver reported infeasibility; a second solve did not confirm it", no conflict. It now counts
-    them as the plan's tolerance does."""
+    them as the plan's tolerance does, and prints the bound in the digits that hold it."""
     eco = economy([("p", "product"), ("lab", "labour")], [("t", "p", 1.0, None, 1.0)], [("t", "lab", 1.0)],
                   [("lab", 0.99999995)], [("p", 1.0, 1.0)])
     assert build_plan(eco, "min-labour").solve(solver, tolerance=1e-6).status == "optimal"  # met within 1e-6
@@ -366,6 +366,9 @@ def test_min_labour_short_by_less_than_1e_7_at_a_tight_tolerance_names_its_confl
     assert r.status == "infeasible"
     assert set(r.conflict["constraint"]) == {"p", "lab"} and set(r.conflict["kind"]) == {"target", "labour"}
     assert "at most 99.999995% of every target can be met together" in r.explanation, r.explanation
+    # The bound as given, not rounded to 6 digits ("lab <= 1 u"; "needs at least 1 u of lab (1 available)")
+    assert "lab <= 0.99999995 u" in set(r.conflict["text"])
+    assert "needs at least 1 u of lab (0.99999995 available)" in r.explanation, r.explanation
 
 
 def test_an_observed_year_exactly_met_is_optimal_without_lowering_the_targets(monkeypatch: pytest.MonkeyPatch) -> None:

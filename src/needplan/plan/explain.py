@@ -489,23 +489,23 @@ def _find_conflict(model: PlanModel, *, seconds: float, gap: float) -> tuple[pd.
     for kind_, i in conflict:
         if kind_ == "col":
             table_rows.append({"constraint": str(eco.techniques[i]), "kind": "capacity", "bound": lp.col_upper[i],
-                               "text": f"capacity of {eco.techniques[i]} <= {lp.col_upper[i]:,.6g}"})
+                               "text": f"capacity of {eco.techniques[i]} <= {_figure(lp.col_upper[i])}"})
             continue
         if kind_ == "need":
             g = int(model.need_goods[i])
             unit = str(eco.good_unit[g])
             table_rows.append({"constraint": str(eco.goods[g]), "kind": "target", "bound": eco.target[g],
-                               "text": f"target {eco.goods[g]} >= {eco.target[g]:,.6g} {unit}"})
+                               "text": f"target {eco.goods[g]} >= {_figure(eco.target[g])} {unit}"})
             continue
         g = int(goods[i])
         if is_primary[i]:
             k = "labour" if eco.good_kind[g] == LABOUR else "resource"
             table_rows.append({"constraint": str(eco.goods[g]), "kind": k, "bound": lp.row_upper[i],
-                               "text": f"{eco.goods[g]} <= {lp.row_upper[i]:,.6g} {eco.good_unit[g]}"})
+                               "text": f"{eco.goods[g]} <= {_figure(lp.row_upper[i])} {eco.good_unit[g]}"})
         else:
             lo, hi = float(lp.row_lower[i]), float(lp.row_upper[i])
-            side = (f"between {lo:,.6g} and {hi:,.6g}" if np.isfinite(lo) and np.isfinite(hi)
-                    else f">= {lo:,.6g}" if np.isfinite(lo) else f"<= {hi:,.6g}")
+            side = (f"between {_figure(lo)} and {_figure(hi)}" if np.isfinite(lo) and np.isfinite(hi)
+                    else f">= {_figure(lo)}" if np.isfinite(lo) else f"<= {_figure(hi)}")
             table_rows.append({"constraint": str(rows["name"].iloc[i]), "kind": "user",
                                "bound": hi if np.isfinite(hi) else lo,
                                "text": f"user constraint {rows['name'].iloc[i]} {side}"})
@@ -773,6 +773,19 @@ class _Witness:
         return bool(np.all((self.use @ kept)[fa] * (1.0 - gap) <= limit[fa]))
 
 
+def _figure(value: float) -> str:
+    """``value`` with thousands separators in the fewest significant digits from 6 to 12 that give it back exactly
+    (12 where none does): a bound of 0.99999995 hours read "lab <= 1 h" at 6 (fuzzing)."""
+    return f"{value:,.{next((k for k in range(6, 12) if float(f'{value:.{k}g}') == value), 12)}g}"
+
+
+def _beyond(need: float, limit: float) -> str:
+    """``need`` (above ``limit``) in the fewest significant digits from 6 on that still read above ``limit``:
+    "needs at least 1 h of lab (1 available)" was 1 against 0.99999995 (fuzzing)."""
+    k = next((k for k in range(6, 17) if float(f"{need:.{k}g}") > limit), 17)
+    return f"{need:,.{k}g}"
+
+
 def _listed(names: list[str], most: int = 6, sep: str = ", ") -> str:
     """The first ``most`` names, then how many more there are."""
     shown = sep.join(names[:most])
@@ -815,8 +828,8 @@ def _shortfall(model: PlanModel, base: LinearProgram, c: tuple[str, int], second
     need = decided
     if not need > limit:  # undecided, or within the LP's tolerances of the limit: no number beats a wrong one
         return ""
-    needs = (f"{name} at an activity of at least {need:,.6g} (capacity {limit:,.6g})" if kind == "col"
-             else f"at least {need:,.6g} {eco.good_unit[g]} of {name} ({limit:,.6g} available)")
+    needs = (f"{name} at an activity of at least {_beyond(need, limit)} (capacity {_figure(limit)})" if kind == "col"
+             else f"at least {_beyond(need, limit)} {eco.good_unit[g]} of {name} ({_figure(limit)} available)")
     return f"; meeting every target with the other limits as they are needs {needs}"
 
 
