@@ -355,6 +355,21 @@ def test_three_rounds_and_what_holds_the_highest_need() -> None:
     assert ", up to 300.0000%, held there by farm_limit;" in limited.solver["note"]
 
 
+def test_a_ratio_constraint_that_holds_the_highest_need_is_named() -> None:
+    """c may be made at most twice as much as a (``x_tc - 2 x_ta <= 0``, a bound of 0); labour holds a and b. The
+    last round's multiplier on that row is -0.1, but the note weighed it by its bound, 0, and said "held there by
+    lab" alone; written as ``x_tc <= 100`` it was named (a helper's fuzzing)."""
+    eco = economy([("a", "product"), ("b", "product"), ("c", "product"), ("lab", "labour"), ("land", "resource")],
+                  [("ta", "a", 1.0, None, 1.0), ("tb", "b", 1.0, None, 1.0), ("tc", "c", 1.0, None, 1.0)],
+                  [("ta", "lab", 1.0), ("tb", "lab", 1.0), ("tc", "land", 1.0)], [("lab", 100.0), ("land", 1e6)],
+                  [("a", 10.0, 1.0), ("b", 10.0, 1.0), ("c", 10.0, 1.0)])
+    model = build_plan(eco, "ray")
+    model.add_constraint({"tc": 1.0, "ta": -2.0}, upper=0.0, name="c_per_a")
+    r = model.solve("highs", fill="leximin")
+    assert r.needs["fulfilment"].to_dict() == pytest.approx({"a": 5.0, "b": 5.0, "c": 10.0}, rel=1e-9)
+    assert ", up to 1000.0000%, held there by lab, c_per_a;" in r.solver["note"], r.solver["note"]
+
+
 def test_the_round_limit_leaves_the_free_needs_where_the_last_round_put_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fill_module, "MAX_FILL_ROUNDS", 1)
     r = build_plan(three_rounds(), "ray").solve("highs", fill="leximin")

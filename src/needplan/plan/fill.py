@@ -42,6 +42,7 @@ from needplan.plan.lp import (
     IntArray,
     LinearProgram,
     LpSolution,
+    abs_entries,
     column_entries,
     dual_size,
 )
@@ -342,10 +343,13 @@ def _priced(model: PlanModel, step: LpSolution, lam: float) -> tuple[IntArray, I
 
 
 def _priced_user_rows(model: PlanModel, step: LpSolution, lam: float) -> list[str]:
-    """The names of the user constraints whose multipliers in ``step`` times their bound are priced (as limits)."""
+    """The names of the user constraints whose multipliers in ``step`` times the larger of their bound and their
+    flows at its plan are priced (as limits). By the bound alone, a ratio row (``x_c - 2 x_a <= 0``) holding a need
+    back was worth 0 and never named (a helper's fuzzing)."""
     user = model.user_rows
     bound = np.where(np.isfinite(model.lp.row_upper[user]), model.lp.row_upper[user], model.lp.row_lower[user])
-    worth = np.abs(step.row_dual[user] * bound)
+    flows = abs_entries(sp.csr_matrix(model.lp.A[user])) @ np.abs(step.x[:model.lp.n_cols])  # (a round adds columns)
+    worth = np.abs(step.row_dual[user]) * np.maximum(np.abs(bound), flows)
     names = model.rows["name"].to_numpy()[user[(worth > 0) & (worth >= PRICED_SHARE * abs(lam))]]
     return [str(name) for name in names]
 
