@@ -603,7 +603,11 @@ def _log2_median(sizes: FloatArray) -> int:
 def scales_as_passed(lp: LinearProgram) -> tuple[FloatArray, FloatArray]:
     """The row and column scales HiGHS's session passes ``lp.A`` with (before each row's bound scale): those of
     :func:`needplan.leontief.equilibrate` on ``P A Q`` (:func:`activity_units`), times ``P`` and ``Q``."""
-    units = activity_units(lp)
+    return scales_in_units(lp, activity_units(lp))
+
+
+def scales_in_units(lp: LinearProgram, units: tuple[FloatArray, FloatArray] | None) -> tuple[FloatArray, FloatArray]:
+    """:func:`scales_as_passed` with the activity units ``units`` (:func:`activity_units` of ``lp``) given."""
     # A row's scale is that of its activities' entries (the goods' units), not of the fulfilment's or deviations'
     # (the targets: a target of 1e-9 beside flows of 1 put its need row at 2^15, its multiplier below HiGHS's
     # tolerance as HiGHS saw it, and HiGHS stopped 3e-4 short; fuzzing).
@@ -640,7 +644,8 @@ class HighsSession:
         # row_scale), alternating a few rounds: x = col_scale * x_passed, so column bounds are divided and costs
         # multiplied by it; a row's activity and bounds are multiplied by row_scale. An economy in small numbers
         # has its activities counted in a larger unit first (activity_units).
-        self.row_scale, self.col_scale = scales_as_passed(lp)
+        self.units = activity_units(lp)
+        self.row_scale, self.col_scale = scales_in_units(lp, self.units)
         self.row_scale = self.row_scale * bound_scale(lp.row_lower * self.row_scale, lp.row_upper * self.row_scale)
         scaled = sp.csr_matrix(lp.A @ sp.diags(self.col_scale))
         csc = sp.csc_matrix(sp.diags(self.row_scale) @ scaled)
@@ -680,6 +685,14 @@ class HighsSession:
         self.col_upper = lp.col_upper.copy()
         self.row_lower = lp.row_lower.copy()
         self.row_upper = lp.row_upper.copy()
+
+    def units_changed(self) -> bool:
+        """Whether the LP's bounds, edited since this session was built, now count its activities in another unit
+        (:func:`activity_units`) than the one this session passes them in."""
+        now = activity_units(self.lp)
+        if now is None or self.units is None:
+            return now is not self.units
+        return not all(np.array_equal(a, b) for a, b in zip(now, self.units, strict=True))
 
     def sync(self) -> None:
         """Pass rows appended to the LP since the last call, and any changed bounds, without rebuilding."""

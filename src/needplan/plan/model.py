@@ -185,7 +185,7 @@ class PlanModel:
         if lower > upper:
             raise PlanInputError(f"constraint bounds are empty: lower {lower} > upper {upper}")
         taken = set(self.rows["name"].iloc[self.user_rows])
-        k = len(taken) + 1
+        k = 1  # the first free user_k (after one named "mine_quota", user_1; len(taken) + 1 gave user_2)
         while f"user_{k}" in taken:
             k += 1
         label = name or f"user_{k}"

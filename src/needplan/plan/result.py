@@ -23,7 +23,14 @@ import scipy.sparse as sp
 from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
 from needplan.plan.explain import BOTTLENECK_COLUMNS, CONFLICT_SECONDS, bottlenecks, find_conflict
-from needplan.plan.lp import BROKEN_RESIDUAL, TIGHTEST_HIGHS_TOLERANCE, LpSolution, as_range, check_solution
+from needplan.plan.lp import (
+    BROKEN_RESIDUAL,
+    TIGHTEST_HIGHS_TOLERANCE,
+    LpSolution,
+    abs_entries,
+    as_range,
+    check_solution,
+)
 from needplan.quality import delivered, level_one_binds
 
 if TYPE_CHECKING:
@@ -354,8 +361,14 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
                                           "capacity": float(np.max(capv, initial=0.0))}
     del made_q, required, unit, floor, gross, flow, bal, capv  # (each 8 MB at 10^6 goods; the tables below take views)
     user = model.user_rows
-    user_violation = float(np.max(checks.row_violation[user] / np.maximum(checks.row_unit[user], np.abs(
-        np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), initial=0.0))
+    # A user row's violation against the largest of its flows at the plan, its bound and a thousandth of one unit
+    # of it as HiGHS sees it, as check_solution measures every row: against the bound alone, a ratio row (x_a -
+    # 0.182 x_b <= 0, activities of 1.5e6) broken by 1.2e-9, one unit in the last place of its flows, read 1.2e-6,
+    # "stopped" (a helper's fuzzing).
+    user_flows = abs_entries(sp.csr_matrix(lp.A[user])) @ np.abs(sol.x)
+    user_violation = float(np.max(checks.row_violation[user] / np.maximum(np.maximum(checks.row_unit[user], np.abs(
+        np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), user_flows),
+        initial=0.0))
     solver["user_constraint_residual"] = user_violation
 
     status = sol.status

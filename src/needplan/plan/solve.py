@@ -333,7 +333,12 @@ def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
 
 def _session(model: PlanModel, tolerance: float, time_limit: float | None, ipm_from_rows: int) -> HighsSession:
     # Re-solves keep the HiGHS instance (and its basis); only new rows and changed bounds are passed. A new
-    # session's first run goes to the interior point method from ipm_from_rows rows on.
+    # session's first run goes to the interior point method from ipm_from_rows rows on. Edits that change the unit
+    # the activities are counted in (lp.activity_units: every availability and capacity 10^6 times smaller) start
+    # a new session: the old one passed them in its first units, and harmony came back "stopped" without a plan
+    # where a fresh model was optimal (a helper's fuzzing).
+    if model.session is not None and model.session.units_changed():
+        model.session = None
     if model.session is None:
         model.session = HighsSession(model.lp, tolerance=tolerance, time_limit=time_limit,
                                      ipm_from_rows=ipm_from_rows)
