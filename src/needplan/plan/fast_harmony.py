@@ -22,8 +22,9 @@ variant: the rows ``R`` of the limits it finds binding (one transposed solve eac
 problem, widened by any limit the plan then violates and narrowed by any whose rent turns negative.
 
 Every answer is certified: the plan the final prices call for, scaled down to meet every limit, is feasible, and
-its harmony is within ``tol * max(1, |harmony|)`` of ``D`` (weak duality) or the solve returns ``None`` and says
-why, for the caller's cutting planes. This module reads no files and builds no model.
+its harmony is within ``tol * max(unit, |harmony|)`` (:func:`~needplan.plan.model.harmony_unit`) of ``D`` (weak
+duality) or the solve returns ``None`` and says why, for the caller's cutting planes. This module reads no files
+and builds no model.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from scipy.optimize import minimize
 from scipy.sparse.linalg import splu
 
 from needplan.leontief import JacobiDeflation, RowBlocks
-from needplan.plan.model import harmony, harmony_slope
+from needplan.plan.model import harmony, harmony_slope, harmony_unit
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -151,6 +152,7 @@ class LeontiefHarmony:
         self.available = available
         self.capacity = capacity
         self.need_row, self.target, self.weight = need_row, target, weight
+        self.unit = harmony_unit(weight)
         self.limited = np.flatnonzero(np.isfinite(available))
         self.capped = np.flatnonzero(np.isfinite(capacity))
         self.limits = np.concatenate([available[self.limited], capacity[self.capped]])
@@ -378,7 +380,7 @@ def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: F
         alpha, value = problem.feasible(x, s)
         # The plan must also nearly meet its limits before it is scaled down: the engine's own check prices the
         # tangents through the scaled plan with these prices, which only the unscaled plan's deviations fit.
-        gap, scaled_by = (D - value) / max(1.0, abs(value)), 1.0 - alpha
+        gap, scaled_by = (D - value) / max(problem.unit, abs(value)), 1.0 - alpha
         history.append(max(gap, scaled_by))
         if len(history) > STALL_ROUNDS and history[-1] > 0.5 * history[-1 - STALL_ROUNDS]:
             return give_up(f"Newton's method (conjugate gradients) stalled: its gap {history[-1]:.2g} has not halved "
@@ -417,7 +419,8 @@ def _newton_cg(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, sig: F
                 # Armijo on the dual; near the optimum the decrease drowns in the solves' rounding, and a step that
                 # narrows the certified gap without raising the dual beyond that rounding is taken instead
                 if D_t <= D + 1e-4 * float(grad @ (trial - z)) or (
-                        D_t <= D + D_ROUNDING * max(1.0, abs(D)) and D_t - problem.feasible(x_t, s_t)[1] < D - value):
+                        D_t <= D + D_ROUNDING * max(problem.unit, abs(D))
+                        and D_t - problem.feasible(x_t, s_t)[1] < D - value):
                     break
                 t *= 0.5
             else:
@@ -528,7 +531,7 @@ def _newton(problem: LeontiefHarmony, mu: FloatArray, rho: FloatArray, tol: floa
         mu[prim], rho[caps] = z[:prim.size], z[prim.size:]
         D, x, s, p = problem.evaluate(mu, rho)
         alpha, value = problem.feasible(x, s)
-        if D - value <= tol * max(1.0, abs(value)):
+        if D - value <= tol * max(problem.unit, abs(value)):
             return HarmonyAnswer(alpha * x, alpha * (1.0 + s) - 1.0, p, mu, _per_technique(problem, rho), value,
                                  D, 0, rounds, problem.steps, 0.0), rounds, ""
         # widen the set by the limits the plan violates, narrow it by those no longer priced
@@ -586,7 +589,8 @@ def _reduced_newton(problem: LeontiefHarmony, rows: FloatArray, bound: FloatArra
         # worth of the slack, plus what the scaling costs (the caller's Leontief solves then tell).
         over = float(np.max(-grad / np.maximum(bound, _TINY), initial=0.0))
         loss = over / (1.0 + over) * float(np.sum(problem.weight * (1.0 + s) * harmony_slope(s)))
-        if float(z @ np.maximum(grad, 0.0)) + loss <= 0.25 * tol * max(1.0, abs(float(problem.weight @ harmony(s)))):
+        if float(z @ np.maximum(grad, 0.0)) + loss <= 0.25 * tol * max(problem.unit,
+                                                                           abs(float(problem.weight @ harmony(s)))):
             break
         step = _newton_step(problem, rows, z, free, grad)
         if step is None:

@@ -69,6 +69,14 @@ def harmony(s: FloatArray) -> FloatArray:
     return np.where(s < 0, low - 0.5 * low * low, np.log1p(np.maximum(s, 0.0)))
 
 
+def harmony_unit(weight: FloatArray) -> float:
+    """The size below which a harmony's gap counts absolutely, ``tolerance * max(unit, |harmony|)``: the mean of the
+    positive weights (1 where there is none), so that weights in any unit give the same plans. A unit of 1 let
+    weights of 1e-12 (harmonies near 5e-12) stop 3% short of the optimum, "optimal" (a helper's fuzzing)."""
+    positive = weight[weight > 0]
+    return float(np.mean(positive)) if positive.size else 1.0
+
+
 def harmony_slope(s: FloatArray) -> FloatArray:
     """``H'(s)``: ``1 - s`` below zero, ``1 / (1 + s)`` above (continuous, equal to 1 at zero)."""
     s = np.asarray(s, dtype=np.float64)

@@ -40,7 +40,7 @@ from needplan.plan.lp import (
     as_range,
     column_entries,
 )
-from needplan.plan.model import HARMONY_START_POINTS, PlanModel, add_harmony_cuts, harmony, real
+from needplan.plan.model import HARMONY_START_POINTS, PlanModel, add_harmony_cuts, harmony, harmony_unit, real
 from needplan.plan.result import PlanResult, read_back
 
 if TYPE_CHECKING:
@@ -430,6 +430,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     session = _session(model, tolerance, time_limit, HARMONY_IPM_FROM_ROWS)
     eco = model.economy
     weights = eco.weight[model.need_goods]
+    unit = harmony_unit(weights)
     start = time.perf_counter()
     iterations = 0
     gap = np.inf
@@ -501,7 +502,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         # LP's point are no bound: that point is optimal only to HiGHS's feasibility tolerance.)
         gap = float(weights @ sol.x[model.z_cols]) - value
         last = (sol, gap, value)
-        close = tolerance * max(1.0, abs(value))
+        close = tolerance * max(unit, abs(value))
         if gap <= close or rounds >= MAX_HARMONY_ROUNDS:
             break
         if time_limit is not None and time.perf_counter() - start > time_limit:
@@ -522,7 +523,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     sol.iterations = iterations
     sol.seconds = time.perf_counter() - start
     sol.extra = {"rounds": float(rounds), "gap": float(gap)}
-    if sol.status == "optimal" and not abs(gap) <= tolerance * max(1.0, abs(value)):
+    if sol.status == "optimal" and not abs(gap) <= tolerance * max(unit, abs(value)):
         # A gap below -tolerance is no better: the plan's harmony above the LP's optimum means that HiGHS's LP was
         # not the one written (entries it dropped, fuzzing: a target 1e-20 of its good's flows), so it bounds
         # nothing.
