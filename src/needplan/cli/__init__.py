@@ -228,6 +228,10 @@ def _main(argv: list[str] | None) -> None:
     except MemoryError:
         _error("out of memory (a smaller economy, or a machine with more memory, would do)")
         sys.exit(1)
+    except UnicodeEncodeError as exc:  # a name or table the output's encoding cannot write (cp1252 on a redirect)
+        _error(f"the output's encoding ({exc.encoding}) cannot write {exc.object[exc.start:exc.end]!a}; set "
+               "PYTHONIOENCODING=utf-8")
+        sys.exit(1)
 
 
 _register()  # last: the command modules import fail and check_out from here
