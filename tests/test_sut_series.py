@@ -231,6 +231,30 @@ def test_a_year_without_a_plan_is_marked_in_the_figure(tmp_path, monkeypatch) ->
     assert bottom.get_xlim() == (2011.5, 2014.5)
 
 
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path, monkeypatch) -> None:
+    """A series folder named "tab$_a_$" or a scenario "cost in $, % and $^": matplotlib read the "$" pairs as
+    mathtext, mangling the first and stopping ``sut-series`` and ``compare`` with a ParseException traceback at the
+    second (a helper's fuzzing)."""
+    import matplotlib.pyplot as plt
+
+    from needplan.report.series import plot_series
+    from needplan.simulate import SERIES_COLUMNS
+    from needplan.simulate.plots import plot_theme
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    frame = pd.DataFrame({"year": [2012, 2013], "fulfilment": [1.0, 1.1], "co$^2_used": [5.0, 4.0],
+                          "co$^2_available": [5.0, 5.0]})
+    plot_series(frame, tmp_path / "series.png", "tab$_a_$ 2012-2013")
+    top, bottom = figures[0].axes
+    assert top.get_title() == "tab$_a_$ 2012-2013" and not top.title.get_parse_math()
+    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["co$^2"]
+    series = pd.DataFrame({c: [1.0, 2.0] for c in SERIES_COLUMNS} | {"year": [1913, 1914]})
+    plot_theme({"cost in $, % and $^": series}, "herds", tmp_path / "herds.png")
+    assert [t.get_text() for t in figures[1].axes[0].get_legend().get_texts()] == ["cost in $, % and $^"]
+    assert (tmp_path / "series.png").stat().st_size > 0 and (tmp_path / "herds.png").stat().st_size > 0
+
+
 def test_direct_use_by_product_adds_up_to_the_plans_use_with_alternative_techniques(tmp_path: Path) -> None:
     """A helper's fuzzing: with the demo economy (the shoe factory is an alternative to the shoe workshop) the
     ``direct`` column counted each product's first technique only: 6,775 of the plan's 6,878 unskilled hours. Every

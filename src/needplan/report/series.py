@@ -97,6 +97,12 @@ def plot_series(frame: pd.DataFrame, path: Path, title: str) -> None:
     matplotlib.use("Agg")  # files only: the CLI must work without a display
     import matplotlib.pyplot as plt
 
+    # Names as written: "$" pairs in a folder's name ("tab$_a_$") were read as mathtext, mangled or a traceback.
+    with plt.rc_context({"text.parse_math": False}):
+        _draw_series(plt, frame, path, title)
+
+
+def _draw_series(plt: Any, frame: pd.DataFrame, path: Path, title: str) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, constrained_layout=True)
     years = frame["year"].to_numpy()
     # Ray expands every need alike: its fulfilment says it all. Under harmony or min-labour the needs differ, and

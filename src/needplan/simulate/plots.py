@@ -48,6 +48,7 @@ assert {m for ms in THEMES.values() for m in ms} <= set(TITLES)
 assert tuple(THEMES) == FIGURE_THEMES  # (the names --overwrite may replace: needplan.economy.io.output_names)
 
 
+@plt.rc_context({"text.parse_math": False})  # names as written: a scenario "cost in $, % and $^" was mathtext
 def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None = None,
                observed: pd.DataFrame | None = None) -> Path:
     """One figure for ``theme``: a panel per metric, a line per scenario (``series`` maps a label to a frame in
