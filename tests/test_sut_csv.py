@@ -206,6 +206,13 @@ def _bad(tmp_path: Path, name: str, text: str) -> Path:
     # (the same: a spreadsheet's empty rows read as ids "", named as "unknown industries " or left out as "")
     ("labour.csv", "industry,amount\nX,45\nY,126\nZ,25\n,\n", "labour.csv line 5: no industry id"),
     ("supply.csv", "product,X,Y,Z\na,90,10,0\n,,,\nb,0,200,0\nc,0,0,50\n", "supply.csv line 3: no product id"),
+    # found by a helper's fuzzing (session 35): after a blank line, or a quoted cell holding a line break, the row
+    # was named by its place in the table plus 2, the line before the bad cell
+    ("use.csv", "product,X,Y,Z\na,9,21,5\n\nb,18,42,0\nc,0,2x1,10\n", "use.csv line 5, column 'Y': not a number"),
+    ("use.csv", 'product,X,Y,Z\n"a",9,21,5\n"b\nsecond",18,42,0\nc,0,-21,10\n',
+     "use.csv line 5, column 'Y': negative intermediate use -21"),
+    ("labour.csv", "industry,amount\nX,45\n\nY,126\nZ,inf\n", "labour.csv line 5, column 'amount': not a finite"),
+    ("supply.csv", "product,X,Y,Z\na,90,10,0\n\nb,0,200,0\na,0,0,50\n", "supply.csv line 5: product 'a' is listed"),
 ])
 def test_bad_tables_exit_non_zero_and_write_nothing(tmp_path: Path, capsys, name, text, message) -> None:
     table = _bad(tmp_path, name, text)
@@ -394,3 +401,15 @@ def test_a_labour_measure_asked_for_whose_figures_are_all_empty_is_refused(tmp_p
         import_sut(folder, "csv", labour="fte")
     economy, _ = import_sut(folder, "csv", labour="persons")
     assert economy.available[economy.goods.get_loc("labour_persons")] == 190.0
+
+
+def test_a_resource_scale_beyond_double_precision_is_refused_by_the_option(tmp_path: Path, capsys) -> None:
+    """A helper's fuzzing: labour times 1e308 overflowed to inf and was blamed on "resources row 0", a table the
+    user never wrote (of a workbook sheet, or of a CSV year); the option is named instead."""
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import-sut", str(TABLE), str(out), "--format", "csv", "--resource-scale", "labour_fte=1e308"])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "resource scale labour_fte=1e+308: labour_fte's availability 196 times 1e+308 is beyond double" in err, err
+    assert "resources row" not in err and not out.exists()

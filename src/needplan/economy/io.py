@@ -102,10 +102,11 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def csv_records(path: Path, *, empty_rows: bool = False) -> Iterator[tuple[int, list[str]]]:
     """The line on which each record of a CSV file starts (from 1), and its fields; blank lines are skipped, as
     pandas skips them, and so are lines of empty fields only (a spreadsheet's empty rows: ``,,,``), which
-    :func:`_read_table` drops. Pure Python: for messages about a file already read, never for the data itself."""
+    :func:`_read_table` drops, unless ``empty_rows`` (pandas reads them as rows). Pure Python: for messages about a
+    file already read, never for the data itself."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv_module.reader(fh, skipinitialspace=True)
         while True:
@@ -114,7 +115,7 @@ def csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
                 fields = next(reader)
             except StopIteration:
                 return
-            if any(f.strip() for f in fields):
+            if any(f.strip() for f in fields) or (empty_rows and fields):
                 yield start, fields
 
 
@@ -227,13 +228,14 @@ def _blank_line_before(path: Path, header_line: int) -> bool:
     return False
 
 
-class _CsvLines:
+class CsvLines:
     """The line of each data row (from 0) of a CSV file, found on first use, that is when a problem is reported:
     pandas skips blank lines and reads a quoted line break as part of its cell, so rows and lines drift apart.
-    Kept as the rows where the drift changes (few), not one number per row."""
+    Kept as the rows where the drift changes (few), not one number per row. ``empty_rows``: as
+    :func:`csv_records`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, *, empty_rows: bool = False) -> None:
+        self.path, self.empty_rows = path, empty_rows
         self._rows: list[int] | None = None
         self._drift: list[int] = []
 
@@ -242,7 +244,8 @@ class _CsvLines:
             self._rows = []
             drift = 0
             try:
-                for i, (line, _fields) in enumerate(csv_records(self.path), start=-1):  # row -1: the header
+                for i, (line, _fields) in enumerate(csv_records(self.path, empty_rows=self.empty_rows),
+                                                     start=-1):  # row -1: the header
                     if line - (i + 2) != drift:
                         drift = line - (i + 2)
                         self._rows.append(i)
@@ -382,7 +385,7 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
             return table_.to_pandas(self_destruct=True, split_blocks=True), src
         except Exception as exc:  # pyarrow raises several types
             raise EconomyError(Problem(parquet.name, f"cannot read Parquet: {exc}"), str(folder)) from None
-    src = TableSource(csv.name, 2, "line", _CsvLines(csv))
+    src = TableSource(csv.name, 2, "line", CsvLines(csv))
     if not present(csv):
         return None, src
     problem, unnamed = _csv_preflight(csv)

@@ -136,7 +136,7 @@ def scale_resources(economy: Economy, factors: Mapping[str, float]) -> Economy:
     ``{"co2": 0.7}`` for a cap 30% below the table's emissions. Availabilities are in the good's unit per period.
     The manifest records each change (``resource_scale``: good, factor, availability before and after).
     Raises :class:`SutError` naming the good for an unknown or ambiguous name, a product, a negative or
-    non-finite factor, or a good with no availability to scale (unlimited).
+    non-finite factor, a product beyond double precision, or a good with no availability to scale (unlimited).
     """
     tables = economy.tables()
     res = tables["resources"]
@@ -157,6 +157,9 @@ def scale_resources(economy: Economy, factors: Mapping[str, float]) -> Economy:
         if not len(row):
             raise SutError(Problem(where, f"{goods[0]} is unlimited (not in resources.csv): nothing to scale"))
         before = float(res.loc[row[0], "available"])
+        if not np.isfinite(before * factor):  # (else blamed on "resources row 0" of a sheet with no such table)
+            raise SutError(Problem(where, f"{goods[0]}'s availability {before:.10g} times {factor:g} is beyond "
+                                          "double precision"))
         res.loc[row[0], "available"] = before * factor
         records.append(f"{goods[0]} x {factor:g}: {before:.10g} -> {before * factor:.10g}")
     provenance = {**economy.provenance, "resource_scale": records}

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from needplan.data.sut.common import LABOUR_MEASURES, PrimaryInput, SupplyUseTable, SutError, first_repeated
-from needplan.economy.io import csv_records, not_utf8_csv, present
+from needplan.economy.io import CsvLines, csv_records, not_utf8_csv, present
 from needplan.errors import Problem
 
 
@@ -45,6 +45,12 @@ def _fields(path: Path, name: str, folder: Path) -> int:
     if (twice := first_repeated(header[:width])) is not None:  # pandas would rename the second "Y" to "Y.1"
         raise SutError(Problem(f"{name} line 1", f"column {twice!r} is listed twice"), str(folder))
     return len(header) - width
+
+
+def _line(folder: Path, name: str, row: int) -> int:
+    """The line of data row ``row`` (from 0) of ``folder / name``: pandas skips blank lines and reads a quoted line
+    break as part of its cell, so ``row + 2`` named the line before a bad cell after a blank line (fuzzing)."""
+    return CsvLines(folder / name, empty_rows=True)(row)  # (pandas reads ",,," as a row here: "no product id")
 
 
 def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.DataFrame | None:
@@ -77,12 +83,12 @@ def _read(folder: Path, name: str, key: str, *, required: bool = True) -> pd.Dat
                                                  "numbers"), str(folder))
     ids = frame[key].str.strip()
     if (ids == "").any():  # (fuzzing: a spreadsheet's empty row ",,," read as a product named "")
-        line = int(np.flatnonzero((ids == "").to_numpy())[0]) + 2
+        line = _line(folder, name, int(np.flatnonzero((ids == "").to_numpy())[0]))
         raise SutError(Problem(f"{name} line {line}", f"no {key} id (an empty row? remove it, or name the {key})"),
                        str(folder))
     dup = ids[ids.duplicated()]
     if len(dup):
-        line = int(dup.index[0]) + 2
+        line = _line(folder, name, int(dup.index[0]))
         raise SutError(Problem(f"{name} line {line}", f"{key} {dup.iloc[0]!r} is listed twice"), str(folder))
     return frame.assign(**{key: ids}).set_index(key)
 
@@ -93,14 +99,14 @@ def _numbers(frame: pd.DataFrame, name: str, folder: Path, *, blank: float = 0.0
     bad = values.isna() & (text != "")
     if bad.to_numpy().any():
         i, j = (int(k[0]) for k in np.nonzero(bad.to_numpy()))
-        raise SutError(Problem(f"{name} line {i + 2}, column {frame.columns[j]!r}",
+        raise SutError(Problem(f"{name} line {_line(folder, name, i)}, column {frame.columns[j]!r}",
                                f"not a number: {text.iat[i, j]!r}"), str(folder))
     values = values.where(text != "", blank).astype(np.float64)
     inf = ~np.isfinite(values.to_numpy()) & (text != "").to_numpy()
     if inf.any():
         i, j = (int(k[0]) for k in np.nonzero(inf))
-        raise SutError(Problem(f"{name} line {i + 2}, column {frame.columns[j]!r}", "not a finite number"),
-                       str(folder))
+        raise SutError(Problem(f"{name} line {_line(folder, name, i)}, column {frame.columns[j]!r}",
+                               "not a finite number"), str(folder))
     return values
 
 
@@ -109,7 +115,7 @@ def _nonnegative(values: pd.DataFrame, name: str, folder: Path, what: str) -> No
     neg = np.argwhere(values.to_numpy() < 0)
     if neg.size:
         i, j = neg[0]
-        raise SutError(Problem(f"{name} line {i + 2}, column {values.columns[j]!r}",
+        raise SutError(Problem(f"{name} line {_line(folder, name, int(i))}, column {values.columns[j]!r}",
                                f"negative {what} {values.iat[i, j]:g}"), str(folder))
 
 
