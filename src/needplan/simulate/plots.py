@@ -48,12 +48,17 @@ assert {m for ms in THEMES.values() for m in ms} <= set(TITLES)
 assert tuple(THEMES) == FIGURE_THEMES  # (the names --overwrite may replace: needplan.economy.io.output_names)
 
 
-@plt.rc_context({"text.parse_math": False})  # names as written: a scenario "cost in $, % and $^" was mathtext
 def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None = None,
                observed: pd.DataFrame | None = None) -> Path:
     """One figure for ``theme``: a panel per metric, a line per scenario (``series`` maps a label to a frame in
     the series layout). ``band`` (long form: year, metric, p10, p90) shades the 10–90% band of the first
     scenario; ``observed`` (year, metric, value) marks calibration points. Returns ``path``."""
+    with plt.rc_context({"text.parse_math": False}):  # names as written: "cost in $, % and $^" was mathtext
+        return _draw_theme(series, theme, path, band, observed)
+
+
+def _draw_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None,
+                observed: pd.DataFrame | None) -> Path:
     metrics = THEMES[theme]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
