@@ -213,3 +213,24 @@ def test_harmony_weights_in_any_unit_plan_the_same(solver: str) -> None:
         light = build_plan(dataclasses.replace(eco, weight=eco.weight * 1e-12), "harmony").solve(solver)
         assert reference.status == light.status == "optimal", light.solver["message"]
         assert light.objective * 1e12 == pytest.approx(reference.objective, rel=1e-6), seed
+
+
+def test_a_quality_product_s_price_scales_with_its_unit() -> None:
+    """p3 of random_economy(0) is made only at quality 1.2 and partly used by industry, so a standard unit of it
+    from outside is worth 1.2 of its own (``level_one_binds``). Counted in a unit 10^9 or 10^12 times smaller, the
+    plan was the same but its price times k fell to 1/1.2 of itself: the tie test had a floor of one unit (a
+    helper's metamorphic fuzzing: 14 of 40 economies at 10^-12)."""
+    eco = random_economy(0)
+    reference = build_plan(eco, "ray").solve("highs")
+    for k in (1e-9, 1e-12):
+        t = eco.tables()
+        for name in ("inputs", "outputs"):
+            rows = t[name]["good"] == "p3"
+            t[name].loc[rows, "amount"] = t[name].loc[rows, "amount"].astype(float) * k
+        tech = t["techniques"]
+        tech.loc[tech["good"] == "p3", "output"] = tech.loc[tech["good"] == "p3", "output"].astype(float) * k
+        needs = t["needs"]
+        needs.loc[needs["good"] == "p3", "target"] = needs.loc[needs["good"] == "p3", "target"].astype(float) * k
+        r = build_plan(build_economy(t, name="p3 in a smaller unit"), "ray").solve("highs")
+        assert r.status == "optimal" and r.fulfilment == pytest.approx(reference.fulfilment, rel=1e-9)
+        assert r.shadow_prices["p3"] * k == pytest.approx(reference.shadow_prices["p3"], rel=1e-6), k

@@ -137,5 +137,6 @@ def level_one_binds(make: sp.spmatrix | sp.sparray, quality: FloatArray, x: Floa
     gross = make @ (at_one * np.abs(x)) + np.abs(used)
     has_one = (make @ (q == 1.0).astype(np.float64)) > 0
     made = np.diff(make.indptr) > 0
-    return np.asarray(made & ~has_one & (value <= delivered(make, q, x, used) + LEVEL_ONE_TIE
-                                         * np.maximum(gross, 1.0)))
+    # (relative to the gross flows alone: a floor of one unit made every product counted in units 10^12 smaller
+    # read as tied, and a quality-1.2 product's price fell to 1/1.2 of itself; a helper's metamorphic fuzzing)
+    return np.asarray(made & ~has_one & (value <= delivered(make, q, x, used) + LEVEL_ONE_TIE * gross))
