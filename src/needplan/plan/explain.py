@@ -118,7 +118,7 @@ def _range(bound: float, holds_to: float, used_up: Sequence[str] = ()) -> str:
         return ", for any amount more"
     if holds_to - bound >= 1:  # (not holds_to >= bound + 1: from 2^53 on, bound + 1 is bound)
         return f", up to a limit of at least {holds_to:,.6g}"
-    if holds_to <= bound + 1e-9 * max(abs(bound), 1.0):
+    if holds_to <= bound + 1e-9 * abs(bound):  # (a floor of 1 called every capacity in a unit 10^12 larger degenerate)
         if used_up:  # (fuzzing: Sweden 2016 with hours, CO2 used up too and never named; which of them, or a basic
             # variable at 0, makes the basis degenerate is not said: a review)
             more = f" and {len(used_up) - 3} more" if len(used_up) > 3 else ""
@@ -246,7 +246,9 @@ def bottlenecks(model: PlanModel, x: np.ndarray, used: np.ndarray, price: np.nda
     if not items:
         return pd.DataFrame(columns=list(BOTTLENECK_COLUMNS))
     items.sort(key=lambda it: -it[3] if math.isfinite(it[3]) else -math.inf)  # a limit of 0 first
-    active = x > 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    # (relative to the largest activity alone: with a floor of 1, activities counted in a unit 10^12 larger all
+    # read idle, and "it holds back" lost the needs reached through them; a helper's metamorphic fuzzing)
+    active = x > 1e-9 * float(np.max(np.abs(x), initial=0.0))
     use_b, make_b = _pattern(eco.use), _pattern(eco.make)
     need_pos = model.need_goods  # the needs table's rows, in its order (no lookup of 10^6 labels)
     valued = needs["shadow_price"].to_numpy() * needs["target"].to_numpy() > BINDING_ELASTICITY * scale

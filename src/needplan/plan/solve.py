@@ -429,8 +429,11 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
     # simplex rounds after it); a re-solve keeps its session's basis.
     session = _session(model, tolerance, time_limit, HARMONY_IPM_FROM_ROWS)
     eco = model.economy
-    weights = eco.weight[model.need_goods]
-    unit = harmony_unit(weights)
+    # The gap in units of the mean weight (harmony_unit), compared with tolerance * max(1, |harmony|) in the same
+    # units: weights in any unit give the same rounds (with a floor of 1 in the weights' own unit, weights of
+    # 1e-12 stopped up to 3% short and read optimal; weights of 5e-324 need the division to keep any precision).
+    unit = harmony_unit(eco.weight[model.need_goods])
+    weights = eco.weight[model.need_goods] / unit
     start = time.perf_counter()
     iterations = 0
     gap = np.inf
@@ -502,7 +505,7 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         # LP's point are no bound: that point is optimal only to HiGHS's feasibility tolerance.)
         gap = float(weights @ sol.x[model.z_cols]) - value
         last = (sol, gap, value)
-        close = tolerance * max(unit, abs(value))
+        close = tolerance * max(1.0, abs(value))
         if gap <= close or rounds >= MAX_HARMONY_ROUNDS:
             break
         if time_limit is not None and time.perf_counter() - start > time_limit:
@@ -522,8 +525,10 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         rounds += 1
     sol.iterations = iterations
     sol.seconds = time.perf_counter() - start
+    optimal = abs(gap) <= tolerance * max(1.0, abs(value))
+    gap *= unit  # (in the harmony's own units from here on)
     sol.extra = {"rounds": float(rounds), "gap": float(gap)}
-    if sol.status == "optimal" and not abs(gap) <= tolerance * max(unit, abs(value)):
+    if sol.status == "optimal" and not optimal:
         # A gap below -tolerance is no better: the plan's harmony above the LP's optimum means that HiGHS's LP was
         # not the one written (entries it dropped, fuzzing: a target 1e-20 of its good's flows), so it bounds
         # nothing.
