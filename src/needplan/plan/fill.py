@@ -42,9 +42,9 @@ from needplan.plan.lp import (
     IntArray,
     LinearProgram,
     LpSolution,
-    abs_entries,
     column_entries,
     dual_size,
+    row_flows,
 )
 from needplan.plan.model import PlanModel
 
@@ -348,7 +348,7 @@ def _priced_user_rows(model: PlanModel, step: LpSolution, lam: float) -> list[st
     back was worth 0 and never named (a helper's fuzzing)."""
     user = model.user_rows
     bound = np.where(np.isfinite(model.lp.row_upper[user]), model.lp.row_upper[user], model.lp.row_lower[user])
-    flows = abs_entries(sp.csr_matrix(model.lp.A[user])) @ np.abs(step.x[:model.lp.n_cols])  # (a round adds columns)
+    flows = row_flows(model.lp, user, step.x)  # (a round's plan has more columns: the model's come first)
     worth = np.abs(step.row_dual[user]) * np.maximum(np.abs(bound), flows)
     names = model.rows["name"].to_numpy()[user[(worth > 0) & (worth >= PRICED_SHARE * abs(lam))]]
     return [str(name) for name in names]

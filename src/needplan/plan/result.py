@@ -27,9 +27,9 @@ from needplan.plan.lp import (
     BROKEN_RESIDUAL,
     TIGHTEST_HIGHS_TOLERANCE,
     LpSolution,
-    abs_entries,
     as_range,
     check_solution,
+    row_flows,
 )
 from needplan.quality import delivered, level_one_binds
 
@@ -365,7 +365,7 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     # of it as HiGHS sees it, as check_solution measures every row: against the bound alone, a ratio row (x_a -
     # 0.182 x_b <= 0, activities of 1.5e6) broken by 1.2e-9, one unit in the last place of its flows, read 1.2e-6,
     # "stopped" (a helper's fuzzing).
-    user_flows = abs_entries(sp.csr_matrix(lp.A[user])) @ np.abs(sol.x)
+    user_flows = row_flows(lp, user, sol.x)
     user_violation = float(np.max(checks.row_violation[user] / np.maximum(np.maximum(checks.row_unit[user], np.abs(
         np.where(np.isfinite(lp.row_upper[user]), lp.row_upper[user], lp.row_lower[user]))), user_flows),
         initial=0.0))
