@@ -258,3 +258,27 @@ def test_bottlenecks_name_the_same_needs_whatever_the_activities_unit(solver: st
 
         assert held(large) == held(reference), seed
         assert not any("degenerate" in text for text in large.bottlenecks["explanation"]), seed
+
+
+@pytest.mark.parametrize("k", [1e12, 1e-12])
+def test_fast_plans_activities_in_any_unit_itself(k: float) -> None:
+    """Every activity counted in a unit ``k`` times larger: fast's column generation solves it itself, to the same
+    objective or the same proof of infeasibility, rather than handing it to HiGHS. Its master LP held each capacity
+    as a row of the columns' activities; at 1e-12 a unit, HiGHS read those entries as zeros (its small-entry
+    threshold, 1e-9) and the plan broke its capacities by 7%; at 1e12, 1e12 entries were a "model error" (found
+    measuring scale invariance)."""
+    cases = [(random_economy(0), "ray"), (random_economy(2), "min-labour"),
+             (generate_economy(300, family="uniform", seed=20), "ray"),
+             (generate_economy(300, family="uniform", seed=23), "ray")]
+    for i, (eco, objective) in enumerate(cases):
+        t = eco.tables()
+        for name in ("inputs", "outputs"):
+            t[name]["amount"] = t[name]["amount"].astype(float) * k
+        t["techniques"]["output"] = t["techniques"]["output"].astype(float) * k
+        t["techniques"]["capacity"] = pd.to_numeric(t["techniques"]["capacity"], errors="coerce") / k
+        reference = build_plan(eco, objective).solve("fast")
+        r = build_plan(build_economy(t, name="activities in another unit"), objective).solve("fast")
+        assert reference.solver["name"] == "fast", i
+        assert r.solver["name"] == "fast" and r.status == reference.status, (i, r.solver["note"])
+        if r.status == "optimal":
+            assert r.objective == pytest.approx(reference.objective, rel=1e-9), i

@@ -184,7 +184,18 @@ def master_lp(c: FloatArray, **lp: Any) -> Any:
     of 1.7e308 made the master's columns infinite, and linprog raised ``ValueError``)."""
     if not all(np.isfinite(v).all() for v in (c, *lp.values()) if isinstance(v, np.ndarray)):
         raise _OutsideStructure("the master LP's numbers overflow floating point")
-    return linprog(c, bounds=(0, None), method="highs", **lp)
+    A_ub, b_ub = lp.pop("A_ub", None), lp.pop("b_ub", None)
+    if A_ub is None:
+        return linprog(c, bounds=(0, None), method="highs", **lp)
+    # Each inequality row divided by a power of two near its own size (its bound or largest entry), and its price
+    # multiplied back: a capacity counted in activities 10^12 larger is a row of 1e-12s, which HiGHS's threshold
+    # for small entries (1e-9) read as zeros, and in activities 10^12 smaller a row of 1e12s, a "model error".
+    size = np.maximum(np.abs(b_ub), np.max(np.abs(A_ub), axis=1, initial=0.0))
+    scale = np.exp2(-np.round(np.log2(np.where(size > 0, size, 1.0))))
+    res = linprog(c, A_ub=A_ub * scale[:, None], b_ub=b_ub * scale, bounds=(0, None), method="highs", **lp)
+    if res.status == 0:
+        res.ineqlin.marginals = res.ineqlin.marginals * scale
+    return res
 
 
 class _Budget(Exception):
