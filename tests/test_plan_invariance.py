@@ -264,9 +264,9 @@ def test_bottlenecks_name_the_same_needs_whatever_the_activities_unit(solver: st
 def test_fast_plans_activities_in_any_unit_itself(k: float) -> None:
     """Every activity counted in a unit ``k`` times larger: fast's column generation solves it itself, to the same
     objective or the same proof of infeasibility, rather than handing it to HiGHS. Its master LP held each capacity
-    as a row of the columns' activities; at 1e-12 a unit, HiGHS read those entries as zeros (its small-entry
-    threshold, 1e-9) and the plan broke its capacities by 7%; at 1e12, 1e12 entries were a "model error" (found
-    measuring scale invariance)."""
+    as a row of the columns' activities: in a unit 10^12 larger, entries of 1e-12 that HiGHS read as zeros (its
+    small-entry threshold, 1e-9), and the plan broke its capacities by 7%; in one 10^12 smaller, entries of 1e12,
+    a "model error" (found measuring scale invariance)."""
     cases = [(random_economy(0), "ray"), (random_economy(2), "min-labour"),
              (generate_economy(300, family="uniform", seed=20), "ray"),
              (generate_economy(300, family="uniform", seed=23), "ray")]
