@@ -266,10 +266,12 @@ def test_fast_plans_activities_in_any_unit_itself(k: float) -> None:
     objective or the same proof of infeasibility, rather than handing it to HiGHS. Its master LP held each capacity
     as a row of the columns' activities: in a unit 10^12 larger, entries of 1e-12 that HiGHS read as zeros (its
     small-entry threshold, 1e-9), and the plan broke its capacities by 7%; in one 10^12 smaller, entries of 1e12,
-    a "model error" (found measuring scale invariance)."""
+    a "model error" (found measuring scale invariance). Harmony's smooth dual scaled each capacity's rent by its
+    product's price, not by what a unit of activity makes: in a unit 10^12 larger, Newton's method stalled."""
     cases = [(random_economy(0), "ray"), (random_economy(2), "min-labour"),
              (generate_economy(300, family="uniform", seed=20), "ray"),
-             (generate_economy(300, family="uniform", seed=23), "ray")]
+             (generate_economy(300, family="uniform", seed=23), "ray"),
+             (generate_economy(300, family="uniform", seed=21), "harmony")]
     for i, (eco, objective) in enumerate(cases):
         t = eco.tables()
         for name in ("inputs", "outputs"):
@@ -281,4 +283,5 @@ def test_fast_plans_activities_in_any_unit_itself(k: float) -> None:
         assert reference.solver["name"] == "fast", i
         assert r.solver["name"] == "fast" and r.status == reference.status, (i, r.solver["note"])
         if r.status == "optimal":
-            assert r.objective == pytest.approx(reference.objective, rel=1e-9), i
+            # harmony's plans are each certified within the tolerance (1e-6) of the optimum, LP plans are vertices
+            assert r.objective == pytest.approx(reference.objective, rel=1e-6 if objective == "harmony" else 1e-9), i

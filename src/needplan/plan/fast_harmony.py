@@ -314,9 +314,13 @@ def solve(problem: LeontiefHarmony, *, tol: float, deadline: float = math.inf) -
     unit = problem.transposed(problem.cost(np.ones(n_prim), np.zeros(n_cap)))
     mu0 = np.full(n_prim, problem.weight.sum() / max(float(unit[problem.need_row] @ problem.target), _TINY))
     p0 = problem.transposed(problem.cost(mu0, np.zeros(n_cap)))
-    # Dimensionless variables: primaries relative to mu0, rents relative to the price of their product at mu0.
-    sig = np.concatenate([np.maximum(mu0, _TINY), np.maximum(p0[np.argsort(problem.choice)][problem.capped]
-                                                            if n_cap else np.zeros(0), 1e-12)])
+    # Dimensionless variables: primaries relative to mu0, rents relative to what one unit of activity makes, at
+    # mu0's prices (its product's price times its output: a rent is per unit of activity, so the output enters;
+    # priced per unit of product alone, activities counted in a unit 10^12 larger stalled Newton's method).
+    row = np.argsort(problem.choice)[problem.capped]
+    made = p0[row] * problem.d[row]
+    sig = np.concatenate([np.maximum(mu0, _TINY),
+                          np.maximum(made, 1e-12 * float(np.max(made, initial=0.0)) + _TINY)])
     evals = 0
 
     def split(z: FloatArray) -> tuple[FloatArray, FloatArray]:
