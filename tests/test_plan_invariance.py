@@ -285,3 +285,16 @@ def test_fast_plans_activities_in_any_unit_itself(k: float) -> None:
         if r.status == "optimal":
             # harmony's plans are each certified within the tolerance (1e-6) of the optimum, LP plans are vertices
             assert r.objective == pytest.approx(reference.objective, rel=1e-6 if objective == "harmony" else 1e-9), i
+
+
+def test_fast_plans_goods_in_units_far_apart_itself() -> None:
+    """Goods and activities in units up to 10^8 apart: fast's Neumann iteration stalled at residuals of 1e-12 of
+    the largest right-hand side (a good in a small unit rounds at that size), above its stopping rule of 1e-13, and
+    fast declined the LP as "not productive". Each residual is now also judged against its own row's flows."""
+    for seed in (10, 11):
+        eco = generate_economy(300, family="uniform", seed=seed)
+        reference = build_plan(eco, "ray").solve("fast")
+        r = build_plan(_in_other_units(eco, seed, spread=8.0), "ray").solve("fast")
+        assert reference.solver["name"] == "fast", seed
+        assert r.solver["name"] == "fast" and r.status == "optimal", (seed, r.solver["note"])
+        assert r.objective == pytest.approx(reference.objective, rel=1e-9), seed
