@@ -59,8 +59,10 @@ def test_resource_scale_caps_co2_and_fulfilment_falls(tmp_path: Path, capsys) ->
 
 
 def test_series_with_capacity_headroom_names_the_binding_capacities(tmp_path: Path, capsys) -> None:
-    """Harmony with no headroom: labour and CO2 (exactly what the table's final demand uses) and two of the three
-    capacities bind; series.csv lists all four, the console line the first three and how many more. With 1%
+    """Harmony with no headroom: labour and CO2 (exactly what the table's final demand uses) and two or three of the
+    capacities bind (every limit is reached at once, so the prices are not unique: fast's dual gave the third 6e-6
+    once its rents were scaled by what an activity makes); series.csv lists them all, the console line the first
+    three and how many more. With 1%
     headroom the capacities are 1% above the plan's activities and do not bind (until session 23 two of them were
     listed, "fully used (200 of 202)", their prices a rounding residue of 5e-18 beside a harmony of -3e-14)."""
     src = tmp_path / "tables"
@@ -74,10 +76,10 @@ def test_series_with_capacity_headroom_names_the_binding_capacities(tmp_path: Pa
     assert row["median_fulfilment"] == pytest.approx(result.needs["fulfilment"].median(), rel=1e-9)
     assert row["quantity_index"] == pytest.approx(result.indices["quantity"], rel=1e-9)
     binding = row["binding"].split(";")
-    assert len(binding) == 4 and {"labour_fte", "co2"} < set(binding)
-    assert {b for b in binding if b.startswith("make_")} < {"make_a", "make_b", "make_c"}
+    assert len(binding) in (4, 5) and {"labour_fte", "co2"} < set(binding)
+    assert {b for b in binding if b.startswith("make_")} <= {"make_a", "make_b", "make_c"}
     err = " ".join(capsys.readouterr().err.split())
-    assert f"binding: {', '.join(binding[:3])} and 1 more" in err, err
+    assert f"binding: {', '.join(binding[:3])} and {len(binding) - 3} more" in err, err
     roomy = plan(import_sut(src / "2019", "csv", capacity_headroom=0.01)[0], "harmony")
     assert list(roomy.bottlenecks["constraint"]) == ["labour_fte", "co2"]
 
