@@ -72,6 +72,10 @@ re-solves after it by its simplex, warm; below it by the simplex (fast's fallbac
 Measured on generated *structured* economies, ray (docs/benchmarks.md, session 12): 3,000 goods (3,338 rows)
 simplex 1.8 s, IPM 3.3 s; 6,000 goods simplex 21.6 s, IPM 18.9 s; 10^4 goods (seeds 1, 2, 3) simplex 115 s,
 278 s, 296 s, IPM 69 s, 82 s, 87 s."""
+MET_WITHIN = (1 / 16, 15 / 16)
+"""A min-labour problem whose targets, lowered by one of these shares of the tolerance (tried in turn), have a
+plan has its targets met within the tolerance (``needplan.plan.solve``); its conflict search counts targets met
+at the last share too (``needplan.plan.explain.find_conflict``), so that the two agree."""
 DUST = 1e-10
 """A reduced cost ``c - A'y`` below this share of its column's value flows (``|c| + |A|'(|y| + y_ref)``, with the
 reference prices of :class:`Checks`) is rounding left where it is 0, and counts as 0 in the dual objective:

@@ -30,6 +30,7 @@ from needplan.plan.fill import LeastLabour
 from needplan.plan.fill import fill as fill_plan
 from needplan.plan.lp import (
     IPM_FROM_ROWS,
+    MET_WITHIN,
     FloatArray,
     HighsSession,
     IntArray,
@@ -61,9 +62,9 @@ HARMONY_IPM_FROM_ROWS = 10_000
 simplex, warm). Measured on structured economies (docs/benchmarks.md, "Harmony"): at 6,000 goods (30,245 rows)
 the first LP took 17 s against the simplex's 119 s, the whole solve 187 s against 280 s; at 3,000 (14,215 rows)
 16.8 s against 18.5 s; at 1,000 the same."""
-WITHIN = (1 / 16, 15 / 16)
-"""A min-labour problem whose targets, lowered by one of these shares of the tolerance (tried in turn), have a
-plan is met within the tolerance (:func:`_within_tolerance`); the rest is left for the plan's own rounding."""
+WITHIN = MET_WITHIN
+"""The shares of the tolerance by which a min-labour problem's targets are lowered in turn to find them met within
+the tolerance (:func:`_within_tolerance`); the rest is left for the plan's own rounding."""
 
 
 def fast_module() -> ModuleType | None:
