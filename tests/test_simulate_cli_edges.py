@@ -46,6 +46,40 @@ def _error_lines(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[st
     return err
 
 
+START_REGIME = """
+name = "{name}"
+end_year = 1915
+[regimes.start]
+base = "tsarist_baseline"
+{lever} = {value}
+[[schedule]]
+from = 1913
+regime = "start"
+"""
+
+
+@pytest.mark.parametrize(("lever", "value", "says"), [
+    ("export_quota_mt", 10, r"industry runs at [0-9.e-]+ of its capacity \(the towns get 0 Mt of grain\)"),
+    ("consumer_share_rural", 1.0, "the towns get no food or no consumer goods, and the real wage has no base"),
+])
+def test_a_first_year_that_is_no_base_for_the_indices_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                lever: str, value: float, says: str) -> None:
+    """A helper's fuzzing, levers within their ranges: an export quota of 10 Mt in 1913 left the towns no grain, so
+    1913's industry ran at 6e-13 of its capacity and the industrial index read 1.6e14 in 1914; all consumer goods
+    to the villages in 1913 floored the towns' real wage, which read 265,000 by 1940 (1913 = 100). Both exited 0.
+    Now: one error line naming the scenario, the year and why, exit 1, no output. A later year may do either."""
+    path = _write(tmp_path, START_REGIME.format(name="degenerate", lever=lever, value=value))
+    out = tmp_path / "out"
+    err = _error_lines(capsys, ["simulate", "--scenario", str(path), "--households", "200", "--out", str(out)])
+    assert re.search(f"scenario degenerate: the first year, 1913, is no base for the indices .*{says}", err[0]), err
+    assert not out.exists()
+    later = START_REGIME.format(name="later", lever="export_quota_mt", value=0).replace(
+        "[[schedule]]", f"[regimes.then]\nbase = \"tsarist_baseline\"\n{lever} = {value}\n[[schedule]]", 1)
+    later += '[[schedule]]\nfrom = 1914\nregime = "then"\n'
+    series, _ = run_scenario(load_scenario_file(_write(tmp_path, later, "later.toml")), seed=0, n_households=200)
+    assert series["industrial_output_index"].iloc[0] == 100.0 and np.isfinite(series[list(series)[2:]]).all().all()
+
+
 def test_terms_of_trade_limits_without_goods_or_reference() -> None:
     assert mech.terms_of_trade(0.0, 5.0, 0.0) == 0.0
     assert mech.terms_of_trade(0.0, 0.0, 0.0) == 0.0

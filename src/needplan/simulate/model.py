@@ -11,6 +11,7 @@ national aggregates. The loop in :meth:`Model.step` is the order of actions with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +35,12 @@ MIN_MEMBERS = 0.1
 """The fewest members a household agent keeps when people leave for the towns (its people are never all gone)."""
 URBAN_FLOOR_M = 1.0
 """The fewest people the towns keep, millions: below it people move in from the villages (never created)."""
+WAGE_FLOOR = 1e-6
+"""The least food or goods per town dweller (relative to 1913's) that the real wage counts: at none, it is at this
+floor (``real_wage_floored`` says so), and no first year there makes a base for the index."""
+BASE_OUTPUT_SHARE = 1e-6
+"""The least share of its capacity that industry must run at in a scenario's first year, whose output the
+industrial indices are relative to (:func:`needplan.simulate.run.series_from_records`)."""
 MAX_HOUSEHOLDS = 20_000_000
 """The most household agents a run may have: about the 22 million peasant households of 1913, so that each agent
 still stands for at least one real household (and a run fits in memory: about 0.7 kB per agent)."""
@@ -57,8 +64,12 @@ class BalanceError(SimulateError):
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(mech.Checked):
     """Initial conditions (1913) and behavioural constants calibrated on 1913–1928. Units in the names."""
+
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "population_m", "urban_share", "persons_per_household", "sown_area_mha", "industrial_workers_m",
+        "utilisation_1913", "capital_output_ratio", "tractor_cost")
 
     population_m: float = 156.2
     urban_share: float = 0.18
@@ -381,6 +392,10 @@ class Model:
         residual = harvest + transfers - (seed + feed + food + take + forced_sales + sales + losses + (rest - stock0))
         v["grain_transfers_net_mt"] = float(transfers.sum()) * w / 1e6
         v["grain_household_residual_t"] = float(np.max(np.abs(residual)))
+        # ...and relative to the household's grain (at least a tonne): weather 10^6 times normal made harvests of
+        # 10^7 t a household, rounded at 2e-9 t (a helper's fuzzing of the Python API).
+        gross = harvest + np.abs(transfers) + stock0
+        v["grain_household_residual_share"] = float(np.max(np.abs(residual) / np.maximum(gross, 1.0)))
         v["sown_area_mha"] = float(sown.sum()) * w / 1e6
         v["weather"] = weather
         v["collective_share"] = float(hh.collective.mean())
@@ -514,6 +529,7 @@ class Model:
         self.quality = mech.quality_step(self.quality, regime.target, result.pressure, gap, self.params.quality)
         x = result.realised_gross
         v["industrial_output_value"] = float(x @ value)
+        v["industrial_capacity_value"] = float(self.capacity @ value)
         v["industrial_quality_value"] = float((x * self.quality) @ value)
         v["heavy_value"] = float(x[HEAVY] @ value[HEAVY])
         v["consumer_value"] = float(x[~HEAVY] @ value[~HEAVY])
@@ -581,7 +597,8 @@ class Model:
         other_ph = 0.08  # t grain equivalent of potatoes, vegetables, fish per town dweller
         food_ph = (urban_food / (self.urban_m * 1e6) + other_ph) / (c.food_norm_t + other_ph)
         goods_ph = consumer_urban / self.urban_m / (self.consumer_1913 * (1 - 0.45))
-        v["real_wage_index"] = 100.0 * max(food_ph, 1e-6) ** 0.5 * max(goods_ph, 1e-6) ** 0.5
+        v["real_wage_index"] = 100.0 * max(food_ph, WAGE_FLOOR) ** 0.5 * max(goods_ph, WAGE_FLOOR) ** 0.5
+        v["real_wage_floored"] = float(min(food_ph, goods_ph) <= WAGE_FLOOR)
         # Terms of trade for next year's decisions: goods sent to the village per tonne that left it.
         off_farm = (v["grain_compulsory_mt"] * regime.procurement_price_ratio + v["grain_state_purchases_mt"]
                     + v["grain_market_sales_mt"])
@@ -716,8 +733,9 @@ def check_balances(rec: YearRecord, tol_mt: float = 1e-6) -> None:
     births - deaths - slaughter - requisition.
     """
     v = rec.values
-    if v["grain_household_residual_t"] > 1e-9:
-        raise BalanceError(f"{rec.year}: household grain balance off by {v['grain_household_residual_t']} t")
+    if v["grain_household_residual_share"] > 1e-9:
+        raise BalanceError(f"{rec.year}: household grain balance off by {v['grain_household_residual_t']} t "
+                           f"({v['grain_household_residual_share']:.2g} of a household's grain)")
     uses = sum(v[f"grain_{k}_mt"] for k in ("seed", "feed", "rural_consumption", "procurement", "market_sales",
                                             "losses")) + v["grain_stock_end_mt"] - v["grain_stock_start_mt"]
     uses -= v["grain_transfers_net_mt"]  # zero up to rounding: sharing moves grain between households only

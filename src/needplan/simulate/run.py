@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from needplan.simulate.model import Model, Params, YearRecord
+from needplan.simulate.model import BASE_OUTPUT_SHARE, Model, Params, YearRecord
 from needplan.simulate.regimes import SimulateError, is_whole
 from needplan.simulate.scenarios import Scenario
 
@@ -33,6 +33,7 @@ def series_from_records(records: list[YearRecord]) -> pd.DataFrame:
     if not records:
         raise ValueError("no records: the scenario has no years")
     base = records[0].values
+    _check_base(records[0])
     rows = []
     for rec in records:
         v = rec.values
@@ -62,6 +63,24 @@ def series_from_records(records: list[YearRecord]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
     frame["year"] = frame["year"].astype("int64")
     return frame
+
+
+def _check_base(first: YearRecord) -> None:
+    """Refuse a first year that is no base for the indices: industry (nearly) at a standstill, or towns with no
+    food or no goods, so that every later year's index is divided by about 0 (a helper's fuzzing: an export quota
+    of 10 Mt in 1913 left the towns no grain, industry ran at 1e-12 of its capacity, and the industrial index read
+    1.6e14 in 1914, exit 0; all consumer goods to the villages in 1913 made the real wage 265,000 by 1940)."""
+    v = first.values
+    share = v["industrial_output_value"] / max(v["industrial_capacity_value"], 1e-300)
+    why = ""
+    if not share >= BASE_OUTPUT_SHARE:
+        why = (f"industry runs at {share:.2g} of its capacity (the towns get "
+               f"{v['grain_urban_consumption_mt']:.3g} Mt of grain)")
+    elif v["real_wage_floored"]:
+        why = "the towns get no food or no consumer goods, and the real wage has no base"
+    if why:
+        raise SimulateError(f"the first year, {first.year}, is no base for the indices (first year = 100): {why}; "
+                            "start the scenario with a regime that feeds the towns and sends them goods")
 
 
 GDP_WEIGHTS = {"grain": 0.35, "livestock": 0.2, "industry": 0.45}
@@ -96,7 +115,10 @@ def run_scenario(scenario: Scenario, *, seed: int = 0, n_households: int = 100_0
     """Run one scenario: returns (series with :data:`SERIES_COLUMNS`, the full yearly records)."""
     model = Model(scenario, seed=seed, n_households=n_households, params=params, check=check)
     records = model.run()
-    return series_from_records(records), records
+    try:
+        return series_from_records(records), records
+    except SimulateError as err:
+        raise SimulateError(f"scenario {scenario.name}: {err}") from None
 
 
 def run_ensemble(scenario: Scenario, *, seed: int = 0, runs: int = 10, n_households: int = 100_000,
