@@ -375,7 +375,7 @@ def test_an_observed_year_exactly_met_is_optimal_without_lowering_the_targets(mo
     """Labour in hours (~1e9) available exactly as needed: HiGHS, with its absolute tolerance of 1e-7, called 3
     of these 60 economies infeasible (presolve) until rows with bounds beyond 2^20 were passed scaled down
     (``lp.bound_scale``). The lowering of targets within the tolerance is switched off here to see that."""
-    monkeypatch.setattr(solve_module, "WITHIN", ())
+    monkeypatch.setattr(solve_module, "MET_WITHIN", ())
     for seed in range(60):
         for solver in ("highs", "fast"):
             r = build_plan(observed_year(0.0, seed, 40), "min-labour").solve(solver)

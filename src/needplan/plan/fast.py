@@ -163,21 +163,16 @@ class _Problem:
         y = np.asarray(self.net_t @ full)
         return np.concatenate([y, -p]) if self.disposal else y
 
-    @cached_property
-    def abs_net(self) -> sp.csr_matrix:
-        """``|net|``, its index arrays shared (built only where a Neumann iteration stalls: :meth:`flows`)."""
-        return sp.csr_matrix((np.abs(self.net.data), self.net.indices, self.net.indptr), shape=self.net.shape)
-
     def flows(self, v: FloatArray, transposed: bool) -> FloatArray:
         """``|net| @ |v|`` (or ``|net|.T @ |v|``) over this problem's rows and columns: the gross flows that a
-        product's (or a technique's) residual is measured against."""
-        A, n_net = self.abs_net, self.net.shape[1]
+        product's (or a technique's) residual is measured against (no copy of ``|net|``)."""
+        n_net = self.net.shape[1]
         if transposed:
             full = np.zeros(self.net.shape[0])
             full[slice(None) if self.rows is None else self.rows] = np.abs(v)
-            y = np.asarray(A.T @ full)
+            y = abs_rmatvec(self.net, full)
             return np.concatenate([y, np.abs(v)]) if self.disposal else y
-        y = np.asarray(A @ np.abs(v[:n_net] if self.disposal else v))
+        y = abs_matvec(self.net, np.abs(v[:n_net] if self.disposal else v))
         y = y if self.rows is None else y[self.rows]
         return y + np.abs(v[n_net:]) if self.disposal else y
 

@@ -62,11 +62,6 @@ HARMONY_IPM_FROM_ROWS = 10_000
 simplex, warm). Measured on structured economies (docs/benchmarks.md, "Harmony"): at 6,000 goods (30,245 rows)
 the first LP took 17 s against the simplex's 119 s, the whole solve 187 s against 280 s; at 3,000 (14,215 rows)
 16.8 s against 18.5 s; at 1,000 the same."""
-WITHIN = MET_WITHIN
-"""The shares of the tolerance by which a min-labour problem's targets are lowered in turn to find them met within
-the tolerance (:func:`_within_tolerance`); the rest is left for the plan's own rounding."""
-
-
 def fast_module() -> ModuleType | None:
     """The ``fast`` solver module, or ``None`` when it cannot be imported (a broken installation; ``fast`` then
     raises :class:`SolverUnavailableError` and ``auto`` uses HiGHS). The tests import it unconditionally."""
@@ -288,7 +283,8 @@ def _by_highs(model: PlanModel, tolerance: float, time_limit: float | None) -> L
 def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
                       time_limit: float | None) -> LpSolution:
     """``sol``, unless it calls a min-labour LP infeasible. That is checked against the tolerance: re-solved with
-    every target lowered by each share of the tolerance in ``WITHIN`` in turn. Where that has a plan, the targets
+    every target lowered by each share of the tolerance in ``MET_WITHIN`` in turn (the rest is left for the plan's
+    own rounding). Where that has a plan, the targets
     as given are met within the tolerance (a real table's observed year: its labour is what its final demand
     needs, to rounding or to the table's own precision), and that plan is returned, saying so; read-back verifies
     it against the targets as given. Otherwise ``sol`` stands."""
@@ -306,7 +302,7 @@ def _within_tolerance(model: PlanModel, sol: LpSolution, tolerance: float,
         return sol
     lp = model.lp
     need = model.kind_is("need") & np.isfinite(lp.row_lower) & (lp.row_lower > 0)
-    for share in WITHIN:
+    for share in MET_WITHIN:
         lower = np.where(need, lp.row_lower * (1.0 - share * tolerance), lp.row_lower)
         relaxed = LinearProgram(lp.A, lower, lp.row_upper, lp.cost, lp.col_lower, lp.col_upper, lp.maximize,
                                 lp.activities)
