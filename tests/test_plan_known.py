@@ -1105,6 +1105,39 @@ def test_unbounded_is_said_only_with_a_ray_that_proves_it() -> None:
     assert ray_proves_unbounded(lp, np.zeros(lp.n_cols)) == "it is zero or not finite"
 
 
+def _structured_without_limits() -> Economy:
+    tables = generate_economy(200, family="structured", seed=73, capacity_share=1.0, labour_kinds=1).tables()
+    tables["resources"] = tables["resources"].iloc[0:0]
+    tables["techniques"]["capacity"] = ""
+    return build_economy(tables, name="structured 200 without limits")
+
+
+@pytest.mark.parametrize("solver", ["highs", "auto"])
+@pytest.mark.parametrize("case", ["structured", "dusty"])
+def test_an_unbounded_ray_is_proven_where_highs_s_own_ray_carries_dust(case: str, solver: str) -> None:
+    """A helper's fuzzing: two economies of 200 goods whose labour nothing limits read "stopped" from every solver,
+    because HiGHS's ray put 1e-8 (of its largest entry) on a technique whose input nothing along the ray makes,
+    leaving that balance by as much as its own flows there: a generated structured economy with every availability
+    and capacity removed, and a random one with one need (``data/highs_dusty_ray``). The LP of directions gives a
+    ray that proves it; on the second, its first answer keeps dust of 2e-10 too, and the round without the
+    columns that carry it proves it. Harmony's own check names the needs without limit on both."""
+    from needplan.plan.lp import directions_lp, ray_proves_unbounded
+
+    dusty = Path(__file__).parent / "data" / "highs_dusty_ray"
+    free = _structured_without_limits() if case == "structured" else read_economy(dusty)
+    r = build_plan(free, "ray").solve(solver)
+    assert r.status == "unbounded", r.solver["message"]
+    assert "a ray from the LP of directions does" in r.solver["message"]
+    assert "nothing limits" in build_plan(free, "harmony").solve("highs").explanation
+    lp = build_plan(free, "ray").lp
+    first = HighsSession(directions_lp(lp), tolerance=1e-10).run()
+    assert first.status == "optimal" and first.x @ lp.cost < 0
+    assert (ray_proves_unbounded(lp, first.x) == "") == (case == "structured")
+    demo = build_plan(read_economy(DEMO), "ray").lp
+    bounded = HighsSession(directions_lp(demo), tolerance=1e-10).run()
+    assert bounded.status == "optimal" and bounded.x @ demo.cost == 0.0
+
+
 @pytest.mark.parametrize("solver", ["highs", "auto"])
 def test_harmony_with_one_need_unlimited_is_unbounded_at_once(solver: str) -> None:
     """Found by fuzzing the CLI: the demo with no labour or resource listed (capacities as shipped) ran Kelley's
