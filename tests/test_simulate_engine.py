@@ -100,18 +100,46 @@ def test_model_owns_one_generator_and_steps_by_year() -> None:
     assert isinstance(model.rng, np.random.Generator)
 
 
+@pytest.mark.parametrize(("kind", "field", "when", "says"), [
+    ("calibration", "natural_increase", "1914", "FloatingPointError: overflow"),
+    ("peasant", "tot_elasticity", "1915", "OverflowError"),
+    ("calibration", "household_noise_sd", "1913", "OverflowError"),
+    ("calibration", "weather_sd", "", "the simulation's numbers broke down"),
+    ("calibration", "population_m", "set-up", "ZeroDivisionError"),
+])
+def test_a_run_whose_numbers_break_down_is_refused_naming_the_year_and_parameter(kind: str, field: str, when: str,
+                                                                                 says: str) -> None:
+    """A helper's fuzzing: parameters of 1e300 (finite and at least 0, so not refused when made) made a population
+    of inf, a raw OverflowError or ZeroDivisionError, or a branch plan's "capacity must be a number, got nan". Each
+    run now ends with one SimulateError naming the year (or the set-up) and the parameter far from its default."""
+    sc = get_scenario("ussr-1913-1940")
+    short = Scenario("short", "", 1913, 1934, sc.schedule, sc.regimes, sc.shocks)
+    params = replace(Params(), **{kind: replace(getattr(Params(), kind), **{field: 1e300})})
+    with pytest.raises(SimulateError) as caught:
+        run_scenario(short, seed=0, n_households=50, params=params)
+    message = str(caught.value)
+    assert f"short, {when}" in message and says in message and "numbers broke down" in message, message
+    named = f"{type(getattr(params, kind)).__name__}.{field}=1e+300"
+    assert message.endswith(f"parameters far from their defaults: {named}"), message
+
+
 @pytest.mark.parametrize(("kind", "value", "says"), [
     ("FamineParams", {"mortality": -1.0}, "FamineParams.mortality must be a number, finite and at least 0, got -1.0"),
     ("BureaucracyParams", {"base_share": float("nan")}, "BureaucracyParams.base_share must be a number"),
-    ("SkillParams", {"training_years": 0.0}, "SkillParams.training_years must be a number, finite and above 0"),
+    ("SkillParams", {"training_years": 0.0}, "SkillParams.training_years must be a whole number, finite and above 0"),
     ("Calibration", {"tractor_cost": 0}, "Calibration.tractor_cost must be a number, finite and above 0, got 0"),
     ("Calibration", {"herds_m": (1.0, 2.0)}, "Calibration.herds_m must be a tuple of 4 numbers"),
     ("QualityParams", {"floor": "0.4"}, "QualityParams.floor must be a number"),
+    ("QualityParams", {"adjust": 1e300}, "QualityParams.adjust must be a number, finite and from 0 to 1 (a share)"),
+    ("Calibration", {"urban_share": 1.5}, "Calibration.urban_share must be a number, finite and above 0 to 1"),
+    ("SkillParams", {"training_years": 2.5}, "SkillParams.training_years must be a whole number"),
 ])
 def test_parameters_are_checked_when_made(kind: str, value: dict[str, object], says: str) -> None:
     """A helper's fuzzing of the Python API (NaN, -1, 0 on every parameter): a famine mortality of -1 created 3.85
     million people, a NaN share filled 22 cells of the series with NaN, a tractor cost of 0 raised a bare
-    ZeroDivisionError, all silently or with no parameter named. Each is now refused by name when made."""
+    ZeroDivisionError, all silently or with no parameter named. Each is now refused by name when made. So are a
+    share above 1 (a quality adjustment of 1e300 made the quality index NaN, silently) and training years that
+    are no whole number."""
     from needplan.simulate import mechanisms as mech
     from needplan.simulate.model import Calibration
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,24 +25,45 @@ class Checked:
     """Parameters that are each a finite number at least 0 (or a tuple of them, as long as the default), checked
     when made: every mechanism's parameters and the calibration are rates, shares, sizes and elasticities. (A
     helper's fuzzing of the Python API: a famine mortality of -1 created 3.85 million people, a NaN share filled the
-    series with NaN silently, and a tractor cost of 0 raised a bare ZeroDivisionError.)"""
+    series with NaN silently, and a tractor cost of 0 raised a bare ZeroDivisionError; a share of 1e300 made the
+    quality index NaN, and training years of 1e300 a raw TypeError.)"""
 
     POSITIVE: ClassVar[tuple[str, ...]] = ()
     """The parameters that must be above 0 (the model divides by them)."""
+    SHARES: ClassVar[tuple[str, ...]] = ()
+    """The parameters that are shares or rates of a whole, at most 1."""
+    WHOLE: ClassVar[tuple[str, ...]] = ()
+    """The parameters that are whole numbers (of years)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):  # type: ignore[arg-type]
             value, default = getattr(self, f.name), f.default
             values = value if isinstance(value, tuple) else (value,)
             least = "above 0" if f.name in self.POSITIVE else "at least 0"
+            most = f.name in self.SHARES
             wrong = (isinstance(value, tuple) != isinstance(default, tuple)
                      or (isinstance(default, tuple) and len(values) != len(default))
                      or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                                and (v > 0 if f.name in self.POSITIVE else v >= 0) for v in values))
+                                and (v > 0 if f.name in self.POSITIVE else v >= 0) and (v <= 1 or not most)
+                                and (float(v).is_integer() or f.name not in self.WHOLE) for v in values))
             if wrong:
-                shape = f"a tuple of {len(default)} numbers" if isinstance(default, tuple) else "a number"
+                kind = "whole number" if f.name in self.WHOLE else "number"
+                shape = f"a tuple of {len(default)} {kind}s" if isinstance(default, tuple) else f"a {kind}"
+                if most:
+                    least = ("above 0" if f.name in self.POSITIVE else "from 0") + " to 1 (a share)"
                 raise SimulateError(f"{type(self).__name__}.{f.name} must be {shape}, finite and {least}, "
                                     f"got {value!r}")
+
+    def far_from_default(self, factor: float) -> list[str]:
+        """``Class.name=value`` of each parameter more than ``factor`` times its default (above 1 where that is 0)."""
+        far = []
+        for f in fields(self):  # type: ignore[arg-type]
+            value, default = getattr(self, f.name), f.default
+            values = value if isinstance(value, tuple) else (value,)
+            defaults = cast(tuple[float, ...], default if isinstance(default, tuple) else (default,))
+            if any(v > factor * d if d > 0 else v > 1 for v, d in zip(values, defaults, strict=True)):
+                far.append(f"{type(self).__name__}.{f.name}={value!r}")
+        return far
 
 # ---------------------------------------------------------------------------------------------------------------
 # 1. Quantity-only targets cut quality.
@@ -55,6 +76,8 @@ class QualityParams(Checked):
     """``cut_per_pressure``: quality lost per unit of target pressure (target over capacity minus one) when only
     tonnage is judged; ``skill_cut``: quality lost per unit of skill gap; ``adjust``: share of the gap to the
     equilibrium quality closed each year; ``quality_gain``: yearly gain towards 1 under quality-weighted targets."""
+
+    SHARES: ClassVar[tuple[str, ...]] = ("adjust", "floor")
 
     cut_per_pressure: float = 0.9
     skill_cut: float = 0.35
@@ -95,6 +118,8 @@ class SkillParams(Checked):
     year per unit of skill gap (breakdowns); ``training_years``: years from entering training to skilled."""
 
     POSITIVE: ClassVar[tuple[str, ...]] = ("skilled_per_capacity", "training_years")
+    SHARES: ClassVar[tuple[str, ...]] = ("efficiency_loss", "scrap_rate")
+    WHOLE: ClassVar[tuple[str, ...]] = ("training_years",)
 
     skilled_per_capacity: float = 0.55
     efficiency_loss: float = 0.45
@@ -216,6 +241,8 @@ class PeasantParams(Checked):
     ``hunger_threshold`` times the norm (set against the herd counts of 1 January 1923, after the civil war and
     the 1921 famine)."""
 
+    SHARES: ClassVar[tuple[str, ...]] = ("min_sow", "slaughter_on_entry", "anticipatory_slaughter")
+
     sow_elasticity: float = 0.35
     tot_elasticity: float = 0.5
     min_sow: float = 0.55
@@ -292,6 +319,8 @@ class BureaucracyParams(Checked):
     command-driven staff markets and democratic feedback make unnecessary; ``growth_cap``/``shrink_cap``: the
     most the staff can grow or shrink in a year (a ratchet: offices are easier to open than to close)."""
 
+    SHARES: ClassVar[tuple[str, ...]] = ("base_share", "market_relief", "democracy_relief", "shrink_cap")
+
     base_share: float = 0.012
     per_indicator: float = 0.00004
     per_collective: float = 0.012
@@ -329,6 +358,8 @@ class MarketParams(Checked):
     share of the would-be market trade that still happens illegally when the market is banned; ``supply_base``:
     share of the disposable surplus a household sells at 1913 terms of trade, ``supply_elasticity`` its response
     to the terms of trade."""
+
+    SHARES: ClassVar[tuple[str, ...]] = ("black_market_share", "supply_base")
 
     demand_elasticity: float = 0.6
     black_market_share: float = 0.25
@@ -380,6 +411,8 @@ class ConflictParams(Checked):
     coercion (requisition, forced collectivization); ``effort_loss``: effort lost per unit conflict;
     ``compliance_loss``: share of compulsory deliveries evaded per unit conflict."""
 
+    SHARES: ClassVar[tuple[str, ...]] = ("persistence", "effort_loss", "compliance_loss")
+
     persistence: float = 0.6
     weights: tuple[float, float, float, float] = (0.6, 0.8, 0.6, 0.3)
     coercion_weight: float = 0.35
@@ -411,6 +444,8 @@ def conflict_effects(conflict: float, p: ConflictParams = ConflictParams()) -> t
 class FamineParams(Checked):
     """``subsistence_t``: food per head per year (t grain equivalent) below which excess deaths begin;
     ``mortality``: yearly excess death rate per unit relative shortfall below subsistence; ``max_rate``: cap."""
+
+    SHARES: ClassVar[tuple[str, ...]] = ("max_rate",)
 
     subsistence_t: float = 0.17
     mortality: float = 0.12

@@ -10,7 +10,7 @@ national aggregates. The loop in :meth:`Model.step` is the order of actions with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 import numpy as np
@@ -70,6 +70,9 @@ class Calibration(mech.Checked):
     POSITIVE: ClassVar[tuple[str, ...]] = (
         "population_m", "urban_share", "persons_per_household", "sown_area_mha", "industrial_workers_m",
         "utilisation_1913", "capital_output_ratio", "tractor_cost")
+    SHARES: ClassVar[tuple[str, ...]] = (
+        "urban_share", "rich_share", "poor_share", "skilled_share", "utilisation_1913", "loss_rate", "deaths",
+        "slaughter", "socialized_mortality", "depreciation", "migration_cap", "forced_collective_effort")
 
     population_m: float = 156.2
     urban_share: float = 0.18
@@ -113,6 +116,10 @@ class Calibration(mech.Checked):
     planned_harvest_optimism: float = 1.1
 
 
+FAR_FROM_DEFAULT = 1e3
+"""How many times its default a parameter is named as a suspect when the numbers of a run break down."""
+
+
 @dataclass(frozen=True)
 class Params:
     """The parameters of every mechanism (see :mod:`needplan.simulate.mechanisms`)."""
@@ -125,6 +132,19 @@ class Params:
     conflict: mech.ConflictParams = field(default_factory=mech.ConflictParams)
     famine: mech.FamineParams = field(default_factory=mech.FamineParams)
     calibration: Calibration = field(default_factory=Calibration)
+
+
+    def far_from_default(self, factor: float = FAR_FROM_DEFAULT) -> list[str]:
+        """``Class.name=value`` of each parameter more than ``factor`` times its default (see
+        :meth:`mech.Checked.far_from_default`)."""
+        return [far for f in fields(self) for far in getattr(self, f.name).far_from_default(factor)]
+
+
+NUMERIC_FAILURES = (ArithmeticError, ValueError, TypeError)
+"""What numbers beyond the model's reach raise: an overflow, a division by 0, numpy's overflow or invalid value
+(raised inside a run), numpy refusing a size. A run that raises one (the model's own :class:`SimulateError`, a
+ValueError too, passes as it is), or whose record holds a number that is not finite, is refused naming the year
+and the parameters far from their defaults (a helper's fuzzing: elasticities, a noise and a population of 1e300)."""
 
 
 @dataclass
@@ -187,9 +207,21 @@ class Model:
         self.year = scenario.start_year
         self.A = technology_matrix()
         self.records: list[YearRecord] = []
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise"):
+                self._start(n_households)
+        except SimulateError:
+            raise
+        except NUMERIC_FAILURES as err:
+            raise self._broken("set-up", f"{type(err).__name__}: {err}") from None
+        if not np.isfinite(self.base_yield) or not self.base_yield > 0:
+            raise self._broken("set-up", f"the 1913 yield per hectare is {self.base_yield}")
+
+    def _start(self, n: int) -> None:
+        """The households, industry and state of the first year, from the calibration."""
+        params = self.params
         c = params.calibration
         rng = self.rng
-        n = n_households
         rural_m = c.population_m * (1 - c.urban_share)
         self.weight = rural_m * 1e6 / c.persons_per_household / n
         members = c.persons_per_household * rng.lognormal(0.0, 0.25, n)
@@ -239,8 +271,20 @@ class Model:
         if self.records:
             raise SimulateError(f"this model has already run {self.scenario.name}: make a new Model to run it again")
         for year in self.scenario.years:
-            self.step(year)
+            try:
+                with np.errstate(over="raise", divide="raise", invalid="raise"):
+                    self.step(year)
+            except SimulateError:
+                raise
+            except NUMERIC_FAILURES as err:
+                raise self._broken(str(year), f"{type(err).__name__}: {err}") from None
         return self.records
+
+    def _broken(self, when: str, what: str) -> SimulateError:
+        """The error for a run whose numbers broke down ``when`` (a year, or "set-up"), ``what`` happened."""
+        far = self.params.far_from_default()
+        return SimulateError(f"{self.scenario.name}, {when}: the simulation's numbers broke down ({what})"
+                             + (f"; parameters far from their defaults: {', '.join(far)}" if far else ""))
 
     def step(self, year: int) -> YearRecord:
         """Simulate one year. The order of actions is the order of the lines below."""
@@ -260,6 +304,10 @@ class Model:
         self._towns(regime, shock, rec)                               # 8, 6: urban food, real wage, migration
         self._conflict(regime, rec)                                   # 7: shortages by group
         self._population(shock, rec)                                  # natural increase, war losses
+        wrong = [k for k, v in rec.values.items() if not np.isfinite(v)]
+        if wrong:
+            raise self._broken(str(year), f"{wrong[0]} is {rec.values[wrong[0]]}"
+                               + (f", and {len(wrong) - 1} more values" if len(wrong) > 1 else ""))
         if self.check:
             check_balances(rec)
         self.records.append(rec)
