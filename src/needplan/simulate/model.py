@@ -10,6 +10,8 @@ national aggregates. The loop in :meth:`Model.step` is the order of actions with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -207,13 +209,8 @@ class Model:
         self.year = scenario.start_year
         self.A = technology_matrix()
         self.records: list[YearRecord] = []
-        try:
-            with np.errstate(over="raise", divide="raise", invalid="raise"):
-                self._start(n_households)
-        except SimulateError:
-            raise
-        except NUMERIC_FAILURES as err:
-            raise self._broken("set-up", f"{type(err).__name__}: {err}") from None
+        with self._numbers_hold("set-up"):
+            self._start(n_households)
         if not np.isfinite(self.base_yield) or not self.base_yield > 0:
             raise self._broken("set-up", f"the 1913 yield per hectare is {self.base_yield}")
 
@@ -271,14 +268,21 @@ class Model:
         if self.records:
             raise SimulateError(f"this model has already run {self.scenario.name}: make a new Model to run it again")
         for year in self.scenario.years:
-            try:
-                with np.errstate(over="raise", divide="raise", invalid="raise"):
-                    self.step(year)
-            except SimulateError:
-                raise
-            except NUMERIC_FAILURES as err:
-                raise self._broken(str(year), f"{type(err).__name__}: {err}") from None
+            with self._numbers_hold(str(year)):
+                self.step(year)
         return self.records
+
+    @contextmanager
+    def _numbers_hold(self, when: str) -> Iterator[None]:
+        """Inside: numpy's overflow, invalid values and divisions by 0 raise, and what :data:`NUMERIC_FAILURES`
+        raises ends the run with :meth:`_broken` (``when``: a year, or "set-up")."""
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise"):
+                yield
+        except SimulateError:
+            raise
+        except NUMERIC_FAILURES as err:
+            raise self._broken(when, f"{type(err).__name__}: {err}") from None
 
     def _broken(self, when: str, what: str) -> SimulateError:
         """The error for a run whose numbers broke down ``when`` (a year, or "set-up"), ``what`` happened."""
