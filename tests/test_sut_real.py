@@ -230,6 +230,24 @@ def test_a_damaged_supply_cell_is_refused_not_imported(tmp_path: Path, value: fl
 
 
 @needs_data
+def test_a_negative_labour_cell_is_named_as_written(tmp_path: Path) -> None:
+    """Found by a helper's fuzzing: Table2!E144 (the first industry's full-time equivalents, thousands) set to -10,
+    its row's total adjusted to match, was refused as "labour_fte of industry 'i03': negative labour ...: -10000",
+    naming no cell and showing the value times 1000. The cell is named now, with its value as written."""
+    import openpyxl
+
+    bad = tmp_path / "sut_2019.xlsx"
+    shutil.copy(INE / "sut_2019.xlsx", bad)
+    wb = openpyxl.load_workbook(bad)
+    total = wb["Table2"]["CF144"].value
+    wb["Table2"]["CF144"] = total - wb["Table2"]["E144"].value - 10
+    wb["Table2"]["E144"] = -10
+    wb.save(bad)
+    with pytest.raises(SutError, match=r"sut_2019\.xlsx: Table2!E144: negative labour \(.*\): -10$"):
+        read_ine(bad)
+
+
+@needs_data
 def test_a_product_number_given_twice_is_named(tmp_path: Path) -> None:
     """Found by a helper's fuzzing: row 11 of both tables relabelled "1. Live animals" ended in an IndexError."""
     import openpyxl

@@ -317,14 +317,14 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
         total_rows = use.find_rows(u_lab, lambda t: t == "total", head[0] + 1, head[0] + 3)
         if not total_rows:
             raise use.error(head[0], None, f"no 'Total' row under {label!r}")
-        thousands = use.numbers(total_rows, ind_data_cols, blank=np.nan)[0]
+        thousands = use.numbers(total_rows, ind_data_cols, blank=np.nan, counts=f"labour ({label}, total)")[0]
         _check_row_total(use, total_rows[0], thousands, u_total, f"{label}, total")
         labour[measure] = PrimaryInput(f"labour_{measure}", "labour", unit.removeprefix("thousand "),
                                        pd.Series(thousands * 1000.0, index=industries),
                                        f"labour, {unit.removeprefix('thousand ')} per year (INE: {label}, total)")
     comp = use.find_rows(u_lab, lambda t: t.startswith("compensation of employees"), u_hr)
     if comp:
-        paid = use.numbers(comp[:1], ind_data_cols, blank=np.nan)[0]
+        paid = use.numbers(comp[:1], ind_data_cols, blank=np.nan, counts="compensation of employees")[0]
         _check_row_total(use, comp[0], paid, u_total, "compensation of employees")
         labour["compensation"] = PrimaryInput("labour_compensation", "labour", "million EUR",
                                               pd.Series(paid, index=industries),

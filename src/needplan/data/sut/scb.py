@@ -224,7 +224,7 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
 
     def var(label: str, *, blank: float = 0.0, required: bool = True) -> np.ndarray | None:
         r = _row(sh, v_r0 + 2, v_label, label, required=required)
-        return None if r is None else sh.numbers([r], v_cols, blank=blank)[0]
+        return None if r is None else sh.numbers([r], v_cols, blank=blank, counts=f"{label!r}")[0]
 
     def var_final(label: str) -> float:
         r = _row(sh, v_r0 + 2, v_label, label, required=False)
@@ -251,7 +251,7 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
     co2_row = _row(sh, v_r0 + 2, v_label, _CO2, required=False)
     household_co2 = 0.0
     if co2_row is not None:
-        co2 = sh.numbers([co2_row], v_cols, blank=np.nan)[0]
+        co2 = sh.numbers([co2_row], v_cols, blank=np.nan, counts="CO2 emissions")[0]
         emissions.append(PrimaryInput("co2", "resource", "kt CO2", pd.Series(co2, index=industries),
                                       "carbon dioxide emitted by industries, kilotonnes per year"))
         others = [c for c in v_all if c not in v_cols]

@@ -62,10 +62,11 @@ class Sheet:
                     return r, c
         return None
 
-    def numbers(self, rows: list[int], cols: list[int], *, blank: float = 0.0) -> np.ndarray:
+    def numbers(self, rows: list[int], cols: list[int], *, blank: float = 0.0, counts: str = "") -> np.ndarray:
         """The block ``rows x cols`` as floats; empty cells become ``blank`` (NaN to mark 'no figure').
 
-        Raises :class:`SutError` naming the first non-numeric cell.
+        Raises :class:`SutError` naming the first non-numeric cell, and, where the cells are ``counts`` (labour, an
+        emission: never below 0), the first negative one with its value as written.
         """
         block = self.cells[np.ix_(rows, cols)] if rows and cols else np.empty((len(rows), len(cols)), dtype=object)
         out = np.full(block.shape, blank, dtype=np.float64)
@@ -76,6 +77,8 @@ class Sheet:
                 raise self.error(rows[i], cols[j], f"not a number: {v!r}")
             if not np.isfinite(v):
                 raise self.error(rows[i], cols[j], f"not a finite number: {v!r}")
+            if counts and v < 0:
+                raise self.error(rows[i], cols[j], f"negative {counts}: {v!r}")
             out[i, j] = float(v)
         return out
 
