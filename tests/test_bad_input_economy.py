@@ -405,3 +405,11 @@ def test_a_parquet_column_written_twice_is_named(demo_copy: Path) -> None:
     pq.write_table(pa.table(columns, names=["technique", "good", "technique"]), demo_copy / "techniques.parquet")
     (demo_copy / "techniques.csv").unlink()
     assert problems(demo_copy) == [f"{demo_copy}/techniques.parquet: column 'technique' appears more than once"]
+
+
+def test_an_empty_kind_is_said_once(demo_copy: Path) -> None:
+    """A helper's fuzzing: a good with no kind got two lines for one cell, "kind is empty" and "kind must be one of
+    product, labour, resource, got ''"."""
+    replace(demo_copy, "goods.csv", "steel,product", "steel,")
+    row = line_of(demo_copy / "goods.csv", "steel,,")
+    assert problems(demo_copy) == [f"{demo_copy}/goods.csv line {row}: kind is empty"]

@@ -401,7 +401,9 @@ def build_economy(
     dup = _duplicates([good_ids])
     out.rows(s, dup, lambda i: f"duplicate good id {good_ids[i]!r}")
     kind_code = pd.Index(GOOD_KINDS).get_indexer(g["kind"])
-    out.rows(s, kind_code < 0, lambda i: f"kind must be one of {', '.join(GOOD_KINDS)}, got {g['kind'][i]!r}")
+    named = np.asarray(g["kind"], dtype=object) != ""  # (an empty kind is said once, as empty)
+    out.rows(s, (kind_code < 0) & named,
+             lambda i: f"kind must be one of {', '.join(GOOD_KINDS)}, got {g['kind'][i]!r}")
     if not (kind_code == PRODUCT).any():  # nothing to make, need or analyse
         out.add(s.label, "no good is a product: an economy needs at least one product, and a technique that makes it")
     out.raise_if_any(origin)
