@@ -263,6 +263,22 @@ def test_a_warm_answer_that_fails_verification_is_solved_again_from_scratch() ->
     assert r.objective == pytest.approx(8.4861069, rel=1e-7)  # scipy's HiGHS on independent tangent cuts: 8.48610689
 
 
+@pytest.mark.parametrize(("seed", "low", "high"), [(436, -9.60122993, -9.60122811), (444, -5.84300485, -5.84300379)])
+@pytest.mark.parametrize("solver", ["highs", "auto"])
+def test_harmony_with_a_scarce_labour_kind_is_optimal_not_stopped(seed: int, low: float, high: float,
+                                                                   solver: str) -> None:
+    """A helper's fuzzing: random economies of 5 goods with one labour kind at 0.001 beside targets of 1 to 10 read
+    "stopped" (8 of 180): Kelley's last LP put a need's deviation 6e-8 below -1, within HiGHS's tolerance, so that
+    5e-7 of p0 was used that nothing made (5e-4 of its flows), and read-back refused it. Kelley's rounds are now
+    resumed at a tolerance 100 times smaller. ``low`` and ``high`` bound the optimum: the helper's independent LP
+    (scipy's HiGHS, the quality allocation written out, 400 tangent cuts per need) and the true harmony of its plan."""
+    model = build_plan(random_economy(seed), "harmony")
+    model.set_available("lab_a", 0.001)
+    r = model.solve(solver)
+    assert r.status == "optimal" and max(r.residuals.values()) <= 1e-6, r.solver["message"]
+    assert low - 1e-6 * abs(low) <= r.objective <= high + 1e-6 * abs(high)
+
+
 def test_kelley_does_not_take_highs_word_that_a_cut_lp_is_unbounded() -> None:
     """300 goods, one need (weight 2) whose largest fulfilment is 119,186.56 times its target (ray; found by
     fuzzing): harmony is at most 2 ln(119,186.56) = 23.37689. HiGHS's warm simplex called Kelley's second LP, the
