@@ -176,34 +176,18 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
             sol = dual
     result = _read_back(model, _within_tolerance(model, sol, tolerance, time_limit), tolerance, time_limit, note,
                         fill)
-    if (sol.solver == "highs" and sol.status == "optimal" and result.status == "stopped"
-            and model.objective != "harmony" and model.session is not None and not model.session.last_run_by_ipm):
+    retry = (_resolve_tighter(model, tolerance, time_limit)
+             if sol.solver == "highs" and sol.status == "optimal" and result.status == "stopped" else None)
+    if retry is not None:
         # HiGHS's answer passed its session's check, row by row in the LP's units, but not read-back's, good by good
-        # against its flows (fuzzing: 1.3e-6 against a tolerance of 1e-6, a ring of 60 products): once more from
-        # nothing, at HiGHS's tightest tolerances and without its presolve; that answer stands where it passes.
-        again = model.session.run_exact()
-        again.seconds += sol.seconds
-        again.iterations += sol.iterations
-        again.ranges = model.session.ranges_of(again)
-        exact = _read_back(model, again, tolerance, time_limit, note, fill)
-        if exact.status == "optimal":
-            exact.solver["message"] = (f"{exact.solver['message']} (re-solved from nothing at HiGHS's tightest "
-                                       "tolerances without its presolve: the first answer failed the engine's check)")
-            result = exact
-    if (sol.solver == "highs" and sol.status == "optimal" and result.status == "stopped"
-            and model.objective == "harmony" and tolerance * HARMONY_TIGHTER >= TIGHTEST_HIGHS_TOLERANCE):
-        # Kelley's last LP passed its session's check, row by row in the LP's units, but not read-back's, good by
-        # good against its flows (a helper's fuzzing: one labour kind at 0.001 beside targets of 1 to 10, a need's
-        # deviation 6e-8 below -1 within HiGHS's tolerance, and 5e-7 of a product used that nothing made, 5e-4 of
-        # its flows: 8 of 180 such economies "stopped"). Kelley's rounds once more, on from its cuts, at a
-        # tolerance HARMONY_TIGHTER times smaller; that answer stands where it passes at the tolerance asked for.
-        again = _by_highs(model, tolerance * HARMONY_TIGHTER, time_limit)
+        # against its flows: solved once more, tighter (_resolve_tighter); that answer stands where it passes at the
+        # tolerance asked for.
+        again, how = retry
         again.seconds += sol.seconds
         again.iterations += sol.iterations
         tight = _read_back(model, again, tolerance, time_limit, note, fill)
         if tight.status == "optimal":
-            tight.solver["message"] = (f"{tight.solver['message']} (Kelley's rounds resumed at a tolerance of "
-                                       f"{tolerance * HARMONY_TIGHTER:g}: the first answer failed the engine's check)")
+            tight.solver["message"] = f"{tight.solver['message']} ({how}: the first answer failed the engine's check)"
             result = tight
     if (solver == "auto" and sol.solver == "highs" and sol.status == "optimal" and result.status == "stopped"
             and fast is not None and model.objective in FAST_OBJECTIVES and not model.user_rows.size
@@ -231,6 +215,28 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
         result = _read_back(model, sol, tolerance, time_limit, (
             f"fast's answer failed the engine's verification ({result.solver['message']}); solved by HiGHS"), fill)
     return result
+
+
+def _resolve_tighter(model: PlanModel, tolerance: float, time_limit: float | None) -> tuple[LpSolution, str] | None:
+    """For an answer of HiGHS that read-back refused: the model solved again, tighter, and how (None where no
+    tighter solve is left).
+
+    - ray and min-labour: from nothing at HiGHS's tightest tolerances and without its presolve (fuzzing: 1.3e-6
+      against a tolerance of 1e-6, a ring of 60 products); not after its interior point method.
+    - harmony: Kelley's rounds resumed from their cuts at a tolerance :data:`HARMONY_TIGHTER` times smaller (a
+      helper's fuzzing: one labour kind at 0.001 beside targets of 1 to 10, a need's deviation 6e-8 below -1
+      within HiGHS's tolerance, and 5e-7 of a product used that nothing made, 5e-4 of its flows: 8 of 180 such
+      economies "stopped")."""
+    if model.objective == "harmony":
+        tighter = tolerance * HARMONY_TIGHTER
+        if tighter < TIGHTEST_HIGHS_TOLERANCE:
+            return None
+        return _by_highs(model, tighter, time_limit), f"Kelley's rounds resumed at a tolerance of {tighter:g}"
+    if model.session is None or model.session.last_run_by_ipm:
+        return None
+    again = model.session.run_exact()
+    again.ranges = model.session.ranges_of(again)
+    return again, "re-solved from nothing at HiGHS's tightest tolerances without its presolve"
 
 
 def _read_back(model: PlanModel, sol: LpSolution, tolerance: float, time_limit: float | None, note: str,

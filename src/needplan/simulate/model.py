@@ -135,7 +135,6 @@ class Params:
     famine: mech.FamineParams = field(default_factory=mech.FamineParams)
     calibration: Calibration = field(default_factory=Calibration)
 
-
     def far_from_default(self, factor: float = FAR_FROM_DEFAULT) -> list[str]:
         """``Class.name=value`` of each parameter more than ``factor`` times its default (see
         :meth:`mech.Checked.far_from_default`)."""
