@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from needplan.data.sut import SutError, import_sut
 
 TABLE = Path(__file__).parent / "data" / "sut_csv"
 INE = Path(__file__).resolve().parents[2] / "shared" / "data" / "sut" / "spain_ine"
+SCB = INE.parent / "sweden" / "sut_2008_2016.xlsx"
 
 
 def _refused(args: list[str], capsys) -> str:
@@ -169,12 +171,12 @@ def test_ine_tables_at_previous_year_prices_are_never_read(tmp_path: Path) -> No
         import_sut(tmp_path / "sut_2019.xlsx", "ine")
 
 
-def _damaged(path: Path, how: str) -> Path:
-    """``path`` rewritten with its sheet Table1 damaged inside an intact zip: its XML cut off mid-tag (``xml``), or
-    stored uncompressed with one digit of a cell changed, which only its CRC tells (``crc``)."""
+def _damaged(path: Path, how: str, member: str = "xl/worksheets/sheet2.xml") -> Path:
+    """``path`` rewritten with one sheet (by default Table1 of an INE-like workbook) damaged inside an intact zip: its
+    XML cut off mid-tag (``xml``), or stored uncompressed with one digit of a cell changed, which only its CRC tells
+    (``crc``)."""
     import zipfile
 
-    member = "xl/worksheets/sheet2.xml"
     with zipfile.ZipFile(path) as z:
         items = [(info.filename, z.read(info)) for info in z.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -210,6 +212,20 @@ def test_a_damaged_sheet_in_a_readable_workbook_is_refused_by_name(tmp_path: Pat
     assert len(err.strip().splitlines()) == 1 and not out.exists()
     with pytest.raises(SutError, match="cannot read sheet 'Table1'"):
         import_sut(book, "ine")
+
+
+@pytest.mark.skipif(not SCB.is_file(), reason="../shared/data/sut is absent")
+def test_an_scb_year_is_read_from_its_own_sheet_alone(tmp_path: Path, capsys) -> None:
+    """Reading one year of SCB's workbook parsed all nine sheets (2.4 s a year, so a series of nine years read 81);
+    now only the year's own sheet is read: 2016 imports as before from a copy whose 2008 sheet is damaged, and 2008
+    is refused by name."""
+    book = _damaged(shutil.copy(SCB, tmp_path / "sweden.xlsx"), "xml", "xl/worksheets/sheet1.xml")
+    intact, _ = import_sut(SCB, "scb", year=2016, labour="hours")
+    economy, _ = import_sut(book, "scb", year=2016, labour="hours")
+    assert economy.goods.equals(intact.goods) and (economy.use != intact.use).nnz == 0
+    assert np.array_equal(economy.available, intact.available) and np.array_equal(economy.target, intact.target)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out"), "--year", "2008", "--labour", "hours"], capsys)
+    assert "sweden.xlsx: cannot read sheet '2008', the workbook is damaged" in err and not (tmp_path / "out").exists()
 
 
 def test_running_out_of_memory_on_a_sheet_is_not_called_damage(tmp_path: Path, monkeypatch) -> None:
@@ -270,9 +286,6 @@ def test_a_negative_intermediate_use_is_refused_by_cell(tmp_path: Path, capsys) 
     (table / "final_demand.csv").write_text("product,household,exports\na,68,15\nb,100,40\nc,19,0\n")
     err = _refused(["import-sut", str(table), str(tmp_path / "out"), "--format", "csv"], capsys)
     assert f"{table}/use.csv line 2, column 'X': negative intermediate use -9" in err, err
-
-
-SCB = INE.parent / "sweden" / "sut_2008_2016.xlsx"
 
 
 def _swapped_columns(source: Path, out: Path, sheet: str, rows: range, first: int) -> Path:

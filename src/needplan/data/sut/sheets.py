@@ -102,12 +102,17 @@ def sheet_names(path: Path) -> list[str]:
         wb.close()
 
 
-def load_workbook(path: Path) -> dict[str, Sheet]:
-    """All sheets of an .xlsx workbook as :class:`Sheet` (values, not formulas); errors name the file."""
+def load_workbook(path: Path, select: Callable[[list[str]], Iterable[str]] | None = None) -> dict[str, Sheet]:
+    """The sheets of an .xlsx workbook as :class:`Sheet` (values, not formulas); errors name the file.
+
+    ``select``: given the workbook's sheet names, those to read (all when None); the others are not parsed."""
     wb = _open(path)
     try:
+        wanted = None if select is None else set(select(list(wb.sheetnames)))
         sheets = {}
         for ws in wb.worksheets:
+            if wanted is not None and ws.title not in wanted:
+                continue
             try:
                 rows = list(ws.iter_rows(values_only=True))
             except MemoryError:
