@@ -1195,6 +1195,20 @@ def test_harmony_names_every_unlimited_need_and_only_weighted_ones(unit: float) 
     assert r.status == "optimal" and r.objective == pytest.approx(math.log(100 / 0.1), rel=1e-7)
 
 
+@pytest.mark.parametrize("solver", ["highs", "fast", "auto"])
+@pytest.mark.parametrize("unit", [1e-9, 1e-12])
+def test_a_need_limited_through_small_entries_is_not_called_unlimited(unit: float, solver: str) -> None:
+    """A helper's fuzzing: B made and its hours used at 1e-9 a unit of activity, 1,000 hours: harmony read
+    "unbounded: nothing limits B" from every solver, where ray plans 1,000 B. The LP of recession directions held
+    the hours' row of 1e-9s to HiGHS's absolute tolerance of 1e-7, so a direction using hours that are not there
+    passed; its rows are now each divided by their largest entry. The optimum is ln(1000 / 1)."""
+    goods = [("B", "product"), ("L", "labour")]
+    eco = economy(goods, [("b1", "B", unit, None, 1.0)], [("b1", "L", unit)], [("L", 1000.0)], [("B", 1.0, 1.0)])
+    r = build_plan(eco, "harmony").solve(solver)
+    assert r.status == "optimal", r.explanation
+    assert r.objective == pytest.approx(math.log(1000.0), rel=1e-7)
+
+
 def test_harmony_with_availabilities_of_uint64_max_stops_instead_of_running_on() -> None:
     """Found by fuzzing the CLI: the demo with every availability at 2^64 - 1 ran harmony for more than 15 minutes
     (no time limit): in Kelley's fourth round HiGHS's simplex failed on activities near 1e19 and its interior point
