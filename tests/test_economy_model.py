@@ -158,7 +158,7 @@ _VALUE = st.one_of(_SCALAR, st.lists(_SCALAR, max_size=3), st.dictionaries(_TEXT
 _KEYS = _TEXT.filter(lambda k: k not in ("format_version", "name", "description", "folder"))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=_TEXT.filter(lambda t: t.strip() != ""), description=_TEXT,
        extra=st.dictionaries(_KEYS, _VALUE, max_size=4))
 def test_a_manifest_written_is_read_back_as_it_was(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory,

@@ -36,9 +36,9 @@ def test_response_slope_of_a_negligible_price_raises_no_floating_point_warning()
     assert slope.tolist() == [0.0, -4.0, 0.0]
 
 
-@pytest.mark.parametrize(("goods", "seeds"), [(8, 100), (30, 100), (90, 50)])
+@pytest.mark.parametrize(("goods", "seeds"), [(8, 50), (30, 40), (90, 20)])
 def test_fast_harmony_agrees_with_kelleys_cutting_planes(goods: int, seeds: int) -> None:
-    """250 generated uniform economies (one technique per good, capacities on a third of the goods, one or two
+    """110 generated uniform economies (one technique per good, capacities on a third of the goods, one or two
     labour kinds): both answers verified by the engine, the harmony equal within the tolerance."""
     tol = 1e-7
     for seed in range(seeds):
