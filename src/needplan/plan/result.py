@@ -394,15 +394,18 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
             f"the solver stopped without a plan (its last answer breaks the plan's limits by up to {worst:.3g} of "
             f"their size; {solver['message']})"), solver)
 
-    if lam is not None and status == "optimal":
-        # A target below the precision of its product's flows reads short of lambda although its row holds to the
-        # tolerance (fuzzing: grain's target of 1e-15 beside 224 units made and used read 0.00% in a plan at
-        # 262.93%): said, not hidden.
-        below = np.flatnonzero(fulfil < lam * (1 - tolerance))
+    level = lam if lam is not None else 1.0 if model.objective == "min-labour" else None
+    if level is not None and status == "optimal":
+        # A target below the precision of its product's flows reads short of lambda (of itself, for min-labour)
+        # although its row holds to the tolerance (fuzzing: grain's target of 1e-15 beside 224 units made and used
+        # read 0.00% in a plan at 262.93%; a target of 1e-10 beside another of 10 was left at 0 by min-labour):
+        # said, not hidden.
+        below = np.flatnonzero(fulfil < level * (1 - tolerance))
         if below.size:
             g = int(ng[below[0]])
             solver["note"] = "; ".join(filter(None, [solver["note"], (
-                f"{below.size:,} need{'s' if below.size != 1 else ''} read below the fulfilment: "
+                f"{below.size:,} need{'s' if below.size != 1 else ''} read below "
+                f"{'the fulfilment' if lam is not None else 'their targets' if below.size != 1 else 'its target'}: "
                 f"{'their targets are' if below.size != 1 else 'its target is'} below the precision of the flows "
                 f"({eco.goods[g]}: target {t[g]:.3g} beside {made[g] + used[g]:,.6g} made and used), so "
                 f"{'their rows hold' if below.size != 1 else 'its row holds'} to the tolerance")]))
