@@ -580,20 +580,20 @@ def _unlimited_needs(model: PlanModel, tolerance: float) -> list[str]:
     adds nothing to the harmony, however it grows, and is left out."""
     lp, n_t, k = model.lp, model.n_techniques, model.need_goods.size
     keep = np.flatnonzero(~model.kind_is("cut"))
+    # Each row divided by its largest entry (the rows are homogeneous, so the cone is the same), and a need's growth
+    # then counted in those units: a solver's absolute feasibility tolerance means the same on every row. Unscaled, a
+    # row of 1e-9s let 1e-9 of labour be used that there is not, within HiGHS's 1e-7, and a need limited by 1,000
+    # hours read "unlimited" (fuzzing).
     A = sp.csr_matrix(lp.A[keep][:, :n_t])
+    largest = abs(A).max(axis=1).toarray().ravel()
+    A = sp.csr_matrix(sp.diags(1.0 / np.where(largest > 0, largest, 1.0)) @ A)
     row_lower, row_upper = lp.row_lower[keep], lp.row_upper[keep]
     need_rows = np.searchsorted(keep, model.need_rows)
-    entries = abs(A[need_rows]).max(axis=1).toarray().ravel()
-    growth = sp.csr_matrix((-entries, (need_rows, model.need_of_row)), shape=(keep.size, k))
+    growth = sp.csr_matrix((-(largest[need_rows] > 0).astype(np.float64), (need_rows, model.need_of_row)),
+                           shape=(keep.size, k))
     weighted = model.economy.weight[model.need_goods] > 0
-    # Each row divided by its largest entry (the rows are homogeneous, so the cone is the same): a solver's absolute
-    # feasibility tolerance then means the same on every row. Unscaled, a row of 1e-9s let 1e-9 of labour be used
-    # that there is not, within HiGHS's 1e-7, and a need limited by 1,000 hours read "unlimited" (fuzzing).
-    cone_rows = sp.hstack([A, growth], format="csr")
-    largest = abs(cone_rows).max(axis=1).toarray().ravel()
-    cone_rows = sp.diags(1.0 / np.where(largest > 0, largest, 1.0)) @ cone_rows
     cone = LinearProgram(
-        sp.csr_matrix(cone_rows), np.where(np.isfinite(row_lower), 0.0, -np.inf),
+        sp.hstack([A, growth], format="csr"), np.where(np.isfinite(row_lower), 0.0, -np.inf),
         np.where(np.isfinite(row_upper), 0.0, np.inf), np.concatenate([np.zeros(n_t), -np.ones(k)]),
         np.zeros(n_t + k), np.concatenate([np.where(np.isfinite(lp.col_upper[:n_t]), 0.0, np.inf),
                                            weighted.astype(np.float64)]), activities=n_t)

