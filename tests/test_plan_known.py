@@ -865,6 +865,45 @@ def test_a_min_labour_target_below_the_precision_of_the_flows_is_met_or_said(sol
     else:
         assert "read below" not in r.solver["note"]
 
+def _tiny_plans() -> dict[str, tuple[Economy, str, float]]:
+    """Economies whose plan lives far below one unit of HiGHS's rows (a helper's fuzzing), with the objective and
+    its exact optimum."""
+    ab = [("A", "product"), ("B", "product"), ("L", "labour")]
+    # A capacity of 1e-9 on A, which B takes half of: lambda = 5e-10.
+    capacity = economy(ab, [("a1", "A", 1.0, 1e-9, 1.0), ("b1", "B", 1.0, None, 1.0)],
+                       [("b1", "A", 1.0), ("b1", "L", 1.0)], [("L", 1.0)], [("A", 1.0, 1.0), ("B", 1.0, 1.0)])
+    # 1e-9 hours beside 30 of a resource: a1 = 15 lambda, b1 = 10 lambda, 35 lambda = 1e-9.
+    hours = economy([*ab, ("R", "resource")], [("a1", "A", 1.0, None, 1.0), ("b1", "B", 1.0, None, 1.0)],
+                    [("a1", "L", 1.0), ("b1", "A", 0.5), ("b1", "L", 2.0), ("b1", "R", 1.0)],
+                    [("L", 1e-9), ("R", 30.0)], [("A", 10.0, 1.0), ("B", 10.0, 1.0)])
+    # No L0 at all: nothing can be made (harmony: H(-1) = -1.5).
+    no_labour = economy([("A", "product"), ("L0", "labour"), ("L1", "labour")], [("a1", "A", 1.0, 1e-6, 1.0)],
+                        [("a1", "L0", 1.0), ("a1", "L1", 1e-9)], [("L0", 0.0), ("L1", 1.0)], [("A", 1.0, 1.0)])
+    # p3 needs p0 at 1e-7 a unit, p0 needs p3 at 2e5 a unit of 1e6: lambda = 1e-12 (1 - 0.02).
+    loop = economy([("p0", "product"), ("p3", "product"), ("l1", "labour")],
+                   [("t0_1", "p0", 1e6, None, 1.0), ("t3_0", "p3", 1e-6, None, 1.0)],
+                   [("t0_1", "p3", 2e5), ("t3_0", "p0", 1e-7), ("t3_0", "l1", 1e6)], [("l1", 1.0)],
+                   [("p3", 1.0, 1.0)])
+    return {"capacity": (capacity, "ray", 5e-10), "hours": (hours, "ray", 1e-9 / 35),
+            "no labour, ray": (no_labour, "ray", 0.0), "no labour, harmony": (no_labour, "harmony", -1.5),
+            "loop": (loop, "ray", 0.98e-12)}
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast", "auto"])
+@pytest.mark.parametrize("case", list(_tiny_plans()))
+def test_a_plan_far_below_one_unit_of_highs_s_rows_is_verified_at_its_own_scale(case: str, solver: str) -> None:
+    """A helper's fuzzing: the verification measured a row's violation against no less than a thousandth of one unit
+    of it as HiGHS sees it, so a plan whose every flow is far below that unit passed while breaking its rows by all
+    of its flows: "optimal" with a fulfilment of 1e-9 (B not made) where 5e-10 is the optimum, 1e-6 of a labour
+    kind used where there is none. That floor now shrinks with the plan's largest activity in HiGHS's units. An
+    "optimal" plan has the exact objective and keeps its rows; ``auto`` (fast where HiGHS's answer fails) finds it."""
+    eco, objective, best = _tiny_plans()[case]
+    r = build_plan(eco, objective).solve(solver)
+    if solver == "auto" or r.status != "stopped":
+        assert r.status == "optimal", r.solver
+        assert r.objective == pytest.approx(best, rel=1e-6, abs=1e-300), r.solver
+        assert max(r.residuals.values()) <= 1e-6, r.residuals
+
 
 def test_a_tolerance_below_highs_s_tightest_says_why_it_stops() -> None:
     """Found by fuzzing Sweden 2016 at ``--tolerance 1e-12``: the exact optimum came back "stopped" for a balance

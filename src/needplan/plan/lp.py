@@ -56,7 +56,8 @@ ROW_UNIT_SHARE = 1e-3
 of the row as HiGHS sees it (``1 / row scale``): a floor for rows whose flows are rounding noise (activities of
 1e-15 left by crossover), at which HiGHS's tightest absolute tolerance (1e-10) is still within 1e-7. A whole unit
 let a need delivered 30% short read as 3.2e-4 short when its good was counted in units 10^11 apart from the others
-(the unit was 800 times the row's flows)."""
+(the unit was 800 times the row's flows). The floor shrinks with the plan: times its largest activity in HiGHS's units
+where that is below 1 (:func:`check_solution`)."""
 RANGING_PIVOT = 1e-11
 """Basic variables that move by less than this share of the fastest one as a bound rises do not end its price's
 range (:meth:`HighsSession.price_ranges`): rounding, not a direction. (Not an absolute threshold: a capacity of
@@ -188,8 +189,9 @@ class Checks:
 
     ``primal_residual`` is the largest violation of a row relative to its flows and bounds ``(|A| |x|)_i +
     |bounds_i|``, or of a column bound relative to its bounds, never relative to less than ``row_unit``
-    (:data:`ROW_UNIT_SHARE` of one unit of the row) or ``col_unit`` (one unit of the column), as HiGHS sees them
-    after :func:`~needplan.leontief.equilibrate` (1 near unit scale). A floor of 1 in the user's units instead
+    (:data:`ROW_UNIT_SHARE` of one unit of the row, times the plan's largest activity in HiGHS's units where that
+    is below 1) or ``col_unit`` (one unit of the column), as HiGHS sees them after
+    :func:`~needplan.leontief.equilibrate` (1 near unit scale). A floor of 1 in the user's units instead
     called a plan 10% short of the optimum optimal when electricity was counted in units 10^9 times larger
     (HiGHS's absolute tolerance covered the whole balance). A column beyond a bound also counts by the flows it
     feigns in the rows it enters, ``col_violation_j (|A|^T (1 / max(row size, row unit)))_j`` (``col_flow``): an
@@ -296,7 +298,13 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
     primal = float(lp.cost @ x)
     gap = max(abs(primal - dual), abs(primal - (dual - unproven))) / size
     r, c = scales_as_passed(lp)  # one unit of each row and column as HiGHS sees it: 1 / r, c
-    row_unit = ROW_UNIT_SHARE / r
+    # The floor is for flows that are noise beside the plan, so it shrinks with a plan that is itself far below one
+    # unit as HiGHS sees it: a capacity of 1e-9 beside an hour of labour let B go unmade in a plan that claimed a
+    # fulfilment of 1e-9 (the optimum 5e-10), and 1e-6 of a labour kind there is none of was used (a helper's
+    # fuzzing), both within a thousandth of a unit of their rows.
+    n_a = lp.n_cols if lp.activities is None else lp.activities
+    plan_size = float(np.max(np.abs(x[:n_a]) / c[:n_a], initial=0.0))  # the largest activity, in HiGHS's units
+    row_unit = ROW_UNIT_SHARE / r * min(1.0, max(plan_size, _TINY))
     del r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     del row_size
