@@ -850,20 +850,23 @@ def test_a_target_below_the_precision_of_its_flows_is_said_to_read_short() -> No
 
 
 @pytest.mark.parametrize("solver", ["highs", "fast"])
-def test_a_min_labour_target_below_the_precision_of_the_flows_is_met_or_said(solver: str) -> None:
+@pytest.mark.parametrize("target", [1e-10, 1e-13, 1e-16])
+def test_a_min_labour_target_below_the_precision_of_the_flows_is_met_or_said(target: float, solver: str) -> None:
     """A helper's fuzzing: B's target of 1e-10 beside A's of 10, each made by an hour a unit; HiGHS's min-labour
-    plan made no B, within its tolerance of B's row, and read "optimal" with fulfilment 0 and no word. B is made
-    (fast), or the note says its target is below the precision of the flows (as for ray, above)."""
+    plan made no B, within its tolerance of B's row, and read "optimal" with fulfilment 0 and no word. Down to
+    1e-13, B is made (HiGHS sees rows with tiny bounds 2^10 times larger); below it, B is made (fast), or the note
+    says its target is below the precision of the flows (as for ray, above)."""
     goods = [("A", "product"), ("B", "product"), ("L", "labour")]
     eco = economy(goods, [("a1", "A", 1.0, None, 1.0), ("b1", "B", 1.0, None, 1.0)],
-                  [("a1", "L", 1.0), ("b1", "L", 1.0)], [], [("A", 10.0, 1.0), ("B", 1e-10, 1.0)])
+                  [("a1", "L", 1.0), ("b1", "L", 1.0)], [], [("A", 10.0, 1.0), ("B", target, 1.0)])
     r = build_plan(eco, "min-labour").solve(solver)
     assert r.status == "optimal"
-    if r.needs.at["B", "fulfilment"] < 1 - 1e-6:
-        assert "1 need read below its target: its target is below the precision of the flows (B: target 1e-10" \
-            in r.solver["note"], r.solver["note"]
-    else:
+    if target >= 1e-13 or r.needs.at["B", "fulfilment"] >= 1 - 1e-6:
+        assert r.needs.at["B", "fulfilment"] >= 1 - 1e-6
         assert "read below" not in r.solver["note"]
+    else:
+        assert "1 need read below its target: its target is below the precision of the flows (B: target 1e-16" \
+            in r.solver["note"], r.solver["note"]
 
 def _tiny_plans() -> dict[str, tuple[Economy, str, float]]:
     """Economies whose plan lives far below one unit of HiGHS's rows (a helper's fuzzing), with the objective and

@@ -86,6 +86,9 @@ and of 4 at 10^20 (fuzzing: 1e-20 absolute on the demo, 3.4e-12 of the value flo
 LARGEST_BOUND = 2.0**20
 """Rows are passed to HiGHS with finite bounds of at most this size (see :func:`bound_scale`): rounding of an
 activity that size, about 1e-16 of it per entry, stays below HiGHS's absolute feasibility tolerance of 1e-7."""
+SMALLEST_BOUND = 2.0**-SCALE_BEYOND
+"""Rows are passed to HiGHS with nonzero finite bounds of at least about this size, where a factor of at most
+``2^SCALE_BEYOND`` brings them there (see :func:`bound_scale`)."""
 REFINE_ROUNDS = 2
 """Rounds of iterative refinement of HiGHS's duals from its basis (:meth:`HighsSession._refined_duals`)."""
 COST_MARGIN = 1
@@ -571,16 +574,22 @@ def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
 
 
 def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
-    """Per row, 1, or the power of 2 that brings the row's largest finite bound down to at most ``LARGEST_BOUND``.
+    """Per row, 1, or the power of 2 that brings the row's largest finite bound down to at most ``LARGEST_BOUND``,
+    or a nonzero one up toward ``SMALLEST_BOUND`` (by at most ``2^SCALE_BEYOND``: a harmony need row with a target
+    of 1e-20, scaled up all the way, put its entries beyond HiGHS's limits).
 
     HiGHS's feasibility tolerance is absolute (1e-7); a row's activity of 1e10 (labour in hours a year) is
     rounded by more than that, so its presolve calls a plan that is feasible to 1e-15 relative infeasible, or
-    its simplex fails. Rows within ``LARGEST_BOUND`` are left as they are.
+    its simplex fails. A bound of 1e-10 is within that tolerance of 0: min-labour's plan made none of a good with
+    that target (beside another of 10; a helper's fuzzing); 2^10 times larger, it is caught at HiGHS's tightest
+    tolerance. Rows between the two are left as they are.
     """
     size = np.maximum(np.where(np.isfinite(lower), np.abs(lower), 0.0), np.where(np.isfinite(upper), np.abs(upper),
                                                                                   0.0))
     over = np.ceil(np.log2(np.maximum(size, LARGEST_BOUND) / LARGEST_BOUND))
-    return np.asarray(np.exp2(-over), dtype=np.float64)
+    under = np.minimum(np.ceil(np.log2(SMALLEST_BOUND / np.where(size > 0, np.minimum(size, SMALLEST_BOUND),
+                                                                 SMALLEST_BOUND))), SCALE_BEYOND)
+    return np.asarray(np.exp2(under - over), dtype=np.float64)
 
 
 def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
