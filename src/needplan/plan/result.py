@@ -24,6 +24,7 @@ from needplan.economy.io import atomic_folder
 from needplan.economy.model import LABOUR
 from needplan.plan.explain import BOTTLENECK_COLUMNS, CONFLICT_SECONDS, bottlenecks, find_conflict
 from needplan.plan.lp import (
+    BEYOND_TIGHTEST,
     BROKEN_RESIDUAL,
     TIGHTEST_HIGHS_TOLERANCE,
     LpSolution,
@@ -385,8 +386,7 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
 
             solver["message"] += "; " + labour_overflow(model.economy, model.labour_weights, "the plan")
         if tolerance < TIGHTEST_HIGHS_TOLERANCE:  # (fuzzing: 1e-12 on Sweden 2016, balances right to 1.3e-12)
-            solver["message"] += (f"; a tolerance below {TIGHTEST_HIGHS_TOLERANCE:g}, HiGHS's tightest, asks more "
-                                  "than double precision holds on most economies' flows")
+            solver["message"] += f"; {BEYOND_TIGHTEST}"
     if status == "stopped" and worst > BROKEN_RESIDUAL:
         # (the demo's harmony with every availability at 2^64 - 1: HiGHS's "optimal" last round used 19 times the
         # resources, and was printed as the best plan found)

@@ -29,6 +29,7 @@ from needplan.plan.errors import PlanInputError, SolverUnavailableError
 from needplan.plan.fill import LeastLabour
 from needplan.plan.fill import fill as fill_plan
 from needplan.plan.lp import (
+    BEYOND_TIGHTEST,
     IPM_FROM_ROWS,
     MET_WITHIN,
     TIGHTEST_HIGHS_TOLERANCE,
@@ -558,6 +559,8 @@ def _solve_harmony(model: PlanModel, tolerance: float, time_limit: float | None)
         sol.message = (f"harmony gap {gap:.3g} above tolerance after {rounds} rounds" if gap > 0 else
                        f"the plan's harmony is {-gap:.3g} above the LP's bound after {rounds} rounds, which proves "
                        "nothing: the LP is beyond HiGHS's precision")
+        if tolerance < TIGHTEST_HIGHS_TOLERANCE:
+            sol.message += f"; {BEYOND_TIGHTEST}"
     else:
         first = " (the first by HiGHS's interior point method)" if first_ipm else ""
         sol.message = f"{sol.message}; Kelley cutting planes, {rounds} LP rounds{first}, certified gap {gap:.2g}"
