@@ -1724,3 +1724,43 @@ def test_kelley_below_highs_s_tightest_tolerance_does_not_re_solve_every_round(
     assert r.status == "stopped" and r.solver["message"].endswith(
         "a tolerance below 1e-10, HiGHS's tightest, asks more than double precision holds on most economies' flows")
     assert build_plan(generate_economy(100, seed=1), "harmony").solve("highs", tolerance=1e-9).status == "optimal"
+
+
+def _seed_428() -> Economy:
+    """A helper's generated economy whose plan lives on 2.1e-10 of one labour kind (exact optimum, by a rational
+    simplex: lambda = 0.012827786768014559)."""
+    return economy(
+        [("p0", "product"), ("p1", "product"), ("lab_a", "labour"), ("lab_b", "labour")],
+        [("t0_0", "p0", 1.0, 3.98485416686351e-06, 1.0), ("t1_0", "p1", 1.0, None, 1.2),
+         ("t1_1", "p1", 2087.2155371037247, 0.028469752080351934, 1.0),
+         ("t1_2", "p1", 0.005332119620879828, 42.899776356987076, 1.0)],
+        [("t0_0", "p1", 5.3735015294943595e-09), ("t0_0", "lab_a", 0.00022725712116197265),
+         ("t1_0", "lab_a", 0.44317341429920365), ("t1_0", "lab_b", 1.7995916227026837e-08),
+         ("t1_1", "lab_a", 6.914973748336732e-08), ("t1_1", "lab_b", 532.8685034953536),
+         ("t1_2", "lab_a", 7.876243970787915e-05)],
+        [("lab_a", 2.1358687998520783e-10), ("lab_b", 2.5284540675739375)],
+        [("p0", 7.326648199619732e-05, 0.5730903432802418, False)])
+
+
+def test_highs_calling_a_ray_lp_infeasible_is_not_believed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Producing nothing keeps every row of a ray LP, so it is never infeasible. With the labour row of 2.1e-10
+    passed 2^10 times larger (as a version of ``bound_scale`` did), HiGHS's presolve said "Infeasible", and the plan
+    read infeasible. Such a word is checked against the origin and re-solved without presolve; the answer is the
+    optimum or an honest "stopped", and ``auto`` finds the optimum."""
+    def answered() -> None:
+        for solver in ("highs", "auto"):
+            r = build_plan(_seed_428(), "ray").solve(solver)
+            assert r.status in (("optimal", "stopped") if solver == "highs" else ("optimal",)), r.solver
+            if r.status == "optimal":
+                assert r.fulfilment == pytest.approx(0.012827786768014559, rel=1e-6)
+
+    answered()
+    plain = lp_module.bound_scale
+
+    def availabilities_up(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        size = np.where(np.isfinite(upper), np.abs(upper), 0.0)
+        up = np.where((size > 0) & (size < lp_module.SMALLEST_BOUND), 2.0**lp_module.SCALE_BEYOND, 1.0)
+        return np.asarray(plain(lower, upper) * up)
+
+    monkeypatch.setattr(lp_module, "bound_scale", availabilities_up)
+    answered()

@@ -337,6 +337,15 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
                   sign_share)
 
 
+def origin_feasible(lp: LinearProgram) -> bool:
+    """Whether the point nearest 0 within the column bounds keeps every row (exactly, in floating point): an LP
+    with such a point is not infeasible, whatever a solver says (ray and harmony without user rows: nothing
+    produced)."""
+    x = np.clip(0.0, lp.col_lower, lp.col_upper)
+    act = lp.A @ x
+    return bool(np.all(np.isfinite(x)) and np.all(act >= lp.row_lower) and np.all(act <= lp.row_upper))
+
+
 def column_counts(A: sp.csr_matrix, chunk: int = 1 << 21) -> NDArray[np.int64]:
     """The number of entries in each column of ``A``, counted ``chunk`` entries at a time (``np.bincount`` makes a
     64-bit copy of what it counts: 100 MB for the 12.5 million entries of a ray LP of 10^6 goods)."""
@@ -578,8 +587,9 @@ def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
 
 def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
     """Per row, 1, or the power of 2 that brings the row's largest finite bound down to at most ``LARGEST_BOUND``,
-    or a nonzero one up toward ``SMALLEST_BOUND`` (by at most ``2^SCALE_BEYOND``: a harmony need row with a target
-    of 1e-20, scaled up all the way, put its entries beyond HiGHS's limits).
+    or a positive lower bound (a requirement) up toward ``SMALLEST_BOUND`` (by at most ``2^SCALE_BEYOND``: a harmony
+    need row with a target of 1e-20, scaled up all the way, put its entries beyond HiGHS's limits). An availability
+    stays (a labour row of 2.1e-10 passed 2^10 times larger: HiGHS's presolve called a ray LP infeasible).
 
     HiGHS's feasibility tolerance is absolute (1e-7); a row's activity of 1e10 (labour in hours a year) is
     rounded by more than that, so its presolve calls a plan that is feasible to 1e-15 relative infeasible, or
@@ -590,8 +600,8 @@ def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
     size = np.maximum(np.where(np.isfinite(lower), np.abs(lower), 0.0), np.where(np.isfinite(upper), np.abs(upper),
                                                                                   0.0))
     over = np.ceil(np.log2(np.maximum(size, LARGEST_BOUND) / LARGEST_BOUND))
-    under = np.minimum(np.ceil(np.log2(SMALLEST_BOUND / np.where(size > 0, np.minimum(size, SMALLEST_BOUND),
-                                                                 SMALLEST_BOUND))), SCALE_BEYOND)
+    need = np.where(np.isfinite(lower) & (lower > 0) & (size < SMALLEST_BOUND), lower, SMALLEST_BOUND)
+    under = np.minimum(np.ceil(np.log2(SMALLEST_BOUND / need)), SCALE_BEYOND)
     return np.asarray(np.exp2(under - over), dtype=np.float64)
 
 
@@ -882,6 +892,21 @@ class HighsSession:
             h.clearSolver()
             h.run()
             ms = h.getModelStatus()
+        if status == "infeasible" and self.verify and origin_feasible(self.lp):
+            # Producing nothing keeps every row, so HiGHS's "infeasible" is wrong (a generated ray LP whose labour of
+            # 2.1e-10 is passed 2^10 times larger: its presolve said infeasible; a helper's fuzzing). Once more from
+            # nothing without its presolve; an answer that still says so is no answer.
+            h.clearSolver()
+            with self.without_presolve():
+                h.run()
+            ms = h.getModelStatus()
+            info = h.getInfo()
+            iterations += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+            status = _STATUS_OF.get(ms, "stopped")
+            if status == "infeasible":
+                status = "stopped"
+            dropped += (" (re-solved from nothing without HiGHS's presolve: it called the LP infeasible, which "
+                        "producing nothing is not)")
         ray_note = ""
         if unproven:
             # HiGHS's ray may carry dust on techniques whose inputs nothing along it makes (1.3e-8 of its largest
