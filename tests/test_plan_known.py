@@ -1764,3 +1764,40 @@ def test_highs_calling_a_ray_lp_infeasible_is_not_believed(monkeypatch: pytest.M
 
     monkeypatch.setattr(lp_module, "bound_scale", availabilities_up)
     answered()
+
+
+def test_a_wrong_signed_multiplier_proves_no_bound_however_small_its_row_s_flows() -> None:
+    """A helper's generated ray economy: t2_1 makes p2 with 6.3e-12 hours a unit and 2,416 units of p3 beside it,
+    so the fulfilment can reach 2.55e8 (an exact rational simplex, its dual checked). HiGHS answered 29.4 with a
+    multiplier of -0.021 on a need row of p3 that has no upper bound: within the dual residual, since that row's
+    flows at the plan were 1e-4, and it made t2_1 look unprofitable. The gap now counts only the bound that the
+    multipliers of the right sign prove: the plan is the optimum, or not called optimal."""
+    eco = economy(
+        [("p0", "product"), ("p1", "product"), ("p2", "product"), ("p3", "product"), ("lab_a", "labour")],
+        [("t0_0", "p0", 1.0, None, 1.0), ("t0_1", "p0", 1.0, 3.746180523613509e-12, 1.0),
+         ("t0_2", "p0", 1.0, None, 1.0), ("t1_0", "p1", 1.0, 4.535820892313971e-08, 1.2),
+         ("t1_1", "p1", 1.0, 2.557214699759599e-07, 1.0), ("t1_2", "p1", 1.0, None, 1.0),
+         ("t2_0", "p2", 0.16063319861855135, 166381.33373324014, 1.0), ("t2_1", "p2", 1.0, None, 0.7),
+         ("t3_0", "p3", 1.0, None, 1.0)],
+        [("t0_0", "p2", 2.682956757596811e-11), ("t0_0", "p3", 2.030327721143872e-08),
+         ("t0_0", "lab_a", 1.1081211073939649e-05), ("t0_1", "p1", 0.002866577292192302),
+         ("t0_1", "lab_a", 0.001214988892409757), ("t0_2", "p1", 0.16313896869858505),
+         ("t0_2", "p2", 7.766215644243869e-11), ("t0_2", "lab_a", 1.0732554934387063e-09),
+         ("t1_0", "p0", 4.0681310234550025e-12), ("t1_0", "p3", 2.900503485216524e-07),
+         ("t1_0", "lab_a", 1.804694937231171e-07), ("t1_1", "p2", 0.0030633031551213622),
+         ("t1_1", "p3", 8.679309040378184e-07), ("t1_1", "lab_a", 174061.05162951804),
+         ("t1_2", "lab_a", 0.000641982228257012), ("t2_0", "p1", 0.0004971438170399932),
+         ("t2_0", "p3", 1.3740325199869032e-07), ("t2_0", "lab_a", 0.23197853537387586),
+         ("t2_1", "lab_a", 6.314745375969887e-12), ("t3_0", "p0", 8.046650627535448e-13),
+         ("t3_0", "p2", 2.1530317501926254e-07), ("t3_0", "lab_a", 6.090229135418892)],
+        [("lab_a", 0.828188744555542)],
+        [("p0", 8.114590405093159e-08, 1.1077219851295392, True), ("p1", 5.051596720051538e-06, 1.0622848742013027,
+                                                                   False),
+         ("p2", 0.019494783534195356, 1.364801355547995, True), ("p3", 6.169013778714988e-06, 0.6895682711932023,
+                                                                 True)],
+        outputs=[("t2_1", "p3", 2415.9203960487057)])
+    for solver in ("highs", "fast", "auto"):
+        r = build_plan(eco, "ray").solve(solver)
+        assert r.status in ("optimal", "stopped"), r.solver
+        if r.status == "optimal":
+            assert r.fulfilment == pytest.approx(255289940.32001826, rel=1e-6), (solver, r.fulfilment)
