@@ -1877,3 +1877,78 @@ def test_a_min_labour_plan_is_the_least_labour_where_a_wrong_signed_multiplier_h
         r = build_plan(_seed_240(), "min-labour").solve(solver)
         assert r.status == "optimal", r.solver
         assert r.objective == pytest.approx(0.0003564548931474355, rel=1e-6), solver
+
+
+
+def test_a_ray_that_balances_a_row_by_a_column_a_hair_below_its_bound_proves_nothing() -> None:
+    """A helper's generated economy: HiGHS called the ray LP unbounded, with a ray whose -2.1e-14 of t1_0 (below
+    its bound of 0 by less than the ray check's slack) cancelled the 1.9e-12 hours of lab_a that t1_1 uses, and
+    the check took it as proof. Such a column now counts at its bound: HiGHS's answer is not believed, and auto
+    finds the optimum, 0.13889821668896543 (an exact rational simplex), by fast."""
+    eco = economy([('p0', 'product'), ('p1', 'product'), ('p2', 'product'), ('p3', 'product'), ('lab_a', 'labour'),
+     ('lab_b', 'labour')],
+        [('t0_0', 'p0', 1.0, None, 1.0), ('t1_0', 'p1', 0.04308812670435145, None, 1.0),
+         ('t1_1', 'p1', 1.0, None, 1.0), ('t2_0', 'p2', 1173.2599930238944, 0.29868248329350894, 1.0),
+         ('t2_1', 'p2', 1.0, 1.2472114657940216e-11, 1.0), ('t3_0', 'p3', 1.0, None, 1.0),
+         ('t3_1', 'p3', 1.0, None, 1.0)],
+        [('t0_0', 'p2', 0.001898348876701448), ('t0_0', 'lab_a', 1.231733808511259e-09),
+         ('t1_0', 'p2', 0.08614991895979997), ('t1_0', 'p3', 15.35492130914991), ('t1_0', 'lab_a', 91.1169792089795),
+         ('t1_1', 'p2', 1.2024338137300063e-09), ('t1_1', 'p3', 1.8310014241549614e-09),
+         ('t1_1', 'lab_a', 1.9371521971489174e-12), ('t1_1', 'lab_b', 7.736443581506351e-05),
+         ('t2_0', 'p0', 2.362465348577076e-06), ('t2_0', 'p3', 5.177497151177014e-07),
+         ('t2_0', 'lab_a', 562530.182397927), ('t2_1', 'p0', 1.846300336683343e-10),
+         ('t2_1', 'p1', 1.8665450650621758e-07), ('t2_1', 'p3', 0.10329824275349007),
+         ('t2_1', 'lab_a', 0.14265520104314064), ('t2_1', 'lab_b', 1.5336059405601142e-11),
+         ('t3_0', 'p0', 3.2598274964923234e-11), ('t3_0', 'p1', 6.747458329487167e-12),
+         ('t3_0', 'lab_a', 3.659641071659847), ('t3_0', 'lab_b', 0.009187611055122284),
+         ('t3_1', 'p2', 7.583835395362784e-13), ('t3_1', 'lab_a', 6.625857677345579e-07),
+         ('t3_1', 'lab_b', 2.1250363314145028e-11)],
+        [('lab_a', 1.0053615266284245e-07)],
+        [('p0', 0.012723511642592914, 1.0802997121442397, False),
+         ('p1', 373405.35413737025, 1.6800026563221637, True),
+         ('p2', 8.754996797760906e-06, 0.5810262037479642, False)],
+        [('t1_1', 'p2', 0.16003589822990144)])
+    r = build_plan(eco, "ray").solve("highs")
+    assert r.status in ("optimal", "stopped"), r.solver
+    r = build_plan(eco, "ray").solve("auto")
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(0.13889821668896543, rel=1e-6), r.solver
+
+
+def test_a_ray_plan_s_need_is_measured_against_what_the_fulfilment_requires() -> None:
+    """A helper's generated economy whose fulfilment is 7.4e-12: fast's plan left p3 68% short of lambda times its
+    target and read optimal at 2.19e-11, three times the optimum, since read-back measured the shortfall against
+    the target itself (1.5e-11 of it). Measured against the requirement, that plan fails, and every solver gives
+    the optimum, 7.394818895922875e-12 (an exact rational simplex), or does not call its plan optimal."""
+    eco = economy([('p0', 'product'), ('p1', 'product'), ('p2', 'product'), ('p3', 'product'), ('p4', 'product'),
+     ('lab_a', 'labour'), ('lab_b', 'labour')],
+        [('t0_0', 'p0', 1.0, 1.4090119715540353e-11, 1.0), ('t0_1', 'p0', 1.0, 2.2207202033732022e-11, 1.0),
+         ('t0_2', 'p0', 1.0, None, 1.0), ('t1_0', 'p1', 1.0, 3.100291419717457e-11, 1.0),
+         ('t2_0', 'p2', 1.0, None, 0.7), ('t3_0', 'p3', 1.0, 3.139680449598772e-11, 1.0),
+         ('t4_0', 'p4', 1.0, 1.2273965971323553e-11, 1.0), ('t4_1', 'p4', 1.0, None, 1.0),
+         ('t4_2', 'p4', 1.0, 39.317190577940956, 1.0)],
+        [('t0_0', 'p1', 0.06708831651606291), ('t0_0', 'p2', 0.06137447215037957), ('t0_0', 'p3', 0.075150775867633),
+         ('t0_0', 'p4', 0.04336651274378989), ('t0_0', 'lab_a', 0.40326698962718477),
+         ('t0_0', 'lab_b', 0.19399449399093438), ('t0_1', 'p3', 0.0545899471334307),
+         ('t0_1', 'p4', 0.02366532492407613), ('t0_1', 'lab_a', 0.1374875175264134),
+         ('t0_1', 'lab_b', 1.3926405081944977), ('t0_2', 'lab_a', 0.6467313767272069),
+         ('t0_2', 'lab_b', 0.2299634754390201), ('t1_0', 'p0', 0.04255003625232627),
+         ('t1_0', 'p2', 0.032804911292815826), ('t1_0', 'p3', 0.07394680481166609),
+         ('t1_0', 'p4', 0.07590597046268081), ('t1_0', 'lab_a', 0.5024975115574615),
+         ('t2_0', 'p0', 0.016822497101694412), ('t2_0', 'lab_a', 1.1488994534403012),
+         ('t3_0', 'p4', 0.03436318407146933), ('t3_0', 'lab_a', 1.7118486939092417),
+         ('t3_0', 'lab_b', 0.6261939752544596), ('t4_0', 'p0', 0.05190028234964498),
+         ('t4_0', 'p3', 0.017682246213287806), ('t4_0', 'lab_a', 1.3587607590131727),
+         ('t4_1', 'p0', 0.0547039958292814), ('t4_1', 'p1', 0.03183123965993793),
+         ('t4_1', 'p2', 0.07100062379264965), ('t4_1', 'p3', 0.03853247174369067),
+         ('t4_1', 'lab_a', 1.6190908323509097), ('t4_2', 'p0', 0.06232555700390574),
+         ('t4_2', 'p3', 0.057342370407720965), ('t4_2', 'lab_a', 1.696765050565613),
+         ('t4_2', 'lab_b', 1.3552034966933606)],
+        [('lab_a', 18.294612464699455), ('lab_b', 68.17554169072031)],
+        [('p0', 6.878271882666617, 0.6874005835456074, True), ('p1', 1.4187350234837335, 1.747914918272827, False),
+         ('p2', 1.279271460190018, 1.8016473116233815, False), ('p3', 4.136389153609865, 0.5350913364866591, True)],
+        [('t4_2', 'p0', 0.08972061907277497)])
+    for solver in ("highs", "fast", "auto"):
+        r = build_plan(eco, "ray").solve(solver)
+        assert r.status in ("optimal", "stopped"), r.solver
+        if r.status == "optimal":
+            assert r.fulfilment == pytest.approx(7.394818895922875e-12, rel=1e-6), (solver, r.fulfilment)

@@ -456,6 +456,11 @@ def ray_proves_unbounded(lp: LinearProgram, ray: FloatArray,
     if not (size > 0 and np.isfinite(size)):
         return "it is zero or not finite"
     r = ray / size
+    # A column a hair beyond a bound counts at it: its feigned flows may balance a row (-2.1e-14 of a technique
+    # cancelled 1.9e-12 hours of another, within the slack, and HiGHS's ray "proved" unbounded a fulfilment whose
+    # optimum is 0.139; a helper's fuzzing). Beyond the slack, the column is reported below.
+    r = np.where((np.isfinite(lp.col_lower) & (r < 0) & (r >= -RAY_SLACK))
+                 | (np.isfinite(lp.col_upper) & (r > 0) & (r <= RAY_SLACK)), 0.0, r)
     fall = float(lp.cost @ r)
     if not fall < -RAY_SLACK * max(float(np.abs(lp.cost) @ np.abs(r)), _TINY):
         return "the objective does not improve along it"

@@ -347,7 +347,9 @@ def _read_back(model: PlanModel, sol: LpSolution, *, tolerance: float, note: str
     gross = np.maximum(made_q[prods], made[prods]) + used[prods]
     floor = np.minimum(unit[prods], max(float(np.max(gross, initial=0.0)), float(np.max(t[prods], initial=0.0))))
     gross = np.maximum(gross, floor)
-    flow = np.maximum(np.where(t[prods] > 0, t[prods], floor), gross)
+    # A ray plan's need is measured against what it requires, lambda times the target: against the target, a need
+    # 68% short of a fulfilment of 2.2e-11 read 1.5e-11 short (fast's answer on a helper's generated economy).
+    flow = np.maximum(np.where(t[prods] > 0, required[prods] if lam is not None else t[prods], floor), gross)
     bal = np.maximum(np.maximum(-net[prods] / np.maximum(gross, 1e-300),
                                 (required[prods] - counted[prods]) / np.maximum(flow, 1e-300)), 0.0)
     fin = prim[np.isfinite(available[prim])]

@@ -190,12 +190,14 @@ def _solve_model(model: PlanModel, solver: str, tolerance: float, time_limit: fl
         if tight.status == "optimal":
             tight.solver["message"] = f"{tight.solver['message']} ({how}: the first answer failed the engine's check)"
             result = tight
-    if (solver == "auto" and sol.solver == "highs" and sol.status == "optimal" and result.status == "stopped"
-            and fast is not None and model.objective in FAST_OBJECTIVES and not model.user_rows.size
-            and not model.fast_declined):
+    limited = model.session is not None and model.session.limit_reached()
+    if (solver == "auto" and sol.solver == "highs" and sol.status in ("optimal", "stopped") and not limited
+            and result.status == "stopped" and fast is not None and model.objective in FAST_OBJECTIVES
+            and not model.user_rows.size and not model.fast_declined):
         # HiGHS's answer failed the engine's check even from nothing at its tightest tolerances (two goods each
-        # using 0.9999999999 of the other: reduced costs of 5e-11 beside activities of 10^10): fast, whose
-        # Leontief solves hold at such a structure, where it applies.
+        # using 0.9999999999 of the other: reduced costs of 5e-11 beside activities of 10^10), or HiGHS stopped
+        # short of an answer without a limit (an "unbounded" its ray does not prove: a helper's generated economy
+        # whose optimum is 0.139): fast, whose Leontief solves hold at such a structure, where it applies.
         fast_sol, declined = _solve_fast(model, fast, tolerance, time_limit)
         if fast_sol is not None:
             fast_sol.seconds += sol.seconds
