@@ -284,7 +284,8 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
     # either way: at a fulfilment of 1e-7 (one capacity 10^7 times smaller, 20,000 goods) reduced costs of 0.2 to
     # 0.5 ulps of their columns' value, times the activity the labour allows, made a gap of 1.1e-5 (a helper's sweep).
     value = np.abs(lp.cost) + abs_rmatvec(A, np.abs(y))  # each column's value flows
-    rounding = (column_counts(A) + 1.0) * np.finfo(np.float64).eps * value
+    ulps = (column_counts(A) + 1.0) * np.finfo(np.float64).eps  # a sum's rounding, per unit of its terms
+    rounding = ulps * value
     pressing = np.flatnonzero((d < -rounding) & ~has_hi_c)
     del rounding
     unproven = reach_bound(lp, pressing, -d[pressing]) if pressing.size else 0.0
@@ -298,12 +299,13 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
         # 10^7 times larger, and HiGHS's fulfilment of 29.4 read optimal against the optimum of 2.55e8.
         yv = np.where(row_wrong > 0, 0.0, y)
         dv = lp.cost - A.T @ yv
-        loose = (column_counts(A) + 1.0) * np.finfo(np.float64).eps * (np.abs(lp.cost) + abs_rmatvec(A, np.abs(yv)))
+        loose = ulps * (np.abs(lp.cost) + abs_rmatvec(A, np.abs(yv)))
         press = np.flatnonzero((dv < -loose) & ~has_hi_c)
         lacking = bool(np.any((dv > loose) & ~has_lo_c))
         valid = -math.inf if lacking else _priced_bounds(lp, yv, np.where(np.abs(dv) <= loose, 0.0, dv)) - (
             reach_bound(lp, press, -dv[press]) if press.size else 0.0)
         del yv, dv, loose, press
+    del ulps
     d[np.abs(d) <= DUST * worth] = 0.0
     del worth
     sign_share = 0.0
