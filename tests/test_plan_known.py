@@ -1742,28 +1742,16 @@ def _seed_428() -> Economy:
         [("p0", 7.326648199619732e-05, 0.5730903432802418, False)])
 
 
-def test_highs_calling_a_ray_lp_infeasible_is_not_believed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_highs_calling_a_ray_lp_infeasible_is_not_believed() -> None:
     """Producing nothing keeps every row of a ray LP, so it is never infeasible. With the labour row of 2.1e-10
-    passed 2^10 times larger (as a version of ``bound_scale`` did), HiGHS's presolve said "Infeasible", and the plan
-    read infeasible. Such a word is checked against the origin and re-solved without presolve; the answer is the
-    optimum or an honest "stopped", and ``auto`` finds the optimum."""
-    def answered() -> None:
-        for solver in ("highs", "auto"):
-            r = build_plan(_seed_428(), "ray").solve(solver)
-            assert r.status in (("optimal", "stopped") if solver == "highs" else ("optimal",)), r.solver
-            if r.status == "optimal":
-                assert r.fulfilment == pytest.approx(0.012827786768014559, rel=1e-6)
-
-    answered()
-    plain = lp_module.bound_scale
-
-    def availabilities_up(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-        size = np.where(np.isfinite(upper), np.abs(upper), 0.0)
-        up = np.where((size > 0) & (size < lp_module.SMALLEST_BOUND), 2.0**lp_module.SCALE_BEYOND, 1.0)
-        return np.asarray(plain(lower, upper) * up)
-
-    monkeypatch.setattr(lp_module, "bound_scale", availabilities_up)
-    answered()
+    passed 2^10 times larger (``bound_scale``), HiGHS's presolve said "Infeasible", and the plan read infeasible.
+    Such a word is checked against the origin and re-solved without presolve; the answer is the optimum or an
+    honest "stopped", and ``auto`` finds the optimum (by fast)."""
+    for solver in ("highs", "auto"):
+        r = build_plan(_seed_428(), "ray").solve(solver)
+        assert r.status in (("optimal", "stopped") if solver == "highs" else ("optimal",)), r.solver
+        if r.status == "optimal":
+            assert r.fulfilment == pytest.approx(0.012827786768014559, rel=1e-6)
 
 
 def test_a_wrong_signed_multiplier_proves_no_bound_however_small_its_row_s_flows() -> None:
@@ -1952,3 +1940,24 @@ def test_a_ray_plan_s_need_is_measured_against_what_the_fulfilment_requires() ->
         assert r.status in ("optimal", "stopped"), r.solver
         if r.status == "optimal":
             assert r.fulfilment == pytest.approx(7.394818895922875e-12, rel=1e-6), (solver, r.fulfilment)
+
+
+
+def test_a_ray_plan_on_5e_8_hours_is_found_by_highs() -> None:
+    """A helper's generated economy whose plan lives on 5.3e-8 hours of lab_a (fulfilment 1.274e-12, an exact
+    rational simplex). With only requirements passed larger, not availabilities, HiGHS's answers failed the check
+    from every re-solve and the plan ended "stopped"; with lab_a's row passed 2^10 times larger, HiGHS finds it."""
+    eco = economy([('p0', 'product'), ('p1', 'product'), ('p2', 'product'), ('lab_a', 'labour'), ('lab_b', 'labour')],
+        [('t0_0', 'p0', 4.650440122739244e-05, None, 1.0), ('t0_1', 'p0', 1.0, None, 1.0),
+         ('t1_0', 'p1', 5.782706387019143e-05, None, 1.0), ('t2_0', 'p2', 1.0, None, 1.2)],
+        [('t0_0', 'p1', 6.879956574110353e-07), ('t0_0', 'lab_a', 0.0039426030976869985),
+         ('t0_0', 'lab_b', 87.54817490819877), ('t0_1', 'p1', 4.345530301112312e-13),
+         ('t0_1', 'lab_a', 49645.73770621929), ('t1_0', 'p2', 0.0004494647008510931),
+         ('t1_0', 'lab_a', 252470.18991538626), ('t1_0', 'lab_b', 2.1404517221054536e-06),
+         ('t2_0', 'p0', 7.624007262536916e-11), ('t2_0', 'p1', 1.5693473080870155e-12),
+         ('t2_0', 'lab_a', 2.2072826981303157e-11)],
+        [('lab_a', 5.291024646296905e-08), ('lab_b', 416.7238838124179)],
+        [('p0', 0.8363887233056367, 1.839180795970362, True), ('p2', 21.262328637217472, 0.8207809426732062, True)],
+        None)
+    r = build_plan(eco, "ray").solve("highs")
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(1.274231568359179e-12, rel=1e-6), r.solver

@@ -609,9 +609,11 @@ def row_scale(A: sp.spmatrix | sp.sparray) -> FloatArray:
 
 def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
     """Per row, 1, or the power of 2 that brings the row's largest finite bound down to at most ``LARGEST_BOUND``,
-    or a positive lower bound (a requirement) up toward ``SMALLEST_BOUND`` (by at most ``2^SCALE_BEYOND``: a harmony
-    need row with a target of 1e-20, scaled up all the way, put its entries beyond HiGHS's limits). An availability
-    stays (a labour row of 2.1e-10 passed 2^10 times larger: HiGHS's presolve called a ray LP infeasible).
+    or a nonzero one up toward ``SMALLEST_BOUND`` (by at most ``2^SCALE_BEYOND``: a harmony need row with a target of
+    1e-20, scaled up all the way, put its entries beyond HiGHS's limits). (Passed so, a labour row of 2.1e-10 made
+    HiGHS's presolve call a ray LP infeasible, which :meth:`HighsSession.run` does not believe of an LP that
+    producing nothing keeps; kept to requirements alone, seven of the helper's 603 generated economies, solved right
+    with availabilities scaled too, ended "stopped".)
 
     HiGHS's feasibility tolerance is absolute (1e-7); a row's activity of 1e10 (labour in hours a year) is
     rounded by more than that, so its presolve calls a plan that is feasible to 1e-15 relative infeasible, or
@@ -622,8 +624,8 @@ def bound_scale(lower: FloatArray, upper: FloatArray) -> FloatArray:
     size = np.maximum(np.where(np.isfinite(lower), np.abs(lower), 0.0), np.where(np.isfinite(upper), np.abs(upper),
                                                                                   0.0))
     over = np.ceil(np.log2(np.maximum(size, LARGEST_BOUND) / LARGEST_BOUND))
-    need = np.where(np.isfinite(lower) & (lower > 0) & (size < SMALLEST_BOUND), lower, SMALLEST_BOUND)
-    under = np.minimum(np.ceil(np.log2(SMALLEST_BOUND / need)), SCALE_BEYOND)
+    under = np.minimum(np.ceil(np.log2(SMALLEST_BOUND / np.where(size > 0, np.minimum(size, SMALLEST_BOUND),
+                                                                 SMALLEST_BOUND))), SCALE_BEYOND)
     return np.asarray(np.exp2(under - over), dtype=np.float64)
 
 
