@@ -1961,3 +1961,56 @@ def test_a_ray_plan_on_5e_8_hours_is_found_by_highs() -> None:
         None)
     r = build_plan(eco, "ray").solve("highs")
     assert r.status == "optimal" and r.fulfilment == pytest.approx(1.274231568359179e-12, rel=1e-6), r.solver
+
+
+@pytest.mark.parametrize("solver", ["highs", "fast", "auto"])
+@pytest.mark.parametrize(("case", "fulfilment"), [("labour of 2e-10 hours", 0.012827786768014559),
+                                                  ("labour of 1.5e-9 hours", 3.0817035791911105e-09)])
+def test_a_plan_far_below_highs_s_tolerance_is_found_with_every_bound_passed_larger(
+        case: str, fulfilment: float, solver: str) -> None:
+    """Two of a helper's generated economies whose plans run at 1e-12 to 1e-13 of a unit as passed to HiGHS
+    (the optimum from an exact rational simplex). Every re-solve left a row broken by 30% to 100% of its flows,
+    within HiGHS's absolute tolerance, and the plan ended "stopped"; with every bound passed 2^34 and 2^39 times
+    larger, HiGHS's plan is the optimum."""
+    if case == "labour of 2e-10 hours":
+        eco = economy([("p0", "product"), ("p1", "product"), ("lab_a", "labour"), ("lab_b", "labour")],
+                      [("t0_0", "p0", 1.0, 3.98485416686351e-06, 1.0), ("t1_0", "p1", 1.0, None, 1.2),
+                       ("t1_1", "p1", 2087.2155371037247, 0.028469752080351934, 1.0),
+                       ("t1_2", "p1", 0.005332119620879828, 42.899776356987076, 1.0)],
+                      [("t0_0", "p1", 5.3735015294943595e-09), ("t0_0", "lab_a", 0.00022725712116197265),
+                       ("t1_0", "lab_a", 0.44317341429920365), ("t1_0", "lab_b", 1.7995916227026837e-08),
+                       ("t1_1", "lab_a", 6.914973748336732e-08), ("t1_1", "lab_b", 532.8685034953536),
+                       ("t1_2", "lab_a", 7.876243970787915e-05)],
+                      [("lab_a", 2.1358687998520783e-10), ("lab_b", 2.5284540675739375)],
+                      [("p0", 7.326648199619732e-05, 0.5730903432802418, False)], None)
+    else:
+        eco = economy([("p0", "product"), ("p1", "product"), ("lab_a", "labour"), ("lab_b", "labour")],
+                      [("t0_0", "p0", 1.0, 16.744452108220113, 1.0), ("t1_0", "p1", 1.0, None, 0.7),
+                       ("t1_1", "p1", 1.0, 37.897824233921504, 1.0),
+                       ("t1_2", "p1", 0.2512343478011825, 2.0456382637462026e-11, 1.0)],
+                      [("t0_0", "lab_a", 0.11310382200946627), ("t0_0", "lab_b", 929.3742711482773),
+                       ("t1_0", "lab_a", 139.07959072935833), ("t1_0", "lab_b", 1.0107463891872585e-10),
+                       ("t1_1", "lab_a", 1.6279345436092026e-07), ("t1_1", "lab_b", 1.0007529343449882e-07),
+                       ("t1_2", "lab_a", 2.930481159530581e-06)],
+                      [("lab_a", 0.3979393073802263), ("lab_b", 1.4532819427962422e-09)],
+                      [("p0", 0.0005074319140063708, 0.7299059850310741, True),
+                       ("p1", 3.077582144197641e-07, 1.4321737768427538, False)],
+                      [("t1_2", "p0", 1.6560458498786496e-06)])
+    r = build_plan(eco, "ray").solve(solver)
+    assert r.status == "optimal" and r.fulfilment == pytest.approx(fulfilment, rel=1e-6), r.solver
+
+
+def test_a_least_labour_plan_of_1e_11_hours_is_found_with_every_bound_passed_larger() -> None:
+    """A helper's generated economy whose least labour is 3.8e-12 hours (an exact rational simplex): HiGHS's plan
+    left p1's need row short from every re-solve, "stopped"; with every bound passed 2^36 times larger it is the
+    optimum."""
+    eco = economy([("p0", "product"), ("p1", "product"), ("lab_a", "labour"), ("lab_b", "labour")],
+                  [("t0_0", "p0", 1.0, None, 1.0), ("t1_0", "p1", 1.0, None, 1.0)],
+                  [("t0_0", "p1", 5.88329852364775e-07), ("t0_0", "lab_a", 0.08596841563076223),
+                   ("t0_0", "lab_b", 1.6857871645368087e-07), ("t1_0", "lab_a", 2.6465346256695016e-11),
+                   ("t1_0", "lab_b", 1.253484953913996e-06)],
+                  [("lab_a", 785623.0231638739), ("lab_b", 0.3184631059109236)],
+                  [("p0", 1.934844205800288e-12, 1.2856718897759907, False),
+                   ("p1", 2.9030963568175292e-06, 1.827583017430645, True)], None)
+    r = build_plan(eco, "min-labour").solve("highs")
+    assert r.status == "optimal" and r.objective == pytest.approx(3.805400251523601e-12, rel=1e-6), r.solver
