@@ -1746,7 +1746,9 @@ def test_highs_calling_a_ray_lp_infeasible_is_not_believed() -> None:
     """Producing nothing keeps every row of a ray LP, so it is never infeasible. With the labour row of 2.1e-10
     passed 2^10 times larger (``bound_scale``), HiGHS's presolve said "Infeasible", and the plan read infeasible.
     Such a word is checked against the origin and re-solved without presolve; the answer is the optimum or an
-    honest "stopped", and ``auto`` finds the optimum (by fast)."""
+    honest "stopped" (since every bound can be passed larger, the optimum:
+    ``test_a_plan_far_below_highs_s_tolerance_is_found_with_every_bound_passed_larger``), and ``auto`` finds the
+    optimum (by fast)."""
     for solver in ("highs", "auto"):
         r = build_plan(_seed_428(), "ray").solve(solver)
         assert r.status in (("optimal", "stopped") if solver == "highs" else ("optimal",)), r.solver
@@ -1973,16 +1975,7 @@ def test_a_plan_far_below_highs_s_tolerance_is_found_with_every_bound_passed_lar
     within HiGHS's absolute tolerance, and the plan ended "stopped"; with every bound passed 2^34 and 2^39 times
     larger, HiGHS's plan is the optimum."""
     if case == "labour of 2e-10 hours":
-        eco = economy([("p0", "product"), ("p1", "product"), ("lab_a", "labour"), ("lab_b", "labour")],
-                      [("t0_0", "p0", 1.0, 3.98485416686351e-06, 1.0), ("t1_0", "p1", 1.0, None, 1.2),
-                       ("t1_1", "p1", 2087.2155371037247, 0.028469752080351934, 1.0),
-                       ("t1_2", "p1", 0.005332119620879828, 42.899776356987076, 1.0)],
-                      [("t0_0", "p1", 5.3735015294943595e-09), ("t0_0", "lab_a", 0.00022725712116197265),
-                       ("t1_0", "lab_a", 0.44317341429920365), ("t1_0", "lab_b", 1.7995916227026837e-08),
-                       ("t1_1", "lab_a", 6.914973748336732e-08), ("t1_1", "lab_b", 532.8685034953536),
-                       ("t1_2", "lab_a", 7.876243970787915e-05)],
-                      [("lab_a", 2.1358687998520783e-10), ("lab_b", 2.5284540675739375)],
-                      [("p0", 7.326648199619732e-05, 0.5730903432802418, False)], None)
+        eco = _seed_428()
     else:
         eco = economy([("p0", "product"), ("p1", "product"), ("lab_a", "labour"), ("lab_b", "labour")],
                       [("t0_0", "p0", 1.0, 16.744452108220113, 1.0), ("t1_0", "p1", 1.0, None, 0.7),
