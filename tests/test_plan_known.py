@@ -2007,3 +2007,21 @@ def test_a_least_labour_plan_of_1e_11_hours_is_found_with_every_bound_passed_lar
                    ("p1", 2.9030963568175292e-06, 1.827583017430645, True)], None)
     r = build_plan(eco, "min-labour").solve("highs")
     assert r.status == "optimal" and r.objective == pytest.approx(3.805400251523601e-12, rel=1e-6), r.solver
+
+
+def test_a_session_passing_its_bounds_larger_re_solves_changes_as_a_fresh_model() -> None:
+    """After the plan of 2e-10 hours is found with every bound passed 2^34 times larger, the session keeps passing
+    them so: changed availabilities, up to far more labour than the capacities can use, are re-solved warm to the
+    plans fresh models find by either solver."""
+    model = build_plan(_seed_428(), "ray")
+    first = model.solve("highs")
+    assert first.status == "optimal" and "2^34 times larger" in first.solver["message"]
+    for hours in (4e-10, 1.0, 1e6, 2.1358687998520783e-10):
+        model.set_available("lab_a", hours)
+        warm = model.solve("highs")
+        for solver in ("highs", "fast"):
+            fresh = build_plan(_seed_428(), "ray")
+            fresh.set_available("lab_a", hours)
+            again = fresh.solve(solver)
+            assert warm.status == again.status == "optimal", (hours, solver, warm.solver, again.solver)
+            assert warm.fulfilment == pytest.approx(again.fulfilment, rel=1e-9), (hours, solver)
