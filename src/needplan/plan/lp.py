@@ -751,7 +751,7 @@ class HighsSession:
         top = float(np.max(np.abs(cost), initial=0.0))
         self.cost_scale = 2.0 ** _exponent(-round(math.log2(top))) if top > 0 and np.isfinite(top) else 1.0
         self.first_cost_scale = self.cost_scale
-        self.plan_unit = 1.0  # how many times larger than above every bound is passed (_resolve_in_plan_units)
+        self.plan_unit = 1.0  # how many times larger than first passed every bound is now (_resolve_in_plan_units)
         model.col_cost_ = np.asarray(cost * self.cost_scale, dtype=np.float64)
         model.col_lower_ = np.asarray(lp.col_lower / self.col_scale, dtype=np.float64)
         model.col_upper_ = np.asarray(lp.col_upper / self.col_scale, dtype=np.float64)
@@ -1064,8 +1064,8 @@ class HighsSession:
         HiGHS's feasibility tolerance is absolute, and a plan far below it keeps no row: an economy whose lab_a
         allows 8.5e-8 hours (fulfilment 6.2e-6, its activities down to 1e-7 of a unit as passed) came back with a
         need row 61% short from every re-solve, and "stopped"; with every bound 2^23 times larger, HiGHS's plan
-        is the exact optimum to 1e-16. In a helper's fuzzing 48 of 65 plans that ended so, all of them below
-        2^-12 of a unit, were found this way."""
+        is the exact optimum to 1e-16. Of a helper's 3,906 fuzzing runs, 106 of the 135 that ended "stopped"
+        where an optimum exists end so at the optimum (to 2e-12 of it)."""
         n_a = self.lp.n_cols if self.lp.activities is None else self.lp.activities
         size = float(np.max(np.abs(x[:n_a]) / self.col_scale[:n_a], initial=0.0))
         if not (0.0 < size < math.inf) or (size >= SMALLEST_BOUND and self.plan_unit == 1.0):
