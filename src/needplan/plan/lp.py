@@ -132,6 +132,11 @@ class LinearProgram:
     def n_cols(self) -> int:
         return int(self.A.shape[1])
 
+    @property
+    def n_activities(self) -> int:
+        """How many leading columns are activities (:attr:`activities`, all where ``None``)."""
+        return self.n_cols if self.activities is None else self.activities
+
     def add_rows(self, rows: sp.csr_matrix, lower: FloatArray, upper: FloatArray) -> None:
         """Append rows (k x n_cols) with their bounds."""
         if rows.shape[1] != self.n_cols:
@@ -325,9 +330,7 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
     # unit as HiGHS sees it: a capacity of 1e-9 beside an hour of labour let B go unmade in a plan that claimed a
     # fulfilment of 1e-9 (the optimum 5e-10), and 1e-6 of a labour kind there is none of was used (a helper's
     # fuzzing), both within a thousandth of a unit of their rows.
-    n_a = lp.n_cols if lp.activities is None else lp.activities
-    plan_size = float(np.max(np.abs(x[:n_a]) / c[:n_a], initial=0.0))  # the largest activity, in HiGHS's units
-    row_unit = ROW_UNIT_SHARE / r * min(1.0, max(plan_size, _TINY))
+    row_unit = ROW_UNIT_SHARE / r * min(1.0, max(largest_activity(lp, x, c), _TINY))
     del r
     col_size = np.where(has_lo_c, np.abs(lp.col_lower), 0.0) + np.where(has_hi_c, np.abs(lp.col_upper), 0.0)
     del row_size
@@ -352,6 +355,13 @@ def _check_solution(lp: LinearProgram, x: FloatArray, row_dual: FloatArray) -> C
                                            for v in (dual_residual, gap, primal_residual))
     return Checks(row_violation, col_violation, dual_residual, gap, dual, primal_residual, row_unit, c, col_flow,
                   sign_share)
+
+
+def largest_activity(lp: LinearProgram, x: FloatArray, col_scale: FloatArray) -> float:
+    """The largest activity of ``x`` (in the LP's units) as passed to HiGHS with the column scales ``col_scale``
+    (``x = col_scale * x_passed``); 0 for an LP without activities."""
+    n_a = lp.n_activities
+    return float(np.max(np.abs(x[:n_a]) / col_scale[:n_a], initial=0.0))
 
 
 def origin_feasible(lp: LinearProgram) -> bool:
@@ -644,7 +654,7 @@ def activity_units(lp: LinearProgram) -> tuple[FloatArray, FloatArray] | None:
     harmony's LPs, whose deviations are pure numbers beside them, were called unbounded or failed their check
     (9 of 234 cases, all harmony). Pure-number columns (harmony's deviations) keep their scale.
     """
-    n_a = lp.n_cols if lp.activities is None else lp.activities
+    n_a = lp.n_activities
     on = np.zeros(lp.n_cols)
     on[:n_a] = 1.0
     touch = abs_matvec(sp.csr_matrix(lp.A), on) > 0
@@ -1066,8 +1076,7 @@ class HighsSession:
         need row 61% short from every re-solve, and "stopped"; with every bound 2^23 times larger, HiGHS's plan
         is the exact optimum to 1e-16. Of a helper's 3,906 fuzzing runs, 106 of the 135 that ended "stopped"
         where an optimum exists end so at the optimum (to 2e-12 of it)."""
-        n_a = self.lp.n_cols if self.lp.activities is None else self.lp.activities
-        size = float(np.max(np.abs(x[:n_a]) / self.col_scale[:n_a], initial=0.0))
+        size = largest_activity(self.lp, x, self.col_scale)
         if not (0.0 < size < math.inf) or (size >= SMALLEST_BOUND and self.plan_unit == 1.0):
             return ""
         # (never below the bounds as first passed: a large plan is no failure of this kind)
