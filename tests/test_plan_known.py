@@ -136,7 +136,10 @@ def test_demo_ray_tables_json_and_write(tmp_path: Path) -> None:
     payload = r.to_json()
     assert list(payload) == ["status", "objective", "fulfilment", "activity", "net_output", "shadow_prices",
                              "residuals", "bottlenecks", "indices", "solver"]
-    assert set(payload["solver"]) == {"name", "seconds", "iterations"}
+    # the three solver keys, then the solver line's message and note and the verification's dual figures
+    assert list(payload["solver"]) == ["name", "seconds", "iterations", "message", "note", "dual_residual",
+                                       "duality_gap"]
+    assert payload["solver"]["message"] == r.solver["message"] and payload["solver"]["duality_gap"] < 1e-9
     assert set(payload["indices"]) == {"quantity", "quality_adjusted"}
     assert all(set(b) == {"constraint", "kind", "shadow_price", "explanation"} for b in payload["bottlenecks"])
     assert {b["kind"] for b in payload["bottlenecks"]} <= {"labour", "resource", "capacity"}
