@@ -82,6 +82,21 @@ def test_no_input_inside_an_input_folder_is_overwritten(capsys: pytest.CaptureFi
     assert code == 0 and (econ / "plan").is_dir()
 
 
+@pytest.mark.parametrize("name", ["needs.parquet", "outputs.parquet", "resources.parquet", "goods.parquet/plan"])
+def test_an_output_named_like_a_table_inside_an_economy_is_refused(capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path, name: str) -> None:
+    """A helper's audit: ``plan ECON --out ECON/needs.parquet`` wrote the plan there, exit 0, and ECON could no
+    longer be read (both needs.csv and needs.parquet); so did the other writers into any economy folder."""
+    econ = _demo(tmp_path)
+    before = sorted(p.name for p in econ.iterdir())
+    code, printed, err = run(["plan", str(econ), "--out", str(econ / name)], capsys)
+    assert code == 1 and "would make that economy unreadable" in err and printed == ""
+    other = _demo(tmp_path / "other")
+    code, _, err = run(["generate", str(other / name), "--goods", "5"], capsys)
+    assert code == 1 and "would make that economy unreadable" in err
+    assert sorted(p.name for p in econ.iterdir()) == before
+
+
 def test_overwriting_leaves_nothing_beside_it_and_the_folder_follows_the_umask(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The replaced output used to stay beside the new folder as ``.out.old<pid>``; the folder had mode 0700 (a

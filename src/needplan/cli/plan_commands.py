@@ -60,7 +60,9 @@ def plan_cmd(
         "satisfaction, diminishing above its target (a need may get nothing where it costs too much)"))] = "ray",
     solver: Annotated[str, typer.Option(metavar=one_of(SOLVERS), help="the solver: HiGHS, ours, or by size")] = "auto",
     tolerance: Annotated[float, typer.Option(help="relative tolerance on the objective, balances and duals")] = 1e-6,
-    out: Annotated[Path | None, typer.Option(help="write the plan as tidy CSV tables into this folder")] = None,
+    out: Annotated[Path | None, typer.Option(help=(
+        "write the plan as tidy CSV tables into this folder (an infeasible or stopped run's too: its conflict or "
+        "best plan, exit 1)"))] = None,
     overwrite: Annotated[bool, flag("--overwrite", "replace the --out folder if it exists (by an optimal plan only)")
                          ] = False,
     as_json: Annotated[bool, flag("--json", "print one JSON object instead of tables")] = False,

@@ -572,6 +572,13 @@ def name_problem(target: str | os.PathLike[str]) -> str | None:
         return f"{str(target)!r} is not a folder name of its own: name the output folder"
     if holds(dest, Path.cwd()):
         return f"{dest} is (or holds) the current folder, which replacing it would delete"
+    tables = economy_names() | {"needs.csv"}
+    for part in (dest.absolute(), *dest.absolute().parents):
+        # (a helper's audit: `plan ECON --out ECON/needs.parquet` wrote a folder there, exit 0, and ECON could
+        # no longer be read: "both needs.csv and needs.parquet exist")
+        if part.name in tables and not present(part) and any(present(part.parent / name) for name in tables):
+            return (f"{dest}: a folder named {part.name} in the economy folder {part.parent} would make that "
+                    "economy unreadable (the name is one of its tables'); choose another name")
     return None
 
 
