@@ -398,6 +398,22 @@ def test_a_table_named_in_other_case_is_named_not_ignored(demo_copy: Path, table
                                    f"({table}.csv or {table}.parquet)"]
 
 
+@pytest.mark.parametrize(("table", "written"), [("outputs", "output.csv"), ("goods", "good.csv"),
+                                                 ("outputs", "Outputs2.parquet")])
+def test_a_table_named_a_little_off_is_named_not_ignored(demo_copy: Path, table: str, written: str) -> None:
+    """A helper's audit: outputs.csv renamed output.csv validated "ok", and the plan lost the joint product."""
+    (demo_copy / f"{table}.csv").rename(demo_copy / written)
+    assert problems(demo_copy) == [f"{demo_copy}/{written}: not read: no table is named so; is it the {table} table "
+                                   f"({table}.csv or {table}.parquet)? Rename it, or move it out of the folder"]
+
+
+def test_other_files_beside_the_tables_are_left_alone(demo_copy: Path) -> None:
+    for name in ("inputs_old.csv", "joint_products.csv", "notes.txt", "plan.json"):
+        (demo_copy / name).write_text("x\n")
+    eco = read_economy(demo_copy)
+    assert eco.techniques.size == 10 and eco.make.nnz == 11  # the demo's techniques and its joint product
+
+
 def test_a_parquet_column_written_twice_is_named(demo_copy: Path) -> None:
     """Arrow's "Multiple matches for FieldRef.Name(technique)" came through; the CSV table names the column."""
     techniques = pd.read_csv(demo_copy / "techniques.csv")

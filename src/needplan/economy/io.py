@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import csv as csv_module
 import datetime
+import difflib
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from needplan.economy.model import Economy
-from needplan.economy.schema import FORMAT_VERSION, TABLES
+from needplan.economy.schema import FORMAT_VERSION, TABLES, TABLES_BY_NAME
 from needplan.economy.validate import TableSource, build_economy, require_productive
 from needplan.errors import EconomyError, OutputError, Problem
 
@@ -342,6 +343,15 @@ _PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 """The name pandas gives an unnamed index it stores as a Parquet column."""
 
 
+def _misnamed(name: str, table: str) -> bool:
+    """Whether the file ``name`` looks like ``table``'s under a name a little off (``output.csv``, ``Input.parquet``,
+    ``outputs2.csv``: a difflib ratio of at least 0.8), and is no table's own."""
+    stem, dot, ext = name.rpartition(".")
+    stem = stem.lower()
+    return (bool(dot) and ext.lower() in ("csv", "parquet") and stem not in TABLES_BY_NAME
+            and difflib.SequenceMatcher(None, stem, table).ratio() >= 0.8)
+
+
 def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSource]:
     csv, parquet = folder / f"{table}.csv", folder / f"{table}.parquet"
     if present(csv) and present(parquet):
@@ -356,6 +366,11 @@ def _read_table(folder: Path, table: str) -> tuple[pd.DataFrame | None, TableSou
         for other in sorted(p.name for p in folder.iterdir() if p.name.lower() in names):
             raise EconomyError(Problem(other, f"not read: table files are named in lower case ({csv.name} or "
                                               f"{parquet.name})"), str(folder))
+        # (a helper's audit: outputs.csv renamed output.csv validated "ok" and the plan lost its joint products)
+        for other in sorted(p.name for p in folder.iterdir() if _misnamed(p.name, table)):
+            raise EconomyError(Problem(other, f"not read: no table is named so; is it the {table} table "
+                                              f"({csv.name} or {parquet.name})? Rename it, or move it out of the "
+                                              "folder"), str(folder))
     if present(parquet):
         src = TableSource(parquet.name, 1, "row")
         try:
