@@ -86,6 +86,19 @@ def test_an_unconverged_analysis_is_refused_and_a_negative_limit_too(tmp_path: P
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+def test_an_unconverged_analysis_with_a_joint_product_says_so_not_its_iterate_s_signs(demo_copy: Path) -> None:
+    """A helper's audit: with the demo's joint product and a barely productive grain, ``--method neumann`` said
+    "gross output comes out negative for 'leather' (-231)", an unconverged iterate's figure (the direct solve:
+    -5.02e4, and coal too)."""
+    inputs = demo_copy / "inputs.csv"
+    inputs.write_text(inputs.read_text().replace("grain_horse,grain,0.12\n", "grain_horse,grain,0.9999999\n"))
+    proc = run("analyze", str(demo_copy), "--method", "neumann")
+    assert proc.returncode == 1 and "not computed: the relative residual is" in proc.stderr
+    assert "method 'direct' or 'auto' solves it" in proc.stderr and "negative" not in proc.stderr
+    proc = run("analyze", str(demo_copy), "--method", "direct")
+    assert proc.returncode == 1 and "gross output comes out negative for 'leather' (-5.02e+04)" in proc.stderr
+
+
 def _sheep_and_wool(folder: Path) -> Path:
     """Steedman's case: sheep make mutton and twice as much wool from one hour, shearing makes wool from one."""
     folder.mkdir()

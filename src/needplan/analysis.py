@@ -99,16 +99,16 @@ def analyze(
     if not (np.all(np.isfinite(emb)) and np.all(np.isfinite(mult))):
         raise AnalysisError(f"{economy.name}: embodied inputs not computed: they are beyond double precision (the "
                             "amounts per unit of product are too large; count products in smaller units)")
-    if not allow_negative:
-        _require_nonnegative(economy.name, x, d, product_ids)
     report = rep_x.combine(rep_e).combine(rep_m)
-    if not report.converged:
+    if not report.converged:  # (before the signs: an unconverged iterate's said -231 where the answer is -5.02e4)
         # Fuzzing: a barely productive economy under method="neumann" gave a gross output of 90 for 10^9.
         hint = ("the Neumann iteration does not converge in time on a barely productive economy; method 'direct' "
                 "or 'auto' solves it" if "neumann" in report.method and "direct" not in report.method
                 else "the system is too ill-conditioned for double precision")
         raise AnalysisError(f"{economy.name}: not computed: the relative residual is {report.residual:.1e} after "
                             f"{report.iterations} iterations ({report.method}): {hint}")
+    if not allow_negative:
+        _require_nonnegative(economy.name, x, d, product_ids)
     primary_ids = economy.goods[tech.primaries]
     return Analysis(
         economy_name=economy.name,
