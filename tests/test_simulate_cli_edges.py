@@ -410,3 +410,22 @@ def test_compare_with_runs_gives_medians(tmp_path: Path) -> None:
     totals = stacked.groupby("run")["famine_excess_deaths_m"].sum()
     assert row.split("|")[6].strip() == f"{float(np.median(totals)):.3g}"
     assert "the median of 3 runs" in md and "`*_last5` the mean of the last 5 simulated years" in md
+
+
+def test_long_scenario_names_keep_their_start_and_end_in_the_legend(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper's audit: a scenario named with 400 characters left the panels no room, and matplotlib's "Tight
+    layout not applied" came five times on standard error (an error under this suite's warnings filter)."""
+    import matplotlib.pyplot as plt
+
+    from needplan.simulate import SERIES_COLUMNS
+    from needplan.simulate.plots import LEGEND_CHARS, plot_theme
+
+    figures: list[plt.Figure] = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    series = pd.DataFrame({c: [1.0, 2.0] for c in SERIES_COLUMNS} | {"year": [1913, 1914]})
+    names = ["N" * 400 + " one", "N" * 400 + " two", "short"]
+    plot_theme({name: series for name in names}, "herds", tmp_path / "herds.png")
+    shown = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
+    assert shown[2] == "short" and shown[0] != shown[1]
+    assert all(len(s) == LEGEND_CHARS and s.endswith(n[-14:]) for s, n in zip(shown[:2], names, strict=False))

@@ -123,6 +123,27 @@ def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
     assert load_scenario_file(path).regime(1930).name == "mild_collectivization"
 
 
+def test_a_scenario_not_in_utf8_is_refused_at_its_line_and_column(tmp_path: Path) -> None:
+    """A helper's audit: it said "not valid TOML: 'utf-8' codec can't decode byte 0xe9 in position 5" (economy.toml
+    names the line)."""
+    path = tmp_path / "scenario.toml"
+    path.write_bytes(GOOD.encode() + b"# caf\xe9\n")
+    line = GOOD.count("\n") + 1
+    with pytest.raises(SimulateError, match=rf"scenario\.toml line {line}: not UTF-8 text: byte 0xe9 at column 6"):
+        load_scenario_file(path)
+
+
+def test_true_and_false_are_taken_for_switches_only(tmp_path: Path) -> None:
+    """A helper's audit: ``famine_relief = true`` ran as a relief of 1, ``investment_share = true`` said "1.0 is
+    outside [0, 0.6]", a value the file does not hold."""
+    switch = GOOD.replace("target_kind", "legal_market = true\ntarget_kind")
+    assert load_scenario_file(_write(tmp_path, switch)).regime(1930).legal_market == 1
+    for lever in ("famine_relief", "investment_share"):
+        text = GOOD.replace("target_kind", f"{lever} = true\ntarget_kind")
+        with pytest.raises(SimulateError, match=rf"{lever}: must be a number \(share\), got true"):
+            load_scenario_file(_write(tmp_path, text))
+
+
 def test_a_scenario_that_is_a_fifo_is_refused_not_waited_for(tmp_path: Path) -> None:
     """Fuzzing: a scenario file that was a FIFO (named pipe) waited for a writer for ever."""
     import os

@@ -71,10 +71,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         # utf-8-sig: a byte-order mark, as some editors write, is accepted as it is in the CSV tables
         manifest = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:  # (fuzzing: a Latin-1 manifest was "not valid TOML: 'utf-8' codec can't ...")
-        before = exc.object[:exc.start]
-        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
-        raise EconomyError(Problem(f"{MANIFEST} line {line}", f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at "
-                                   f"column {column} (save the file as UTF-8)"), str(folder)) from None
+        line, message = not_utf8_at(exc)
+        raise EconomyError(Problem(f"{MANIFEST} line {line}", message), str(folder)) from None
     except tomllib.TOMLDecodeError as exc:
         raise EconomyError(Problem(MANIFEST, f"not valid TOML: {exc}"), str(folder)) from None
     except OSError as exc:
@@ -184,6 +182,14 @@ def _csv_preflight(path: Path) -> tuple[Problem | None, list[int]]:
     if repeated is not None:
         return Problem(f"{path.name} line {line}", f"column {repeated!r} appears more than once"), []
     return None, [i for i, n in enumerate(names) if not n]
+
+
+def not_utf8_at(exc: UnicodeDecodeError) -> tuple[int, str]:
+    """The line of a text file's first byte that is not UTF-8, and a message naming the byte and its column."""
+    before = exc.object[:exc.start]
+    line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+    return line, (f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at column {column} (save the file as "
+                  "UTF-8)")
 
 
 def _not_utf8(path: Path, data: bytes | None = None) -> Problem | None:

@@ -57,13 +57,24 @@ def plot_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd
         return _draw_theme(series, theme, path, band, observed)
 
 
+LEGEND_CHARS = 40
+"""The longest scenario name a legend shows whole; a longer one keeps its start and end (a helper's audit: a name of
+400 characters left no room for the panels, and matplotlib warned five times on standard error)."""
+
+
+def _legend_label(label: str) -> str:
+    if len(label) <= LEGEND_CHARS:
+        return label
+    return label[:LEGEND_CHARS - 15] + "…" + label[-14:]
+
+
 def _draw_theme(series: dict[str, pd.DataFrame], theme: str, path: Path, band: pd.DataFrame | None,
                 observed: pd.DataFrame | None) -> Path:
     metrics = THEMES[theme]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for label, frame in series.items():
-            ax.plot(frame["year"], frame[metric], label=label, linewidth=1.6)
+            ax.plot(frame["year"], frame[metric], label=_legend_label(label), linewidth=1.6)
         if band is not None:
             b = band[band["metric"] == metric]
             ax.fill_between(b["year"], b["p10"], b["p90"], alpha=0.25, label="10–90%")

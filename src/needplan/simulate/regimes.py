@@ -220,6 +220,9 @@ def regime_from_mapping(name: str, table: Any, where: str, known: dict[str, Regi
         if spec is None:
             raise SimulateError(f"{where}.{key}: unknown lever (levers: {', '.join(FIELD_BY_NAME)})")
         if isinstance(value, bool):
+            if spec.unit != "0/1":  # (a helper's audit: `investment_share = true` said "1.0 is outside [0, 0.6]")
+                raise SimulateError(f"{where}.{key}: must be a number ({spec.unit}), got {str(value).lower()}; "
+                                    "true and false are for the 0/1 levers")
             value = float(value)
         if key == "target_kind" and isinstance(value, str):
             if value not in TARGET_KINDS:

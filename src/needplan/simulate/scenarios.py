@@ -188,7 +188,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
     ``[[schedule]]`` has ``from`` (a year, each at most once and none after ``end_year``) and ``regime`` (built-in
     or defined in the file). Raises :class:`SimulateError` naming the file and the key of the first problem.
     """
-    from needplan.economy.io import not_a_file, present
+    from needplan.economy.io import not_a_file, not_utf8_at, present
 
     p = Path(path)
     if present(p) and not p.is_dir() and (problem := not_a_file(p)) is not None:  # (fuzzing: a FIFO waited)
@@ -198,7 +198,10 @@ def load_scenario_file(path: str | Path) -> Scenario:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise SimulateError(f"{p}: no such file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # (a helper's audit: it said "... can't decode byte 0xe9 in position 5")
+        line, message = not_utf8_at(exc)
+        raise SimulateError(f"{p} line {line}: {message}") from None
+    except tomllib.TOMLDecodeError as exc:
         raise SimulateError(f"{p}: not valid TOML: {exc}") from None
     where = f"{p}: "
     known_keys = {"name", "description", "base", "start_year", "end_year", "regimes", "schedule"}
