@@ -54,6 +54,11 @@ CASES = [
      "steel_mill,coal"),
     ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,inf"), "amount is not finite", "steel_mill,coal"),
     ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,nan"), "amount is not finite", "steel_mill,coal"),
+    # (a helper's audit: 1e-400 read as 0, so a capacity so written shut its technique and validated "ok")
+    ("techniques", ("edit", "power_station,electricity,1,400,1.0", "power_station,electricity,1,1e-400,1.0"),
+     "capacity is too small for double precision: 1e-400", "power_station"),
+    ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,-2.5E-999"),
+     "amount is too small for double precision: -2.5E-999", "steel_mill,coal"),
     ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,lots"), "amount is not a number: 'lots'",
      "steel_mill,coal"),
     ("inputs", ("edit", "steel_mill,coal,1.5", "steel_mill,coal,"), "amount is empty", "steel_mill,coal"),
