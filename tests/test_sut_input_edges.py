@@ -293,12 +293,26 @@ def _swapped_columns(source: Path, out: Path, sheet: str, rows: range, first: in
     every other sheet removed: the headers and the totals stay where they were."""
     wb = openpyxl.load_workbook(source)
     for name in wb.sheetnames:
-        if name not in (sheet, "List of Tables", "Table2"):
+        if name not in (sheet, "List of Tables", "Table1", "Table2"):
             del wb[name]
     ws = wb[sheet]
     for r in rows:
         a, b = ws.cell(r, first), ws.cell(r, first + 1)
         a.value, b.value = b.value, a.value
+    wb.save(out)
+    return out
+
+
+def _without_row(source: Path, out: Path, sheet: str, label: str) -> Path:
+    """``source`` with the first row of ``sheet`` labelled ``label...`` (column B) deleted, every other sheet but
+    INE's tables removed."""
+    wb = openpyxl.load_workbook(source)
+    for name in wb.sheetnames:
+        if name not in (sheet, "List of Tables", "Table1", "Table2"):
+            del wb[name]
+    ws = wb[sheet]
+    ws.delete_rows(next(r for r in range(1, ws.max_row + 1)
+                        if str(ws.cell(r, 2).value or "").strip().lower().startswith(label)))
     wb.save(out)
     return out
 
@@ -345,3 +359,29 @@ def test_an_ine_labour_cell_that_breaks_its_row_total_is_refused_by_cell(tmp_pat
     err = _refused(["import-sut", str(tmp_path / "fte.xlsx"), str(tmp_path / "out")], capsys)
     assert (f"fte.xlsx/Table2!CF{fte + 1}: the industries' cells of full-time equivalents, total add up to 18,641.4, "
             "the row's total says 18,490.2") in err, err
+
+
+@pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
+def test_an_ine_industry_use_column_that_breaks_its_total_is_refused_by_cell(tmp_path: Path, capsys) -> None:
+    """An audit: the data of two industries' columns of the use table swapped (fishing's and mining's, product rows
+    10-119 of Table2) keeps every product row's sum and imported with exit 0, 2,520 coefficients changed. Each
+    column is now checked against the use table's "Total uses at purchaser's prices" row."""
+    book = _swapped_columns(INE / "sut_2019.xlsx", tmp_path / "swapped.xlsx", "Table2", range(10, 120), 5)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out")], capsys)
+    assert ("swapped.xlsx/Table2!E125: industry 3 ('fishing and aquaculture'): its column of the use table (products, "
+            "taxes, CIF/FOB adjustments, direct purchases) adds up to 2,807, the use table's total uses at "
+            "purchasers' prices says 1,360") in err, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
+@pytest.mark.parametrize(("label", "where"), [("output at basic prices", "Table2 row 8"),
+                                              ("total uses at purchaser", "Table2 row 120")])
+def test_an_ine_total_row_the_columns_are_checked_against_is_required(tmp_path: Path, capsys, label: str,
+                                                                      where: str) -> None:
+    """An audit: without Table2's "Output at basic prices" row the check of the industries' columns was skipped
+    without a word, and two industries' swapped columns imported. INE publishes both rows every year."""
+    book = _without_row(INE / "sut_2019.xlsx", tmp_path / "short.xlsx", "Table2", label)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out")], capsys)
+    assert f"short.xlsx/{where}: no row labelled {label!r} from here down: INE publishes it every year" in err, err
+    assert not (tmp_path / "out").exists()

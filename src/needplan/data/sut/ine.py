@@ -139,14 +139,7 @@ def _layout(sheet: Sheet, total_label: str) -> tuple[int, int, list[int], list[s
     return hr, label_col, ind_cols, [norm(sheet.cells[hr, c]) for c in ind_cols], rows, ids, names
 
 
-def _row(sheet: Sheet, label_col: int, start: int, label: str) -> int:
-    rows = sheet.find_rows(label_col, lambda t: t.startswith(label), start)
-    if not rows:
-        raise sheet.error(start, None, f"no row labelled {label!r}")
-    return rows[0]
-
-
-def _starts(label: str) -> Callable[[str], bool]:
+def _starts(label: str | tuple[str, ...]) -> Callable[[str], bool]:
     return lambda t: t.startswith(label)
 
 
@@ -154,24 +147,32 @@ def _heads(label: str) -> Callable[[str], bool]:
     return lambda t: t == label or t.startswith(label + " ")
 
 
+def _row(sheet: Sheet, label_col: int, start: int, label: str, why: str) -> int:
+    """The first row at or below ``start`` labelled ``label...``; INE publishes it every year, so a workbook
+    without it is refused rather than left unchecked (``why``: what it is needed for)."""
+    rows = sheet.find_rows(label_col, _starts(label), start)
+    if not rows:
+        raise sheet.error(start, None, f"no row labelled {label!r} from here down: INE publishes it every year "
+                                       f"and {why}")
+    return rows[0]
+
+
 INE_ROW_ROUNDING = 2.0
 """How far (million EUR) a product row's cells may add up away from its own total: INE rounds each cell to 0.1."""
 
 
-def _check_columns(sheet: Sheet, rows: list[int], cols: list[int], names: list[str], supply: np.ndarray,
+def _check_columns(sheet: Sheet, row: int, cols: list[int], labels: list[str], sums: np.ndarray, table: str,
                    what: str) -> float:
-    """Each industry's column of the supply table against its total on the first of ``rows`` (none: nothing to
-    check, 0 returned), as each product's row is checked against its own: the data of two industries' columns
-    swapped imported with only a note of 52,100 million EUR (fuzzing). Returns the largest difference."""
-    if not rows:
-        return 0.0
-    stated, sums = sheet.numbers(rows[:1], cols)[0], supply.sum(axis=0)
+    """Each column's ``sums`` (its cells in ``table`` added up) against its total on ``row`` of ``sheet``, as each
+    product's row is checked against its own: the data of two industries' columns swapped imported with only a note
+    of 52,100 million EUR (fuzzing). ``labels`` name the columns ("industry 3 ('fishing')"). Returns the largest
+    difference."""
+    stated = sheet.numbers([row], cols)[0]
     off = off_total(sums, stated, INE_ROW_ROUNDING)
     if off.any():
         j = int(np.argmax(off))
-        raise sheet.error(rows[0], cols[j], f"industry {j + 1} ({names[j]!r}): its column of the supply table "
-                                            f"adds up to {sums[j]:,.6g}, {what} says {stated[j]:,.6g}: a cell of "
-                                            "the column or its total is wrong")
+        raise sheet.error(row, cols[j], f"{labels[j]}: its column of {table} adds up to {sums[j]:,.6g}, {what} "
+                                        f"says {stated[j]:,.6g}: a cell of the column or its total is wrong")
     return float(np.max(np.abs(sums - stated), initial=0.0))
 
 
@@ -251,8 +252,11 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
             raise sup.error(s_rows[r], col[key], f"the row's cells add up to {parts[r]:,.6g}, its {key} cell says "
                                                  f"{total[r]:,.6g}: a cell of the row or its total is wrong")
 
-    _check_columns(sup, sup.find_rows(s_lab, lambda t: t == "total", s_rows[-1] + 1), s_cols, s_inds, supply,
-                   "the supply table's total")
+    ind_labels = [f"industry {j + 1} ({name!r})" for j, name in enumerate(s_inds)]
+    s_total = sup.find_rows(s_lab, lambda t: t == "total", s_rows[-1] + 1)
+    if s_total:
+        _check_columns(sup, s_total[0], s_cols, ind_labels, supply.sum(axis=0), "the supply table",
+                       "the supply table's total")
 
     final_cols = []
     for key, match in FINAL_CATEGORIES:
@@ -263,6 +267,18 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
     cats = [k for k, _ in FINAL_CATEGORIES]
     w = use.numbers(u_rows, u_cols + final_cols)  # purchasers' prices, domestic output and imports
     n_ind = len(u_cols)
+    # Each column of the use table against its "Total uses at purchaser's prices": the data of two industries'
+    # columns swapped keeps every product row's sum and changed 2,520 coefficients without a word (an audit). The
+    # total is the product rows' and the set-aside rows' above it, exactly in every published year (the 2010-2015
+    # "of which" row of imputed rents is in neither).
+    u_total_row = _row(use, u_lab, u_rows[-1] + 1, "total uses at purchaser",
+                                "each column of the use table is checked against it")
+    aside_rows = use.find_rows(u_lab, _starts(_SET_ASIDE_ROWS), u_rows[-1] + 1, u_total_row)
+    _check_columns(use, u_total_row, u_cols + final_cols,
+                   ind_labels + [f"final use {key!r}" for key in cats],
+                   w.sum(axis=0) + use.numbers(aside_rows, u_cols + final_cols).sum(axis=0),
+                   "the use table (products, taxes, CIF/FOB adjustments, direct purchases)",
+                   "the use table's total uses at purchasers' prices")
 
     # Valuation: take margins and taxes out of every cell of a product's row in the shares of its supply.
     basic_total = q + imports
@@ -329,7 +345,8 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
         labour["compensation"] = PrimaryInput("labour_compensation", "labour", "million EUR",
                                               pd.Series(paid, index=industries),
                                               "compensation of employees, million euros per year")
-    out_row = use.find_rows(u_lab, lambda t: t.startswith("output at basic prices"), u_hr)
+    out_row = _row(use, u_lab, u_hr, "output at basic prices",
+                            "each industry's column of the supply table is checked against it")
     notes = [
         "valuation: each product's trade and transport margins and taxes less subsidies are taken out of every "
         "use in the proportions of its supply at purchasers' prices; margins go to the margin products",
@@ -337,10 +354,10 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
         "jobs, persons and full-time equivalents are published in thousands; multiplied by 1000 (compensation "
         "is in million euros as published)",
     ]
-    if out_row:
-        gap = _check_columns(use, out_row[:1], ind_data_cols, s_inds, supply, "the use table's output at basic prices")
-        notes.append(f"industry output in the use table vs column sums of supply: largest difference "
-                     f"{gap:.3g} million EUR")
+    gap = _check_columns(use, out_row, ind_data_cols, ind_labels, supply.sum(axis=0), "the supply table",
+                         "the use table's output at basic prices")
+    notes.append(f"industry output in the use table vs column sums of supply: largest difference {gap:.3g} million "
+                 "EUR")
 
     frame = pd.DataFrame
     return SupplyUseTable(
