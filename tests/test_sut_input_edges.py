@@ -317,6 +317,16 @@ def _without_row(source: Path, out: Path, sheet: str, label: str) -> Path:
     return out
 
 
+def _scb_block_top(sheet: str, title: str) -> int:
+    """The 1-based row of a block's title in a sheet of the SCB workbook."""
+    wb = openpyxl.load_workbook(SCB, read_only=True)
+    try:
+        return next(r for r, (a,) in enumerate(wb[sheet].iter_rows(min_col=1, max_col=1, values_only=True), 1)
+                    if str(a or "").lower().startswith(title))
+    finally:
+        wb.close()
+
+
 @pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
 def test_an_ine_industry_column_that_breaks_its_total_is_refused_by_cell(tmp_path: Path, capsys) -> None:
     """A helper's fuzzing: the data of two industries' columns of the supply table swapped (agriculture's and
@@ -333,10 +343,7 @@ def test_an_ine_industry_column_that_breaks_its_total_is_refused_by_cell(tmp_pat
 def test_an_scb_industry_column_that_breaks_its_output_is_refused_by_cell(tmp_path: Path, capsys) -> None:
     """The same for Sweden (2015, A01 and A02 swapped in the supply block): Produktionsvärde differed by 8,910
     million SEK, a note only."""
-    wb = openpyxl.load_workbook(SCB)
-    top = next(r for r in range(1, wb["2015"].max_row + 1)
-               if str(wb["2015"].cell(r, 1).value or "").lower().startswith("tillförselmatris - inhemsk"))
-    wb.close()
+    top = _scb_block_top("2015", "tillförselmatris - inhemsk")
     book = _swapped_columns(SCB, tmp_path / "swapped.xlsx", "2015", range(top + 2, top + 61), 3)
     err = _refused(["import-sut", str(book), str(tmp_path / "out"), "--labour", "hours"], capsys)
     assert "swapped.xlsx/2015!C69: industry A01: its column of the supply block" in err
@@ -374,6 +381,20 @@ def test_an_ine_industry_use_column_that_breaks_its_total_is_refused_by_cell(tmp
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.skipif(not SCB.is_file(), reason="../shared/data/sut is absent")
+def test_an_scb_industry_use_column_that_breaks_its_intermediate_consumption_is_refused_by_cell(
+        tmp_path: Path, capsys) -> None:
+    """The same for Sweden (2015, A01 and A02 swapped in the domestic use block): imported with exit 0. With the
+    industry's imports, direct purchases and taxes on products a column makes up Insatsförbrukning, marknadspris."""
+    top = _scb_block_top("2015", "insatsmatris - inhemsk")
+    book = _swapped_columns(SCB, tmp_path / "swapped.xlsx", "2015", range(top + 2, top + 61), 3)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out"), "--labour", "hours"], capsys)
+    assert ("swapped.xlsx/2015!C70: industry A01: its column of the domestic use block (2015!C4 down) with its "
+            "imports, direct purchases and taxes on products adds up to 13,701, its intermediate consumption "
+            "(Insatsförbrukning, marknadspris) is 40,102") in err, err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
 @pytest.mark.parametrize(("label", "where"), [("output at basic prices", "Table2 row 8"),
                                               ("total uses at purchaser", "Table2 row 120")])
@@ -384,4 +405,14 @@ def test_an_ine_total_row_the_columns_are_checked_against_is_required(tmp_path: 
     book = _without_row(INE / "sut_2019.xlsx", tmp_path / "short.xlsx", "Table2", label)
     err = _refused(["import-sut", str(book), str(tmp_path / "out")], capsys)
     assert f"short.xlsx/{where}: no row labelled {label!r} from here down: INE publishes it every year" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not SCB.is_file(), reason="../shared/data/sut is absent")
+@pytest.mark.parametrize("label", ["produktionsvärde", "insatsförbrukning"])
+def test_an_scb_total_row_the_columns_are_checked_against_is_required(tmp_path: Path, capsys, label: str) -> None:
+    """Without Produktionsvärde the check of the supply block's columns was skipped without a word."""
+    book = _without_row(SCB, tmp_path / "short.xlsx", "2015", label)
+    err = _refused(["import-sut", str(book), str(tmp_path / "out"), "--labour", "hours"], capsys)
+    assert f"short.xlsx/2015 row 69: no row labelled {label!r} in the block" in err, err
     assert not (tmp_path / "out").exists()

@@ -74,22 +74,57 @@ def _row(sheet: Sheet, start: int, col: int, label: str, *, required: bool = Tru
     return rows[0] if rows else None
 
 
-def _industry_output(sheet: Sheet, industries: list[str]) -> tuple[np.ndarray, int, list[int]] | None:
-    """Each industry's output as the industry block states it (Produktionsvärde), with its row and columns."""
+def _industry_row(sheet: Sheet, industries: list[str], label: str) -> tuple[np.ndarray, int, list[int]]:
+    """An industry variable as the industry block states it (each industry's output, "Produktionsvärde"), with its
+    row and columns. Refused when the block lists other industries or lacks the row: SCB publishes it every year,
+    and the blocks' columns are checked against it (without Produktionsvärde the supply block went unchecked)."""
     r0, c0 = _block(sheet, "övriga variabler bransch")
     cols = [c for c in range(c0 + 2, sheet.shape[1]) if str(sheet.cells[r0 + 1, c]).strip() in industries]
-    r = _row(sheet, r0 + 2, c0 + 1, "produktionsvärde", required=False)
-    return None if r is None or len(cols) != len(industries) else (sheet.numbers([r], cols)[0], r, cols)
+    if [str(sheet.cells[r0 + 1, c]).strip() for c in cols] != industries:
+        raise sheet.error(r0 + 1, None, "the industry block lists different industries than the supply block")
+    r = _row(sheet, r0 + 2, c0 + 1, label)
+    assert r is not None
+    return sheet.numbers([r], cols)[0], r, cols
 
 
 SCB_COLUMN_ROUNDING = 2.0
-"""How far (million SEK) an industry's column of the supply block may add up away from its stated output, beyond
-1e-6 of it: SCB rounds each cell to a million (the published sheets agree exactly, the L68A column of 2016 once
-restored)."""
+"""How far (million SEK) an industry's column of the supply block may add up away from its stated output, and its
+columns of the use blocks from its stated intermediate consumption, beyond 1e-6 of it: SCB rounds each cell to a
+million (the published sheets agree exactly, the L68A column of 2016 once restored)."""
+
+
+_INTERMEDIATE_PARTS = ("import", "svenskars direktköp utomland", "utländska direktköp i sverige", "tull",
+                       "produktskatter", "produktsubventioner", "moms")
+"""The industry block's rows that, with the domestic use block, make up each industry's intermediate consumption at
+purchasers' prices ("Insatsförbrukning, marknadspris"). Imports are taken from the block's "Import" row, not the
+import use block: they agree in every published year except 2016, whose import column of L68A is empty."""
+
+
+def _check_intermediate_consumption(sheet: Sheet, use: np.ndarray, u_rows: list[int], u_cols: list[int],
+                                    industries: list[str]) -> None:
+    """Each industry's column of the domestic use block ``use`` (as published, an empty column restored) plus its
+    imports, direct purchases and taxes less subsidies on products against its stated intermediate consumption at
+    purchasers' prices: they agree exactly in every published year, and the data of two industries' columns swapped
+    in the domestic use block imported without a word (an audit)."""
+    stated, row, cols = _industry_row(sheet, industries, "insatsförbrukning")
+    r0, c0 = _block(sheet, "övriga variabler bransch")
+    added = use.sum(axis=0)
+    for label in _INTERMEDIATE_PARTS:
+        part = _row(sheet, r0 + 2, c0 + 1, label, required=False)
+        if part is not None:
+            added = added + sheet.numbers([part], cols)[0]
+    off = off_total(added, stated, SCB_COLUMN_ROUNDING)
+    if off.any():
+        j = int(np.argmax(off))
+        raise sheet.error(row, cols[j], f"industry {industries[j]}: its column of the domestic use block "
+                                        f"({sheet.where(u_rows[0], u_cols[j])} down) with its imports, direct "
+                                        f"purchases and taxes on products adds up to {added[j]:,.6g}, its "
+                                        f"intermediate consumption (Insatsförbrukning, marknadspris) is "
+                                        f"{stated[j]:,.6g}: a cell of the column or its total is wrong")
 
 
 def _restore_empty_industry(sheet: Sheet, block: np.ndarray, rows: list[int], cols: list[int],
-                            industries: list[str], output: np.ndarray | None, what: str,
+                            industries: list[str], output: np.ndarray, what: str,
                             notes: list[str], candidates: list[int] | None = None) -> np.ndarray:
     """Fill an industry column left empty in a block from the block's own 'Summa' column, and say so.
 
@@ -100,7 +135,7 @@ def _restore_empty_industry(sheet: Sheet, block: np.ndarray, rows: list[int], co
     (and the balance check reports it). ``candidates`` limits the industries considered.
     """
     summa_col = cols[-1] + 1
-    if output is None or norm(sheet.cells[rows[0] - 1, summa_col]) != "summa":
+    if norm(sheet.cells[rows[0] - 1, summa_col]) != "summa":
         return block
     residual = sheet.numbers(rows, [summa_col])[:, 0] - block.sum(axis=1)
     if np.max(np.abs(residual)) <= 2.0 * len(cols) ** 0.5:
@@ -155,29 +190,27 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
         raise SutError(Problem(f"{name}", "the supply and use blocks list different industries"), src)
     supply = sh.numbers(s_rows, s_cols)
     use = sh.numbers(u_rows, u_cols)
-    stated = _industry_output(sh, s_ind)
-    output = None if stated is None else stated[0]
+    output, out_row, out_cols = _industry_row(sh, s_ind, "produktionsvärde")
     notes: list[str] = []
     restored = _restore_empty_industry(sh, supply, s_rows, s_cols, s_ind, output, "supply", notes)
-    output_gap = 0.0
-    if stated is not None:
-        # Each industry's column against its stated output, as each product's row is checked against supply:
-        # two industries' columns swapped imported with a note of 8,910 million SEK (fuzzing).
-        sums, (given, out_row, out_cols) = restored.sum(axis=0), stated
-        output_gap = float(np.max(np.abs(sums - given), initial=0.0))
-        off = off_total(sums, given, SCB_COLUMN_ROUNDING)
-        if off.any():
-            j = int(np.argmax(off))
-            raise sh.error(out_row, out_cols[j], f"industry {s_ind[j]}: its column of the supply block "
-                                                 f"({sh.where(s_rows[0], s_cols[j])} down) adds up to {sums[j]:,.6g}, "
-                                                 f"its output (Produktionsvärde) is {given[j]:,.6g}: a cell of the "
-                                                 "column or its output is wrong")
+    # Each industry's column against its stated output, as each product's row is checked against supply: two
+    # industries' columns swapped imported with a note of 8,910 million SEK (fuzzing).
+    sums = restored.sum(axis=0)
+    output_gap = float(np.max(np.abs(sums - output), initial=0.0))
+    off = off_total(sums, output, SCB_COLUMN_ROUNDING)
+    if off.any():
+        j = int(np.argmax(off))
+        raise sh.error(out_row, out_cols[j], f"industry {s_ind[j]}: its column of the supply block "
+                                             f"({sh.where(s_rows[0], s_cols[j])} down) adds up to {sums[j]:,.6g}, "
+                                             f"its output (Produktionsvärde) is {output[j]:,.6g}: a cell of the "
+                                             "column or its output is wrong")
     # An industry without intermediate inputs is plausible (households as employers): only an industry whose
     # supply column was also missing is restored in the use block.
     fixed = [j for j in range(len(s_ind)) if not supply[:, j].any() and restored[:, j].any()]
     supply = restored
     if fixed:
         use = _restore_empty_industry(sh, use, u_rows, u_cols, u_ind, output, "domestic use", notes, fixed)
+    _check_intermediate_consumption(sh, use, u_rows, u_cols, u_ind)
     # SCB publishes a few small negative secondary outputs (2009, 2013, 2014, 2016). The usual treatment:
     # a negative output is a use of that product by that industry, which keeps both balances.
     negative = np.argwhere(supply < 0)
@@ -217,9 +250,7 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
     # Industry variables.
     v_r0, v_c0 = _block(sh, "övriga variabler bransch")
     v_label = v_c0 + 1
-    v_cols = [c for c in range(v_label + 1, sh.shape[1]) if str(sh.cells[v_r0 + 1, c]).strip() in s_ind]
-    if [str(sh.cells[v_r0 + 1, c]).strip() for c in v_cols] != s_ind:
-        raise sh.error(v_r0 + 1, None, "the industry block lists different industries than the supply block")
+    v_cols = out_cols  # the industry block lists the supply block's industries (checked reading their output)
     v_all = [c for c in range(v_label + 1, sh.shape[1]) if sh.cells[v_r0 + 1, c] is not None
              and norm(sh.cells[v_r0 + 1, c]) != "summa"]
 
@@ -276,9 +307,8 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
     notes += ["use and final use are of domestic output at basic prices as published; imports are a separate "
              "block and are set aside",
              "hours worked are published in tens of thousands; multiplied by 10,000"]
-    if output is not None:
-        notes.append(f"industry output (Produktionsvärde) vs column sums of supply as published: largest "
-                     f"difference {output_gap:.3g} million SEK")
+    notes.append(f"industry output (Produktionsvärde) vs column sums of supply as published: largest difference "
+                 f"{output_gap:.3g} million SEK")
     if moved:
         notes.append("negative outputs in the supply block moved to use with the opposite sign (the usual "
                      "treatment; balances unchanged): " + "; ".join(moved))
@@ -297,8 +327,7 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
         totals={"output at basic prices (supply block)": float(supply.sum()),
                 "intermediate use of domestic output": float(use.sum()),
                 "final use of domestic output": float(final.sum()),
-                "total output of industries (Produktionsvärde)": float(output.sum()) if output is not None else
-                float("nan")},
+                "total output of industries (Produktionsvärde)": float(output.sum())},
         # SCB publishes whole million kronor; a product row of ~70 cells may be off by a few units.
         balance_tolerance=1e-3, balance_absolute=5.0,
         notes=notes,
