@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import highspy
@@ -2028,3 +2029,32 @@ def test_a_session_passing_its_bounds_larger_re_solves_changes_as_a_fresh_model(
             again = fresh.solve(solver)
             assert warm.status == again.status == "optimal", (hours, solver, warm.solver, again.solver)
             assert warm.fulfilment == pytest.approx(again.fulfilment, rel=1e-9), (hours, solver)
+
+
+def test_a_warm_model_that_ends_stopped_is_solved_again_in_a_new_session() -> None:
+    """A helper's fuzzing of re-solves after extreme edits: the demo's harmony, re-solved warm with land at 3e16
+    and a user row of entries 1.6e6 and 1e-9, ended "stopped" at 29.94 (HiGHS "Unknown" in Kelley's third round
+    after every fallback); the same edits on a fresh model are optimal at 87.186."""
+    row = {"power_station": 1598435.0293883588, "shoe_workshop": 1.6686804708090179e-09,
+           "grain_horse": 1.2812258722797285e-09}
+    steps: list[tuple[str, list[Callable[[PlanModel], object]]]] = [
+        ("fast", []),
+        ("auto", [lambda m: m.set_capacity("textile_mill", 1e-3),
+                  lambda m: m.add_constraint(row, lower=578189295.7234172)]),
+        ("auto", [lambda m: m.set_available("land", 3e16), lambda m: m.set_available("labour_skilled", 9e14)]),
+        ("highs", [lambda m: m.set_available("labour_unskilled", 9e15)]),
+    ]
+    demo = read_economy(DEMO)
+    warm = build_plan(demo, "harmony")
+    for k, (solver, edits) in enumerate(steps):
+        for edit in edits:
+            edit(warm)
+        got = warm.solve(solver)
+        fresh = build_plan(demo, "harmony")
+        for _, earlier in steps[:k + 1]:
+            for edit in earlier:
+                edit(fresh)
+        again = fresh.solve(solver)
+        assert got.status == again.status == "optimal", (k, got.solver["message"])
+        assert got.objective == pytest.approx(again.objective, rel=1e-6), k
+    assert "in a new HiGHS session" in got.solver["message"] and got.objective == pytest.approx(87.1864, rel=1e-5)

@@ -95,7 +95,23 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         raise PlanInputError(f"fill applies to the ray objective only, not to {model.objective}")
     try:
         with one_blas_thread():
-            return _solve_model(model, solver, tolerance, time_limit, fill)
+            warm = model.session is not None
+            result = _solve_model(model, solver, tolerance, time_limit, fill)
+            if warm and result.status == "stopped" and model.session is not None and \
+                    not model.session.limit_reached():
+                # The HiGHS session kept from earlier solves (its basis, the units it chose for the bounds then)
+                # ended without a verified plan: once more in a new session, as a model built afresh would be (a
+                # helper's fuzzing of re-solves after extreme edits: harmony "stopped" at 29.9 where a fresh model
+                # was optimal at 87.2; a primal residual of 1.1e-4 where it was optimal).
+                model.session = None
+                again = _solve_model(model, solver, tolerance, time_limit, fill)
+                if again.status != "stopped":
+                    again.solver["seconds"] += result.solver["seconds"]
+                    again.solver["iterations"] += result.solver["iterations"]
+                    again.solver["message"] = (f"{again.solver['message']} (in a new HiGHS session: the one kept from "
+                                               f"earlier solves ended stopped, {result.solver['message']})")
+                    return again
+            return result
     except LpScaleError as exc:
         raise PlanInputError(model.refusal(exc)) from None
 
