@@ -100,7 +100,7 @@ def analyze(
         raise AnalysisError(f"{economy.name}: embodied inputs not computed: they are beyond double precision (the "
                             "amounts per unit of product are too large; count products in smaller units)")
     report = rep_x.combine(rep_e).combine(rep_m)
-    if not report.converged:  # (before the signs: an unconverged iterate's said -231 where the answer is -5.02e4)
+    if not report.converged:  # (before the signs: an unconverged iterate read -231 where the answer is -5.02e4)
         # Fuzzing: a barely productive economy under method="neumann" gave a gross output of 90 for 10^9.
         hint = ("the Neumann iteration does not converge in time on a barely productive economy; method 'direct' "
                 "or 'auto' solves it" if "neumann" in report.method and "direct" not in report.method

@@ -113,14 +113,24 @@ def _check_intermediate_consumption(sheet: Sheet, use: np.ndarray, u_rows: list[
         part = _row(sheet, r0 + 2, c0 + 1, label, required=False)
         if part is not None:
             added = added + sheet.numbers([part], cols)[0]
-    off = off_total(added, stated, SCB_COLUMN_ROUNDING)
+    _check_industry_columns(sheet, added, stated, row, cols, industries, u_rows[0], u_cols,
+                            "the domestic use block", " with its imports, direct purchases and taxes on products",
+                            "intermediate consumption (Insatsförbrukning, marknadspris)", "total")
+
+
+def _check_industry_columns(sheet: Sheet, sums: np.ndarray, stated: np.ndarray, row: int, cols: list[int],
+                            industries: list[str], first_row: int, block_cols: list[int], block: str, with_: str,
+                            what: str, total: str) -> None:
+    """Each industry's column ``sums`` (of ``block``, whose data start at ``first_row``, ``block_cols``) against
+    its ``stated`` total on ``row`` of the industry block (``cols``): refused naming the cell where one is off by
+    more than SCB's rounding."""
+    off = off_total(sums, stated, SCB_COLUMN_ROUNDING)
     if off.any():
         j = int(np.argmax(off))
-        raise sheet.error(row, cols[j], f"industry {industries[j]}: its column of the domestic use block "
-                                        f"({sheet.where(u_rows[0], u_cols[j])} down) with its imports, direct "
-                                        f"purchases and taxes on products adds up to {added[j]:,.6g}, its "
-                                        f"intermediate consumption (Insatsförbrukning, marknadspris) is "
-                                        f"{stated[j]:,.6g}: a cell of the column or its total is wrong")
+        raise sheet.error(row, cols[j], f"industry {industries[j]}: its column of {block} "
+                                        f"({sheet.where(first_row, block_cols[j])} down){with_} adds up to "
+                                        f"{sums[j]:,.6g}, its {what} is {stated[j]:,.6g}: a cell of the column or "
+                                        f"its {total} is wrong")
 
 
 def _restore_empty_industry(sheet: Sheet, block: np.ndarray, rows: list[int], cols: list[int],
@@ -197,13 +207,8 @@ def read_scb(path: str | Path, year: int | None = None) -> SupplyUseTable:
     # industries' columns swapped imported with a note of 8,910 million SEK (fuzzing).
     sums = restored.sum(axis=0)
     output_gap = float(np.max(np.abs(sums - output), initial=0.0))
-    off = off_total(sums, output, SCB_COLUMN_ROUNDING)
-    if off.any():
-        j = int(np.argmax(off))
-        raise sh.error(out_row, out_cols[j], f"industry {s_ind[j]}: its column of the supply block "
-                                             f"({sh.where(s_rows[0], s_cols[j])} down) adds up to {sums[j]:,.6g}, "
-                                             f"its output (Produktionsvärde) is {output[j]:,.6g}: a cell of the "
-                                             "column or its output is wrong")
+    _check_industry_columns(sh, sums, output, out_row, out_cols, s_ind, s_rows[0], s_cols, "the supply block", "",
+                            "output (Produktionsvärde)", "output")
     # An industry without intermediate inputs is plausible (households as employers): only an industry whose
     # supply column was also missing is restored in the use block.
     fixed = [j for j in range(len(s_ind)) if not supply[:, j].any() and restored[:, j].any()]
