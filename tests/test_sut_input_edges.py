@@ -396,13 +396,14 @@ def test_an_scb_industry_use_column_that_breaks_its_intermediate_consumption_is_
 
 
 @pytest.mark.skipif(not INE.is_dir(), reason="../shared/data/sut is absent")
-@pytest.mark.parametrize(("label", "where"), [("output at basic prices", "Table2 row 8"),
-                                              ("total uses at purchaser", "Table2 row 120")])
-def test_an_ine_total_row_the_columns_are_checked_against_is_required(tmp_path: Path, capsys, label: str,
-                                                                      where: str) -> None:
+@pytest.mark.parametrize(("sheet", "label", "where"), [("Table2", "output at basic prices", "Table2 row 8"),
+                                                       ("Table2", "total uses at purchaser", "Table2 row 120"),
+                                                       ("Table1", "total", "Table1 row 120")])
+def test_an_ine_total_row_the_columns_are_checked_against_is_required(tmp_path: Path, capsys, sheet: str,
+                                                                      label: str, where: str) -> None:
     """An audit: without Table2's "Output at basic prices" row the check of the industries' columns was skipped
-    without a word, and two industries' swapped columns imported. INE publishes both rows every year."""
-    book = _without_row(INE / "sut_2019.xlsx", tmp_path / "short.xlsx", "Table2", label)
+    without a word, and two industries' swapped columns imported. INE publishes these rows every year."""
+    book = _without_row(INE / "sut_2019.xlsx", tmp_path / "short.xlsx", sheet, label)
     err = _refused(["import-sut", str(book), str(tmp_path / "out")], capsys)
     assert f"short.xlsx/{where}: no row labelled {label!r} from here down: INE publishes it every year" in err, err
     assert not (tmp_path / "out").exists()

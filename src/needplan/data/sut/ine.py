@@ -254,9 +254,11 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
 
     ind_labels = [f"industry {j + 1} ({name!r})" for j, name in enumerate(s_inds)]
     s_total = sup.find_rows(s_lab, lambda t: t == "total", s_rows[-1] + 1)
-    if s_total:
-        _check_columns(sup, s_total[0], s_cols, ind_labels, supply.sum(axis=0), "the supply table",
-                       "the supply table's total")
+    if not s_total:  # (a review: the check below was skipped without a word, as the use table's once were)
+        raise sup.error(s_rows[-1] + 1, None, "no row labelled 'total' from here down: INE publishes it every year "
+                                              "and each industry's column of the supply table is checked against it")
+    _check_columns(sup, s_total[0], s_cols, ind_labels, supply.sum(axis=0), "the supply table",
+                   "the supply table's total")
 
     final_cols = []
     for key, match in FINAL_CATEGORIES:
