@@ -97,10 +97,11 @@ def solve_model(model: PlanModel, *, solver: str = "auto", tolerance: float = 1e
         with one_blas_thread():
             warm = model.session is not None
             result = _solve_model(model, solver, tolerance, time_limit, fill)
-            if warm and result.status == "stopped" and model.session is not None and \
-                    not model.session.limit_reached():
+            if (warm and result.status == "stopped" and result.solver["name"] == "highs"
+                    and model.session is not None and not model.session.limit_reached()):
                 # The HiGHS session kept from earlier solves (its basis, the units it chose for the bounds then)
-                # ended without a verified plan: once more in a new session, as a model built afresh would be (a
+                # ended without a verified plan: once more in a new session, as a model built afresh would be (fast's
+                # own answers do not depend on the session, and at its sizes a second run costs as much again; a
                 # helper's fuzzing of re-solves after extreme edits: harmony "stopped" at 29.9 where a fresh model
                 # was optimal at 87.2; a primal residual of 1.1e-4 where it was optimal).
                 model.session = None

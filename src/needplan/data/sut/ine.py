@@ -147,10 +147,10 @@ def _heads(label: str) -> Callable[[str], bool]:
     return lambda t: t == label or t.startswith(label + " ")
 
 
-def _row(sheet: Sheet, label_col: int, start: int, label: str, why: str) -> int:
-    """The first row at or below ``start`` labelled ``label...``; INE publishes it every year, so a workbook
-    without it is refused rather than left unchecked (``why``: what it is needed for)."""
-    rows = sheet.find_rows(label_col, _starts(label), start)
+def _row(sheet: Sheet, label_col: int, start: int, label: str, why: str, *, exact: bool = False) -> int:
+    """The first row at or below ``start`` labelled ``label...`` (``exact``: ``label`` alone); INE publishes it
+    every year, so a workbook without it is refused rather than left unchecked (``why``: what it is needed for)."""
+    rows = sheet.find_rows(label_col, (lambda t: t == label) if exact else _starts(label), start)
     if not rows:
         raise sheet.error(start, None, f"no row labelled {label!r} from here down: INE publishes it every year "
                                        f"and {why}")
@@ -253,11 +253,9 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
                                                  f"{total[r]:,.6g}: a cell of the row or its total is wrong")
 
     ind_labels = [f"industry {j + 1} ({name!r})" for j, name in enumerate(s_inds)]
-    s_total = sup.find_rows(s_lab, lambda t: t == "total", s_rows[-1] + 1)
-    if not s_total:  # (a review: the check below was skipped without a word, as the use table's once were)
-        raise sup.error(s_rows[-1] + 1, None, "no row labelled 'total' from here down: INE publishes it every year "
-                                              "and each industry's column of the supply table is checked against it")
-    _check_columns(sup, s_total[0], s_cols, ind_labels, supply.sum(axis=0), "the supply table",
+    s_total = _row(sup, s_lab, s_rows[-1] + 1, "total", "each industry's column of the supply table is checked "
+                   "against it", exact=True)  # (a review: without it that check was skipped without a word)
+    _check_columns(sup, s_total, s_cols, ind_labels, supply.sum(axis=0), "the supply table",
                    "the supply table's total")
 
     final_cols = []
@@ -274,7 +272,7 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
     # total is the product rows' and the set-aside rows' above it, exactly in every published year (the 2010-2015
     # "of which" row of imputed rents is in neither).
     u_total_row = _row(use, u_lab, u_rows[-1] + 1, "total uses at purchaser",
-                                "each column of the use table is checked against it")
+                       "each column of the use table is checked against it")
     aside_rows = use.find_rows(u_lab, _starts(_SET_ASIDE_ROWS), u_rows[-1] + 1, u_total_row)
     _check_columns(use, u_total_row, u_cols + final_cols,
                    ind_labels + [f"final use {key!r}" for key in cats],
@@ -348,7 +346,7 @@ def read_ine(path: str | Path, year: int | None = None) -> SupplyUseTable:
                                               pd.Series(paid, index=industries),
                                               "compensation of employees, million euros per year")
     out_row = _row(use, u_lab, u_hr, "output at basic prices",
-                            "each industry's column of the supply table is checked against it")
+                   "each industry's column of the supply table is checked against it")
     notes = [
         "valuation: each product's trade and transport margins and taxes less subsidies are taken out of every "
         "use in the proportions of its supply at purchasers' prices; margins go to the margin products",
