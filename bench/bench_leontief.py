@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     repeats = args.repeats or (3 if args.quick else 5)
     table = run(sizes, repeats, DIRECT_SECONDS[mode])
     print(f"### Leontief gross output: Neumann vs scipy direct ({mode})\n")
-    print(f"`python bench/bench_leontief.py{' --quick' if args.quick else ''}` on {dt.date.today().isoformat()}, "
+    given = " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"`python bench/bench_leontief.py {given}`".replace(" `", "`") + f" on {dt.date.today()}, "
           f"{platform.processor() or platform.machine()}, numpy {np.__version__}, scipy {_scipy()}; "
           f"uniform family, 10 inputs per good, seed 0; medians of {repeats} solves "
           f"(SpMV: of {max(repeats * 4, 10)}); tolerance 1e-12; direct solve limited to "

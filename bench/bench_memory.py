@@ -139,7 +139,7 @@ def main(argv: list[str]) -> int:
     mem = _child(["--stage", "memory", "--goods", str(goods)])
     budget = 4 * plan["matrix_mib"]
     print(f"### Memory and load time, {goods:,} goods (uniform, 10 inputs per good, seed 0)\n")
-    print(f"`python bench/bench_memory.py{' --quick' if args.quick else ''}` on {dt.date.today().isoformat()}, "
+    print(f"`python bench/bench_memory.py {' '.join(argv)}`".replace(" `", "`") + f" on {dt.date.today()}, "
           f"{platform.machine()}, Python {platform.python_version()}. LP matrix {plan['shape'][0]:,} x "
           f"{plan['shape'][1]:,}, {plan['nnz']:,} entries, {plan['matrix_mib']:,.0f} MiB (CSR); budget 4x = "
           f"{budget:,.0f} MiB. Plan status: {plan['status']}.\n")

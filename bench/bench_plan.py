@@ -15,7 +15,9 @@ run for ours only, in a subprocess, for wall time and peak RSS against the size 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import platform
 import resource
 import statistics
 import subprocess
@@ -28,7 +30,7 @@ import scipy.sparse as sp
 
 from needplan.data.generate import generate_economy
 from needplan.data.names import FAMILIES
-from needplan.plan.lp import LinearProgram
+from needplan.plan.lp import LinearProgram, new_highs
 from needplan.plan.model import PlanModel, build_plan
 from needplan.plan.solve import solve_model
 
@@ -163,6 +165,10 @@ def main() -> None:
     sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else SIZES["quick" if args.quick else "full"]
     limit = args.limit if args.limit is not None else (10.0 if args.quick else 60.0)
     repeats = 1 if args.quick else args.repeats
+    new_highs()  # (HiGHS prints a banner on stdout at a process's first instance: this one swallows it, not the table)
+    print(f"`python bench/bench_plan.py {' '.join(sys.argv[1:])}`".replace(" `", "`") + f" on {dt.date.today()}, "
+          f"{platform.machine()}, Python {platform.python_version()}; limit {limit:g} s per solver, ours the median "
+          f"of {repeats}.\n")
     print("| family | goods | techniques | ours (solver) | ours (engine) | ours method | HiGHS simplex | HiGHS IPM "
           "| PDLP | best peer / ours | max rel. diff of objective |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

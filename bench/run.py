@@ -2,7 +2,8 @@
 
     python bench/run.py [--quick]
 
-Arguments are passed on to each benchmark; each also runs alone (``python bench/bench_leontief.py --quick``).
+``--quick`` is passed on to each benchmark (the one argument they all take); each also runs alone, with its own
+options (``python bench/bench_leontief.py --quick --sizes 10000``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
+    if any(arg != "--quick" for arg in argv):
+        print("bench/run.py takes only --quick; give other options to one benchmark (python bench/bench_plan.py "
+              "--help)", file=sys.stderr)
+        return 2
     failed = []
     for script in sorted(Path(__file__).resolve().parent.glob("bench_*.py")):
         print(f"<!-- {script.name} {' '.join(argv)} -->", flush=True)

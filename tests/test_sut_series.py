@@ -17,6 +17,7 @@ import pytest
 from needplan.analysis import analyze
 from needplan.cli import main
 from needplan.data.sut import import_sut, parse_years, shipped_economy, write_import
+from needplan.data.sut.common import SutError
 from needplan.economy import read_economy
 from needplan.plan import plan
 
@@ -155,6 +156,14 @@ def test_a_year_with_nothing_to_plan_is_named(tmp_path: Path, capsys) -> None:
 def test_parse_years() -> None:
     assert parse_years("2010-2012,2019") == [2010, 2011, 2012, 2019]
     assert parse_years("2016") == [2016]
+
+
+@pytest.mark.parametrize("text", ["0019", "2019,0019", "\u0662\u0660\u0661\u0669", "2010-\u0662\u0660\u0661\u0669"])
+def test_years_are_four_ascii_digits(text: str) -> None:
+    """Helper's audit: ``0019`` passed as year 19 (refused later by the workbook, not by --years), and
+    Arabic-Indic digits read as 2019."""
+    with pytest.raises(SutError, match="--years: expected years such as 2010-2019"):
+        parse_years(text)
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -83,8 +83,10 @@ class GeneratorSpec:
     the share of products that have them. ``material_share`` bounds the sum of material inputs per unit of output
     (the column sums of the technology matrix). ``capacity_share`` of products are drawn to get a capacity on
     their first technique, at what the generator's plan for the needs runs it; a product that plan does not make
-    gets none (a capacity of 0 would make it useless), so fewer get one: 8.1-9.2% of structured economies' goods
-    at the default 0.1, 86-90% at 1.0, and half of a uniform economy's without inputs (a helper's count).
+    gets none (a capacity of 0 would make it useless), so fewer get one, the fewer the larger the economy (a
+    helper's count over 6 seeds): of structured economies' goods at the default 0.1, 4.7-10.3% at 300 goods,
+    7.6-9.7% at 3,000 and 8.4-8.5% at 30,000; at 1.0, 96.7-98.0%, 93.1-93.9% and 89.0% (87.5% at 10^5); half of a
+    uniform economy's without inputs.
     ``supplier_zipf`` is the exponent of supplier popularity (0: uniform).
     """
 

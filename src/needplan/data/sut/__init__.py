@@ -185,10 +185,11 @@ def parse_resource_scale(items: Sequence[str]) -> dict[str, float]:
 
 
 def parse_years(text: str) -> list[int]:
-    """``"2010-2019"``, ``"2016,2019"`` or ``"2010-2012,2019"`` as a sorted list of distinct years."""
+    """``"2010-2019"``, ``"2016,2019"`` or ``"2010-2012,2019"`` as a sorted list of distinct years: four ASCII
+    digits each, from 1000 (``0019`` was year 19, refused only later by the workbook, and ``٢٠١٩`` read as 2019)."""
     years: set[int] = set()
     for part in text.split(","):
-        m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", part)
+        m = re.fullmatch(r"\s*([1-9][0-9]{3})\s*(?:-\s*([1-9][0-9]{3})\s*)?", part)
         if not m or (m.group(2) and int(m.group(2)) < int(m.group(1))):
             raise SutError(Problem("--years", f"expected years such as 2010-2019 or 2016,2019, got {text!r}"))
         years.update(range(int(m.group(1)), int(m.group(2) or m.group(1)) + 1))
