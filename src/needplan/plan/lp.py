@@ -762,13 +762,16 @@ class HighsSession:
     ``time_limit`` is in seconds (``None``: none); an LP of ``ipm_from_rows`` rows or more has its first run by
     the interior point method (:meth:`first_run_by_interior_point`). With ``verify`` (the default) an optimal
     answer that fails :func:`check_solution` within ``tolerance`` is re-solved (see :meth:`run`); without it,
-    HiGHS's answer is returned as it is, for a caller that judges its evidence itself.
+    HiGHS's answer is returned as it is, for a caller that judges its evidence itself. Without ``persist``, a run
+    that HiGHS fails ("Unknown", "Solve error") ends ``stopped`` there, without the interior point method and the
+    last-resort settings (:data:`LAST_RESORT`) tried after it, for a caller with an easier LP to turn to.
     """
 
     def __init__(self, lp: LinearProgram, *, tolerance: float = 1e-6, time_limit: float | None = None,
-                 ipm_from_rows: int | None = None, verify: bool = True) -> None:
+                 ipm_from_rows: int | None = None, verify: bool = True, persist: bool = True) -> None:
         self.lp = lp
         self.verify = verify
+        self.persist = persist
         self.highs = new_highs()
         h = self.highs
         self.set_tolerance(tolerance)
@@ -904,7 +907,7 @@ class HighsSession:
                 by_ipm = ""
                 h.run()
                 ms = h.getModelStatus()
-        if ms in _FAILED and not self.interior_point:
+        if ms in _FAILED and not self.interior_point and self.persist:
             # Seen on infeasible generated economies of 3,000 goods: the dual simplex ends in "Not Set" or "Solve
             # error" (infeasibilities of 1e17 after raising its Markowitz threshold) where the interior point
             # method proves infeasibility in a second. It keeps failing on the same LP with bounds changed, so
@@ -913,7 +916,7 @@ class HighsSession:
             by_ipm = self.interior_point
             h.run()
             ms = h.getModelStatus()
-        if ms in _FAILED:
+        if ms in _FAILED and self.persist:
             # Seen on small LPs from fuzzing (an infeasible min-labour LP of 100 goods with entries down to 3e-9,
             # "Unknown"; a harmony LP of 300 goods, an error before its first pivot): both methods fail as set up
             # here, and HiGHS's simplex without its own scaling (the rows and columns come equilibrated by powers
