@@ -889,10 +889,14 @@ def _short_too(model: PlanModel, feas: LinearProgram, deadline: float, oracle: _
 
 
 def share(fraction: float) -> str:
-    """A fraction as a percentage with one decimal, or as many as it takes not to round a shortfall to 100%."""
+    """A fraction as a percentage rounded up, for the bound "at most" states: with one decimal, or as many as it
+    takes to stay below 100% for a shortfall. (Rounded to the nearest, "at most 99.4%" stood where 99.4421% can be
+    met, in 4 of a helper's 10 infeasible generated economies.)"""
     short = 100.0 * (1.0 - fraction)
-    decimals = 1 if not 0 < short < 0.05 else math.ceil(-math.log10(short) - 1e-9)
-    return f"{round(fraction, decimals + 2) + 0.0:.{decimals}%}"  # rounded first: never "-0.0%"
+    decimals = 1 if not 0 < short < 0.1 else math.ceil(-math.log10(short) - 1e-9)
+    scale = 10.0 ** (decimals + 2)
+    # (less 1e-6 of the last digit: 0.5 held as 0.50000000000000011 stays 50.0%; + 0.0: never "-0.0%")
+    return f"{math.ceil(fraction * scale - 1e-6) / scale + 0.0:.{decimals}%}"
 
 
 def _feasibility_lp(model: PlanModel) -> tuple[LinearProgram, np.ndarray, np.ndarray]:
