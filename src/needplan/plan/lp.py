@@ -595,14 +595,17 @@ class Interruptible(highspy.Highs):
     """HiGHS whose runs can be stopped by Ctrl-C or a termination signal.
 
     A run in the calling thread holds Python's main thread inside HiGHS until it ends, so a signal's handler waits
-    for it (fuzzing: ``kill`` left ``needplan plan`` on a structured economy of 20,000 goods running for minutes,
-    and Ctrl-C cannot stop a solve in a notebook). From :data:`INTERRUPTIBLE_FROM` entries on, in the main thread,
-    HiGHS runs in a thread of its own while the main thread waits, taking signals; an exception there
+    for it (a helper's audit: ``kill`` left ``needplan plan`` on a structured economy of 20,000 goods running for
+    minutes, and Ctrl-C cannot stop a solve in a notebook). From :data:`INTERRUPTIBLE_FROM` entries on, in the main
+    thread, HiGHS runs in a thread of its own while the main thread waits, taking signals; an exception there
     (``KeyboardInterrupt``, or the ``SystemExit`` of the command line's termination handler) asks HiGHS to stop at
     its next iteration, waits for it, and is raised again."""
 
     def run(self) -> highspy.HighsStatus:
+        if self.is_solver_running():  # (a run interrupted twice, still stopping: never two runs at once)
+            self.wait()
         if self.getNumNz() < INTERRUPTIBLE_FROM or threading.current_thread() is not threading.main_thread():
+            self.HandleUserInterrupt = False  # (after an interrupted run: this one is not stopped at once)
             return super().run()
         self.HandleUserInterrupt = True
         self.startSolve()
@@ -614,7 +617,6 @@ class Interruptible(highspy.Highs):
         except BaseException:
             self.cancelSolve()
             self.wait()
-            self.HandleUserInterrupt = False  # (a later run in the calling thread is not stopped at once)
             raise
 
 
